@@ -1,0 +1,270 @@
+"""Commands of steps 1–5: demand collection and refinement, argumentation, the annual list,
+publication, and a challenge's failure (流榜) or cancellation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+
+from jiebang_es.domain import rules
+from jiebang_es.domain.challenge import Challenge, approve_list
+from jiebang_es.domain.content import ChallengeContent, check_draft
+from jiebang_es.domain.demand import Demand
+from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.values import (
+    Actor,
+    Conclusion,
+    DemandSource,
+    ExpertKind,
+    ExpertOpinion,
+    Organisation,
+    Role,
+    credit_code,
+    yuan,
+)
+from jiebang_es.errors import InvalidValueError, RuleViolationError
+from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
+
+
+def normalise_content(content: ChallengeContent) -> ChallengeContent:
+    """Exact money and tuples, so that what is stored is what is checked."""
+    commitment = content.commitment
+    if commitment is not None:
+        commitment = replace(
+            commitment, own_investment=yuan(commitment.own_investment, field_name="own_investment")
+        )
+    return replace(
+        content,
+        funding=None if content.funding is None else yuan(content.funding, field_name="funding"),
+        indicators=tuple(content.indicators),
+        milestones=tuple(content.milestones),
+        recipients=tuple(r.strip() for r in content.recipients),
+        commitment=commitment,
+    )
+
+
+def normalise_org(org: Organisation, field_name: str) -> Organisation:
+    return replace(org, credit_code=credit_code(org.credit_code, field_name=field_name))
+
+
+class ChallengeCommands(ServiceBase):
+    # ---- 1. demand collection (需求征集) ----------------------------------------------------
+    @command
+    def collect_demand(
+        self,
+        actor: Actor,
+        *,
+        source: DemandSource,
+        enterprise: Organisation,
+        industry: str,
+        title: str,
+        description: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Record a need gathered by survey visit or public solicitation."""
+        rules.check_role(actor, [Role.BUREAU], "R-INDUSTRY", "demand collection (需求征集)")
+        if industry not in self.settings.industries:
+            raise RuleViolationError(
+                "R-INDUSTRY", f"{industry!r} is not one of {', '.join(self.settings.industries)}"
+            )
+        if not title.strip():
+            raise InvalidValueError("title", "a demand has a title")
+        demand = Demand(
+            audit=self._audit(actor, meta),
+            source=source,
+            enterprise=normalise_org(enterprise, "enterprise.credit_code"),
+            industry=industry,
+            title=title.strip(),
+            description=description,
+        )
+        return self._save(demand)
+
+    # ---- 2. refinement into a draft (需求凝练) --------------------------------------------
+    @command
+    def draft_challenge(
+        self,
+        actor: Actor,
+        *,
+        end_user: Organisation,
+        content: ChallengeContent,
+        demand_ids: Sequence[str] = (),
+        exception_reason: str | None = None,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Refine one or more demands into a draft challenge (Drafted)."""
+        end_user = normalise_org(end_user, "end_user.credit_code")
+        rules.check_party(
+            actor,
+            [Role.BUREAU, Role.END_USER],
+            "R-CONTENT",
+            "drafting a challenge",
+            end_user_code=end_user.credit_code,
+        )
+        content = normalise_content(content)
+        exceptions = check_draft(content, self.settings.industries, exception_reason)
+        demands = [self._load(Demand, d) for d in demand_ids]
+        audit = self._audit(actor, meta, exceptions)
+        challenge = Challenge(
+            audit=audit,
+            end_user=end_user,
+            demand_ids=tuple(str(d.id) for d in demands),
+            content=content,
+        )
+        for demand in demands:
+            demand.refine(audit, str(challenge.id))
+        return self._save(challenge, *demands)
+
+    @command
+    def revise_draft(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        content: ChallengeContent,
+        exception_reason: str | None = None,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Revise a draft; the revision references the version it replaces."""
+        challenge = self._load(Challenge, challenge_id, meta)
+        rules.check_party(
+            actor,
+            [Role.BUREAU, Role.END_USER],
+            "R-CONTENT",
+            "revising a draft",
+            end_user_code=challenge.end_user.credit_code,
+        )
+        content = normalise_content(content)
+        exceptions = check_draft(content, self.settings.industries, exception_reason)
+        challenge.revise(self._audit(actor, meta, exceptions), content)
+        return self._save(challenge)
+
+    # ---- experts ----------------------------------------------------------------------------
+    @command
+    def register_expert(
+        self,
+        actor: Actor,
+        *,
+        person_id: str,
+        name: str,
+        org_code: str,
+        org_name: str,
+        kind: ExpertKind,
+        speciality: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Register an expert with the kind of expert they are (R-ARG-PANEL)."""
+        rules.check_role(actor, [Role.BUREAU], "R-ARG-PANEL", "registering an expert")
+        if not person_id.strip() or not name.strip():
+            raise InvalidValueError("person_id", "an expert has a person id and a name")
+        expert = Expert(
+            audit=self._audit(actor, meta),
+            person_id=person_id.strip(),
+            name=name.strip(),
+            org_code=credit_code(org_code, field_name="org_code"),
+            org_name=org_name,
+            kind=kind,
+            speciality=speciality,
+        )
+        return self._save(expert)
+
+    def expert(self, expert_id: str) -> Expert:
+        return self._get(Expert, expert_id)
+
+    # ---- 3. argumentation (榜单论证) -------------------------------------------------------
+    @command
+    def record_argumentation(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        conclusion: Conclusion,
+        opinions: Sequence[tuple[str, str]],
+        period_argued: bool = False,
+        exception_reason: str | None = None,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Record the argumentation panel's opinions and conclusion (Reviewed)."""
+        rules.check_role(actor, [Role.BUREAU], "R-ARG-PANEL", "organising the argumentation")
+        challenge = self._load(Challenge, challenge_id, meta)
+        experts = [self._get(Expert, expert_id) for expert_id, _ in opinions]
+        if len({e.id for e in experts}) != len(experts):
+            raise InvalidValueError("opinions", "an expert is named twice")
+        recorded = tuple(
+            ExpertOpinion(expert_id=str(e.id), kind=e.kind, opinion=text)
+            for e, (_, text) in zip(experts, opinions, strict=True)
+        )
+        if any(not o.opinion.strip() for o in recorded):
+            raise InvalidValueError("opinions", "every expert's opinion is recorded in writing")
+        exceptions = rules.panel_exceptions(
+            "R-ARG-PANEL", [o.kind for o in recorded], rules.ARG_PANEL_KINDS, exception_reason
+        )
+        challenge.review(self._audit(actor, meta, exceptions), conclusion, recorded, period_argued)
+        return self._save(challenge)
+
+    # ---- 4. the annual list (榜单确定) -----------------------------------------------------
+    @command
+    def approve_annual_list(
+        self,
+        actor: Actor,
+        *,
+        year: int,
+        meeting_date: date,
+        minutes_ref: str,
+        challenge_ids: Sequence[str],
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Record the party group meeting's approval of the year's list (all or nothing)."""
+        rules.check_role(actor, [Role.BUREAU], "R-PARTY-APPROVAL", "recording the annual list")
+        if not challenge_ids:
+            raise InvalidValueError("challenge_ids", "the annual list names its challenges")
+        challenges = [self._load(Challenge, c) for c in dict.fromkeys(challenge_ids)]
+        approve_list(challenges, self._audit(actor, meta), year, meeting_date, minutes_ref)
+        return self._save(*challenges)
+
+    # ---- 5. publication (写榜发布) ---------------------------------------------------------
+    @command
+    def publish(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        guide: str,
+        window_opens: datetime,
+        window_closes: datetime,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Publish a listed challenge with its application guide and window (Published)."""
+        rules.check_role(actor, [Role.BUREAU], "R-GUIDE", "publication (写榜发布)")
+        for name, value in (("window_opens", window_opens), ("window_closes", window_closes)):
+            if value.tzinfo is None:
+                raise InvalidValueError(name, "carries its time zone")
+        challenge = self._load(Challenge, challenge_id, meta)
+        challenge.publish(self._audit(actor, meta), guide, window_opens, window_closes)
+        return self._save(challenge)
+
+    @command
+    def declare_failed(
+        self, actor: Actor, challenge_id: str, *, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """流榜: the window closed and no solver will be selected."""
+        rules.check_role(actor, [Role.BUREAU], "R-AUDIT-WHO", "declaring a challenge failed")
+        challenge = self._load(Challenge, challenge_id, meta)
+        challenge.fail(self._audit(actor, meta))
+        return self._save(challenge)
+
+    @command
+    def cancel_challenge(
+        self, actor: Actor, challenge_id: str, *, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """Cancel a challenge before a solver is selected; the reason is mandatory."""
+        rules.check_role(actor, [Role.BUREAU], "R-AUDIT-WHO", "cancelling a challenge")
+        challenge = self._load(Challenge, challenge_id, meta)
+        challenge.cancel(self._audit(actor, meta))
+        return self._save(challenge)
+
+    def challenge(self, challenge_id: str) -> Challenge:
+        return self._get(Challenge, challenge_id)
+
+    def demand(self, demand_id: str) -> Demand:
+        return self._get(Demand, demand_id)

@@ -1,0 +1,301 @@
+"""Commands of steps 7–9 and project management: public notice and objections, the task
+contract, disbursements, milestones, filed changes, contract changes, extension, assessment."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from jiebang_es.domain import rules
+from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.project import Project
+from jiebang_es.domain.values import (
+    Actor,
+    ContractTerms,
+    ExpertOpinion,
+    Role,
+    Verdict,
+    yuan,
+)
+from jiebang_es.errors import InvalidValueError
+from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
+
+EVERY_PARTY = (Role.BUREAU, Role.END_USER, Role.APPLICANT)
+
+
+def normalise_terms(terms: ContractTerms) -> ContractTerms:
+    return replace(
+        terms,
+        indicators=tuple(terms.indicators),
+        milestones=tuple(terms.milestones),
+        budget=yuan(terms.budget, field_name="budget"),
+    )
+
+
+class ProjectCommands(ServiceBase):
+    def _project_for(
+        self,
+        actor: Actor,
+        project_id: str,
+        meta: CommandMeta,
+        roles: Sequence[Role],
+        rule_id: str,
+        step: str,
+    ) -> Project:
+        project = self._load(Project, project_id, meta)
+        rules.check_party(
+            actor,
+            roles,
+            rule_id,
+            step,
+            end_user_code=project.end_user_code,
+            solver_code=project.solver_code,
+        )
+        return project
+
+    # ---- 7. public notice (项目公示) --------------------------------------------------------
+    @command
+    def publicize(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        starts_on: date | None = None,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Publicize the selection on the portal for N working days (Publicized)."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.BUREAU], "R-PUBLICITY", "publicizing a project"
+        )
+        audit = self._audit(actor, meta)
+        start = starts_on or audit.effective_at.date()
+        days = self.settings.notice_working_days
+        ends_on = self.calendar.working_days_end(start, days)
+        project.publicize(audit, start, ends_on, days, self.calendar.version)
+        return self._save(project)
+
+    @command
+    def lodge_objection(
+        self, actor: Actor, project_id: str, *, grounds: str, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """Lodge an objection during the notice period (anyone may object)."""
+        project = self._load(Project, project_id, meta)
+        if project.classified:
+            # A classified project has no public notice; to the public it does not exist.
+            raise InvalidValueError("project_id", "no publicized project with this id")
+        project.lodge_objection(self._audit(actor, meta), uuid.uuid4().hex, grounds)
+        return self._save(project)
+
+    @command
+    def resolve_objection(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        objection_id: str,
+        upheld: bool,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Dismiss or uphold an objection; upholding revokes the selection (R-OBJECTION)."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.BUREAU], "R-OBJECTION", "resolving an objection"
+        )
+        audit = self._audit(actor, meta)
+        project.resolve_objection(audit, objection_id, upheld)
+        if not upheld:
+            return self._save(project)
+        challenge = self._get(Challenge, project.challenge_id)
+        challenge.revoke_selection(audit, str(project.id))
+        return self._save(project, challenge)
+
+    @command
+    def close_notice(
+        self, actor: Actor, project_id: str, *, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """Close the notice: the project enters district-level project management."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.BUREAU], "R-OBJECTION", "closing the notice"
+        )
+        project.close_notice(self._audit(actor, meta))
+        return self._save(project)
+
+    # ---- 8. the task contract (任务书签订) ----------------------------------------------------
+    @command
+    def draft_contract(
+        self, actor: Actor, project_id: str, *, terms: ContractTerms, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """Draft the task contract's terms for the three parties to sign."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.BUREAU], "R-CONTRACT", "drafting the task contract"
+        )
+        project.draft_contract(self._audit(actor, meta), normalise_terms(terms))
+        return self._save(project)
+
+    @command
+    def sign_contract(
+        self, actor: Actor, project_id: str, *, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """Sign the drafted contract; the third signature records Contracted."""
+        project = self._project_for(
+            actor, project_id, meta, EVERY_PARTY, "R-CONTRACT", "signing the task contract"
+        )
+        project.sign_contract(self._audit(actor, meta))
+        return self._save(project)
+
+    # ---- 9. funds (资金拨付) ---------------------------------------------------------------------
+    @command
+    def disburse(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        amount: Decimal | str | int,
+        purpose: str,
+        paid_on: date | None = None,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Disburse funds under the contract (Funded)."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.BUREAU], "R-DISBURSE", "disbursing funds"
+        )
+        audit = self._audit(actor, meta)
+        project.disburse(audit, yuan(amount), purpose, paid_on or audit.effective_at.date())
+        return self._save(project)
+
+    # ---- milestones and changes -----------------------------------------------------------------
+    @command
+    def report_milestone(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        milestone: str,
+        report: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The solver reports on a contracted milestone (节点管理)."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.APPLICANT], "R-MILESTONE", "reporting a milestone"
+        )
+        project.report_milestone(self._audit(actor, meta), milestone, report)
+        return self._save(project)
+
+    @command
+    def assess_milestone(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        milestone: str,
+        verdict: Verdict,
+        remarks: str = "",
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The end user assesses a reported milestone."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.END_USER], "R-MILESTONE", "assessing a milestone"
+        )
+        project.assess_milestone(self._audit(actor, meta), milestone, verdict, remarks)
+        return self._save(project)
+
+    @command
+    def file_route_change(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        kind: str,
+        description: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """充分授权: the solver files a change of technical route or team; it needs no approval."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.APPLICANT], "R-AUTONOMY", "filing a route or team change"
+        )
+        project.file_route_change(self._audit(actor, meta), kind, description)
+        return self._save(project)
+
+    @command
+    def propose_contract_change(
+        self, actor: Actor, project_id: str, *, terms: ContractTerms, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """Propose new indicators, budget or period; bureau and end user must both approve."""
+        project = self._project_for(
+            actor, project_id, meta, EVERY_PARTY, "R-AUTONOMY", "proposing a contract change"
+        )
+        project.propose_contract_change(
+            self._audit(actor, meta), uuid.uuid4().hex, normalise_terms(terms)
+        )
+        return self._save(project)
+
+    @command
+    def approve_contract_change(
+        self, actor: Actor, project_id: str, *, change_id: str, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """Bureau's or end user's approval; with both, the contract is amended."""
+        project = self._project_for(
+            actor,
+            project_id,
+            meta,
+            [Role.BUREAU, Role.END_USER],
+            "R-AUTONOMY",
+            "approving a contract change",
+        )
+        project.approve_contract_change(self._audit(actor, meta), change_id)
+        return self._save(project)
+
+    @command
+    def extend(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        extra_months: int,
+        opinions: Sequence[tuple[str, str]],
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Extend the period after an expert argumentation, within the category's maximum."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.BUREAU], "R-EXTEND", "extending a project"
+        )
+        recorded = tuple(
+            ExpertOpinion(expert_id=str(e.id), kind=e.kind, opinion=text)
+            for e, (_, text) in zip(
+                (self._get(Expert, x) for x, _ in opinions), opinions, strict=True
+            )
+        )
+        project.extend(self._audit(actor, meta), extra_months, recorded)
+        return self._save(project)
+
+    @command
+    def assess(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        verdict: Verdict,
+        remarks: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The end user's final assessment (考核)."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.END_USER], "R-ASSESS-EU", "the final assessment"
+        )
+        project.assess(self._audit(actor, meta), verdict, remarks)
+        return self._save(project)
+
+    @command
+    def terminate(self, actor: Actor, project_id: str, *, meta: CommandMeta = NO_META) -> Receipt:
+        """Terminate a project; the reason is mandatory."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.BUREAU], "R-AUDIT-WHO", "terminating a project"
+        )
+        project.terminate(self._audit(actor, meta))
+        return self._save(project)
+
+    def project(self, project_id: str) -> Project:
+        return self._get(Project, project_id)

@@ -1,0 +1,280 @@
+"""Commands of step 6 (揭榜评审): applications, the review panel, conflicts, scores, selection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+
+from jiebang_es.commands_challenge import normalise_org
+from jiebang_es.domain import rules
+from jiebang_es.domain.application import Application, ApplicationStatus, check_units
+from jiebang_es.domain.challenge import Challenge, ChallengeStatus
+from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.project import Project
+from jiebang_es.domain.values import (
+    Actor,
+    ApplicantUnit,
+    PanelMember,
+    Role,
+    yuan,
+)
+from jiebang_es.errors import InvalidValueError, RuleViolationError
+from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
+
+
+class ReviewCommands(ServiceBase):
+    @command
+    def apply(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        lead: ApplicantUnit,
+        participants: Sequence[ApplicantUnit] = (),
+        leader_name: str,
+        technical_plan: str,
+        ip_declaration: bool,
+        budget: Decimal | str | int,
+        period_months: int,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Apply to a published challenge (Applied). No age, degree, title or registration age
+        is asked of anyone (R-OPEN)."""
+        rules.check_role(actor, [Role.APPLICANT], "R-OPEN", "applying (揭榜)")
+        lead = replace(lead, organisation=normalise_org(lead.organisation, "lead.credit_code"))
+        participants = tuple(
+            replace(p, organisation=normalise_org(p.organisation, "participants.credit_code"))
+            for p in participants
+        )
+        rules.check_org(actor, lead.organisation.credit_code, "R-OPEN", "applying for a lead unit")
+        challenge = self._load(Challenge, challenge_id)
+        audit = self._audit(actor, meta)
+        challenge.check_open_for_applications(audit.effective_at)
+        check_units(lead, participants, challenge.end_user.credit_code)
+        if not technical_plan.strip() or not ip_declaration:
+            raise RuleViolationError(
+                "R-PLAN-IP",
+                "an application carries a feasible technical plan for the chokepoint and declares "
+                "independent intellectual property (可行性方案, 自主知识产权)",
+            )
+        asked = yuan(budget, field_name="budget")
+        assert challenge.content.funding is not None  # noqa: S101 - complete once published
+        assert challenge.content.period_months is not None  # noqa: S101
+        if asked > challenge.content.funding:
+            raise RuleViolationError(
+                "R-ASK-CAP",
+                f"the application asks {asked} yuan, more than the challenge's "
+                f"{challenge.content.funding}",
+            )
+        if not 1 <= period_months <= challenge.content.period_months:
+            raise RuleViolationError(
+                "R-ASK-CAP",
+                f"the application's period of {period_months} months is not within the "
+                f"challenge's {challenge.content.period_months} months",
+            )
+        application = Application(
+            audit=audit,
+            challenge_id=str(challenge.id),
+            lead=lead,
+            participants=participants,
+            leader_name=leader_name.strip(),
+            technical_plan=technical_plan,
+            ip_declaration=ip_declaration,
+            budget=asked,
+            period_months=period_months,
+        )
+        return self._save(application)
+
+    @command
+    def withdraw(
+        self, actor: Actor, application_id: str, *, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """The lead unit withdraws its application while the window is open."""
+        application = self._load(Application, application_id, meta)
+        rules.check_party(
+            actor,
+            [Role.APPLICANT],
+            "R-AUDIT-WHO",
+            "withdrawing an application",
+            solver_code=application.lead.organisation.credit_code,
+        )
+        challenge = self._get(Challenge, application.challenge_id)
+        audit = self._audit(actor, meta)
+        application.withdraw(audit, challenge.window_is_open(audit.effective_at))
+        return self._save(application)
+
+    # ---- the review panel ---------------------------------------------------------------------
+    @command
+    def propose_review_panel(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        expert_ids: Sequence[str],
+        exception_reason: str | None = None,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Propose the review experts; bureau and end user both confirm them (R-PANEL-JOINT)."""
+        challenge = self._load(Challenge, challenge_id, meta)
+        rules.check_party(
+            actor,
+            [Role.BUREAU, Role.END_USER],
+            "R-PANEL-JOINT",
+            "forming the review panel",
+            end_user_code=challenge.end_user.credit_code,
+        )
+        members = tuple(
+            PanelMember(expert_id=str(e.id), kind=e.kind)
+            for e in (self._get(Expert, x) for x in expert_ids)
+        )
+        exceptions = rules.panel_exceptions(
+            "R-REVIEW-PANEL",
+            [m.kind for m in members],
+            rules.REVIEW_PANEL_KINDS,
+            exception_reason,
+        )
+        challenge.propose_panel(self._audit(actor, meta, exceptions), members)
+        return self._save(challenge)
+
+    @command
+    def confirm_review_panel(
+        self, actor: Actor, challenge_id: str, *, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """The bureau's or the end user's confirmation of the proposed panel."""
+        challenge = self._load(Challenge, challenge_id, meta)
+        rules.check_party(
+            actor,
+            [Role.BUREAU, Role.END_USER],
+            "R-PANEL-JOINT",
+            "confirming the panel",
+            end_user_code=challenge.end_user.credit_code,
+        )
+        challenge.confirm_panel(self._audit(actor, meta))
+        return self._save(challenge)
+
+    # ---- conflicts of interest and scores --------------------------------------------------------
+    def _panel_expert(
+        self, actor: Actor, application: Application, expert_id: str
+    ) -> tuple[Challenge, Expert]:
+        rules.check_role(actor, [Role.EXPERT], "R-CONFLICT", "reviewing an application")
+        expert = self._get(Expert, expert_id)
+        if actor.id != expert.person_id:
+            raise RuleViolationError("R-CONFLICT", "an expert declares and scores only as themself")
+        challenge = self._get(Challenge, application.challenge_id)
+        if not challenge.panel_is_effective:
+            raise RuleViolationError(
+                "R-PANEL-JOINT",
+                "the review panel takes effect once both the bureau and the end user confirmed it",
+            )
+        if str(expert.id) not in challenge.panel_member_ids():
+            raise RuleViolationError("R-PANEL-JOINT", "the expert is not on the confirmed panel")
+        return challenge, expert
+
+    @command
+    def declare_conflict(
+        self,
+        actor: Actor,
+        application_id: str,
+        *,
+        expert_id: str,
+        conflict: bool,
+        statement: str = "",
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """An expert declares a conflict of interest (recusal) or none (R-CONFLICT)."""
+        application = self._load(Application, application_id, meta)
+        _, expert = self._panel_expert(actor, application, expert_id)
+        application.declare(
+            self._audit(actor, meta), str(expert.id), expert.org_code, conflict, statement
+        )
+        return self._save(application)
+
+    @command
+    def score(
+        self,
+        actor: Actor,
+        application_id: str,
+        *,
+        expert_id: str,
+        score: Decimal | str | int,
+        opinion: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """An expert's score (0–100) and written opinion on an application."""
+        application = self._load(Application, application_id, meta)
+        challenge, expert = self._panel_expert(actor, application, expert_id)
+        audit = self._audit(actor, meta)
+        if challenge.status is not ChallengeStatus.PUBLISHED or not challenge.window_has_closed(
+            audit.effective_at
+        ):
+            raise RuleViolationError(
+                "R-ORDER", "applications are reviewed after the application window closed"
+            )
+        try:
+            value = Decimal(str(score))
+        except InvalidOperation:
+            raise InvalidValueError("score", f"{score!r} is not a number") from None
+        application.score(audit, str(expert.id), expert.org_code, value, opinion)
+        return self._save(application)
+
+    # ---- selection (Selected) ----------------------------------------------------------
+    @command
+    def select(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        application_id: str,
+        note: str = "",
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The end user selects the solver from the reviewed applications (R-SELECT-EU)."""
+        challenge = self._load(Challenge, challenge_id, meta)
+        rules.check_party(
+            actor,
+            [Role.END_USER],
+            "R-SELECT-EU",
+            "selecting the solver",
+            end_user_code=challenge.end_user.credit_code,
+        )
+        application = self._get(Application, application_id)
+        if application.challenge_id != str(challenge.id):
+            raise InvalidValueError("application_id", "the application is to another challenge")
+        if application.status is not ApplicationStatus.APPLIED:
+            raise RuleViolationError("R-SELECT-EU", "a withdrawn application cannot be selected")
+        if application_id in challenge.revoked_applications:
+            raise RuleViolationError(
+                "R-OBJECTION", "an upheld objection revoked this application's selection"
+            )
+        if not challenge.panel_is_effective or not application.is_reviewed_by(
+            challenge.panel_member_ids()
+        ):
+            raise RuleViolationError(
+                "R-SELECT-EU",
+                "the end user selects from applications the confirmed panel has reviewed, with "
+                "every member's opinion on record",
+            )
+        audit = self._audit(actor, meta)
+        content = challenge.content
+        assert content.funding is not None  # noqa: S101 - complete since argumentation
+        assert content.period_months is not None  # noqa: S101
+        project = Project(
+            audit=audit,
+            challenge_id=str(challenge.id),
+            application_id=str(application.id),
+            end_user_code=challenge.end_user.credit_code,
+            solver_code=application.lead.organisation.credit_code,
+            category=content.category,
+            industry=content.industry,
+            funding=content.funding,
+            period_months=content.period_months,
+            classified=content.classified,
+            opinions=application.scores,
+            note=note,
+        )
+        challenge.record_selection(audit, str(project.id), str(application.id))
+        return self._save(project, challenge)
+
+    def application(self, application_id: str) -> Application:
+        return self._get(Application, application_id)

@@ -1,0 +1,1 @@
+"""The write-side domain: aggregates, their events, the rules and the values."""

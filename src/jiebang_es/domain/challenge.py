@@ -1,0 +1,342 @@
+"""榜单 Challenge: from draft through argumentation, party approval and publication to selection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from enum import Enum
+
+from eventsourcing.domain import event
+
+from jiebang_es.domain import rules
+from jiebang_es.domain.base import JiebangAggregate, order_violation
+from jiebang_es.domain.content import ChallengeContent, check_complete, check_scope
+from jiebang_es.domain.values import (
+    Audit,
+    Conclusion,
+    ExpertOpinion,
+    Organisation,
+    PanelMember,
+    Role,
+)
+from jiebang_es.errors import RuleViolationError
+
+
+class ChallengeStatus(Enum):
+    DRAFT = "draft"
+    REVIEWED = "reviewed"
+    REJECTED = "rejected"
+    LISTED = "listed"
+    PUBLISHED = "published"
+    SELECTED = "selected"
+    FAILED = "failed"  # 流榜
+    CANCELLED = "cancelled"
+
+
+class Challenge(JiebangAggregate):
+    class Drafted(JiebangAggregate.Created):
+        end_user: Organisation
+        demand_ids: tuple[str, ...]
+        content: ChallengeContent
+
+    @event(Drafted)
+    def __init__(
+        self,
+        audit: Audit,
+        end_user: Organisation,
+        demand_ids: tuple[str, ...],
+        content: ChallengeContent,
+    ) -> None:
+        self.end_user = end_user
+        self.demand_ids = tuple(demand_ids)
+        self.content = content
+        self.status = ChallengeStatus.DRAFT
+        self.review_rounds = 0
+        self.period_argued = False
+        self.year: int | None = None
+        self.meeting_date: date | None = None
+        self.minutes_ref = ""
+        self.guide = ""
+        self.window_opens: datetime | None = None
+        self.window_closes: datetime | None = None
+        self.panel: tuple[PanelMember, ...] = ()
+        self.panel_confirmed_by: tuple[Role, ...] = ()
+        self.project_id: str | None = None
+        self.application_id: str | None = None
+        self.revoked_applications: tuple[str, ...] = ()
+
+    # ---- drafting (需求凝练) -------------------------------------------------------------
+    class DraftRevised(JiebangAggregate.Event):
+        content: ChallengeContent
+        revises_version: int
+
+    def revise(self, audit: Audit, content: ChallengeContent) -> None:
+        """Replace the draft's contents; the earlier version stays on record."""
+        if self.status is not ChallengeStatus.DRAFT:
+            raise order_violation(
+                f"only a draft can be revised; this challenge is {self.status.value}"
+            )
+        if content.category is not self.content.category and self.review_rounds:
+            raise order_violation("the category cannot change after an argumentation")
+        self._draft_revised(audit=audit, content=content, revises_version=self.version)
+
+    @event(DraftRevised)
+    def _draft_revised(self, audit: Audit, content: ChallengeContent, revises_version: int) -> None:
+        self.content = content
+        self.period_argued = False
+
+    # ---- argumentation (榜单论证) -------------------------------------------------------
+    class Reviewed(JiebangAggregate.Event):
+        conclusion: Conclusion
+        opinions: tuple[ExpertOpinion, ...]
+        period_argued: bool
+
+    def review(
+        self,
+        audit: Audit,
+        conclusion: Conclusion,
+        opinions: tuple[ExpertOpinion, ...],
+        period_argued: bool,
+    ) -> None:
+        """Record the argumentation panel's opinions and conclusion (pass, revise, reject)."""
+        if self.status is not ChallengeStatus.DRAFT:
+            raise order_violation(
+                f"argumentation reviews a draft; this challenge is {self.status.value}"
+            )
+        check_complete(self.content)
+        self._reviewed(
+            audit=audit, conclusion=conclusion, opinions=opinions, period_argued=period_argued
+        )
+
+    @event(Reviewed)
+    def _reviewed(
+        self,
+        audit: Audit,
+        conclusion: Conclusion,
+        opinions: tuple[ExpertOpinion, ...],
+        period_argued: bool,
+    ) -> None:
+        self.review_rounds += 1
+        self.status = {
+            Conclusion.PASS: ChallengeStatus.REVIEWED,
+            Conclusion.REVISE: ChallengeStatus.DRAFT,
+            Conclusion.REJECT: ChallengeStatus.REJECTED,
+        }[conclusion]
+        self.period_argued = conclusion is Conclusion.PASS and period_argued
+
+    # ---- annual list (榜单确定, 党组会) --------------------------------------------------
+    class Listed(JiebangAggregate.Event):
+        year: int
+        meeting_date: date
+        minutes_ref: str
+
+    def list_in_annual_plan(
+        self, audit: Audit, year: int, meeting_date: date, minutes_ref: str
+    ) -> None:
+        """Put the challenge on the annual list approved by the party group meeting."""
+        if self.status is not ChallengeStatus.REVIEWED:
+            raise order_violation(
+                "only a challenge that passed argumentation goes on the annual list; this one is "
+                f"{self.status.value}"
+            )
+        rules.require_text(
+            minutes_ref, "R-PARTY-APPROVAL", "the party group meeting's minutes reference"
+        )
+        if meeting_date > audit.effective_at.date():
+            raise RuleViolationError(
+                "R-PARTY-APPROVAL", f"the meeting of {meeting_date} has not taken place yet"
+            )
+        period = self.content.period_months or 0
+        if period > rules.PERIOD_ARGUED_OVER_MONTHS and not self.period_argued:
+            raise RuleViolationError(
+                "R-PERIOD-ARGUED",
+                f"a period of {period} months (over 3 years) needs an expert argumentation of "
+                "the period organised by the bureau before approval "
+                "(确需超过规定实施周期的，由区科技局组织专家论证后确认)",
+            )
+        self._listed(audit=audit, year=year, meeting_date=meeting_date, minutes_ref=minutes_ref)
+
+    @event(Listed)
+    def _listed(self, audit: Audit, year: int, meeting_date: date, minutes_ref: str) -> None:
+        self.status = ChallengeStatus.LISTED
+        self.year = year
+        self.meeting_date = meeting_date
+        self.minutes_ref = minutes_ref
+
+    # ---- publication (写榜发布) ----------------------------------------------------------
+    class Published(JiebangAggregate.Event):
+        guide: str
+        window_opens: datetime
+        window_closes: datetime
+
+    def publish(
+        self, audit: Audit, guide: str, window_opens: datetime, window_closes: datetime
+    ) -> None:
+        """Publish with the application guide (申报指南) and window, in the draft's scope."""
+        if self.status is not ChallengeStatus.LISTED:
+            raise RuleViolationError(
+                "R-PARTY-APPROVAL",
+                "only challenges on an annual list approved at a party group meeting can be "
+                f"published; this one is {self.status.value}",
+            )
+        assert self.content.scope is not None  # complete since argumentation  # noqa: S101
+        check_scope(self.content.scope, self.content.recipients)
+        rules.require_text(guide, "R-GUIDE", "the application guide (申报指南)")
+        if window_closes <= window_opens:
+            raise RuleViolationError("R-GUIDE", "the application window closes after it opens")
+        if window_closes <= audit.effective_at:
+            raise RuleViolationError("R-GUIDE", "the application window is already over")
+        self._published(
+            audit=audit, guide=guide, window_opens=window_opens, window_closes=window_closes
+        )
+
+    @event(Published)
+    def _published(
+        self, audit: Audit, guide: str, window_opens: datetime, window_closes: datetime
+    ) -> None:
+        self.status = ChallengeStatus.PUBLISHED
+        self.guide = guide
+        self.window_opens = window_opens
+        self.window_closes = window_closes
+
+    def window_is_open(self, at: datetime) -> bool:
+        return (
+            self.status is ChallengeStatus.PUBLISHED
+            and self.window_opens is not None
+            and self.window_closes is not None
+            and self.window_opens <= at < self.window_closes
+        )
+
+    def window_has_closed(self, at: datetime) -> bool:
+        return self.window_closes is not None and at >= self.window_closes
+
+    def check_open_for_applications(self, at: datetime) -> None:
+        if not self.window_is_open(at):
+            raise order_violation(
+                f"applications are taken only in the open window ({self.window_opens} – "
+                f"{self.window_closes}) of a published challenge; it is {self.status.value} at {at}"
+            )
+
+    # ---- review panel (揭榜评审) ----------------------------------------------------------
+    class ReviewPanelProposed(JiebangAggregate.Event):
+        members: tuple[PanelMember, ...]
+
+    def propose_panel(self, audit: Audit, members: tuple[PanelMember, ...]) -> None:
+        """Propose the review panel; it takes effect once bureau and end user both confirm."""
+        if self.status is not ChallengeStatus.PUBLISHED:
+            raise order_violation(
+                "a review panel is formed for a published challenge; this one is "
+                f"{self.status.value}"
+            )
+        if self.panel_is_effective:
+            raise order_violation("the review panel was already confirmed by both parties")
+        if len({m.expert_id for m in members}) != len(members):
+            raise RuleViolationError("R-REVIEW-PANEL", "an expert is named twice on the panel")
+        self._panel_proposed(audit=audit, members=members)
+
+    @event(ReviewPanelProposed)
+    def _panel_proposed(self, audit: Audit, members: tuple[PanelMember, ...]) -> None:
+        self.panel = tuple(members)
+        self.panel_confirmed_by = ()
+
+    class ReviewPanelConfirmed(JiebangAggregate.Event):
+        role: Role
+
+    def confirm_panel(self, audit: Audit) -> None:
+        """Bureau or end user confirms the proposed panel (R-PANEL-JOINT)."""
+        if not self.panel:
+            raise order_violation("there is no proposed review panel to confirm")
+        if audit.role in self.panel_confirmed_by:
+            raise RuleViolationError("R-PANEL-JOINT", f"the {audit.role.value} already confirmed")
+        self._panel_confirmed(audit=audit, role=audit.role)
+
+    @event(ReviewPanelConfirmed)
+    def _panel_confirmed(self, audit: Audit, role: Role) -> None:
+        self.panel_confirmed_by = (*self.panel_confirmed_by, role)
+
+    @property
+    def panel_is_effective(self) -> bool:
+        return {Role.BUREAU, Role.END_USER} <= set(self.panel_confirmed_by)
+
+    def panel_member_ids(self) -> set[str]:
+        return {m.expert_id for m in self.panel}
+
+    # ---- selection, revocation, 流榜, cancellation ----------------------------------------
+    class SolverSelected(JiebangAggregate.Event):
+        project_id: str
+        application_id: str
+
+    def record_selection(self, audit: Audit, project_id: str, application_id: str) -> None:
+        if self.status is not ChallengeStatus.PUBLISHED:
+            raise order_violation(
+                f"a solver is selected for a published challenge; this one is {self.status.value}"
+            )
+        if not self.window_has_closed(audit.effective_at):
+            raise order_violation("the solver is selected after the application window closed")
+        self._solver_selected(audit=audit, project_id=project_id, application_id=application_id)
+
+    @event(SolverSelected)
+    def _solver_selected(self, audit: Audit, project_id: str, application_id: str) -> None:
+        self.status = ChallengeStatus.SELECTED
+        self.project_id = project_id
+        self.application_id = application_id
+
+    class SelectionRevoked(JiebangAggregate.Event):
+        project_id: str
+
+    def revoke_selection(self, audit: Audit, project_id: str) -> None:
+        if self.project_id != project_id:
+            raise order_violation(f"project {project_id} is not this challenge's selection")
+        self._selection_revoked(audit=audit, project_id=project_id)
+
+    @event(SelectionRevoked)
+    def _selection_revoked(self, audit: Audit, project_id: str) -> None:
+        # Back to published: the end user may select another reviewed application, or 流榜.
+        self.status = ChallengeStatus.PUBLISHED
+        if self.application_id is not None:
+            self.revoked_applications = (*self.revoked_applications, self.application_id)
+        self.project_id = None
+        self.application_id = None
+
+    class Failed(JiebangAggregate.Event):
+        """流榜: the window closed and no solver was selected."""
+
+    def fail(self, audit: Audit) -> None:
+        rules.require_reason(audit.reason, "R-AUDIT-WHO", "declaring a challenge failed (流榜)")
+        if self.status is not ChallengeStatus.PUBLISHED or not self.window_has_closed(
+            audit.effective_at
+        ):
+            raise order_violation(
+                "a challenge fails (流榜) only once published and its window has closed"
+            )
+        self._failed(audit=audit)
+
+    @event(Failed)
+    def _failed(self, audit: Audit) -> None:
+        self.status = ChallengeStatus.FAILED
+
+    class Cancelled(JiebangAggregate.Event):
+        pass
+
+    def cancel(self, audit: Audit) -> None:
+        rules.require_reason(audit.reason, "R-AUDIT-WHO", "cancelling a challenge")
+        if self.status in (
+            ChallengeStatus.SELECTED,
+            ChallengeStatus.FAILED,
+            ChallengeStatus.CANCELLED,
+            ChallengeStatus.REJECTED,
+        ):
+            raise order_violation(f"a {self.status.value} challenge cannot be cancelled")
+        self._cancelled(audit=audit)
+
+    @event(Cancelled)
+    def _cancelled(self, audit: Audit) -> None:
+        self.status = ChallengeStatus.CANCELLED
+
+
+def approve_list(
+    challenges: Sequence[Challenge], audit: Audit, year: int, meeting_date: date, minutes_ref: str
+) -> None:
+    """The party group meeting approves the year's list: every challenge on it, or none."""
+    for challenge in challenges:
+        challenge.list_in_annual_plan(audit, year, meeting_date, minutes_ref)

@@ -1,0 +1,246 @@
+"""Value objects of the procedure: money, organisations, actors, audit metadata, contents.
+
+All are frozen dataclasses or plain enums so that they compare by value and round-trip
+exactly through the store (see ``transcodings.py``). Sequences are tuples for the same reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+
+from jiebang_es.errors import InvalidValueError, RuleViolationError
+
+FEN = Decimal("0.01")
+
+
+def yuan(value: Decimal | str | int, *, field_name: str = "amount") -> Decimal:
+    """Parse an amount of yuan with fen precision (R-FUND-CAP: exact decimals, never floats)."""
+    if isinstance(value, float | bool):
+        raise RuleViolationError(
+            "R-FUND-CAP",
+            f"{field_name}: amounts are exact decimal yuan, a float ({value!r}) is not accepted "
+            "(资助金额须为精确到分的十进制数)",
+        )
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, ValueError):
+        raise InvalidValueError(field_name, f"{value!r} is not a decimal amount of yuan") from None
+    if not amount.is_finite():
+        raise InvalidValueError(field_name, f"{value!r} is not a finite amount")
+    if abs(amount) >= Decimal("1e15"):
+        raise InvalidValueError(field_name, f"{value} is out of any plausible range")
+    if amount.quantize(FEN) != amount:
+        raise RuleViolationError(
+            "R-FUND-CAP",
+            f"{field_name}: {value} has more than fen precision (金额精确到分)",
+        )
+    if amount <= 0:
+        raise InvalidValueError(field_name, f"{value} must be more than zero")
+    return amount.quantize(FEN)
+
+
+class Role(Enum):
+    BUREAU = "bureau"
+    END_USER = "end_user"
+    APPLICANT = "applicant"
+    EXPERT = "expert"
+    SUPERVISOR = "supervisor"
+    ANALYST = "analyst"
+
+
+class Category(Enum):
+    """R-CATEGORY: 重点项目 (key) or 重大项目 (major)."""
+
+    KEY = "key"
+    MAJOR = "major"
+
+
+class DemandSource(Enum):
+    SURVEY_VISIT = "survey_visit"  # 调研走访
+    PUBLIC_SOLICITATION = "public_solicitation"  # 社会征集
+
+
+class Scope(Enum):
+    """R-SCOPE: where a challenge is published."""
+
+    PUBLIC = "public"  # the district government portal
+    RESTRICTED = "restricted"  # a named range of recipients
+
+
+class ExpertKind(Enum):
+    MANAGEMENT = "management"  # 行业主管部门管理专家
+    FRONT_LINE = "front_line"  # 产业一线专家
+    PEER_INSIDE = "peer_inside"  # 区内同行技术专家
+    PEER_OUTSIDE = "peer_outside"  # 区外同行技术专家
+    END_USER_REP = "end_user_rep"  # 最终用户（需求单位）负责人
+
+
+class Conclusion(Enum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    REVISE = "revise"
+    REJECT = "reject"
+
+
+class UnitType(Enum):
+    UNIVERSITY = "university"
+    INSTITUTE = "institute"
+    ENTERPRISE = "enterprise"
+
+
+class CreditStatus(Enum):
+    GOOD = "good"
+    SERIOUSLY_DISHONEST = "seriously_dishonest"  # 严重失信
+
+
+class Verdict(Enum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    FAIL = "fail"
+
+
+# GB 32100-2015: the 18-character unified social credit code and its check character.
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17: str) -> str:
+    """The check character of a unified social credit code, from its first 17 characters."""
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code(value: str, *, field_name: str = "credit_code") -> str:
+    """Normalise and validate a unified social credit code (统一社会信用代码)."""
+    code = value.strip().upper()
+    if len(code) != 18 or any(c not in _USCC_ALPHABET for c in code):
+        raise InvalidValueError(
+            field_name, f"{value!r} is not an 18-character unified social credit code"
+        )
+    if uscc_check_char(code[:17]) != code[17]:
+        raise InvalidValueError(field_name, f"{value!r} fails the GB 32100-2015 check character")
+    return code
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A unit: end user, solver, bureau. Identity is the credit code, never the name."""
+
+    credit_code: str
+    name: str
+    unit_type: UnitType
+    in_district: bool
+
+
+@dataclass(frozen=True)
+class ApplicantUnit:
+    """A lead or participating unit of an application, with the credit status checked for it."""
+
+    organisation: Organisation
+    credit_status: CreditStatus
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who issues a command: person id, role and organisation (R-AUDIT-WHO)."""
+
+    id: str
+    role: Role
+    org_code: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class RuleException:
+    """An accepted departure from an in-principle rule, with its written justification."""
+
+    rule_id: str
+    justification: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The audit metadata every event carries (DESIGN.md §4)."""
+
+    actor_id: str
+    role: Role
+    org_code: str
+    reason: str
+    request_id: str
+    correlation_id: str
+    causation_id: str
+    effective_at: datetime
+    recorded_at: datetime
+    exceptions: tuple[RuleException, ...]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An assessment indicator (考核指标): measurable, with a target value and unit."""
+
+    name: str
+    target: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A key milestone (关键时间节点): what is due by the given month of the period."""
+
+    name: str
+    due_month: int
+    deliverable: str
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """R-EU-COMMIT: the end user's own R&D investment, the support it gives, first application."""
+
+    own_investment: Decimal
+    support: str
+    first_application: bool
+
+
+@dataclass(frozen=True)
+class ExpertOpinion:
+    """One expert's opinion in an argumentation (论证) or an extension argumentation."""
+
+    expert_id: str
+    kind: ExpertKind
+    opinion: str
+
+
+@dataclass(frozen=True)
+class PanelMember:
+    expert_id: str
+    kind: ExpertKind
+
+
+@dataclass(frozen=True)
+class ScoreRef:
+    """A reviewed application's score, as referenced by the selection (R-SELECT-EU)."""
+
+    expert_id: str
+    score: Decimal
+    opinion: str
+    event_version: int
+
+
+@dataclass(frozen=True)
+class Signature:
+    actor_id: str
+    role: Role
+    org_code: str
+    signed_on: date
+
+
+@dataclass(frozen=True)
+class ContractTerms:
+    """What the task contract (任务书) fixes: indicators, milestones, budget and period."""
+
+    indicators: tuple[Indicator, ...]
+    milestones: tuple[Milestone, ...]
+    budget: Decimal
+    period_months: int

@@ -1,0 +1,231 @@
+"""The application service's machinery: one eventsourcing Application for every aggregate, the
+audit metadata of each command, loading, saving, concurrency and store errors."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordConflictError
+from eventsourcing.utils import Environment, EnvType
+
+from jiebang_es.config import Settings
+from jiebang_es.domain.base import JiebangAggregate
+from jiebang_es.domain.values import Actor, Audit, RuleException
+from jiebang_es.domain.working_days import WorkingDayCalendar
+from jiebang_es.errors import (
+    ConcurrentWriteError,
+    InvalidValueError,
+    JiebangError,
+    NotFoundError,
+    RuleViolationError,
+    StaleVersionError,
+    StoreUnavailableError,
+)
+from jiebang_es.transcodings import register_domain_transcodings
+
+# China has one time zone and no daylight saving: business dates are dates at UTC+8.
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+log = structlog.get_logger("jiebang_es")
+
+A = TypeVar("A", bound=JiebangAggregate)
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S", bound="ServiceBase")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(CHINA_TZ)
+
+
+@dataclass(frozen=True)
+class CommandMeta:
+    """What every command may carry besides its own arguments (DESIGN.md §4, §8)."""
+
+    reason: str = ""
+    request_id: str = ""
+    correlation_id: str = ""
+    causation_id: str = ""
+    effective_at: datetime | None = None  # business time the decision took effect
+    expected_version: int | None = None  # optimistic concurrency (If-Match)
+
+
+NO_META = CommandMeta()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a command recorded: the aggregate, its new version, and the log position reached."""
+
+    aggregate_id: str
+    version: int
+    position: int
+    events: tuple[str, ...]
+
+
+def command(
+    method: Callable[Concatenate[S, P], R],
+) -> Callable[Concatenate[S, P], R]:
+    """Log every refusal with its rule id; the log is the only trace a refusal leaves."""
+
+    @functools.wraps(method)
+    def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except JiebangError as e:
+            actor = args[0] if args and isinstance(args[0], Actor) else None
+            log.info(
+                "command_refused",
+                command=method.__name__,
+                rule_id=getattr(e, "rule_id", None),
+                error=type(e).__name__,
+                detail=str(e),
+                actor=actor.id if actor else None,
+                role=actor.role.value if actor else None,
+            )
+            raise
+
+    return wrapper
+
+
+class ServiceBase(Application[UUID]):
+    name = "jiebang"
+
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
+        self.settings = settings or Settings()
+        self.clock: Clock = clock or SystemClock()
+        self.calendar = WorkingDayCalendar.load(self.settings.holiday_schedule)
+        with self._store_errors():
+            super().__init__(env=self.settings.eventsourcing_env())
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Only the settings configure the store: os.environ is deliberately not merged in.
+        return Environment(name, dict(env or {}))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    # ---- audit metadata ----------------------------------------------------------------
+    def _audit(
+        self, actor: Actor, meta: CommandMeta, exceptions: tuple[RuleException, ...] = ()
+    ) -> Audit:
+        """R-AUDIT-WHO: who, when (business and recording time) and why, for every event."""
+        if not actor.id.strip() or not actor.org_code.strip():
+            raise RuleViolationError(
+                "R-AUDIT-WHO", "every change names who made it: person id, role and organisation"
+            )
+        recorded_at = datetime.now(CHINA_TZ)
+        effective_at = meta.effective_at or self.clock.now()
+        if effective_at.tzinfo is None:
+            raise InvalidValueError("effective_at", "a business time carries its time zone")
+        request_id = meta.request_id or uuid.uuid4().hex
+        return Audit(
+            actor_id=actor.id.strip(),
+            role=actor.role,
+            org_code=actor.org_code.strip().upper(),
+            reason=meta.reason.strip(),
+            request_id=request_id,
+            correlation_id=meta.correlation_id or request_id,
+            causation_id=meta.causation_id or request_id,
+            effective_at=effective_at,
+            recorded_at=recorded_at,
+            exceptions=exceptions,
+        )
+
+    # ---- loading and saving --------------------------------------------------------------
+    def _load(self, cls: type[A], ident: str | UUID, meta: CommandMeta = NO_META) -> A:
+        """The current state of an aggregate, checked against the command's expected version."""
+        agg = self._get(cls, ident)
+        if meta.expected_version is not None and meta.expected_version != agg.version:
+            raise StaleVersionError(agg.id, meta.expected_version, agg.version)
+        return agg
+
+    def _get(self, cls: type[A], ident: str | UUID, version: int | None = None) -> A:
+        kind = cls.__name__.lower()
+        try:
+            key = ident if isinstance(ident, UUID) else UUID(str(ident))
+        except ValueError:
+            raise NotFoundError(kind, ident) from None
+        try:
+            with self._store_errors():
+                agg: JiebangAggregate = self.repository.get(key, version=version)
+        except AggregateNotFoundError:
+            raise NotFoundError(kind, ident) from None
+        if not isinstance(agg, cls):
+            raise NotFoundError(kind, ident)
+        return agg
+
+    def _save(self, primary: JiebangAggregate, *others: JiebangAggregate) -> Receipt:
+        """Save every changed aggregate of one command in one transaction."""
+        try:
+            with self._store_errors():
+                recordings = self.save(primary, *others)
+        except RecordConflictError:
+            raise ConcurrentWriteError(primary.id) from None
+        position = max((r.notification.id for r in recordings), default=0)
+        return Receipt(
+            aggregate_id=str(primary.id),
+            version=primary.version,
+            position=position,
+            events=tuple(type(r.domain_event).__name__ for r in recordings),
+        )
+
+    @contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        """A store that cannot be reached is a 503, never a half-written change."""
+        try:
+            yield
+        except RecordConflictError:
+            raise
+        except PersistenceError as e:
+            raise StoreUnavailableError(f"the event store is unavailable: {e}") from e
+
+    # ---- queries ---------------------------------------------------------------------------
+    def events_of(self, ident: str | UUID) -> list[JiebangAggregate.Event]:
+        """Every event of one aggregate, oldest first."""
+        key = ident if isinstance(ident, UUID) else UUID(str(ident))
+        with self._store_errors():
+            return [e for e in self.events.get(key) if isinstance(e, JiebangAggregate.Event)]
+
+    def state_at(
+        self,
+        cls: type[A],
+        ident: str | UUID,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> A:
+        """An aggregate as it was at a version, or as recorded by a date-time."""
+        if as_of is None:
+            return self._get(cls, ident, version=version)
+        events: Sequence[CanMutateAggregate[UUID]] = [
+            e for e in self.events_of(ident) if e.audit.recorded_at <= as_of
+        ]
+        if version is not None:
+            events = [e for e in events if e.originator_version <= version]
+        agg: Any | None = None  # the library's mutate() builds the aggregate from its Created event
+        for e in events:
+            agg = e.mutate(agg)
+        if not isinstance(agg, cls):
+            raise NotFoundError(cls.__name__.lower(), f"{ident} as of {as_of}")
+        return agg
+
+    def position(self) -> int:
+        """The position (notification id) of the last recorded event."""
+        with self._store_errors():
+            return self.recorder.max_notification_id() or 0

@@ -1,0 +1,97 @@
+"""Store fixtures: the application suite runs on SQLite and on a real PostgreSQL server.
+
+PostgreSQL: one fresh database per test session (dropped afterwards), one fresh schema per test.
+``JIEBANG_TEST_POSTGRES_URL`` names the server (default postgresql://postgres@127.0.0.1:5432/postgres).
+Without a server the PostgreSQL tests are skipped, except under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from jiebang_es.config import Settings
+from jiebang_es.service import JiebangApp
+from tests.support import ScriptedClock
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+_schemas = itertools.count(1)
+
+
+def _server_url() -> str:
+    return os.environ.get("JIEBANG_TEST_POSTGRES_URL", DEFAULT_SERVER)
+
+
+def _with_db(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
+
+
+@pytest.fixture(scope="session")
+def postgres_db() -> Iterator[str]:
+    """A fresh database for this test session; its URL."""
+    server = _server_url()
+    try:
+        admin = psycopg.connect(server, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true and unreachable: {e}")
+        pytest.skip(f"PostgreSQL unreachable: {e}")
+    name = f"jiebang_test_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield _with_db(server, name)
+        finally:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def new_postgres_schema(db_url: str) -> str:
+    schema = f"t{next(_schemas)}"
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    return f"{db_url}?schema={schema}"
+
+
+AppFactory = Callable[..., JiebangApp]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/events.db"
+    return new_postgres_schema(request.getfixturevalue("postgres_db"))
+
+
+@pytest.fixture
+def clock() -> ScriptedClock:
+    return ScriptedClock()
+
+
+@pytest.fixture
+def make_app(store_url: str, clock: ScriptedClock) -> Iterator[AppFactory]:
+    """Applications on one store (several share it, as several processes would)."""
+    apps: list[JiebangApp] = []
+
+    def factory(**settings: object) -> JiebangApp:
+        app = JiebangApp(Settings(database_url=store_url, **settings), clock=clock)  # type: ignore[arg-type]
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> JiebangApp:
+    return make_app()

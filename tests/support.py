@@ -1,0 +1,209 @@
+"""Test support: a scripted business clock and a journey that drives one challenge step by step.
+
+Each step sets the business date the plan would have it on (2026, a year the calendar knows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from jiebang_es.domain.content import ChallengeContent
+from jiebang_es.domain.values import (
+    ApplicantUnit,
+    Conclusion,
+    ContractTerms,
+    Organisation,
+    Role,
+)
+from jiebang_es.sample import (
+    BUREAU,
+    END_USER_EQUIPMENT,
+    INSTITUTE_WEST,
+    SampleExpert,
+    actor,
+    experts_for,
+    key_challenge_content,
+    unit,
+)
+from jiebang_es.service import JiebangApp
+from jiebang_es.service_base import CHINA_TZ
+
+
+class ScriptedClock:
+    """Business time that the test sets; recording time stays the real clock."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def on(self, day: date, hour: int = 10) -> None:
+        self.current = datetime.combine(day, time(hour), tzinfo=CHINA_TZ)
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=CHINA_TZ)
+
+
+BUREAU_STAFF = actor(Role.BUREAU, BUREAU, "bureau-li")
+WINDOW_OPENS = at(date(2026, 4, 10), 9)
+WINDOW_CLOSES = at(date(2026, 5, 10), 17)
+
+
+@dataclass
+class Journey:
+    """One challenge, from draft to funds, each step callable on its own."""
+
+    app: JiebangApp
+    clock: object
+    end_user: Organisation = END_USER_EQUIPMENT
+    content: ChallengeContent = field(default_factory=key_challenge_content)
+    tag: str = "k"
+    challenge_id: str = ""
+    project_id: str = ""
+    experts: dict[str, str] = field(default_factory=dict)  # person id -> expert aggregate id
+    applications: list[str] = field(default_factory=list)
+
+    @property
+    def eu(self):
+        return actor(Role.END_USER, self.end_user, "eu-zhou")
+
+    def _on(self, day: date, hour: int = 10) -> None:
+        self.clock.on(day, hour)  # type: ignore[attr-defined]
+
+    def sample_experts(self) -> list[SampleExpert]:
+        return experts_for(self.end_user, self.tag)
+
+    def register_experts(self) -> None:
+        for e in self.sample_experts():
+            if e.person_id not in self.experts:
+                r = self.app.register_expert(
+                    BUREAU_STAFF, person_id=e.person_id, name=e.name, org_code=e.org.credit_code,
+                    org_name=e.org.name, kind=e.kind, speciality=e.speciality,
+                )
+                self.experts[e.person_id] = r.aggregate_id
+
+    def draft(self, **kw) -> Journey:
+        self._on(date(2026, 3, 2))
+        r = self.app.draft_challenge(BUREAU_STAFF, end_user=self.end_user, content=self.content, **kw)
+        self.challenge_id = r.aggregate_id
+        return self
+
+    def argue(self, conclusion: Conclusion = Conclusion.PASS, **kw) -> Journey:
+        self.register_experts()
+        self._on(date(2026, 3, 20))
+        opinions = [(self.experts[e.person_id], "同意") for e in self.sample_experts()[:5]]
+        self.app.record_argumentation(
+            BUREAU_STAFF, self.challenge_id, conclusion=conclusion, opinions=opinions, **kw
+        )
+        return self
+
+    def list(self) -> Journey:
+        self._on(date(2026, 4, 8), 15)
+        self.app.approve_annual_list(
+            BUREAU_STAFF, year=2026, meeting_date=date(2026, 4, 8), minutes_ref="党组会〔2026〕7号",
+            challenge_ids=[self.challenge_id],
+        )
+        return self
+
+    def publish(self) -> Journey:
+        self._on(date(2026, 4, 10), 8)
+        self.app.publish(
+            BUREAU_STAFF, self.challenge_id, guide="申报指南：…", window_opens=WINDOW_OPENS,
+            window_closes=WINDOW_CLOSES,
+        )
+        return self
+
+    def apply(
+        self, lead: Organisation = INSTITUTE_WEST, participants: tuple[ApplicantUnit, ...] = (),
+        budget: str = "90000.00", period: int = 18, **kw,
+    ) -> str:
+        self._on(date(2026, 4, 20))
+        r = self.app.apply(
+            actor(Role.APPLICANT, lead, f"lead-{lead.credit_code[-4:]}"), self.challenge_id,
+            lead=unit(lead), participants=participants, leader_name="张工",
+            technical_plan="基于磁电复合的编码方案", ip_declaration=True, budget=budget,
+            period_months=period, **kw,
+        )
+        self.applications.append(r.aggregate_id)
+        return r.aggregate_id
+
+    def panel(self, count: int = 6) -> Journey:
+        self.register_experts()
+        self._on(date(2026, 5, 11))
+        ids = [self.experts[e.person_id] for e in self.sample_experts()[:count]]
+        self.app.propose_review_panel(BUREAU_STAFF, self.challenge_id, expert_ids=ids)
+        self.app.confirm_review_panel(BUREAU_STAFF, self.challenge_id)
+        self.app.confirm_review_panel(self.eu, self.challenge_id)
+        return self
+
+    def review(self, application_id: str, score: str = "88") -> None:
+        """Every panel member declares and, unless recused, scores."""
+        self._on(date(2026, 5, 12))
+        challenge = self.app.challenge(self.challenge_id)
+        for member in challenge.panel:
+            expert = self.app.expert(member.expert_id)
+            who = actor(Role.EXPERT, _org(expert.org_code), expert.person_id)
+            self.app.declare_conflict(who, application_id, expert_id=member.expert_id,
+                                      conflict=False)
+            if member.expert_id in self.app.application(application_id).recused:
+                continue
+            self.app.score(who, application_id, expert_id=member.expert_id, score=score,
+                           opinion="方案可行")
+
+    def select(self, application_id: str) -> Journey:
+        self._on(date(2026, 5, 15))
+        r = self.app.select(self.eu, self.challenge_id, application_id=application_id)
+        self.project_id = r.aggregate_id
+        return self
+
+    def publicize(self) -> Journey:
+        self._on(date(2026, 5, 18))
+        self.app.publicize(BUREAU_STAFF, self.project_id)
+        return self
+
+    def close_notice(self) -> Journey:
+        self._on(date(2026, 5, 25))
+        self.app.close_notice(BUREAU_STAFF, self.project_id)
+        return self
+
+    def terms(self, budget: str = "90000.00", period: int = 18) -> ContractTerms:
+        return ContractTerms(
+            indicators=self.content.indicators, milestones=self.content.milestones,
+            budget=Decimal(budget), period_months=period,
+        )
+
+    def contract(self, lead: Organisation = INSTITUTE_WEST) -> Journey:
+        self._on(date(2026, 6, 1))
+        self.app.draft_contract(BUREAU_STAFF, self.project_id, terms=self.terms())
+        self.app.sign_contract(BUREAU_STAFF, self.project_id)
+        self.app.sign_contract(self.eu, self.project_id)
+        self.app.sign_contract(actor(Role.APPLICANT, lead, "lead"), self.project_id)
+        return self
+
+    # ---- whole stretches ----------------------------------------------------------------
+    def to_published(self) -> Journey:
+        return self.draft().argue().list().publish()
+
+    def to_selected(self) -> Journey:
+        self.to_published()
+        app_id = self.apply()
+        self.panel()
+        self.review(app_id)
+        return self.select(app_id)
+
+    def to_contracted(self) -> Journey:
+        return self.to_selected().publicize().close_notice().contract()
+
+
+def _org(code: str) -> Organisation:
+    from jiebang_es.domain.values import UnitType
+
+    return Organisation(code, "", UnitType.ENTERPRISE, True)
+
+
+def solver(lead: Organisation = INSTITUTE_WEST):
+    return actor(Role.APPLICANT, lead, "lead")
