@@ -87,6 +87,7 @@ class Journey:
                 self.experts[e.person_id] = r.aggregate_id
 
     def draft(self, **kw) -> Journey:
+        self.register_experts()
         self._on(date(2026, 3, 2))
         r = self.app.draft_challenge(BUREAU_STAFF, end_user=self.end_user, content=self.content, **kw)
         self.challenge_id = r.aggregate_id

@@ -14,6 +14,7 @@ from jiebang_es.domain.values import (
     Milestone,
     RuleException,
     Scope,
+    parse_category,
 )
 from jiebang_es.errors import RuleViolationError
 
@@ -43,6 +44,8 @@ def check_draft(
     content: ChallengeContent, industries: Sequence[str], exception_reason: str | None
 ) -> tuple[RuleException, ...]:
     """The hard rules a draft must meet even while incomplete; returns in-principle exceptions."""
+    if not isinstance(content.category, Category):
+        parse_category(content.category)
     if content.industry not in industries:
         raise RuleViolationError(
             "R-INDUSTRY",

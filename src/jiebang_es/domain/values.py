@@ -58,6 +58,16 @@ class Category(Enum):
     MAJOR = "major"
 
 
+def parse_category(value: str | Category) -> Category:
+    """R-CATEGORY: a challenge is a key (重点) or a major (重大) project, nothing else."""
+    try:
+        return Category(value)
+    except ValueError:
+        raise RuleViolationError(
+            "R-CATEGORY", f"category {value!r} is neither key (重点) nor major (重大)"
+        ) from None
+
+
 class DemandSource(Enum):
     SURVEY_VISIT = "survey_visit"  # 调研走访
     PUBLIC_SOLICITATION = "public_solicitation"  # 社会征集
