@@ -81,15 +81,22 @@ class Journey:
         for e in self.sample_experts():
             if e.person_id not in self.experts:
                 r = self.app.register_expert(
-                    BUREAU_STAFF, person_id=e.person_id, name=e.name, org_code=e.org.credit_code,
-                    org_name=e.org.name, kind=e.kind, speciality=e.speciality,
+                    BUREAU_STAFF,
+                    person_id=e.person_id,
+                    name=e.name,
+                    org_code=e.org.credit_code,
+                    org_name=e.org.name,
+                    kind=e.kind,
+                    speciality=e.speciality,
                 )
                 self.experts[e.person_id] = r.aggregate_id
 
     def draft(self, **kw) -> Journey:
         self.register_experts()
         self._on(date(2026, 3, 2))
-        r = self.app.draft_challenge(BUREAU_STAFF, end_user=self.end_user, content=self.content, **kw)
+        r = self.app.draft_challenge(
+            BUREAU_STAFF, end_user=self.end_user, content=self.content, **kw
+        )
         self.challenge_id = r.aggregate_id
         return self
 
@@ -105,7 +112,10 @@ class Journey:
     def list(self) -> Journey:
         self._on(date(2026, 4, 8), 15)
         self.app.approve_annual_list(
-            BUREAU_STAFF, year=2026, meeting_date=date(2026, 4, 8), minutes_ref="党组会〔2026〕7号",
+            BUREAU_STAFF,
+            year=2026,
+            meeting_date=date(2026, 4, 8),
+            minutes_ref="党组会〔2026〕7号",
             challenge_ids=[self.challenge_id],
         )
         return self
@@ -113,21 +123,34 @@ class Journey:
     def publish(self) -> Journey:
         self._on(date(2026, 4, 10), 8)
         self.app.publish(
-            BUREAU_STAFF, self.challenge_id, guide="申报指南：…", window_opens=WINDOW_OPENS,
+            BUREAU_STAFF,
+            self.challenge_id,
+            guide="申报指南：…",
+            window_opens=WINDOW_OPENS,
             window_closes=WINDOW_CLOSES,
         )
         return self
 
     def apply(
-        self, lead: Organisation = INSTITUTE_WEST, participants: tuple[ApplicantUnit, ...] = (),
-        budget: str = "90000.00", period: int = 18, **kw,
+        self,
+        lead: Organisation = INSTITUTE_WEST,
+        participants: tuple[ApplicantUnit, ...] = (),
+        budget: str = "90000.00",
+        period: int = 18,
+        **kw,
     ) -> str:
         self._on(date(2026, 4, 20))
         r = self.app.apply(
-            actor(Role.APPLICANT, lead, f"lead-{lead.credit_code[-4:]}"), self.challenge_id,
-            lead=unit(lead), participants=participants, leader_name="张工",
-            technical_plan="基于磁电复合的编码方案", ip_declaration=True, budget=budget,
-            period_months=period, **kw,
+            actor(Role.APPLICANT, lead, f"lead-{lead.credit_code[-4:]}"),
+            self.challenge_id,
+            lead=unit(lead),
+            participants=participants,
+            leader_name="张工",
+            technical_plan="基于磁电复合的编码方案",
+            ip_declaration=True,
+            budget=budget,
+            period_months=period,
+            **kw,
         )
         self.applications.append(r.aggregate_id)
         return r.aggregate_id
@@ -148,12 +171,14 @@ class Journey:
         for member in challenge.panel:
             expert = self.app.expert(member.expert_id)
             who = actor(Role.EXPERT, _org(expert.org_code), expert.person_id)
-            self.app.declare_conflict(who, application_id, expert_id=member.expert_id,
-                                      conflict=False)
+            self.app.declare_conflict(
+                who, application_id, expert_id=member.expert_id, conflict=False
+            )
             if member.expert_id in self.app.application(application_id).recused:
                 continue
-            self.app.score(who, application_id, expert_id=member.expert_id, score=score,
-                           opinion="方案可行")
+            self.app.score(
+                who, application_id, expert_id=member.expert_id, score=score, opinion="方案可行"
+            )
 
     def select(self, application_id: str) -> Journey:
         self._on(date(2026, 5, 15))
@@ -173,8 +198,10 @@ class Journey:
 
     def terms(self, budget: str = "90000.00", period: int = 18) -> ContractTerms:
         return ContractTerms(
-            indicators=self.content.indicators, milestones=self.content.milestones,
-            budget=Decimal(budget), period_months=period,
+            indicators=self.content.indicators,
+            milestones=self.content.milestones,
+            budget=Decimal(budget),
+            period_months=period,
         )
 
     def contract(self, lead: Organisation = INSTITUTE_WEST) -> Journey:

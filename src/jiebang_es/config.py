@@ -7,10 +7,11 @@ other ``POSTGRES_*`` or ``SQLITE_*`` variable of the process can change the stor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from jiebang_es.domain.rules import DEFAULT_INDUSTRIES
 from jiebang_es.errors import InvalidValueError
@@ -25,13 +26,15 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         description="sqlite:///PATH (embedded default) or postgresql://USER:PASSWORD@HOST:PORT/DB",
     )
-    industries: tuple[str, ...] = Field(
+    # NoDecode: the variable is a plain comma-separated list, not JSON.
+    industries: Annotated[tuple[str, ...], NoDecode] = Field(
         default=DEFAULT_INDUSTRIES, description="R-INDUSTRY: the district's industries"
     )
     notice_working_days: int = Field(default=5, ge=1, le=60, description="R-PUBLICITY")
     holiday_schedule: Path | None = Field(
         default=None, description="JSON file of announced holiday schedules for later years"
     )
+    log_level: str = Field(default="warning", pattern="^(debug|info|warning|error)$")
     pool_size: int = Field(default=5, ge=1, description="PostgreSQL connection pool size")
     pool_max_overflow: int = Field(default=10, ge=0)
     connect_timeout: int = Field(default=5, ge=1, description="seconds")

@@ -33,7 +33,9 @@ def make_code(first17: str) -> str:
 
 
 # 500106 is Shapingba District's administrative division code; 110108 and 310104 lie elsewhere.
-BUREAU = Organisation(make_code("11500106MB1234567"), "沙坪坝区科学技术局", UnitType.INSTITUTE, True)
+BUREAU = Organisation(
+    make_code("11500106MB1234567"), "沙坪坝区科学技术局", UnitType.INSTITUTE, True
+)
 END_USER_EQUIPMENT = Organisation(
     make_code("91500106MA5U7KX2Q"), "重庆沙磁智能装备有限公司", UnitType.ENTERPRISE, True
 )
@@ -78,14 +80,30 @@ def experts_for(end_user: Organisation, tag: str) -> list[SampleExpert]:
     """A panel's worth of experts of every kind the plan names, the end user's head last."""
     return [
         SampleExpert(f"exp-{tag}-mgmt", "刘主任", BUREAU, ExpertKind.MANAGEMENT, "产业管理"),
-        SampleExpert(f"exp-{tag}-front", "陈总工", END_USER_PHARMA if end_user is
-                     END_USER_EQUIPMENT else END_USER_EQUIPMENT, ExpertKind.FRONT_LINE, "产线工艺"),
-        SampleExpert(f"exp-{tag}-peer-in", "王教授", INSTITUTE_WEST, ExpertKind.PEER_INSIDE,
-                     "智能控制"),
-        SampleExpert(f"exp-{tag}-peer-out", "赵研究员", UNIVERSITY_MEDICAL,
-                     ExpertKind.PEER_OUTSIDE, "生物材料"),
-        SampleExpert(f"exp-{tag}-peer-out2", "孙教授", ENTERPRISE_HUADONG,
-                     ExpertKind.PEER_OUTSIDE, "精密传感"),
+        SampleExpert(
+            f"exp-{tag}-front",
+            "陈总工",
+            END_USER_PHARMA if end_user is END_USER_EQUIPMENT else END_USER_EQUIPMENT,
+            ExpertKind.FRONT_LINE,
+            "产线工艺",
+        ),
+        SampleExpert(
+            f"exp-{tag}-peer-in", "王教授", INSTITUTE_WEST, ExpertKind.PEER_INSIDE, "智能控制"
+        ),
+        SampleExpert(
+            f"exp-{tag}-peer-out",
+            "赵研究员",
+            UNIVERSITY_MEDICAL,
+            ExpertKind.PEER_OUTSIDE,
+            "生物材料",
+        ),
+        SampleExpert(
+            f"exp-{tag}-peer-out2",
+            "孙教授",
+            ENTERPRISE_HUADONG,
+            ExpertKind.PEER_OUTSIDE,
+            "精密传感",
+        ),
         SampleExpert(f"exp-{tag}-eu", "周董事长", end_user, ExpertKind.END_USER_REP, "需求方"),
     ]
 

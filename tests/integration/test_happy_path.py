@@ -19,8 +19,12 @@ def test_nine_steps_record_the_spine_events_in_order(app, clock):
     j = Journey(app, clock)
     clock.on(date(2026, 2, 20))
     demand = app.collect_demand(
-        BUREAU_STAFF, source=DemandSource.SURVEY_VISIT, enterprise=END_USER_EQUIPMENT,
-        industry="智能科技", title="编码器国产化", description="调研走访记录",
+        BUREAU_STAFF,
+        source=DemandSource.SURVEY_VISIT,
+        enterprise=END_USER_EQUIPMENT,
+        industry="智能科技",
+        title="编码器国产化",
+        description="调研走访记录",
     )
     j.draft(demand_ids=[demand.aggregate_id])
     j.argue().list().publish()
@@ -33,14 +37,27 @@ def test_nine_steps_record_the_spine_events_in_order(app, clock):
 
     assert event_names(app, demand.aggregate_id) == ["Collected", "Refined"]
     assert event_names(app, j.challenge_id) == [
-        "Drafted", "Reviewed", "Listed", "Published", "ReviewPanelProposed",
-        "ReviewPanelConfirmed", "ReviewPanelConfirmed", "SolverSelected",
+        "Drafted",
+        "Reviewed",
+        "Listed",
+        "Published",
+        "ReviewPanelProposed",
+        "ReviewPanelConfirmed",
+        "ReviewPanelConfirmed",
+        "SolverSelected",
     ]
     assert event_names(app, application_id)[0] == "Applied"
     assert "Scored" in event_names(app, application_id)
     assert event_names(app, j.project_id) == [
-        "Selected", "Publicized", "NoticeClosed", "ContractDrafted", "ContractSigned",
-        "ContractSigned", "ContractSigned", "Contracted", "Funded",
+        "Selected",
+        "Publicized",
+        "NoticeClosed",
+        "ContractDrafted",
+        "ContractSigned",
+        "ContractSigned",
+        "ContractSigned",
+        "Contracted",
+        "Funded",
     ]
     assert app.challenge(j.challenge_id).status is ChallengeStatus.SELECTED
     project = app.project(j.project_id)
@@ -53,13 +70,20 @@ def test_every_event_carries_who_when_and_why(app, clock):
     for aggregate_id in (j.challenge_id, j.project_id, *j.applications):
         for e in app.events_of(aggregate_id):
             a = e.audit
-            assert a.actor_id and a.org_code and a.request_id and a.correlation_id
-            assert a.effective_at.tzinfo is not None and a.recorded_at.tzinfo is not None
+            assert a.actor_id
+            assert a.org_code
+            assert a.request_id
+            assert a.correlation_id
+            assert a.effective_at.tzinfo is not None
+            assert a.recorded_at.tzinfo is not None
     published = app.events_of(j.challenge_id)[3]
     assert published.audit.role is Role.BUREAU
     assert published.audit.effective_at.date() == date(2026, 4, 10)
-    signed_by = [e.signature.role for e in app.events_of(j.project_id)
-                 if type(e).__name__ == "ContractSigned"]
+    signed_by = [
+        e.signature.role
+        for e in app.events_of(j.project_id)
+        if type(e).__name__ == "ContractSigned"
+    ]
     assert signed_by == [Role.BUREAU, Role.END_USER, Role.APPLICANT]
 
 

@@ -19,8 +19,14 @@ from tests.support import BUREAU_STAFF, Journey
 # ---- R-AUDIT-WHO ------------------------------------------------------------------------------
 def test_r_audit_who_command_without_an_actor_id_refused(app, clock):
     nobody = Actor(id=" ", role=Role.BUREAU, org_code=BUREAU.credit_code)
-    refused(app, "R-AUDIT-WHO", app.draft_challenge, nobody, end_user=END_USER_EQUIPMENT,
-            content=Journey(app, clock).content)
+    refused(
+        app,
+        "R-AUDIT-WHO",
+        app.draft_challenge,
+        nobody,
+        end_user=END_USER_EQUIPMENT,
+        content=Journey(app, clock).content,
+    )
 
 
 def test_r_audit_who_cancellation_without_a_reason_refused(app, clock):
@@ -42,21 +48,34 @@ def test_r_audit_who_failed_challenge_needs_a_reason(app, clock):
 
 def test_r_audit_who_metadata_names_request_correlation_and_causation(app, clock):
     j = Journey(app, clock).draft()
-    meta = CommandMeta(request_id="req-1", correlation_id="corr-1", causation_id="cause-1",
-                       reason="补充对标情况")
+    meta = CommandMeta(
+        request_id="req-1", correlation_id="corr-1", causation_id="cause-1", reason="补充对标情况"
+    )
     app.revise_draft(BUREAU_STAFF, j.challenge_id, content=j.content, meta=meta)
     audit = app.events_of(j.challenge_id)[-1].audit
     assert (audit.request_id, audit.correlation_id, audit.causation_id) == (
-        "req-1", "corr-1", "cause-1")
+        "req-1",
+        "corr-1",
+        "cause-1",
+    )
     assert (audit.actor_id, audit.role, audit.org_code) == (
-        "bureau-li", Role.BUREAU, BUREAU.credit_code)
+        "bureau-li",
+        Role.BUREAU,
+        BUREAU.credit_code,
+    )
 
 
 def test_r_audit_who_supervisors_and_analysts_write_nothing(app, clock):
     for role in (Role.SUPERVISOR, Role.ANALYST):
         reader = Actor(id="reader", role=role, org_code=BUREAU.credit_code)
-        refused(app, "R-CONTENT", app.draft_challenge, reader, end_user=END_USER_EQUIPMENT,
-                content=Journey(app, clock).content)
+        refused(
+            app,
+            "R-CONTENT",
+            app.draft_challenge,
+            reader,
+            end_user=END_USER_EQUIPMENT,
+            content=Journey(app, clock).content,
+        )
 
 
 # ---- R-AUDIT-IMMUTABLE ------------------------------------------------------------------------
@@ -89,12 +108,14 @@ def test_stale_expected_version_refused_with_nothing_recorded(app, clock):
     j = Journey(app, clock).draft()
     before = app.position()
     with pytest.raises(StaleVersionError) as caught:
-        app.revise_draft(BUREAU_STAFF, j.challenge_id, content=j.content,
-                         meta=CommandMeta(expected_version=7))
+        app.revise_draft(
+            BUREAU_STAFF, j.challenge_id, content=j.content, meta=CommandMeta(expected_version=7)
+        )
     assert (caught.value.expected, caught.value.actual) == (7, 1)
     assert app.position() == before
-    receipt = app.revise_draft(BUREAU_STAFF, j.challenge_id, content=j.content,
-                               meta=CommandMeta(expected_version=1))
+    receipt = app.revise_draft(
+        BUREAU_STAFF, j.challenge_id, content=j.content, meta=CommandMeta(expected_version=1)
+    )
     assert receipt.version == 2
     assert receipt.position == before + 1
 
@@ -118,7 +139,9 @@ def test_state_as_of_a_version_and_a_recording_time(app, clock):
     drafted, reviewed = app.events_of(j.challenge_id)
     at_draft = app.state_at(Challenge, j.challenge_id, version=1)
     assert at_draft.status is ChallengeStatus.DRAFT
-    between = drafted.audit.recorded_at + (reviewed.audit.recorded_at - drafted.audit.recorded_at) / 2
+    between = (
+        drafted.audit.recorded_at + (reviewed.audit.recorded_at - drafted.audit.recorded_at) / 2
+    )
     assert app.state_at(Challenge, j.challenge_id, as_of=between).version == 1
     later = datetime.now(CHINA_TZ) + timedelta(seconds=1)
     assert app.state_at(Challenge, j.challenge_id, as_of=later).status is ChallengeStatus.REVIEWED

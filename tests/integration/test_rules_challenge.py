@@ -39,15 +39,18 @@ def test_r_order_revision_after_argumentation_passed_refused(app, clock):
 def test_r_order_revise_conclusion_returns_the_draft_for_revision(app, clock):
     j = Journey(app, clock).draft().argue(Conclusion.REVISE)
     assert app.challenge(j.challenge_id).status is ChallengeStatus.DRAFT
-    app.revise_draft(BUREAU_STAFF, j.challenge_id, content=replace(j.content, benchmarking="新对标"))
+    app.revise_draft(
+        BUREAU_STAFF, j.challenge_id, content=replace(j.content, benchmarking="新对标")
+    )
     j.argue()
     assert app.challenge(j.challenge_id).status is ChallengeStatus.REVIEWED
 
 
-# ---- R-INDUSTRY, R-CHOKEPOINT, R-CATEGORY ---------------------------------------------------------
+# ---- R-INDUSTRY, R-CHOKEPOINT, R-CATEGORY ----------------------------------------------
 def test_r_industry_outside_the_districts_industries_refused(app, clock):
-    err = refused(app, "R-INDUSTRY", draft, app, replace(Journey(app, clock).content,
-                                                         industry="房地产"))
+    err = refused(
+        app, "R-INDUSTRY", draft, app, replace(Journey(app, clock).content, industry="房地产")
+    )
     assert "智能科技" in err.message
 
 
@@ -70,8 +73,9 @@ def test_r_category_neither_key_nor_major_refused(app, clock):
 
 # ---- R-CONTENT, R-EU-COMMIT -------------------------------------------------------------------
 def test_r_content_incomplete_draft_is_saved_but_not_sent_to_argumentation(app, clock):
-    content = replace(Journey(app, clock).content, indicators=(), benchmarking="", funding=None,
-                      scope=None)
+    content = replace(
+        Journey(app, clock).content, indicators=(), benchmarking="", funding=None, scope=None
+    )
     j = Journey(app, clock, content=content).draft()
     assert app.challenge(j.challenge_id).status is ChallengeStatus.DRAFT
     err = refused(app, "R-CONTENT", j.argue)
@@ -106,8 +110,13 @@ def test_r_eu_commit_without_first_application_pledge_refused(app, clock):
 
 # ---- R-FUND-CAP -----------------------------------------------------------------------------
 def test_r_fund_cap_key_over_100000_refused(app, clock):
-    refused(app, "R-FUND-CAP", draft, app,
-            replace(Journey(app, clock).content, funding=Decimal("100000.01")))
+    refused(
+        app,
+        "R-FUND-CAP",
+        draft,
+        app,
+        replace(Journey(app, clock).content, funding=Decimal("100000.01")),
+    )
 
 
 def test_r_fund_cap_major_over_300000_refused(app, clock):
@@ -128,13 +137,19 @@ def test_r_fund_cap_float_or_sub_fen_amount_refused(app, clock):
 
 # ---- R-PERIOD-MAX, R-PERIOD-NORM, R-PERIOD-ARGUED ------------------------------------------------
 def test_r_period_max_key_over_3_years_refused(app, clock):
-    refused(app, "R-PERIOD-MAX", draft, app, replace(Journey(app, clock).content,
-                                                     period_months=37, milestones=()))
+    refused(
+        app,
+        "R-PERIOD-MAX",
+        draft,
+        app,
+        replace(Journey(app, clock).content, period_months=37, milestones=()),
+    )
 
 
 def test_r_period_max_major_over_5_years_refused(app, clock):
-    refused(app, "R-PERIOD-MAX", draft, app,
-            major_challenge_content(period_months=61, milestones=()))
+    refused(
+        app, "R-PERIOD-MAX", draft, app, major_challenge_content(period_months=61, milestones=())
+    )
 
 
 def test_r_period_norm_key_of_30_months_needs_an_exception_reason(app, clock):
@@ -145,8 +160,12 @@ def test_r_period_norm_key_of_30_months_needs_an_exception_reason(app, clock):
 
 def test_r_period_norm_exception_with_reason_is_recorded_on_the_event(app, clock):
     content = replace(Journey(app, clock).content, period_months=30)
-    r = app.draft_challenge(BUREAU_STAFF, end_user=END_USER_EQUIPMENT, content=content,
-                            exception_reason="需完成整机可靠性验证，周期需30个月")
+    r = app.draft_challenge(
+        BUREAU_STAFF,
+        end_user=END_USER_EQUIPMENT,
+        content=content,
+        exception_reason="需完成整机可靠性验证，周期需30个月",
+    )
     (exception,) = app.events_of(r.aggregate_id)[0].audit.exceptions
     assert exception.rule_id == "R-PERIOD-NORM"
     assert "30个月" in exception.justification
@@ -171,10 +190,22 @@ def test_r_arg_panel_fewer_than_5_experts_needs_an_exception_reason(app, clock):
     j = Journey(app, clock).draft()
     j.register_experts()
     opinions = [(j.experts[e.person_id], "同意") for e in j.sample_experts()[:4]]
-    refused(app, "R-ARG-PANEL", app.record_argumentation, BUREAU_STAFF, j.challenge_id,
-            conclusion=Conclusion.PASS, opinions=opinions)
-    app.record_argumentation(BUREAU_STAFF, j.challenge_id, conclusion=Conclusion.PASS,
-                             opinions=opinions, exception_reason="一名专家临时回避")
+    refused(
+        app,
+        "R-ARG-PANEL",
+        app.record_argumentation,
+        BUREAU_STAFF,
+        j.challenge_id,
+        conclusion=Conclusion.PASS,
+        opinions=opinions,
+    )
+    app.record_argumentation(
+        BUREAU_STAFF,
+        j.challenge_id,
+        conclusion=Conclusion.PASS,
+        opinions=opinions,
+        exception_reason="一名专家临时回避",
+    )
     (exception,) = app.events_of(j.challenge_id)[-1].audit.exceptions
     assert exception.rule_id == "R-ARG-PANEL"
     assert "fewer than 5" in exception.detail
@@ -185,8 +216,15 @@ def test_r_arg_panel_without_management_expert_needs_an_exception_reason(app, cl
     j.register_experts()
     experts = j.sample_experts()[1:]  # no management expert; the end user's head instead
     opinions = [(j.experts[e.person_id], "同意") for e in experts]
-    err = refused(app, "R-ARG-PANEL", app.record_argumentation, BUREAU_STAFF, j.challenge_id,
-                  conclusion=Conclusion.PASS, opinions=opinions)
+    err = refused(
+        app,
+        "R-ARG-PANEL",
+        app.record_argumentation,
+        BUREAU_STAFF,
+        j.challenge_id,
+        conclusion=Conclusion.PASS,
+        opinions=opinions,
+    )
     assert "management" in err.message
 
 
@@ -206,20 +244,42 @@ def test_r_party_approval_publication_without_the_annual_list_refused(app, clock
 def test_r_party_approval_needs_minutes_and_a_meeting_that_took_place(app, clock):
     j = Journey(app, clock).draft().argue()
     clock.on(date(2026, 4, 8))
-    refused(app, "R-PARTY-APPROVAL", app.approve_annual_list, BUREAU_STAFF, year=2026,
-            meeting_date=date(2026, 4, 8), minutes_ref=" ", challenge_ids=[j.challenge_id])
-    refused(app, "R-PARTY-APPROVAL", app.approve_annual_list, BUREAU_STAFF, year=2026,
-            meeting_date=date(2026, 4, 9), minutes_ref="党组会〔2026〕7号",
-            challenge_ids=[j.challenge_id])
+    refused(
+        app,
+        "R-PARTY-APPROVAL",
+        app.approve_annual_list,
+        BUREAU_STAFF,
+        year=2026,
+        meeting_date=date(2026, 4, 8),
+        minutes_ref=" ",
+        challenge_ids=[j.challenge_id],
+    )
+    refused(
+        app,
+        "R-PARTY-APPROVAL",
+        app.approve_annual_list,
+        BUREAU_STAFF,
+        year=2026,
+        meeting_date=date(2026, 4, 9),
+        minutes_ref="党组会〔2026〕7号",
+        challenge_ids=[j.challenge_id],
+    )
 
 
 def test_r_party_approval_list_is_all_or_nothing(app, clock):
     ready = Journey(app, clock).draft().argue()
     not_ready = Journey(app, clock).draft()
     clock.on(date(2026, 4, 8))
-    refused(app, "R-ORDER", app.approve_annual_list, BUREAU_STAFF, year=2026,
-            meeting_date=date(2026, 4, 8), minutes_ref="党组会〔2026〕7号",
-            challenge_ids=[ready.challenge_id, not_ready.challenge_id])
+    refused(
+        app,
+        "R-ORDER",
+        app.approve_annual_list,
+        BUREAU_STAFF,
+        year=2026,
+        meeting_date=date(2026, 4, 8),
+        minutes_ref="党组会〔2026〕7号",
+        challenge_ids=[ready.challenge_id, not_ready.challenge_id],
+    )
     assert app.challenge(ready.challenge_id).status is ChallengeStatus.REVIEWED
 
 
@@ -237,23 +297,50 @@ def test_r_scope_restricted_challenge_keeps_its_recipients_when_published(app, c
     j = Journey(app, clock, content=major_challenge_content(), tag="m").to_published()
     challenge = app.challenge(j.challenge_id)
     assert challenge.content.scope is Scope.RESTRICTED
-    assert challenge.content.recipients == ("重庆市医疗器械创新联盟成员单位", "国家生物医用材料工程中心")
+    assert challenge.content.recipients == (
+        "重庆市医疗器械创新联盟成员单位",
+        "国家生物医用材料工程中心",
+    )
 
 
 def test_r_guide_publication_without_guide_refused(app, clock):
     j = Journey(app, clock).draft().argue().list()
     clock.on(date(2026, 4, 10))
-    refused(app, "R-GUIDE", app.publish, BUREAU_STAFF, j.challenge_id, guide="",
-            window_opens=WINDOW_OPENS, window_closes=WINDOW_CLOSES)
+    refused(
+        app,
+        "R-GUIDE",
+        app.publish,
+        BUREAU_STAFF,
+        j.challenge_id,
+        guide="",
+        window_opens=WINDOW_OPENS,
+        window_closes=WINDOW_CLOSES,
+    )
 
 
 def test_r_guide_window_must_close_after_it_opens_and_in_the_future(app, clock):
     j = Journey(app, clock).draft().argue().list()
     clock.on(date(2026, 4, 10))
-    refused(app, "R-GUIDE", app.publish, BUREAU_STAFF, j.challenge_id, guide="指南",
-            window_opens=WINDOW_CLOSES, window_closes=WINDOW_OPENS)
-    refused(app, "R-GUIDE", app.publish, BUREAU_STAFF, j.challenge_id, guide="指南",
-            window_opens=at(date(2026, 3, 1)), window_closes=at(date(2026, 4, 1)))
+    refused(
+        app,
+        "R-GUIDE",
+        app.publish,
+        BUREAU_STAFF,
+        j.challenge_id,
+        guide="指南",
+        window_opens=WINDOW_CLOSES,
+        window_closes=WINDOW_OPENS,
+    )
+    refused(
+        app,
+        "R-GUIDE",
+        app.publish,
+        BUREAU_STAFF,
+        j.challenge_id,
+        guide="指南",
+        window_opens=at(date(2026, 3, 1)),
+        window_closes=at(date(2026, 4, 1)),
+    )
 
 
 def test_r_guide_published_window_is_recorded(app, clock):
@@ -265,7 +352,6 @@ def test_r_guide_published_window_is_recorded(app, clock):
 
 @pytest.mark.parametrize("category", [Category.KEY, Category.MAJOR])
 def test_r_category_both_categories_accepted(app, clock, category):
-    content = (Journey(app, clock).content if category is Category.KEY
-               else major_challenge_content())
+    content = Journey(app, clock).content if category is Category.KEY else major_challenge_content()
     r = draft(app, content)
     assert app.challenge(r.aggregate_id).content.category is category

@@ -81,8 +81,9 @@ def test_r_objection_outside_the_notice_period_refused(app, clock):
 def test_r_objection_unresolved_objection_blocks_the_close(app, clock):
     j = selected(app, clock).publicize()
     clock.on(date(2026, 5, 19))
-    app.lodge_objection(actor(Role.APPLICANT, ENTERPRISE_HUADONG, "rival"), j.project_id,
-                        grounds="评分不公")
+    app.lodge_objection(
+        actor(Role.APPLICANT, ENTERPRISE_HUADONG, "rival"), j.project_id, grounds="评分不公"
+    )
     clock.on(date(2026, 5, 25))
     refused(app, "R-OBJECTION", app.close_notice, BUREAU_STAFF, j.project_id)
 
@@ -96,13 +97,26 @@ def test_r_objection_notice_cannot_close_before_it_ends(app, clock):
 def test_r_objection_dismissed_then_the_project_enters_management(app, clock):
     j = selected(app, clock).publicize()
     clock.on(date(2026, 5, 19))
-    app.lodge_objection(actor(Role.APPLICANT, ENTERPRISE_HUADONG, "rival"), j.project_id,
-                        grounds="评分不公")
+    app.lodge_objection(
+        actor(Role.APPLICANT, ENTERPRISE_HUADONG, "rival"), j.project_id, grounds="评分不公"
+    )
     (objection_id,) = app.project(j.project_id).objections
-    refused(app, "R-AUDIT-WHO", app.resolve_objection, BUREAU_STAFF, j.project_id,
-            objection_id=objection_id, upheld=False)
-    app.resolve_objection(BUREAU_STAFF, j.project_id, objection_id=objection_id, upheld=False,
-                          meta=_reason("经核查评分程序合规"))
+    refused(
+        app,
+        "R-AUDIT-WHO",
+        app.resolve_objection,
+        BUREAU_STAFF,
+        j.project_id,
+        objection_id=objection_id,
+        upheld=False,
+    )
+    app.resolve_objection(
+        BUREAU_STAFF,
+        j.project_id,
+        objection_id=objection_id,
+        upheld=False,
+        meta=_reason("经核查评分程序合规"),
+    )
     j.close_notice()
     assert app.project(j.project_id).status is ProjectStatus.IN_MANAGEMENT
 
@@ -110,17 +124,22 @@ def test_r_objection_dismissed_then_the_project_enters_management(app, clock):
 def test_r_objection_upheld_revokes_the_selection(app, clock):
     j = selected(app, clock).publicize()
     clock.on(date(2026, 5, 19))
-    app.lodge_objection(actor(Role.APPLICANT, ENTERPRISE_HUADONG, "rival"), j.project_id,
-                        grounds="知识产权存在争议")
+    app.lodge_objection(
+        actor(Role.APPLICANT, ENTERPRISE_HUADONG, "rival"), j.project_id, grounds="知识产权存在争议"
+    )
     (objection_id,) = app.project(j.project_id).objections
-    receipt = app.resolve_objection(BUREAU_STAFF, j.project_id, objection_id=objection_id,
-                                    upheld=True, meta=_reason("知识产权争议属实"))
+    receipt = app.resolve_objection(
+        BUREAU_STAFF,
+        j.project_id,
+        objection_id=objection_id,
+        upheld=True,
+        meta=_reason("知识产权争议属实"),
+    )
     assert receipt.events == ("ObjectionResolved", "SelectionRevoked", "SelectionRevoked")
     assert app.project(j.project_id).status is ProjectStatus.REVOKED
     challenge = app.challenge(j.challenge_id)
     assert challenge.status is ChallengeStatus.PUBLISHED
-    refused(app, "R-OBJECTION", app.select, j.eu, j.challenge_id,
-            application_id=j.applications[0])
+    refused(app, "R-OBJECTION", app.select, j.eu, j.challenge_id, application_id=j.applications[0])
 
 
 # ---- R-CONTRACT ---------------------------------------------------------------------------
@@ -130,14 +149,21 @@ def in_management(app, clock) -> Journey:
 
 def test_r_contract_budget_over_the_funding_refused(app, clock):
     j = in_management(app, clock)
-    refused(app, "R-CONTRACT", app.draft_contract, BUREAU_STAFF, j.project_id,
-            terms=j.terms(budget="100000.01"))
+    refused(
+        app,
+        "R-CONTRACT",
+        app.draft_contract,
+        BUREAU_STAFF,
+        j.project_id,
+        terms=j.terms(budget="100000.01"),
+    )
 
 
 def test_r_contract_period_over_the_challenges_refused(app, clock):
     j = in_management(app, clock)
-    refused(app, "R-CONTRACT", app.draft_contract, BUREAU_STAFF, j.project_id,
-            terms=j.terms(period=19))
+    refused(
+        app, "R-CONTRACT", app.draft_contract, BUREAU_STAFF, j.project_id, terms=j.terms(period=19)
+    )
 
 
 def test_r_contract_signed_by_bureau_end_user_and_solver_only(app, clock):
@@ -155,15 +181,23 @@ def test_r_contract_signed_by_bureau_end_user_and_solver_only(app, clock):
 # ---- R-DISBURSE ---------------------------------------------------------------------------
 def test_r_disburse_before_the_contract_refused(app, clock):
     j = in_management(app, clock)
-    refused(app, "R-DISBURSE", app.disburse, BUREAU_STAFF, j.project_id, amount="1000",
-            purpose="首期")
+    refused(
+        app, "R-DISBURSE", app.disburse, BUREAU_STAFF, j.project_id, amount="1000", purpose="首期"
+    )
 
 
 def test_r_disburse_running_total_never_exceeds_the_budget(app, clock):
     j = in_management(app, clock).contract()
     app.disburse(BUREAU_STAFF, j.project_id, amount="60000.00", purpose="首期")
-    refused(app, "R-DISBURSE", app.disburse, BUREAU_STAFF, j.project_id, amount="30000.01",
-            purpose="二期")
+    refused(
+        app,
+        "R-DISBURSE",
+        app.disburse,
+        BUREAU_STAFF,
+        j.project_id,
+        amount="30000.01",
+        purpose="二期",
+    )
     app.disburse(BUREAU_STAFF, j.project_id, amount="30000.00", purpose="二期")
     assert str(app.project(j.project_id).disbursed) == "90000.00"
 
@@ -171,28 +205,57 @@ def test_r_disburse_running_total_never_exceeds_the_budget(app, clock):
 # ---- R-MILESTONE, R-ASSESS-EU ----------------------------------------------------------------
 def test_r_milestone_report_of_an_uncontracted_milestone_refused(app, clock):
     j = in_management(app, clock).contract()
-    refused(app, "R-MILESTONE", app.report_milestone, solver(), j.project_id, milestone="量产",
-            report="…")
+    refused(
+        app,
+        "R-MILESTONE",
+        app.report_milestone,
+        solver(),
+        j.project_id,
+        milestone="量产",
+        report="…",
+    )
 
 
 def test_r_milestone_assessment_needs_a_report_and_the_end_user(app, clock):
     j = in_management(app, clock).contract()
-    refused(app, "R-MILESTONE", app.assess_milestone, j.eu, j.project_id, milestone="样机",
-            verdict=Verdict.PASS)
+    refused(
+        app,
+        "R-MILESTONE",
+        app.assess_milestone,
+        j.eu,
+        j.project_id,
+        milestone="样机",
+        verdict=Verdict.PASS,
+    )
     app.report_milestone(solver(), j.project_id, milestone="样机", report="样机通过测试")
-    refused(app, "R-MILESTONE", app.assess_milestone, BUREAU_STAFF, j.project_id,
-            milestone="样机", verdict=Verdict.PASS)
+    refused(
+        app,
+        "R-MILESTONE",
+        app.assess_milestone,
+        BUREAU_STAFF,
+        j.project_id,
+        milestone="样机",
+        verdict=Verdict.PASS,
+    )
     app.assess_milestone(j.eu, j.project_id, milestone="样机", verdict=Verdict.PASS)
     assert app.project(j.project_id).milestone_verdicts == {"样机": Verdict.PASS}
 
 
 def test_r_assess_eu_final_assessment_by_the_bureau_refused(app, clock):
     j = in_management(app, clock).contract()
-    refused(app, "R-ASSESS-EU", app.assess, BUREAU_STAFF, j.project_id, verdict=Verdict.PASS,
-            remarks="通过")
+    refused(
+        app,
+        "R-ASSESS-EU",
+        app.assess,
+        BUREAU_STAFF,
+        j.project_id,
+        verdict=Verdict.PASS,
+        remarks="通过",
+    )
     other = actor(Role.END_USER, ENTERPRISE_HUADONG, "x")
-    refused(app, "R-ASSESS-EU", app.assess, other, j.project_id, verdict=Verdict.PASS,
-            remarks="通过")
+    refused(
+        app, "R-ASSESS-EU", app.assess, other, j.project_id, verdict=Verdict.PASS, remarks="通过"
+    )
     app.assess(j.eu, j.project_id, verdict=Verdict.FAIL, remarks="分辨率未达23位")
     assert app.project(j.project_id).verdict is Verdict.FAIL
 
@@ -201,29 +264,44 @@ def test_r_assess_eu_final_assessment_by_the_bureau_refused(app, clock):
 def test_r_autonomy_route_and_team_changes_are_filed_without_approval(app, clock):
     j = in_management(app, clock).contract()
     terms_before = app.project(j.project_id).terms
-    receipt = app.file_route_change(solver(), j.project_id, kind="technical_route",
-                                    description="改用磁编码方案",
-                                    meta=_reason("光学方案成本过高"))
+    receipt = app.file_route_change(
+        solver(),
+        j.project_id,
+        kind="technical_route",
+        description="改用磁编码方案",
+        meta=_reason("光学方案成本过高"),
+    )
     assert receipt.events == ("RouteChangeFiled",)
-    app.file_route_change(solver(), j.project_id, kind="team", description="新增两名工程师",
-                          meta=_reason("进度需要"))
+    app.file_route_change(
+        solver(), j.project_id, kind="team", description="新增两名工程师", meta=_reason("进度需要")
+    )
     assert app.project(j.project_id).terms == terms_before
 
 
 def test_r_autonomy_filing_is_the_solvers_own(app, clock):
     j = in_management(app, clock).contract()
-    refused(app, "R-AUTONOMY", app.file_route_change, BUREAU_STAFF, j.project_id,
-            kind="team", description="…", meta=_reason("…"))
+    refused(
+        app,
+        "R-AUTONOMY",
+        app.file_route_change,
+        BUREAU_STAFF,
+        j.project_id,
+        kind="team",
+        description="…",
+        meta=_reason("…"),
+    )
 
 
 def test_r_autonomy_contract_change_needs_bureau_and_end_user(app, clock):
     j = in_management(app, clock).contract()
     new_terms = j.terms(budget="95000.00")
-    app.propose_contract_change(solver(), j.project_id, terms=new_terms,
-                                meta=_reason("增加可靠性测试"))
+    app.propose_contract_change(
+        solver(), j.project_id, terms=new_terms, meta=_reason("增加可靠性测试")
+    )
     (change_id,) = app.project(j.project_id).changes
-    refused(app, "R-AUTONOMY", app.approve_contract_change, solver(), j.project_id,
-            change_id=change_id)
+    refused(
+        app, "R-AUTONOMY", app.approve_contract_change, solver(), j.project_id, change_id=change_id
+    )
     app.approve_contract_change(BUREAU_STAFF, j.project_id, change_id=change_id)
     assert app.project(j.project_id).terms.budget == j.terms().budget
     receipt = app.approve_contract_change(j.eu, j.project_id, change_id=change_id)
@@ -234,17 +312,34 @@ def test_r_autonomy_contract_change_needs_bureau_and_end_user(app, clock):
 # ---- R-EXTEND -----------------------------------------------------------------------------
 def test_r_extend_without_an_expert_argumentation_refused(app, clock):
     j = in_management(app, clock).contract()
-    refused(app, "R-EXTEND", app.extend, BUREAU_STAFF, j.project_id, extra_months=6,
-            opinions=[], meta=_reason("设备延期到货"))
+    refused(
+        app,
+        "R-EXTEND",
+        app.extend,
+        BUREAU_STAFF,
+        j.project_id,
+        extra_months=6,
+        opinions=[],
+        meta=_reason("设备延期到货"),
+    )
 
 
 def test_r_extend_past_the_category_maximum_refused(app, clock):
     j = in_management(app, clock).contract()
     opinions = [(j.experts["exp-k-mgmt"], "同意延期")]
-    refused(app, "R-EXTEND", app.extend, BUREAU_STAFF, j.project_id, extra_months=19,
-            opinions=opinions, meta=_reason("设备延期到货"))
-    app.extend(BUREAU_STAFF, j.project_id, extra_months=18, opinions=opinions,
-               meta=_reason("设备延期到货"))
+    refused(
+        app,
+        "R-EXTEND",
+        app.extend,
+        BUREAU_STAFF,
+        j.project_id,
+        extra_months=19,
+        opinions=opinions,
+        meta=_reason("设备延期到货"),
+    )
+    app.extend(
+        BUREAU_STAFF, j.project_id, extra_months=18, opinions=opinions, meta=_reason("设备延期到货")
+    )
     assert app.project(j.project_id).terms.period_months == 36
 
 

@@ -30,17 +30,37 @@ def published(app, clock) -> Journey:
 def test_r_order_application_before_the_window_opens_refused(app, clock):
     j = published(app, clock)
     clock.on(date(2026, 4, 10), 8)
-    refused(app, "R-ORDER", app.apply, actor(Role.APPLICANT, INSTITUTE_WEST, "x"),
-            j.challenge_id, lead=unit(INSTITUTE_WEST), leader_name="张工", technical_plan="方案",
-            ip_declaration=True, budget="1000", period_months=12)
+    refused(
+        app,
+        "R-ORDER",
+        app.apply,
+        actor(Role.APPLICANT, INSTITUTE_WEST, "x"),
+        j.challenge_id,
+        lead=unit(INSTITUTE_WEST),
+        leader_name="张工",
+        technical_plan="方案",
+        ip_declaration=True,
+        budget="1000",
+        period_months=12,
+    )
 
 
 def test_r_order_application_after_the_window_closes_refused(app, clock):
     j = published(app, clock)
     clock.on(date(2026, 5, 10), 17)  # closes at 17:00: exclusive
-    refused(app, "R-ORDER", app.apply, actor(Role.APPLICANT, INSTITUTE_WEST, "x"),
-            j.challenge_id, lead=unit(INSTITUTE_WEST), leader_name="张工", technical_plan="方案",
-            ip_declaration=True, budget="1000", period_months=12)
+    refused(
+        app,
+        "R-ORDER",
+        app.apply,
+        actor(Role.APPLICANT, INSTITUTE_WEST, "x"),
+        j.challenge_id,
+        lead=unit(INSTITUTE_WEST),
+        leader_name="张工",
+        technical_plan="方案",
+        ip_declaration=True,
+        budget="1000",
+        period_months=12,
+    )
 
 
 def test_r_order_scoring_before_the_window_closes_refused(app, clock):
@@ -51,8 +71,16 @@ def test_r_order_scoring_before_the_window_closes_refused(app, clock):
     expert_id = j.experts["exp-k-mgmt"]
     who = actor(Role.EXPERT, END_USER_EQUIPMENT, "exp-k-mgmt")
     app.declare_conflict(who, application_id, expert_id=expert_id, conflict=False)
-    refused(app, "R-ORDER", app.score, who, application_id, expert_id=expert_id, score=80,
-            opinion="可行")
+    refused(
+        app,
+        "R-ORDER",
+        app.score,
+        who,
+        application_id,
+        expert_id=expert_id,
+        score=80,
+        opinion="可行",
+    )
 
 
 # ---- R-OPEN ---------------------------------------------------------------------------------
@@ -75,20 +103,39 @@ def test_r_open_no_registration_age_or_leader_age_degree_title_is_asked(app, clo
 def test_r_open_only_applicants_apply_for_their_own_unit(app, clock):
     j = published(app, clock)
     clock.on(date(2026, 4, 20))
-    err = refused(app, "R-OPEN", app.apply, actor(Role.APPLICANT, UNIVERSITY_JIANGNAN, "x"),
-                  j.challenge_id, lead=unit(INSTITUTE_WEST), leader_name="张工",
-                  technical_plan="方案", ip_declaration=True, budget="1000", period_months=12)
+    err = refused(
+        app,
+        "R-OPEN",
+        app.apply,
+        actor(Role.APPLICANT, UNIVERSITY_JIANGNAN, "x"),
+        j.challenge_id,
+        lead=unit(INSTITUTE_WEST),
+        leader_name="张工",
+        technical_plan="方案",
+        ip_declaration=True,
+        budget="1000",
+        period_months=12,
+    )
     assert isinstance(err, NotPermittedError)
 
 
-# ---- R-CREDIT, R-PLAN-IP, R-EU-NOT-SOLVER, R-ASK-CAP -----------------------------------------------
+# ---- R-CREDIT, R-PLAN-IP, R-EU-NOT-SOLVER, R-ASK-CAP ---------------------------------
 def test_r_credit_seriously_dishonest_lead_unit_refused(app, clock):
     j = published(app, clock)
     clock.on(date(2026, 4, 20))
-    refused(app, "R-CREDIT", app.apply, actor(Role.APPLICANT, INSTITUTE_WEST, "x"),
-            j.challenge_id, lead=unit(INSTITUTE_WEST, CreditStatus.SERIOUSLY_DISHONEST),
-            leader_name="张工", technical_plan="方案", ip_declaration=True, budget="1000",
-            period_months=12)
+    refused(
+        app,
+        "R-CREDIT",
+        app.apply,
+        actor(Role.APPLICANT, INSTITUTE_WEST, "x"),
+        j.challenge_id,
+        lead=unit(INSTITUTE_WEST, CreditStatus.SERIOUSLY_DISHONEST),
+        leader_name="张工",
+        technical_plan="方案",
+        ip_declaration=True,
+        budget="1000",
+        period_months=12,
+    )
 
 
 def test_r_credit_seriously_dishonest_participating_unit_refused(app, clock):
@@ -101,12 +148,32 @@ def test_r_plan_ip_without_technical_plan_or_ip_declaration_refused(app, clock):
     j = published(app, clock)
     clock.on(date(2026, 4, 20))
     lead = actor(Role.APPLICANT, INSTITUTE_WEST, "x")
-    common = {"lead": unit(INSTITUTE_WEST), "leader_name": "张工", "budget": "1000",
-              "period_months": 12}
-    refused(app, "R-PLAN-IP", app.apply, lead, j.challenge_id, technical_plan=" ",
-            ip_declaration=True, **common)
-    refused(app, "R-PLAN-IP", app.apply, lead, j.challenge_id, technical_plan="方案",
-            ip_declaration=False, **common)
+    common = {
+        "lead": unit(INSTITUTE_WEST),
+        "leader_name": "张工",
+        "budget": "1000",
+        "period_months": 12,
+    }
+    refused(
+        app,
+        "R-PLAN-IP",
+        app.apply,
+        lead,
+        j.challenge_id,
+        technical_plan=" ",
+        ip_declaration=True,
+        **common,
+    )
+    refused(
+        app,
+        "R-PLAN-IP",
+        app.apply,
+        lead,
+        j.challenge_id,
+        technical_plan="方案",
+        ip_declaration=False,
+        **common,
+    )
 
 
 def test_r_eu_not_solver_end_user_as_lead_unit_refused(app, clock):
@@ -121,8 +188,11 @@ def test_r_eu_not_solver_participating_unit_refused(app, clock):
 
 def test_r_eu_not_solver_compares_credit_codes_not_names(app, clock):
     j = published(app, clock)
-    renamed = replace(END_USER_EQUIPMENT, name="沙磁智能（改名后）",
-                      credit_code=END_USER_EQUIPMENT.credit_code.lower())
+    renamed = replace(
+        END_USER_EQUIPMENT,
+        name="沙磁智能（改名后）",
+        credit_code=END_USER_EQUIPMENT.credit_code.lower(),
+    )
     refused(app, "R-EU-NOT-SOLVER", j.apply, participants=(unit(renamed),))
     same_name = replace(ENTERPRISE_HUADONG, name=END_USER_EQUIPMENT.name)
     j.apply(participants=(unit(same_name),))
@@ -142,11 +212,21 @@ def test_r_ask_cap_period_longer_than_the_challenges_refused(app, clock):
 def test_r_review_panel_without_the_end_users_head_needs_an_exception_reason(app, clock):
     j = published(app, clock)
     ids = [j.experts[e.person_id] for e in j.sample_experts()[:5]]  # no end-user head
-    err = refused(app, "R-REVIEW-PANEL", app.propose_review_panel, BUREAU_STAFF, j.challenge_id,
-                  expert_ids=ids)
+    err = refused(
+        app,
+        "R-REVIEW-PANEL",
+        app.propose_review_panel,
+        BUREAU_STAFF,
+        j.challenge_id,
+        expert_ids=ids,
+    )
     assert "end user's responsible person" in err.message
-    app.propose_review_panel(BUREAU_STAFF, j.challenge_id, expert_ids=ids,
-                             exception_reason="需求单位负责人出差，委托技术总监")
+    app.propose_review_panel(
+        BUREAU_STAFF,
+        j.challenge_id,
+        expert_ids=ids,
+        exception_reason="需求单位负责人出差，委托技术总监",
+    )
     (exception,) = app.events_of(j.challenge_id)[-1].audit.exceptions
     assert exception.rule_id == "R-REVIEW-PANEL"
 
@@ -154,8 +234,14 @@ def test_r_review_panel_without_the_end_users_head_needs_an_exception_reason(app
 def test_r_review_panel_fewer_than_5_needs_an_exception_reason(app, clock):
     j = published(app, clock)
     ids = [j.experts[e.person_id] for e in j.sample_experts()[2:]]
-    refused(app, "R-REVIEW-PANEL", app.propose_review_panel, BUREAU_STAFF, j.challenge_id,
-            expert_ids=ids)
+    refused(
+        app,
+        "R-REVIEW-PANEL",
+        app.propose_review_panel,
+        BUREAU_STAFF,
+        j.challenge_id,
+        expert_ids=ids,
+    )
 
 
 def test_r_panel_joint_scoring_before_both_confirmed_refused(app, clock):
@@ -166,8 +252,15 @@ def test_r_panel_joint_scoring_before_both_confirmed_refused(app, clock):
     app.confirm_review_panel(BUREAU_STAFF, j.challenge_id)
     clock.on(date(2026, 5, 12))
     who = actor(Role.EXPERT, END_USER_EQUIPMENT, "exp-k-mgmt")
-    refused(app, "R-PANEL-JOINT", app.declare_conflict, who, application_id,
-            expert_id=j.experts["exp-k-mgmt"], conflict=False)
+    refused(
+        app,
+        "R-PANEL-JOINT",
+        app.declare_conflict,
+        who,
+        application_id,
+        expert_id=j.experts["exp-k-mgmt"],
+        conflict=False,
+    )
     app.confirm_review_panel(j.eu, j.challenge_id)
     assert app.challenge(j.challenge_id).panel_is_effective
 
@@ -195,8 +288,16 @@ def test_r_conflict_expert_from_an_applicant_unit_is_recused_and_cannot_score(ap
     recusal = app.events_of(application_id)[-1]
     assert type(recusal).__name__ == "ExpertRecused"
     assert INSTITUTE_WEST.credit_code in recusal.grounds
-    refused(app, "R-CONFLICT", app.score, who, application_id, expert_id=expert_id, score=90,
-            opinion="好")
+    refused(
+        app,
+        "R-CONFLICT",
+        app.score,
+        who,
+        application_id,
+        expert_id=expert_id,
+        score=90,
+        opinion="好",
+    )
 
 
 def test_r_conflict_declared_conflict_recuses(app, clock):
@@ -205,8 +306,13 @@ def test_r_conflict_declared_conflict_recuses(app, clock):
     j.panel()
     clock.on(date(2026, 5, 12))
     who = actor(Role.EXPERT, END_USER_EQUIPMENT, "exp-k-mgmt")
-    app.declare_conflict(who, application_id, expert_id=j.experts["exp-k-mgmt"], conflict=True,
-                         statement="曾指导该项目负责人")
+    app.declare_conflict(
+        who,
+        application_id,
+        expert_id=j.experts["exp-k-mgmt"],
+        conflict=True,
+        statement="曾指导该项目负责人",
+    )
     assert j.experts["exp-k-mgmt"] in app.application(application_id).recused
 
 
@@ -216,8 +322,16 @@ def test_r_conflict_scoring_without_a_declaration_refused(app, clock):
     j.panel()
     clock.on(date(2026, 5, 12))
     who = actor(Role.EXPERT, END_USER_EQUIPMENT, "exp-k-mgmt")
-    refused(app, "R-CONFLICT", app.score, who, application_id,
-            expert_id=j.experts["exp-k-mgmt"], score=90, opinion="好")
+    refused(
+        app,
+        "R-CONFLICT",
+        app.score,
+        who,
+        application_id,
+        expert_id=j.experts["exp-k-mgmt"],
+        score=90,
+        opinion="好",
+    )
 
 
 def test_r_conflict_an_expert_acts_only_as_themself(app, clock):
@@ -226,8 +340,15 @@ def test_r_conflict_an_expert_acts_only_as_themself(app, clock):
     j.panel()
     clock.on(date(2026, 5, 12))
     impostor = actor(Role.EXPERT, END_USER_EQUIPMENT, "exp-k-front")
-    refused(app, "R-CONFLICT", app.declare_conflict, impostor, application_id,
-            expert_id=j.experts["exp-k-mgmt"], conflict=False)
+    refused(
+        app,
+        "R-CONFLICT",
+        app.declare_conflict,
+        impostor,
+        application_id,
+        expert_id=j.experts["exp-k-mgmt"],
+        conflict=False,
+    )
 
 
 # ---- R-SELECT-EU ----------------------------------------------------------------------------
@@ -247,8 +368,9 @@ def test_r_select_eu_only_the_end_user_selects(app, clock):
     j.panel()
     j.review(application_id)
     clock.on(date(2026, 5, 15))
-    refused(app, "R-SELECT-EU", app.select, BUREAU_STAFF, j.challenge_id,
-            application_id=application_id)
+    refused(
+        app, "R-SELECT-EU", app.select, BUREAU_STAFF, j.challenge_id, application_id=application_id
+    )
     other = actor(Role.END_USER, ENTERPRISE_HUADONG, "x")
     refused(app, "R-SELECT-EU", app.select, other, j.challenge_id, application_id=application_id)
 

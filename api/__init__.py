@@ -1,0 +1,1 @@
+"""The HTTP delivery of jiebang_es (built in its own issue)."""

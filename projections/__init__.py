@@ -1,0 +1,1 @@
+"""The read side: read models derived only from the event log (built in its own issue)."""

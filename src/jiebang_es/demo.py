@@ -1,0 +1,562 @@
+"""`jiebang demo`: one simulated year of the procedure on the configured store.
+
+Two challenges (a key one in 智能科技, public; a major one in 生命健康, restricted) go through all
+nine steps with applicants from inside and outside the district, a recusal, an objection lodged
+and dismissed, a contract and disbursements — and the refusals the rules must produce. Business
+dates are simulated (2026, a year the holiday calendar knows); recording times are real. Each run
+adds a new sample: nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from jiebang_es.domain.content import ChallengeContent
+from jiebang_es.domain.values import (
+    Actor,
+    ApplicantUnit,
+    Conclusion,
+    ContractTerms,
+    DemandSource,
+    Organisation,
+    Role,
+    Verdict,
+)
+from jiebang_es.errors import JiebangError, RuleViolationError
+from jiebang_es.sample import (
+    BUREAU,
+    END_USER_EQUIPMENT,
+    END_USER_PHARMA,
+    ENTERPRISE_HUADONG,
+    ENTERPRISE_STARTUP,
+    INSTITUTE_WEST,
+    UNIVERSITY_JIANGNAN,
+    UNIVERSITY_MEDICAL,
+    actor,
+    experts_for,
+    key_challenge_content,
+    major_challenge_content,
+    unit,
+)
+from jiebang_es.service import JiebangApp
+from jiebang_es.service_base import CHINA_TZ, CommandMeta, Receipt
+
+
+class SimulatedClock:
+    """The demo's business calendar: it moves only when the script turns a page."""
+
+    def __init__(self) -> None:
+        self.current = datetime(2026, 1, 5, 9, 0, tzinfo=CHINA_TZ)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def on(self, day: date, hour: int = 10) -> None:
+        self.current = datetime.combine(day, time(hour), tzinfo=CHINA_TZ)
+
+
+class DemoFailedError(Exception):
+    """The rules did not answer as the plan requires: the demo stops loudly."""
+
+
+@dataclass
+class Track:
+    """One challenge of the sample and what the script learns about it as it goes."""
+
+    label: str
+    end_user: Organisation
+    content: ChallengeContent
+    tag: str
+    demand_id: str = ""
+    challenge_id: str = ""
+    project_id: str = ""
+    experts: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # id -> person, org
+    applications: dict[str, str] = field(default_factory=dict)  # org name -> application id
+
+    @property
+    def eu(self) -> Actor:
+        return actor(Role.END_USER, self.end_user, f"eu-{self.tag}")
+
+
+@dataclass
+class DemoRun:
+    app: JiebangApp
+    clock: SimulatedClock
+    console: Console
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    recorded: Counter[str] = field(default_factory=Counter)
+    refusals: list[tuple[str, str]] = field(default_factory=list)
+
+    bureau: Actor = field(default_factory=lambda: actor(Role.BUREAU, BUREAU, "bureau-li"))
+
+    # ---- printing --------------------------------------------------------------------------
+    def day(self, when: date, title: str) -> None:
+        self.clock.on(when)
+        self.console.print(f"\n[bold cyan]{when:%Y-%m-%d}[/]  [bold]{title}[/]")
+
+    def do(
+        self, who: str, what: str, command: Callable[..., Receipt], *args: Any, **kwargs: Any
+    ) -> Receipt:
+        receipt = command(*args, **kwargs)
+        self.recorded.update(receipt.events)
+        self.console.print(
+            f"  [green]✓[/] {who}: {what} → [dim]{', '.join(receipt.events)} @{receipt.position}[/]"
+        )
+        return receipt
+
+    def refuse(
+        self,
+        rule_id: str,
+        who: str,
+        what: str,
+        command: Callable[..., Receipt],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        before = self.app.position()
+        try:
+            command(*args, **kwargs)
+        except RuleViolationError as e:
+            if e.rule_id != rule_id or self.app.position() != before:
+                raise DemoFailedError(f"expected {rule_id}, got {e}") from e
+            self.refusals.append((rule_id, what))
+            self.console.print(
+                f"  [red]✗[/] {who}: {what} → [red]refused {rule_id}[/]: {e.message}"
+            )
+            return
+        raise DemoFailedError(f"{what} should have been refused under {rule_id}")
+
+    # ---- the script -----------------------------------------------------------------------------
+    def tracks(self) -> tuple[Track, Track]:
+        key = Track("A", END_USER_EQUIPMENT, key_challenge_content(), f"a{self.run}")
+        major = Track("B", END_USER_PHARMA, major_challenge_content(), f"b{self.run}")
+        return key, major
+
+    def play(self) -> tuple[Track, Track]:
+        a, b = self.tracks()
+        self.console.rule(f"[bold]揭榜挂帅 demo — sample {self.run}")
+        self.collect(a, b)
+        self.refine(a, b)
+        self.argue(a, b)
+        self.approve_and_publish(a, b)
+        self.applications(a, b)
+        self.review(a, b)
+        self.notice(a, b)
+        self.contract_and_fund(a, b)
+        return a, b
+
+    def collect(self, a: Track, b: Track) -> None:
+        self.day(date(2026, 2, 24), "1 需求征集 demand collection")
+        for track, source, title in (
+            (a, DemandSource.SURVEY_VISIT, "伺服编码器依赖进口"),
+            (b, DemandSource.PUBLIC_SOLICITATION, "可降解支架工艺缺失"),
+        ):
+            r = self.do(
+                "bureau",
+                f"collect demand of {track.end_user.name} ({source.value})",
+                self.app.collect_demand,
+                self.bureau,
+                source=source,
+                enterprise=track.end_user,
+                industry=track.content.industry,
+                title=title,
+                description="企业关键核心技术需求",
+            )
+            track.demand_id = r.aggregate_id
+
+    def refine(self, a: Track, b: Track) -> None:
+        self.day(date(2026, 3, 2), "2 需求凝练 refinement into draft challenges")
+        for track in (a, b):
+            r = self.do(
+                "bureau",
+                f"draft challenge {track.label} 《{track.content.name}》 "
+                f"({track.content.category.value}, {track.content.industry})",
+                self.app.draft_challenge,
+                self.bureau,
+                end_user=track.end_user,
+                content=track.content,
+                demand_ids=[track.demand_id],
+            )
+            track.challenge_id = r.aggregate_id
+        over_cap = replace(a.content, funding=Decimal("150000.00"))
+        self.refuse(
+            "R-FUND-CAP",
+            "end user",
+            "raise A's funding to 150,000 yuan",
+            self.app.revise_draft,
+            a.eu,
+            a.challenge_id,
+            content=over_cap,
+        )
+        a.content = replace(a.content, benchmarking="对标海德汉ECN 1325，国内同类最高20位")
+        self.do(
+            "end user",
+            "revise A's benchmarking",
+            self.app.revise_draft,
+            a.eu,
+            a.challenge_id,
+            content=a.content,
+            meta=CommandMeta(reason="补充对标型号"),
+        )
+
+    def argue(self, a: Track, b: Track) -> None:
+        self.day(date(2026, 3, 20), "3 榜单论证 argumentation by expert panels")
+        for track in (a, b):
+            for e in experts_for(track.end_user, track.tag):
+                r = self.app.register_expert(
+                    self.bureau,
+                    person_id=e.person_id,
+                    name=e.name,
+                    org_code=e.org.credit_code,
+                    org_name=e.org.name,
+                    kind=e.kind,
+                    speciality=e.speciality,
+                )
+                self.recorded.update(r.events)
+                track.experts[r.aggregate_id] = (e.person_id, e.org.credit_code, e.kind.value)
+            panel = list(track.experts)[:5]
+            self.do(
+                "bureau",
+                f"argumentation of {track.label}: 5 experts, pass",
+                self.app.record_argumentation,
+                self.bureau,
+                track.challenge_id,
+                conclusion=Conclusion.PASS,
+                opinions=[(x, "需求明确，指标可考核") for x in panel],
+            )
+
+    def approve_and_publish(self, a: Track, b: Track) -> None:
+        self.day(date(2026, 4, 8), "4 榜单确定 the party group meeting approves the annual list")
+        self.do(
+            "bureau",
+            "annual list 2026 (党组会〔2026〕7号)",
+            self.app.approve_annual_list,
+            self.bureau,
+            year=2026,
+            meeting_date=date(2026, 4, 8),
+            minutes_ref="党组会〔2026〕7号",
+            challenge_ids=[a.challenge_id, b.challenge_id],
+        )
+        self.day(date(2026, 4, 10), "5 写榜发布 publication with the application guide")
+        opens = datetime(2026, 4, 10, 9, tzinfo=CHINA_TZ)
+        closes = datetime(2026, 5, 10, 17, tzinfo=CHINA_TZ)
+        for track in (a, b):
+            scope = track.content.scope.value if track.content.scope else "?"
+            self.do(
+                "bureau",
+                f"publish {track.label} ({scope}), window 04-10 – 05-10",
+                self.app.publish,
+                self.bureau,
+                track.challenge_id,
+                guide=f"{track.content.name}申报指南",
+                window_opens=opens,
+                window_closes=closes,
+            )
+
+    def _apply(
+        self,
+        track: Track,
+        lead: Organisation,
+        budget: str,
+        participants: tuple[ApplicantUnit, ...] = (),
+    ) -> None:
+        where = "in district" if lead.in_district else "outside the district"
+        r = self.do(
+            f"applicant {lead.name}",
+            f"apply to {track.label} ({where}, {budget} yuan)",
+            self.app.apply,
+            actor(Role.APPLICANT, lead, f"lead-{lead.credit_code[-4:]}"),
+            track.challenge_id,
+            lead=unit(lead),
+            participants=participants,
+            leader_name="项目负责人",
+            technical_plan="针对卡点问题的技术方案",
+            ip_declaration=True,
+            budget=budget,
+            period_months=track.content.period_months or 0,
+        )
+        track.applications[lead.name] = r.aggregate_id
+
+    def applications(self, a: Track, b: Track) -> None:
+        self.day(date(2026, 4, 20), "6 揭榜 applications")
+        self._apply(a, INSTITUTE_WEST, "95000.00")
+        self._apply(a, UNIVERSITY_JIANGNAN, "98000.00", (unit(ENTERPRISE_STARTUP),))
+        self._apply(a, ENTERPRISE_HUADONG, "88000.00")
+        self.refuse(
+            "R-EU-NOT-SOLVER",
+            f"end user {a.end_user.name}",
+            "apply to its own challenge A",
+            self.app.apply,
+            actor(Role.APPLICANT, a.end_user, "eu-as-applicant"),
+            a.challenge_id,
+            lead=unit(a.end_user),
+            leader_name="x",
+            technical_plan="自研",
+            ip_declaration=True,
+            budget="90000",
+            period_months=18,
+        )
+        self.refuse(
+            "R-ASK-CAP",
+            "applicant 重庆青创微纳",
+            "ask A for 120,000 yuan",
+            self.app.apply,
+            actor(Role.APPLICANT, ENTERPRISE_STARTUP, "startup"),
+            a.challenge_id,
+            lead=unit(ENTERPRISE_STARTUP),
+            leader_name="x",
+            technical_plan="方案",
+            ip_declaration=True,
+            budget="120000",
+            period_months=18,
+        )
+        self._apply(b, UNIVERSITY_MEDICAL, "290000.00")
+        self._apply(b, INSTITUTE_WEST, "300000.00")
+
+    def review(self, a: Track, b: Track) -> None:
+        self.day(date(2026, 5, 11), "6 揭榜评审 review panels, jointly confirmed")
+        for track in (a, b):
+            self.do(
+                "bureau",
+                f"propose {track.label}'s panel of 6 (with the end user's head)",
+                self.app.propose_review_panel,
+                self.bureau,
+                track.challenge_id,
+                expert_ids=list(track.experts),
+            )
+            self.do(
+                "bureau", "confirm", self.app.confirm_review_panel, self.bureau, track.challenge_id
+            )
+            self.do(
+                "end user", "confirm", self.app.confirm_review_panel, track.eu, track.challenge_id
+            )
+        self.day(date(2026, 5, 12), "6 declarations of interest and scores")
+        scores = {
+            INSTITUTE_WEST.name: 86,
+            UNIVERSITY_JIANGNAN.name: 91,
+            ENTERPRISE_HUADONG.name: 78,
+            UNIVERSITY_MEDICAL.name: 89,
+        }
+        for track in (a, b):
+            for lead_name, application_id in track.applications.items():
+                self._score(track, lead_name, application_id, scores.get(lead_name, 80))
+        self.day(date(2026, 5, 15), "6 the end users select their solvers")
+        for track, winner in ((a, UNIVERSITY_JIANGNAN), (b, UNIVERSITY_MEDICAL)):
+            r = self.do(
+                f"end user {track.end_user.name}",
+                f"select {winner.name} for {track.label}",
+                self.app.select,
+                track.eu,
+                track.challenge_id,
+                application_id=track.applications[winner.name],
+                note="综合评分最高",
+            )
+            track.project_id = r.aggregate_id
+
+    def _score(self, track: Track, lead_name: str, application_id: str, score: int) -> None:
+        application = self.app.application(application_id)
+        for expert_id, (person, org_code, _kind) in track.experts.items():
+            who = Actor(id=person, role=Role.EXPERT, org_code=org_code)
+            r = self.app.declare_conflict(who, application_id, expert_id=expert_id, conflict=False)
+            self.recorded.update(r.events)
+            if r.events == ("ExpertRecused",):
+                self.console.print(
+                    f"  [yellow]↷[/] expert {person} recused from {lead_name}'s "
+                    f"application: same organisation (R-CONFLICT)"
+                )
+                continue
+            r = self.app.score(
+                who,
+                application_id,
+                expert_id=expert_id,
+                score=score,
+                opinion="技术路线可行，团队基础扎实",
+            )
+            self.recorded.update(r.events)
+        scored = len(self.app.application(application_id).scores)
+        self.console.print(
+            f"  [green]✓[/] {lead_name}'s application to {track.label}: "
+            f"{scored} scores, {len(application.participants)} participant(s)"
+        )
+
+    def notice(self, a: Track, b: Track) -> None:
+        self.day(date(2026, 5, 18), "7 项目公示 public notice, 5 working days")
+        for track in (a, b):
+            self.do(
+                "bureau",
+                f"publicize {track.label}",
+                self.app.publicize,
+                self.bureau,
+                track.project_id,
+            )
+        self.day(date(2026, 5, 19), "7 an objection is lodged")
+        rival = actor(Role.APPLICANT, ENTERPRISE_HUADONG, "lead-huadong")
+        self.do(
+            f"applicant {ENTERPRISE_HUADONG.name}",
+            "object to A's selection",
+            self.app.lodge_objection,
+            rival,
+            a.project_id,
+            grounds="对评分结果有异议",
+        )
+        (objection_id,) = self.app.project(a.project_id).objections
+        self.day(date(2026, 5, 21), "7 the objection is examined and dismissed")
+        self.do(
+            "bureau",
+            "dismiss the objection",
+            self.app.resolve_objection,
+            self.bureau,
+            a.project_id,
+            objection_id=objection_id,
+            upheld=False,
+            meta=CommandMeta(reason="经复核，评分程序与回避均合规"),
+        )
+        self.day(date(2026, 5, 25), "7 the notices close: district project management")
+        for track in (a, b):
+            self.do(
+                "bureau",
+                f"close {track.label}'s notice",
+                self.app.close_notice,
+                self.bureau,
+                track.project_id,
+            )
+
+    def contract_and_fund(self, a: Track, b: Track) -> None:
+        self.day(date(2026, 6, 1), "8 任务书签订 task contracts")
+        for track, solver, budget in (
+            (a, UNIVERSITY_JIANGNAN, "98000.00"),
+            (b, UNIVERSITY_MEDICAL, "290000.00"),
+        ):
+            terms = ContractTerms(
+                indicators=track.content.indicators,
+                milestones=track.content.milestones,
+                budget=Decimal(budget),
+                period_months=track.content.period_months or 0,
+            )
+            self.do(
+                "bureau",
+                f"draft {track.label}'s contract ({budget} yuan)",
+                self.app.draft_contract,
+                self.bureau,
+                track.project_id,
+                terms=terms,
+            )
+            for who, signer in (
+                ("bureau", self.bureau),
+                ("end user", track.eu),
+                ("solver", actor(Role.APPLICANT, solver, "solver")),
+            ):
+                self.do(who, "sign", self.app.sign_contract, signer, track.project_id)
+        self.day(date(2026, 6, 10), "9 资金拨付 first disbursements")
+        self.do(
+            "bureau",
+            "disburse 49,000 yuan to A",
+            self.app.disburse,
+            self.bureau,
+            a.project_id,
+            amount="49000.00",
+            purpose="首期拨付",
+        )
+        self.do(
+            "bureau",
+            "disburse 145,000 yuan to B",
+            self.app.disburse,
+            self.bureau,
+            b.project_id,
+            amount="145000.00",
+            purpose="首期拨付",
+        )
+        self.refuse(
+            "R-DISBURSE",
+            "bureau",
+            "disburse 60,000 more to A (over its budget)",
+            self.app.disburse,
+            self.bureau,
+            a.project_id,
+            amount="60000.00",
+            purpose="超额",
+        )
+        self.day(date(2026, 12, 1), "节点管理 milestone report and assessment")
+        solver_a = actor(Role.APPLICANT, UNIVERSITY_JIANGNAN, "solver")
+        self.do(
+            "solver",
+            "report A's milestone 样机",
+            self.app.report_milestone,
+            solver_a,
+            a.project_id,
+            milestone="样机",
+            report="工程样机完成，分辨率23位",
+        )
+        self.do(
+            "end user",
+            "assess 样机: pass",
+            self.app.assess_milestone,
+            a.eu,
+            a.project_id,
+            milestone="样机",
+            verdict=Verdict.PASS,
+            remarks="达到节点要求",
+        )
+        self.day(date(2026, 12, 10), "9 second disbursement")
+        self.do(
+            "bureau",
+            "disburse 29,400 yuan to A",
+            self.app.disburse,
+            self.bureau,
+            a.project_id,
+            amount="29400.00",
+            purpose="节点拨付",
+        )
+
+    # ---- summary --------------------------------------------------------------------------
+    def summary(self, a: Track, b: Track) -> None:
+        table = Table(title=f"sample {self.run}: where each project stands")
+        for column in ("challenge", "category", "industry", "status", "contracted", "disbursed"):
+            table.add_column(column)
+        for track in (a, b):
+            project = self.app.project(track.project_id)
+            budget = project.terms.budget if project.terms else Decimal(0)
+            table.add_row(
+                f"{track.label} {track.content.name}",
+                project.category.value,
+                project.industry,
+                project.status.value,
+                f"{budget:,}",
+                f"{project.disbursed:,}",
+            )
+        self.console.print()
+        self.console.print(table)
+        refusals = Table(title="refusals, each naming its rule")
+        refusals.add_column("rule")
+        refusals.add_column("attempt")
+        for rule_id, what in self.refusals:
+            refusals.add_row(rule_id, what)
+        self.console.print(refusals)
+        total = sum(self.recorded.values())
+        self.console.print(
+            f"{total} events recorded in this run ({len(self.recorded)} kinds); "
+            f"the log now ends at position {self.app.position()}."
+        )
+
+
+def run_demo(app: JiebangApp, console: Console) -> DemoRun:
+    """Play the sample year on ``app`` and print what happened; raises if a rule misbehaves."""
+    clock = app.clock
+    if not isinstance(clock, SimulatedClock):
+        raise TypeError("the demo runs on a SimulatedClock")
+    demo = DemoRun(app=app, clock=clock, console=console)
+    try:
+        a, b = demo.play()
+    except JiebangError as e:
+        raise DemoFailedError(f"the demo was refused unexpectedly: {e}") from e
+    demo.summary(a, b)
+    return demo

@@ -1,0 +1,58 @@
+"""`jiebang demo` on SQLite and PostgreSQL: the whole procedure, refusals named, repeatable."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from jiebang_es.cli import cli
+from jiebang_es.config import Settings
+from jiebang_es.service import JiebangApp
+from tests.conftest import new_postgres_schema
+
+
+def run_demo_twice(url: str) -> list[str]:
+    runner = CliRunner()
+    outputs = []
+    for _ in range(2):
+        result = runner.invoke(cli, ["demo"], env={"JIEBANG_DATABASE_URL": url, "COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    return outputs
+
+
+def check(outputs: list[str], url: str) -> None:
+    first, second = outputs
+    for rule_id in ("R-FUND-CAP", "R-EU-NOT-SOLVER", "R-ASK-CAP", "R-DISBURSE"):
+        assert f"refused {rule_id}" in first
+    assert "recused" in first
+    assert "ObjectionLodged" in first
+    assert "ObjectionResolved" in first
+    assert first.count("Funded") == 3
+    assert "Contracted" in first
+    per_run = int(first.split(" events recorded")[0].rsplit("\n", 1)[-1])
+    app = JiebangApp(Settings(database_url=url))
+    try:
+        assert app.position() == 2 * per_run
+    finally:
+        app.close()
+    assert f"the log now ends at position {2 * per_run}" in second
+
+
+def test_demo_runs_twice_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path}/demo.db"
+    check(run_demo_twice(url), url)
+
+
+@pytest.mark.postgres
+def test_demo_runs_twice_on_postgres(postgres_db):
+    url = new_postgres_schema(postgres_db)
+    check(run_demo_twice(url), url)
+
+
+def test_info_shows_the_store_without_password(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["info"], env={"JIEBANG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "last position: 0" in result.output

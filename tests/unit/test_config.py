@@ -1,0 +1,42 @@
+"""Settings: the database URL decides the store, and nothing else in the environment does."""
+
+from __future__ import annotations
+
+import pytest
+
+from jiebang_es.config import Settings, store_env
+from jiebang_es.errors import InvalidValueError
+
+
+def test_default_store_is_an_embedded_sqlite_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    env = Settings().eventsourcing_env()
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    assert env["SQLITE_DBNAME"] == "./var/jiebang.db"
+    assert (tmp_path / "var").is_dir()
+
+
+def test_postgres_url_is_translated_with_schema_and_pool():
+    env = Settings(
+        database_url="postgresql://app:s%40cret@db.example:6543/jiebang?schema=es", pool_size=7
+    ).eventsourcing_env()
+    assert env["POSTGRES_DBNAME"] == "jiebang"
+    assert env["POSTGRES_HOST"] == "db.example"
+    assert env["POSTGRES_PORT"] == "6543"
+    assert env["POSTGRES_USER"] == "app"
+    assert env["POSTGRES_PASSWORD"] == "s@cret"  # noqa: S105 - a test value
+    assert env["POSTGRES_SCHEMA"] == "es"
+    assert env["POSTGRES_POOL_SIZE"] == "7"
+    assert "POSTGRES_ENABLE_DB_FUNCTIONS" not in env
+
+
+def test_industries_from_a_comma_separated_variable(monkeypatch):
+    monkeypatch.setenv("JIEBANG_INDUSTRIES", "智能科技, 新材料")
+    assert Settings().industries == ("智能科技", "新材料")
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "postgresql://host", "sqlite://"])
+def test_unsupported_urls_name_the_setting(url):
+    with pytest.raises(InvalidValueError) as caught:
+        store_env(url)
+    assert caught.value.field == "JIEBANG_DATABASE_URL"
