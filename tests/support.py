@@ -14,6 +14,7 @@ from jiebang_es.domain.values import (
     ApplicantUnit,
     Conclusion,
     ContractTerms,
+    CreditStatus,
     Organisation,
     Role,
 )
@@ -137,20 +138,25 @@ class Journey:
         participants: tuple[ApplicantUnit, ...] = (),
         budget: str = "90000.00",
         period: int = 18,
-        **kw,
+        *,
+        when: datetime | None = None,
+        applicant=None,
+        credit: CreditStatus = CreditStatus.GOOD,
+        technical_plan: str = "基于磁电复合的编码方案",
+        ip_declaration: bool = True,
     ) -> str:
-        self._on(date(2026, 4, 20))
+        """Apply as the lead unit's own staff, by default on 20 April, inside the window."""
+        self.clock.current = when or at(date(2026, 4, 20))  # type: ignore[attr-defined]
         r = self.app.apply(
-            actor(Role.APPLICANT, lead, f"lead-{lead.credit_code[-4:]}"),
+            applicant or actor(Role.APPLICANT, lead, f"lead-{lead.credit_code[-4:]}"),
             self.challenge_id,
-            lead=unit(lead),
+            lead=unit(lead, credit),
             participants=participants,
             leader_name="张工",
-            technical_plan="基于磁电复合的编码方案",
-            ip_declaration=True,
+            technical_plan=technical_plan,
+            ip_declaration=ip_declaration,
             budget=budget,
             period_months=period,
-            **kw,
         )
         self.applications.append(r.aggregate_id)
         return r.aggregate_id

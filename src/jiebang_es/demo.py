@@ -457,24 +457,16 @@ class DemoRun:
             ):
                 self.do(who, "sign", self.app.sign_contract, signer, track.project_id)
         self.day(date(2026, 6, 10), "9 资金拨付 first disbursements")
-        self.do(
-            "bureau",
-            "disburse 49,000 yuan to A",
-            self.app.disburse,
-            self.bureau,
-            a.project_id,
-            amount="49000.00",
-            purpose="首期拨付",
-        )
-        self.do(
-            "bureau",
-            "disburse 145,000 yuan to B",
-            self.app.disburse,
-            self.bureau,
-            b.project_id,
-            amount="145000.00",
-            purpose="首期拨付",
-        )
+        for track, amount in ((a, "49000.00"), (b, "145000.00")):
+            self.do(
+                "bureau",
+                f"disburse {Decimal(amount):,} yuan to {track.label}",
+                self.app.disburse,
+                self.bureau,
+                track.project_id,
+                amount=amount,
+                purpose="首期拨付",
+            )
         self.refuse(
             "R-DISBURSE",
             "bureau",

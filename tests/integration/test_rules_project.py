@@ -276,6 +276,7 @@ def test_r_autonomy_route_and_team_changes_are_filed_without_approval(app, clock
         solver(), j.project_id, kind="team", description="新增两名工程师", meta=_reason("进度需要")
     )
     assert app.project(j.project_id).terms == terms_before
+    assert [k for k, _ in app.project(j.project_id).filed_changes] == ["technical_route", "team"]
 
 
 def test_r_autonomy_filing_is_the_solvers_own(app, clock):

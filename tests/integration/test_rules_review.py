@@ -19,7 +19,7 @@ from jiebang_es.sample import (
     unit,
 )
 from tests.integration.rulecheck import refused
-from tests.support import BUREAU_STAFF, Journey
+from tests.support import BUREAU_STAFF, Journey, at
 
 
 def published(app, clock) -> Journey:
@@ -29,38 +29,13 @@ def published(app, clock) -> Journey:
 # ---- R-ORDER: the application window --------------------------------------------------------
 def test_r_order_application_before_the_window_opens_refused(app, clock):
     j = published(app, clock)
-    clock.on(date(2026, 4, 10), 8)
-    refused(
-        app,
-        "R-ORDER",
-        app.apply,
-        actor(Role.APPLICANT, INSTITUTE_WEST, "x"),
-        j.challenge_id,
-        lead=unit(INSTITUTE_WEST),
-        leader_name="张工",
-        technical_plan="方案",
-        ip_declaration=True,
-        budget="1000",
-        period_months=12,
-    )
+    refused(app, "R-ORDER", j.apply, when=at(date(2026, 4, 10), 8))
 
 
 def test_r_order_application_after_the_window_closes_refused(app, clock):
     j = published(app, clock)
-    clock.on(date(2026, 5, 10), 17)  # closes at 17:00: exclusive
-    refused(
-        app,
-        "R-ORDER",
-        app.apply,
-        actor(Role.APPLICANT, INSTITUTE_WEST, "x"),
-        j.challenge_id,
-        lead=unit(INSTITUTE_WEST),
-        leader_name="张工",
-        technical_plan="方案",
-        ip_declaration=True,
-        budget="1000",
-        period_months=12,
-    )
+    # The window closes at 17:00, exclusive.
+    refused(app, "R-ORDER", j.apply, when=at(date(2026, 5, 10), 17))
 
 
 def test_r_order_scoring_before_the_window_closes_refused(app, clock):
@@ -102,40 +77,15 @@ def test_r_open_no_registration_age_or_leader_age_degree_title_is_asked(app, clo
 
 def test_r_open_only_applicants_apply_for_their_own_unit(app, clock):
     j = published(app, clock)
-    clock.on(date(2026, 4, 20))
-    err = refused(
-        app,
-        "R-OPEN",
-        app.apply,
-        actor(Role.APPLICANT, UNIVERSITY_JIANGNAN, "x"),
-        j.challenge_id,
-        lead=unit(INSTITUTE_WEST),
-        leader_name="张工",
-        technical_plan="方案",
-        ip_declaration=True,
-        budget="1000",
-        period_months=12,
-    )
+    someone_else = actor(Role.APPLICANT, UNIVERSITY_JIANGNAN, "x")
+    err = refused(app, "R-OPEN", j.apply, lead=INSTITUTE_WEST, applicant=someone_else)
     assert isinstance(err, NotPermittedError)
 
 
 # ---- R-CREDIT, R-PLAN-IP, R-EU-NOT-SOLVER, R-ASK-CAP ---------------------------------
 def test_r_credit_seriously_dishonest_lead_unit_refused(app, clock):
     j = published(app, clock)
-    clock.on(date(2026, 4, 20))
-    refused(
-        app,
-        "R-CREDIT",
-        app.apply,
-        actor(Role.APPLICANT, INSTITUTE_WEST, "x"),
-        j.challenge_id,
-        lead=unit(INSTITUTE_WEST, CreditStatus.SERIOUSLY_DISHONEST),
-        leader_name="张工",
-        technical_plan="方案",
-        ip_declaration=True,
-        budget="1000",
-        period_months=12,
-    )
+    refused(app, "R-CREDIT", j.apply, credit=CreditStatus.SERIOUSLY_DISHONEST)
 
 
 def test_r_credit_seriously_dishonest_participating_unit_refused(app, clock):
@@ -146,34 +96,8 @@ def test_r_credit_seriously_dishonest_participating_unit_refused(app, clock):
 
 def test_r_plan_ip_without_technical_plan_or_ip_declaration_refused(app, clock):
     j = published(app, clock)
-    clock.on(date(2026, 4, 20))
-    lead = actor(Role.APPLICANT, INSTITUTE_WEST, "x")
-    common = {
-        "lead": unit(INSTITUTE_WEST),
-        "leader_name": "张工",
-        "budget": "1000",
-        "period_months": 12,
-    }
-    refused(
-        app,
-        "R-PLAN-IP",
-        app.apply,
-        lead,
-        j.challenge_id,
-        technical_plan=" ",
-        ip_declaration=True,
-        **common,
-    )
-    refused(
-        app,
-        "R-PLAN-IP",
-        app.apply,
-        lead,
-        j.challenge_id,
-        technical_plan="方案",
-        ip_declaration=False,
-        **common,
-    )
+    refused(app, "R-PLAN-IP", j.apply, technical_plan=" ")
+    refused(app, "R-PLAN-IP", j.apply, ip_declaration=False)
 
 
 def test_r_eu_not_solver_end_user_as_lead_unit_refused(app, clock):

@@ -90,6 +90,7 @@ class Project(JiebangAggregate):
         self.changes: dict[str, ContractTerms] = {}
         self.change_approvals: dict[str, tuple[Role, ...]] = {}
         self.extended_months = 0
+        self.filed_changes: tuple[tuple[str, str], ...] = ()
         self.verdict: Verdict | None = None
 
     # ---- public notice (项目公示) and objections --------------------------------------------
@@ -363,7 +364,8 @@ class Project(JiebangAggregate):
 
     @event(RouteChangeFiled)
     def _route_change_filed(self, audit: Audit, kind: str, description: str) -> None:
-        pass  # recorded for the file (备案); the contract itself is unchanged
+        # On file (备案) only: the contract itself is unchanged.
+        self.filed_changes = (*self.filed_changes, (kind, description))
 
     class ContractChangeProposed(JiebangAggregate.Event):
         change_id: str

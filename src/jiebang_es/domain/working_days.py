@@ -21,6 +21,9 @@ import chinese_calendar
 
 from jiebang_es.errors import CalendarNotCoveredError, InvalidValueError
 
+# The years whose announced schedule the package carries (it knows nothing of the others).
+PACKAGE_YEARS = frozenset(d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays))
+
 
 @dataclass(frozen=True)
 class YearSchedule:
@@ -78,10 +81,9 @@ class WorkingDayCalendar:
         # An announced schedule loaded by the bureau wins over the package for its year.
         if day.year in self.extra:
             return self.extra[day.year].is_workday(day)
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            raise CalendarNotCoveredError(day.year, self.version) from None
+        if day.year not in PACKAGE_YEARS:
+            raise CalendarNotCoveredError(day.year, self.version)
+        return bool(chinese_calendar.is_workday(day))
 
     def working_days_end(self, start: date, working_days: int) -> date:
         """The date of the ``working_days``-th working day counting from ``start`` inclusive."""
