@@ -18,6 +18,7 @@ from jiebang_es.domain.values import (
     Organisation,
     Role,
 )
+from jiebang_es.errors import NotFoundError
 from jiebang_es.sample import (
     BUREAU,
     END_USER_EQUIPMENT,
@@ -79,18 +80,25 @@ class Journey:
         return experts_for(self.end_user, self.tag)
 
     def register_experts(self) -> None:
+        """Register the sample experts, or find those another journey registered."""
         for e in self.sample_experts():
-            if e.person_id not in self.experts:
-                r = self.app.register_expert(
-                    BUREAU_STAFF,
-                    person_id=e.person_id,
-                    name=e.name,
-                    org_code=e.org.credit_code,
-                    org_name=e.org.name,
-                    kind=e.kind,
-                    speciality=e.speciality,
-                )
-                self.experts[e.person_id] = r.aggregate_id
+            if e.person_id in self.experts:
+                continue
+            try:
+                self.experts[e.person_id] = str(self.app.expert_of_person(e.person_id).id)
+                continue
+            except NotFoundError:
+                pass
+            r = self.app.register_expert(
+                BUREAU_STAFF,
+                person_id=e.person_id,
+                name=e.name,
+                org_code=e.org.credit_code,
+                org_name=e.org.name,
+                kind=e.kind,
+                speciality=e.speciality,
+            )
+            self.experts[e.person_id] = r.aggregate_id
 
     def draft(self, **kw) -> Journey:
         self.register_experts()

@@ -23,7 +23,7 @@ from jiebang_es.domain.values import (
     credit_code,
     yuan,
 )
-from jiebang_es.errors import InvalidValueError, RuleViolationError
+from jiebang_es.errors import ConflictError, InvalidValueError, RuleViolationError
 from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
 
 
@@ -157,6 +157,9 @@ class ChallengeCommands(ServiceBase):
         rules.check_role(actor, [Role.BUREAU], "R-ARG-PANEL", "registering an expert")
         if not person_id.strip() or not name.strip():
             raise InvalidValueError("person_id", "an expert has a person id and a name")
+        expert_key = Expert.create_id(person_id.strip())
+        if self._exists(expert_key):
+            raise ConflictError(expert_key, f"expert {person_id} is already registered")
         expert = Expert(
             audit=self._audit(actor, meta),
             person_id=person_id.strip(),
@@ -170,6 +173,9 @@ class ChallengeCommands(ServiceBase):
 
     def expert(self, expert_id: str) -> Expert:
         return self._get(Expert, expert_id)
+
+    def expert_of_person(self, person_id: str) -> Expert:
+        return self._get(Expert, Expert.create_id(person_id))
 
     # ---- 3. argumentation (榜单论证) -------------------------------------------------------
     @command

@@ -83,6 +83,7 @@ class ProjectCommands(ServiceBase):
         self, actor: Actor, project_id: str, *, grounds: str, meta: CommandMeta = NO_META
     ) -> Receipt:
         """Lodge an objection during the notice period (anyone may object)."""
+        rules.check_role(actor, [*EVERY_PARTY, Role.EXPERT], "R-OBJECTION", "lodging an objection")
         project = self._load(Project, project_id, meta)
         if project.classified:
             # A classified project has no public notice; to the public it does not exist.

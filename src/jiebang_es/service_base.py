@@ -170,6 +170,10 @@ class ServiceBase(Application[UUID]):
             raise NotFoundError(kind, ident)
         return agg
 
+    def _exists(self, key: UUID) -> bool:
+        with self._store_errors():
+            return key in self.repository
+
     def _save(self, primary: JiebangAggregate, *others: JiebangAggregate) -> Receipt:
         """Save every changed aggregate of one command in one transaction."""
         try:

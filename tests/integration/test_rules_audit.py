@@ -9,7 +9,12 @@ import pytest
 
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.values import Actor, Role
-from jiebang_es.errors import ConcurrentWriteError, NotFoundError, StaleVersionError
+from jiebang_es.errors import (
+    ConcurrentWriteError,
+    ConflictError,
+    NotFoundError,
+    StaleVersionError,
+)
 from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT
 from jiebang_es.service_base import CHINA_TZ, CommandMeta
 from tests.integration.rulecheck import refused
@@ -147,3 +152,28 @@ def test_state_as_of_a_version_and_a_recording_time(app, clock):
     assert app.state_at(Challenge, j.challenge_id, as_of=later).status is ChallengeStatus.REVIEWED
     with pytest.raises(NotFoundError):
         app.state_at(Challenge, j.challenge_id, as_of=drafted.audit.recorded_at - timedelta(days=1))
+
+
+def test_r_audit_who_supervisors_cannot_lodge_objections(app, clock):
+    j = Journey(app, clock).to_selected().publicize()
+    clock.on(date(2026, 5, 19))
+    supervisor = Actor(id="sup", role=Role.SUPERVISOR, org_code=BUREAU.credit_code)
+    refused(app, "R-OBJECTION", app.lodge_objection, supervisor, j.project_id, grounds="…")
+
+
+def test_an_expert_is_registered_once_and_found_by_person_id(app, clock):
+    j = Journey(app, clock).draft()
+    expert = app.expert_of_person("exp-k-mgmt")
+    assert str(expert.id) == j.experts["exp-k-mgmt"]
+    before = app.position()
+    with pytest.raises(ConflictError):
+        app.register_expert(
+            BUREAU_STAFF,
+            person_id="exp-k-mgmt",
+            name="刘主任",
+            org_code=BUREAU.credit_code,
+            org_name="x",
+            kind=expert.kind,
+            speciality="",
+        )
+    assert app.position() == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import NAMESPACE_URL, UUID, uuid5
+
 from eventsourcing.domain import event
 
 from jiebang_es.domain.base import JiebangAggregate
@@ -9,6 +11,12 @@ from jiebang_es.domain.values import Audit, ExpertKind
 
 
 class Expert(JiebangAggregate):
+    @staticmethod
+    def create_id(person_id: str) -> UUID:
+        """One expert per person: the id derives from the person id, so a second registration
+        of the same person is a conflict, and an expert can be found by person id."""
+        return uuid5(NAMESPACE_URL, f"jiebang:expert:{person_id}")
+
     class Registered(JiebangAggregate.Created):
         person_id: str
         name: str
