@@ -11,10 +11,8 @@ from decimal import Decimal
 
 from jiebang_es.domain.content import ChallengeContent
 from jiebang_es.domain.values import (
-    ApplicantUnit,
     Conclusion,
     ContractTerms,
-    CreditStatus,
     Organisation,
     Role,
 )
@@ -27,7 +25,6 @@ from jiebang_es.sample import (
     actor,
     experts_for,
     key_challenge_content,
-    unit,
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ
@@ -143,13 +140,12 @@ class Journey:
     def apply(
         self,
         lead: Organisation = INSTITUTE_WEST,
-        participants: tuple[ApplicantUnit, ...] = (),
+        participants: tuple[Organisation, ...] = (),
         budget: str = "90000.00",
         period: int = 18,
         *,
         when: datetime | None = None,
         applicant=None,
-        credit: CreditStatus = CreditStatus.GOOD,
         technical_plan: str = "基于磁电复合的编码方案",
         ip_declaration: bool = True,
     ) -> str:
@@ -158,7 +154,7 @@ class Journey:
         r = self.app.apply(
             applicant or actor(Role.APPLICANT, lead, f"lead-{lead.credit_code[-4:]}"),
             self.challenge_id,
-            lead=unit(lead, credit),
+            lead=lead,
             participants=participants,
             leader_name="张工",
             technical_plan=technical_plan,

@@ -71,7 +71,7 @@ class ChallengeCommands(ServiceBase):
         if not title.strip():
             raise InvalidValueError("title", "a demand has a title")
         demand = Demand(
-            audit=self._audit(actor, meta),
+            audit=self._audit(actor, meta, backdate=True),
             source=source,
             enterprise=normalise_org(enterprise, "enterprise.credit_code"),
             industry=industry,
@@ -104,6 +104,16 @@ class ChallengeCommands(ServiceBase):
         content = normalise_content(content)
         exceptions = check_draft(content, self.settings.industries, exception_reason)
         demands = [self._load(Demand, d) for d in demand_ids]
+        for demand in demands:
+            if (demand.enterprise.credit_code, demand.industry) != (
+                end_user.credit_code,
+                content.industry,
+            ):
+                raise RuleViolationError(
+                    "R-CONTENT",
+                    f"demand {demand.id} is {demand.enterprise.name}'s need in {demand.industry}; "
+                    "a challenge refines its own end user's needs in its own industry",
+                )
         audit = self._audit(actor, meta, exceptions)
         challenge = Challenge(
             audit=audit,
@@ -205,7 +215,8 @@ class ChallengeCommands(ServiceBase):
         exceptions = rules.panel_exceptions(
             "R-ARG-PANEL", [o.kind for o in recorded], rules.ARG_PANEL_KINDS, exception_reason
         )
-        challenge.review(self._audit(actor, meta, exceptions), conclusion, recorded, period_argued)
+        audit = self._audit(actor, meta, exceptions, backdate=True)
+        challenge.review(audit, conclusion, recorded, period_argued)
         return self._save(challenge)
 
     # ---- 4. the annual list (榜单确定) -----------------------------------------------------
@@ -225,7 +236,8 @@ class ChallengeCommands(ServiceBase):
         if not challenge_ids:
             raise InvalidValueError("challenge_ids", "the annual list names its challenges")
         challenges = [self._load(Challenge, c) for c in dict.fromkeys(challenge_ids)]
-        approve_list(challenges, self._audit(actor, meta), year, meeting_date, minutes_ref)
+        audit = self._audit(actor, meta, backdate=True)
+        approve_list(challenges, audit, year, meeting_date, minutes_ref)
         return self._save(*challenges)
 
     # ---- 5. publication (写榜发布) ---------------------------------------------------------

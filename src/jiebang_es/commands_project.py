@@ -144,7 +144,7 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, EVERY_PARTY, "R-CONTRACT", "signing the task contract"
         )
-        project.sign_contract(self._audit(actor, meta))
+        project.sign_contract(self._audit(actor, meta, backdate=True))
         return self._save(project)
 
     # ---- 9. funds (资金拨付) ---------------------------------------------------------------------
@@ -182,7 +182,7 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, [Role.APPLICANT], "R-MILESTONE", "reporting a milestone"
         )
-        project.report_milestone(self._audit(actor, meta), milestone, report)
+        project.report_milestone(self._audit(actor, meta, backdate=True), milestone, report)
         return self._save(project)
 
     @command
@@ -200,7 +200,8 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, [Role.END_USER], "R-MILESTONE", "assessing a milestone"
         )
-        project.assess_milestone(self._audit(actor, meta), milestone, verdict, remarks)
+        audit = self._audit(actor, meta, backdate=True)
+        project.assess_milestone(audit, milestone, verdict, remarks)
         return self._save(project)
 
     @command
@@ -286,7 +287,7 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, [Role.END_USER], "R-ASSESS-EU", "the final assessment"
         )
-        project.assess(self._audit(actor, meta), verdict, remarks)
+        project.assess(self._audit(actor, meta, backdate=True), verdict, remarks)
         return self._save(project)
 
     @command

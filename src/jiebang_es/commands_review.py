@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 from jiebang_es.commands_challenge import normalise_org
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus, check_units
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
+from jiebang_es.domain.credit import CreditRecord
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import (
     Actor,
     ApplicantUnit,
+    CreditStatus,
+    Organisation,
     PanelMember,
     Role,
+    credit_code,
     yuan,
 )
 from jiebang_es.errors import InvalidValueError, RuleViolationError
@@ -30,8 +33,8 @@ class ReviewCommands(ServiceBase):
         actor: Actor,
         challenge_id: str,
         *,
-        lead: ApplicantUnit,
-        participants: Sequence[ApplicantUnit] = (),
+        lead: Organisation,
+        participants: Sequence[Organisation] = (),
         leader_name: str,
         technical_plan: str,
         ip_declaration: bool,
@@ -40,18 +43,18 @@ class ReviewCommands(ServiceBase):
         meta: CommandMeta = NO_META,
     ) -> Receipt:
         """Apply to a published challenge (Applied). No age, degree, title or registration age
-        is asked of anyone (R-OPEN)."""
+        is asked of anyone (R-OPEN); each unit's credit is the bureau's record (R-CREDIT)."""
         rules.check_role(actor, [Role.APPLICANT], "R-OPEN", "applying (揭榜)")
-        lead = replace(lead, organisation=normalise_org(lead.organisation, "lead.credit_code"))
-        participants = tuple(
-            replace(p, organisation=normalise_org(p.organisation, "participants.credit_code"))
-            for p in participants
-        )
-        rules.check_org(actor, lead.organisation.credit_code, "R-OPEN", "applying for a lead unit")
+        lead_org = normalise_org(lead, "lead.credit_code")
+        rules.check_org(actor, lead_org.credit_code, "R-OPEN", "applying for a lead unit")
         challenge = self._load(Challenge, challenge_id)
         audit = self._audit(actor, meta)
         challenge.check_open_for_applications(audit.effective_at)
-        check_units(lead, participants, challenge.end_user.credit_code)
+        lead_unit = self._with_credit(lead_org)
+        units = tuple(
+            self._with_credit(normalise_org(p, "participants.credit_code")) for p in participants
+        )
+        check_units(lead_unit, units, challenge.end_user.credit_code)
         if not technical_plan.strip() or not ip_declaration:
             raise RuleViolationError(
                 "R-PLAN-IP",
@@ -76,8 +79,8 @@ class ReviewCommands(ServiceBase):
         application = Application(
             audit=audit,
             challenge_id=str(challenge.id),
-            lead=lead,
-            participants=participants,
+            lead=lead_unit,
+            participants=units,
             leader_name=leader_name.strip(),
             technical_plan=technical_plan,
             ip_declaration=ip_declaration,
@@ -85,6 +88,40 @@ class ReviewCommands(ServiceBase):
             period_months=period_months,
         )
         return self._save(application)
+
+    # ---- the bureau's credit record (R-CREDIT) ---------------------------------------------
+    @command
+    def record_credit_status(
+        self,
+        actor: Actor,
+        *,
+        org_code: str,
+        status: CreditStatus,
+        source: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Record a unit's social credit as found in the national credit system, with the source."""
+        rules.check_role(actor, [Role.BUREAU], "R-CREDIT", "recording a unit's social credit")
+        code = credit_code(org_code, field_name="org_code")
+        rules.require_text(source, "R-CREDIT", "the source of the credit record")
+        audit = self._audit(actor, meta, backdate=True)
+        key = CreditRecord.create_id(code)
+        if self._exists(key):
+            record = self._load(CreditRecord, key, meta)
+            record.update(audit, status, source.strip())
+        else:
+            record = CreditRecord(audit=audit, credit_code=code, status=status, source=source)
+        return self._save(record)
+
+    def credit_status_of(self, org_code: str) -> CreditStatus:
+        """The bureau's record of a unit; a unit never recorded is not on the dishonest list."""
+        key = CreditRecord.create_id(credit_code(org_code, field_name="org_code"))
+        if not self._exists(key):
+            return CreditStatus.GOOD
+        return self._get(CreditRecord, key).status
+
+    def _with_credit(self, org: Organisation) -> ApplicantUnit:
+        return ApplicantUnit(organisation=org, credit_status=self.credit_status_of(org.credit_code))
 
     @command
     def withdraw(
@@ -270,6 +307,7 @@ class ReviewCommands(ServiceBase):
             funding=content.funding,
             period_months=content.period_months,
             classified=content.classified,
+            indicators=content.indicators,
             opinions=application.scores,
             note=note,
         )

@@ -23,7 +23,6 @@ from rich.table import Table
 from jiebang_es.domain.content import ChallengeContent
 from jiebang_es.domain.values import (
     Actor,
-    ApplicantUnit,
     Conclusion,
     ContractTerms,
     DemandSource,
@@ -45,7 +44,6 @@ from jiebang_es.sample import (
     experts_for,
     key_challenge_content,
     major_challenge_content,
-    unit,
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, CommandMeta, Receipt
@@ -267,7 +265,7 @@ class DemoRun:
         track: Track,
         lead: Organisation,
         budget: str,
-        participants: tuple[ApplicantUnit, ...] = (),
+        participants: tuple[Organisation, ...] = (),
     ) -> None:
         where = "in district" if lead.in_district else "outside the district"
         r = self.do(
@@ -276,7 +274,7 @@ class DemoRun:
             self.app.apply,
             actor(Role.APPLICANT, lead, f"lead-{lead.credit_code[-4:]}"),
             track.challenge_id,
-            lead=unit(lead),
+            lead=lead,
             participants=participants,
             leader_name="项目负责人",
             technical_plan="针对卡点问题的技术方案",
@@ -289,7 +287,7 @@ class DemoRun:
     def applications(self, a: Track, b: Track) -> None:
         self.day(date(2026, 4, 20), "6 揭榜 applications")
         self._apply(a, INSTITUTE_WEST, "95000.00")
-        self._apply(a, UNIVERSITY_JIANGNAN, "98000.00", (unit(ENTERPRISE_STARTUP),))
+        self._apply(a, UNIVERSITY_JIANGNAN, "98000.00", (ENTERPRISE_STARTUP,))
         self._apply(a, ENTERPRISE_HUADONG, "88000.00")
         self.refuse(
             "R-EU-NOT-SOLVER",
@@ -298,7 +296,7 @@ class DemoRun:
             self.app.apply,
             actor(Role.APPLICANT, a.end_user, "eu-as-applicant"),
             a.challenge_id,
-            lead=unit(a.end_user),
+            lead=a.end_user,
             leader_name="x",
             technical_plan="自研",
             ip_declaration=True,
@@ -312,7 +310,7 @@ class DemoRun:
             self.app.apply,
             actor(Role.APPLICANT, ENTERPRISE_STARTUP, "startup"),
             a.challenge_id,
-            lead=unit(ENTERPRISE_STARTUP),
+            lead=ENTERPRISE_STARTUP,
             leader_name="x",
             technical_plan="方案",
             ip_declaration=True,

@@ -14,8 +14,14 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import CanMutateAggregate
-from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordConflictError
+from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    PersistenceError,
+    RecordConflictError,
+    StoredEvent,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from jiebang_es.config import Settings
@@ -102,6 +108,19 @@ def command(
     return wrapper
 
 
+class TupleMapper(Mapper[UUID]):
+    """JSON has no tuples: an event's sequences come back from the store as the tuples they
+    were, so a stored event equals the one that was triggered."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        domain_event = super().to_domain_event(stored_event)
+        state = domain_event.__dict__
+        for name, value in state.items():
+            if type(value) is list:
+                state[name] = tuple(value)
+        return domain_event
+
+
 class ServiceBase(Application[UUID]):
     name = "jiebang"
 
@@ -116,23 +135,47 @@ class ServiceBase(Application[UUID]):
         # Only the settings configure the store: os.environ is deliberately not merged in.
         return Environment(name, dict(env or {}))
 
+    def construct_mapper(self) -> Mapper[UUID]:
+        return TupleMapper(
+            transcoder=self.construct_transcoder(),
+            compressor=self.factory.compressor(),
+            cipher=self.factory.cipher(),
+        )
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_domain_transcodings(transcoder)
 
     # ---- audit metadata ----------------------------------------------------------------
     def _audit(
-        self, actor: Actor, meta: CommandMeta, exceptions: tuple[RuleException, ...] = ()
+        self,
+        actor: Actor,
+        meta: CommandMeta,
+        exceptions: tuple[RuleException, ...] = (),
+        *,
+        backdate: bool = False,
     ) -> Audit:
-        """R-AUDIT-WHO: who, when (business and recording time) and why, for every event."""
+        """R-AUDIT-WHO: who, when (business and recording time) and why, for every event.
+
+        Steps that record a decision taken earlier (a meeting, a signature on paper) may give
+        its business time (``backdate``); every other step takes effect when it is recorded, so
+        that no one can place an application inside a window that has closed.
+        """
         if not actor.id.strip() or not actor.org_code.strip():
             raise RuleViolationError(
                 "R-AUDIT-WHO", "every change names who made it: person id, role and organisation"
             )
         recorded_at = datetime.now(CHINA_TZ)
-        effective_at = meta.effective_at or self.clock.now()
+        now = self.clock.now()
+        effective_at = meta.effective_at or now
         if effective_at.tzinfo is None:
             raise InvalidValueError("effective_at", "a business time carries its time zone")
+        if meta.effective_at is not None and not backdate:
+            raise InvalidValueError(
+                "effective_at", "this step takes effect when it is recorded; it is not backdated"
+            )
+        if effective_at > now:
+            raise InvalidValueError("effective_at", "a decision cannot take effect in the future")
         request_id = meta.request_id or uuid.uuid4().hex
         return Audit(
             actor_id=actor.id.strip(),

@@ -94,3 +94,11 @@ def test_milestones_assessment_and_completion(app, clock):
     app.assess_milestone(j.eu, j.project_id, milestone="样机", verdict=Verdict.PASS)
     app.assess(j.eu, j.project_id, verdict=Verdict.PASS, remarks="指标全部达成")
     assert app.project(j.project_id).status is ProjectStatus.COMPLETED
+
+
+def test_stored_events_equal_the_events_that_were_triggered(app, clock):
+    j = Journey(app, clock).to_selected()
+    selected = app.events_of(j.project_id)[0]
+    assert isinstance(selected.opinions, tuple)
+    assert isinstance(app.events_of(j.challenge_id)[0].demand_ids, tuple)
+    assert app.project(j.project_id).opinions == selected.opinions

@@ -8,14 +8,15 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
-from jiebang_es.domain.values import Actor, Role
+from jiebang_es.domain.values import Actor, Conclusion, Role
 from jiebang_es.errors import (
     ConcurrentWriteError,
     ConflictError,
+    InvalidValueError,
     NotFoundError,
     StaleVersionError,
 )
-from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT
+from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT, INSTITUTE_WEST, actor
 from jiebang_es.service_base import CHINA_TZ, CommandMeta
 from tests.integration.rulecheck import refused
 from tests.support import BUREAU_STAFF, Journey
@@ -177,3 +178,43 @@ def test_an_expert_is_registered_once_and_found_by_person_id(app, clock):
             speciality="",
         )
     assert app.position() == before
+
+
+def test_r_order_time_sensitive_steps_cannot_be_backdated(app, clock):
+    j = Journey(app, clock).to_published()
+    clock.on(date(2026, 5, 20))  # the window closed on 10 May
+    inside_window = CommandMeta(effective_at=datetime(2026, 4, 20, 10, tzinfo=CHINA_TZ))
+    before = app.position()
+    with pytest.raises(InvalidValueError) as caught:
+        app.apply(
+            actor(Role.APPLICANT, INSTITUTE_WEST, "late"),
+            j.challenge_id,
+            lead=INSTITUTE_WEST,
+            leader_name="张工",
+            technical_plan="方案",
+            ip_declaration=True,
+            budget="1000",
+            period_months=12,
+            meta=inside_window,
+        )
+    assert caught.value.field == "effective_at"
+    assert app.position() == before
+
+
+def test_r_audit_who_recorded_decisions_may_carry_their_earlier_business_time(app, clock):
+    j = Journey(app, clock).draft()
+    clock.on(date(2026, 3, 25))
+    meeting = datetime(2026, 3, 20, 14, tzinfo=CHINA_TZ)
+    j.register_experts()
+    opinions = [(j.experts[e.person_id], "同意") for e in j.sample_experts()[:5]]
+    app.record_argumentation(
+        BUREAU_STAFF,
+        j.challenge_id,
+        conclusion=Conclusion.PASS,
+        opinions=opinions,
+        meta=CommandMeta(effective_at=meeting),
+    )
+    assert app.events_of(j.challenge_id)[-1].audit.effective_at == meeting
+    future = CommandMeta(effective_at=datetime(2026, 3, 26, tzinfo=CHINA_TZ))
+    with pytest.raises(InvalidValueError):
+        app.revise_draft(BUREAU_STAFF, j.challenge_id, content=j.content, meta=future)

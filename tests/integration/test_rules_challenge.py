@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from jiebang_es.domain.challenge import ChallengeStatus
-from jiebang_es.domain.values import Category, Conclusion, Indicator, Scope
+from jiebang_es.domain.values import Category, Conclusion, DemandSource, Indicator, Scope
 from jiebang_es.errors import ExceptionReasonRequiredError
-from jiebang_es.sample import END_USER_EQUIPMENT, major_challenge_content
+from jiebang_es.sample import END_USER_EQUIPMENT, END_USER_PHARMA, major_challenge_content
 from tests.integration.rulecheck import refused
 from tests.support import BUREAU_STAFF, WINDOW_CLOSES, WINDOW_OPENS, Journey, at
 
@@ -355,3 +355,29 @@ def test_r_category_both_categories_accepted(app, clock, category):
     content = Journey(app, clock).content if category is Category.KEY else major_challenge_content()
     r = draft(app, content)
     assert app.challenge(r.aggregate_id).content.category is category
+
+
+def test_r_scope_classified_challenge_cannot_be_public(app, clock):
+    content = replace(Journey(app, clock).content, classified=True)
+    refused(app, "R-SCOPE", draft, app, content)
+
+
+def test_r_content_demand_of_another_enterprise_or_industry_refused(app, clock):
+    clock.on(date(2026, 2, 20))
+    demand = app.collect_demand(
+        BUREAU_STAFF,
+        source=DemandSource.PUBLIC_SOLICITATION,
+        enterprise=END_USER_PHARMA,
+        industry="生命健康",
+        title="支架工艺",
+        description="",
+    )
+    refused(
+        app,
+        "R-CONTENT",
+        app.draft_challenge,
+        BUREAU_STAFF,
+        end_user=END_USER_EQUIPMENT,
+        content=Journey(app, clock).content,
+        demand_ids=[demand.aggregate_id],
+    )

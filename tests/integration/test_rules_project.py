@@ -10,7 +10,7 @@ import pytest
 
 from jiebang_es.domain.challenge import ChallengeStatus
 from jiebang_es.domain.project import ProjectStatus
-from jiebang_es.domain.values import Role, Verdict
+from jiebang_es.domain.values import Indicator, Role, Scope, Verdict
 from jiebang_es.errors import CalendarNotCoveredError
 from jiebang_es.sample import ENTERPRISE_HUADONG, INSTITUTE_WEST, actor
 from tests.integration.rulecheck import refused
@@ -65,7 +65,13 @@ def test_r_publicity_an_announced_schedule_can_be_loaded(make_app, clock, tmp_pa
 
 
 def test_r_publicity_classified_project_skips_the_notice(app, clock):
-    j = selected(app, clock, content=replace(Journey(app, clock).content, classified=True))
+    classified = replace(
+        Journey(app, clock).content,
+        classified=True,
+        scope=Scope.RESTRICTED,
+        recipients=("区国防科技工业办公室",),
+    )
+    j = selected(app, clock, content=classified)
     refused(app, "R-PUBLICITY", app.publicize, BUREAU_STAFF, j.project_id)
     j.contract()
     assert app.project(j.project_id).status is ProjectStatus.CONTRACTED
@@ -348,3 +354,31 @@ def _reason(text: str):
     from jiebang_es.service_base import CommandMeta
 
     return CommandMeta(reason=text)
+
+
+def test_r_publicity_notice_cannot_start_in_the_past(app, clock):
+    j = selected(app, clock)
+    refused(
+        app, "R-PUBLICITY", app.publicize, BUREAU_STAFF, j.project_id, starts_on=date(2026, 1, 5)
+    )
+
+
+def test_r_disburse_payment_dated_before_the_contract_refused(app, clock):
+    j = in_management(app, clock).contract()
+    refused(
+        app,
+        "R-DISBURSE",
+        app.disburse,
+        BUREAU_STAFF,
+        j.project_id,
+        amount="1000.00",
+        purpose="首期",
+        paid_on=date(2026, 5, 1),
+    )
+
+
+def test_r_contract_names_the_challenges_indicators(app, clock):
+    j = in_management(app, clock)
+    other = replace(j.terms(), indicators=(Indicator("功耗", "5", "W"),))
+    err = refused(app, "R-CONTRACT", app.draft_contract, BUREAU_STAFF, j.project_id, terms=other)
+    assert "分辨率" in err.message

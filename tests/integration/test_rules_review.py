@@ -16,7 +16,6 @@ from jiebang_es.sample import (
     INSTITUTE_WEST,
     UNIVERSITY_JIANGNAN,
     actor,
-    unit,
 )
 from tests.integration.rulecheck import refused
 from tests.support import BUREAU_STAFF, Journey, at
@@ -83,15 +82,53 @@ def test_r_open_only_applicants_apply_for_their_own_unit(app, clock):
 
 
 # ---- R-CREDIT, R-PLAN-IP, R-EU-NOT-SOLVER, R-ASK-CAP ---------------------------------
+def dishonest(app, org):
+    app.record_credit_status(
+        BUREAU_STAFF,
+        org_code=org.credit_code,
+        status=CreditStatus.SERIOUSLY_DISHONEST,
+        source="信用中国 严重失信主体名单 2026-04-01",
+    )
+
+
 def test_r_credit_seriously_dishonest_lead_unit_refused(app, clock):
     j = published(app, clock)
-    refused(app, "R-CREDIT", j.apply, credit=CreditStatus.SERIOUSLY_DISHONEST)
+    dishonest(app, INSTITUTE_WEST)
+    err = refused(app, "R-CREDIT", j.apply, lead=INSTITUTE_WEST)
+    assert INSTITUTE_WEST.credit_code in err.message
 
 
 def test_r_credit_seriously_dishonest_participating_unit_refused(app, clock):
     j = published(app, clock)
-    dishonest = (unit(ENTERPRISE_HUADONG, CreditStatus.SERIOUSLY_DISHONEST),)
-    refused(app, "R-CREDIT", j.apply, participants=dishonest)
+    dishonest(app, ENTERPRISE_HUADONG)
+    refused(app, "R-CREDIT", j.apply, participants=(ENTERPRISE_HUADONG,))
+
+
+def test_r_credit_is_the_bureaus_record_and_can_be_restored(app, clock):
+    j = published(app, clock)
+    assert app.credit_status_of(INSTITUTE_WEST.credit_code) is CreditStatus.GOOD
+    dishonest(app, INSTITUTE_WEST)
+    app.record_credit_status(
+        BUREAU_STAFF,
+        org_code=INSTITUTE_WEST.credit_code,
+        status=CreditStatus.GOOD,
+        source="信用修复 2026-04-15",
+    )
+    application_id = j.apply(lead=INSTITUTE_WEST)
+    assert app.application(application_id).lead.credit_status is CreditStatus.GOOD
+
+
+def test_r_credit_only_the_bureau_records_credit(app, clock):
+    applicant = actor(Role.APPLICANT, INSTITUTE_WEST, "x")
+    refused(
+        app,
+        "R-CREDIT",
+        app.record_credit_status,
+        applicant,
+        org_code=INSTITUTE_WEST.credit_code,
+        status=CreditStatus.GOOD,
+        source="self",
+    )
 
 
 def test_r_plan_ip_without_technical_plan_or_ip_declaration_refused(app, clock):
@@ -107,7 +144,7 @@ def test_r_eu_not_solver_end_user_as_lead_unit_refused(app, clock):
 
 def test_r_eu_not_solver_participating_unit_refused(app, clock):
     j = published(app, clock)
-    refused(app, "R-EU-NOT-SOLVER", j.apply, participants=(unit(END_USER_EQUIPMENT),))
+    refused(app, "R-EU-NOT-SOLVER", j.apply, participants=(END_USER_EQUIPMENT,))
 
 
 def test_r_eu_not_solver_compares_credit_codes_not_names(app, clock):
@@ -117,9 +154,9 @@ def test_r_eu_not_solver_compares_credit_codes_not_names(app, clock):
         name="沙磁智能（改名后）",
         credit_code=END_USER_EQUIPMENT.credit_code.lower(),
     )
-    refused(app, "R-EU-NOT-SOLVER", j.apply, participants=(unit(renamed),))
+    refused(app, "R-EU-NOT-SOLVER", j.apply, participants=(renamed,))
     same_name = replace(ENTERPRISE_HUADONG, name=END_USER_EQUIPMENT.name)
-    j.apply(participants=(unit(same_name),))
+    j.apply(participants=(same_name,))
 
 
 def test_r_ask_cap_budget_over_the_challenges_funding_refused(app, clock):

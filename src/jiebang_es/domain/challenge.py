@@ -180,7 +180,7 @@ class Challenge(JiebangAggregate):
                 f"published; this one is {self.status.value}",
             )
         assert self.content.scope is not None  # complete since argumentation  # noqa: S101
-        check_scope(self.content.scope, self.content.recipients)
+        check_scope(self.content.scope, self.content.recipients, self.content.classified)
         rules.require_text(guide, "R-GUIDE", "the application guide (申报指南)")
         if window_closes <= window_opens:
             raise RuleViolationError("R-GUIDE", "the application window closes after it opens")

@@ -75,11 +75,15 @@ def check_draft(
                     f"{content.period_months}-month period",
                 )
     if content.scope is not None:
-        check_scope(content.scope, content.recipients)
+        check_scope(content.scope, content.recipients, content.classified)
     return exceptions
 
 
-def check_scope(scope: Scope, recipients: tuple[str, ...]) -> None:
+def check_scope(scope: Scope, recipients: tuple[str, ...], classified: bool) -> None:
+    if classified and scope is Scope.PUBLIC:
+        raise RuleViolationError(
+            "R-SCOPE", "a classified (涉密) challenge is never published on the public portal"
+        )
     if scope is Scope.RESTRICTED and not any(r.strip() for r in recipients):
         raise RuleViolationError(
             "R-SCOPE", "a restricted challenge names the range of recipients it is published to"

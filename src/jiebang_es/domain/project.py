@@ -16,6 +16,7 @@ from jiebang_es.domain.values import (
     Category,
     ContractTerms,
     ExpertOpinion,
+    Indicator,
     Role,
     ScoreRef,
     Signature,
@@ -48,6 +49,7 @@ class Project(JiebangAggregate):
         funding: Decimal
         period_months: int
         classified: bool
+        indicators: tuple[Indicator, ...]
         opinions: tuple[ScoreRef, ...]
         note: str
 
@@ -64,6 +66,7 @@ class Project(JiebangAggregate):
         funding: Decimal,
         period_months: int,
         classified: bool,
+        indicators: tuple[Indicator, ...],
         opinions: tuple[ScoreRef, ...],
         note: str,
     ) -> None:
@@ -76,6 +79,7 @@ class Project(JiebangAggregate):
         self.funding = funding
         self.challenge_period_months = period_months
         self.classified = classified
+        self.challenge_indicators = tuple(indicators)
         self.opinions = tuple(opinions)
         self.status = ProjectStatus.SELECTED
         self.notice_starts: date | None = None
@@ -84,6 +88,7 @@ class Project(JiebangAggregate):
         self.draft_terms: ContractTerms | None = None
         self.signatures: tuple[Signature, ...] = ()
         self.terms: ContractTerms | None = None
+        self.contracted_on: date | None = None
         self.disbursed = Decimal("0.00")
         self.reports: dict[str, str] = {}
         self.milestone_verdicts: dict[str, Verdict] = {}
@@ -112,6 +117,10 @@ class Project(JiebangAggregate):
         if self.status is not ProjectStatus.SELECTED:
             raise order_violation(
                 f"the notice follows selection; the project is {self.status.value}"
+            )
+        if starts_on < audit.effective_at.date():
+            raise RuleViolationError(
+                "R-PUBLICITY", f"a notice cannot start in the past ({starts_on})"
             )
         self._publicized(
             audit=audit,
@@ -235,6 +244,13 @@ class Project(JiebangAggregate):
                 f"objection (unless classified); the project is {self.status.value}",
             )
         self._check_terms(terms, "R-CONTRACT")
+        missing = [i.name for i in self.challenge_indicators if i not in terms.indicators]
+        if missing:
+            raise RuleViolationError(
+                "R-CONTRACT",
+                "the contract names the challenge's assessment indicators; it lacks "
+                + ", ".join(missing),
+            )
         self._contract_drafted(audit=audit, terms=terms)
 
     @event(ContractDrafted)
@@ -284,6 +300,7 @@ class Project(JiebangAggregate):
         self, audit: Audit, terms: ContractTerms, signatures: tuple[Signature, ...]
     ) -> None:
         self.terms = terms
+        self.contracted_on = max(s.signed_on for s in signatures)
         self.status = ProjectStatus.CONTRACTED
 
     def _require_contracted(self, rule_id: str, step: str) -> ContractTerms:
@@ -301,6 +318,14 @@ class Project(JiebangAggregate):
 
     def disburse(self, audit: Audit, amount: Decimal, purpose: str, paid_on: date) -> None:
         terms = self._require_contracted("R-DISBURSE", "a disbursement")
+        if self.contracted_on is None or not (
+            self.contracted_on <= paid_on <= audit.effective_at.date()
+        ):
+            raise RuleViolationError(
+                "R-DISBURSE",
+                f"a payment dated {paid_on} must fall between the contract ({self.contracted_on}) "
+                "and today",
+            )
         if self.disbursed + amount > terms.budget:
             raise RuleViolationError(
                 "R-DISBURSE",

@@ -49,7 +49,9 @@ def check_role(actor: Actor, roles: Iterable[Role], rule_id: str, step: str) -> 
     allowed = tuple(roles)
     if actor.role not in allowed:
         names = " or ".join(r.value for r in allowed)
-        raise NotPermittedError(rule_id, f"{step} is for the {names}, not a {actor.role.value}")
+        raise NotPermittedError(
+            rule_id, f"{step} is for the {names}; the actor's role is {actor.role.value}"
+        )
 
 
 def check_org(actor: Actor, org_code: str, rule_id: str, step: str) -> None:
