@@ -13,6 +13,7 @@ from jiebang_es.domain.content import ChallengeContent
 from jiebang_es.domain.values import (
     Conclusion,
     ContractTerms,
+    DemandSource,
     Organisation,
     Role,
 )
@@ -99,6 +100,8 @@ class Journey:
 
     def draft(self, **kw) -> Journey:
         self.register_experts()
+        if "demand_ids" not in kw:
+            kw["demand_ids"] = [collect(self.app, self.clock, self.end_user, self.content.industry)]
         self._on(date(2026, 3, 2))
         r = self.app.draft_challenge(
             BUREAU_STAFF, end_user=self.end_user, content=self.content, **kw
@@ -235,6 +238,24 @@ class Journey:
 
     def to_contracted(self) -> Journey:
         return self.to_selected().publicize().close_notice().contract()
+
+
+def collect(app, clock, end_user: Organisation, industry: str) -> str:
+    """Step 1: the bureau collects the end user's demand on a survey visit (24 Feb 2026)."""
+    clock.on(date(2026, 2, 24))
+    r = app.collect_demand(
+        BUREAU_STAFF,
+        source=DemandSource.SURVEY_VISIT,
+        enterprise=end_user,
+        industry=industry,
+        title="关键核心技术需求",
+        description="调研走访记录",
+    )
+    return r.aggregate_id
+
+
+# A demand id for drafts that must be refused before any demand is read.
+UNREAD_DEMAND = "00000000-0000-4000-8000-000000000000"
 
 
 def _org(code: str) -> Organisation:

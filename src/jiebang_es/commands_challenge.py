@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from jiebang_es.domain import rules
+from jiebang_es.domain.base import order_violation
 from jiebang_es.domain.challenge import Challenge, approve_list
 from jiebang_es.domain.content import ChallengeContent, check_draft
 from jiebang_es.domain.demand import Demand
@@ -17,7 +18,6 @@ from jiebang_es.domain.values import (
     Conclusion,
     DemandSource,
     ExpertKind,
-    ExpertOpinion,
     Organisation,
     Role,
     credit_code,
@@ -103,7 +103,13 @@ class ChallengeCommands(ServiceBase):
         )
         content = normalise_content(content)
         exceptions = check_draft(content, self.settings.industries, exception_reason)
+        if not demand_ids:
+            raise order_violation(
+                "a challenge is refined from the demands collected first (需求征集 → 需求凝练)"
+            )
         demands = [self._load(Demand, d) for d in demand_ids]
+        if len({d.id for d in demands}) != len(demands):
+            raise InvalidValueError("demand_ids", "a demand is named twice")
         for demand in demands:
             if (demand.enterprise.credit_code, demand.industry) != (
                 end_user.credit_code,
@@ -203,15 +209,13 @@ class ChallengeCommands(ServiceBase):
         """Record the argumentation panel's opinions and conclusion (Reviewed)."""
         rules.check_role(actor, [Role.BUREAU], "R-ARG-PANEL", "organising the argumentation")
         challenge = self._load(Challenge, challenge_id, meta)
-        experts = [self._get(Expert, expert_id) for expert_id, _ in opinions]
-        if len({e.id for e in experts}) != len(experts):
-            raise InvalidValueError("opinions", "an expert is named twice")
-        recorded = tuple(
-            ExpertOpinion(expert_id=str(e.id), kind=e.kind, opinion=text)
-            for e, (_, text) in zip(experts, opinions, strict=True)
-        )
-        if any(not o.opinion.strip() for o in recorded):
-            raise InvalidValueError("opinions", "every expert's opinion is recorded in writing")
+        recorded = self._opinions(opinions, "R-ARG-PANEL")
+        if period_argued and len(recorded) < rules.MIN_PANEL:
+            raise RuleViolationError(
+                "R-PERIOD-ARGUED",
+                f"arguing a period over three years takes a full panel of {rules.MIN_PANEL} "
+                f"experts; {len(recorded)} gave opinions",
+            )
         exceptions = rules.panel_exceptions(
             "R-ARG-PANEL", [o.kind for o in recorded], rules.ARG_PANEL_KINDS, exception_reason
         )
@@ -235,7 +239,9 @@ class ChallengeCommands(ServiceBase):
         rules.check_role(actor, [Role.BUREAU], "R-PARTY-APPROVAL", "recording the annual list")
         if not challenge_ids:
             raise InvalidValueError("challenge_ids", "the annual list names its challenges")
-        challenges = [self._load(Challenge, c) for c in dict.fromkeys(challenge_ids)]
+        challenges = [self._load(Challenge, c) for c in challenge_ids]
+        if len({c.id for c in challenges}) != len(challenges):
+            raise InvalidValueError("challenge_ids", "a challenge is named twice")
         audit = self._audit(actor, meta, backdate=True)
         approve_list(challenges, audit, year, meeting_date, minutes_ref)
         return self._save(*challenges)

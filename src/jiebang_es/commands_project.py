@@ -11,12 +11,10 @@ from decimal import Decimal
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.challenge import Challenge
-from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import (
     Actor,
     ContractTerms,
-    ExpertOpinion,
     Role,
     Verdict,
     yuan,
@@ -80,15 +78,23 @@ class ProjectCommands(ServiceBase):
 
     @command
     def lodge_objection(
-        self, actor: Actor, project_id: str, *, grounds: str, meta: CommandMeta = NO_META
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        grounds: str,
+        objector: str = "",
+        meta: CommandMeta = NO_META,
     ) -> Receipt:
-        """Lodge an objection during the notice period (anyone may object)."""
+        """Lodge an objection during the notice period; staff may record one for an outside
+        ``objector`` (named), otherwise the actor objects."""
         rules.check_role(actor, [*EVERY_PARTY, Role.EXPERT], "R-OBJECTION", "lodging an objection")
         project = self._load(Project, project_id, meta)
         if project.classified:
             # A classified project has no public notice; to the public it does not exist.
             raise InvalidValueError("project_id", "no publicized project with this id")
-        project.lodge_objection(self._audit(actor, meta), uuid.uuid4().hex, grounds)
+        who = objector.strip() or f"{actor.id} ({actor.role.value}, {actor.org_code})"
+        project.lodge_objection(self._audit(actor, meta), uuid.uuid4().hex, who, grounds)
         return self._save(project)
 
     @command
@@ -122,6 +128,18 @@ class ProjectCommands(ServiceBase):
             actor, project_id, meta, [Role.BUREAU], "R-OBJECTION", "closing the notice"
         )
         project.close_notice(self._audit(actor, meta))
+        return self._save(project)
+
+    @command
+    def waive_notice(
+        self, actor: Actor, project_id: str, *, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """A classified (涉密) project enters management without a public notice; the bureau
+        records why."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.BUREAU], "R-PUBLICITY", "waiving the public notice"
+        )
+        project.waive_notice(self._audit(actor, meta))
         return self._save(project)
 
     # ---- 8. the task contract (任务书签订) ----------------------------------------------------
@@ -264,12 +282,7 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, [Role.BUREAU], "R-EXTEND", "extending a project"
         )
-        recorded = tuple(
-            ExpertOpinion(expert_id=str(e.id), kind=e.kind, opinion=text)
-            for e, (_, text) in zip(
-                (self._get(Expert, x) for x, _ in opinions), opinions, strict=True
-            )
-        )
+        recorded = self._opinions(opinions, "R-EXTEND")
         project.extend(self._audit(actor, meta), extra_months, recorded)
         return self._save(project)
 

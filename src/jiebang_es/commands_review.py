@@ -16,6 +16,7 @@ from jiebang_es.domain.values import (
     Actor,
     ApplicantUnit,
     CreditStatus,
+    ExpertKind,
     Organisation,
     PanelMember,
     Role,
@@ -62,19 +63,17 @@ class ReviewCommands(ServiceBase):
                 "independent intellectual property (可行性方案, 自主知识产权)",
             )
         asked = yuan(budget, field_name="budget")
-        assert challenge.content.funding is not None  # noqa: S101 - complete once published
-        assert challenge.content.period_months is not None  # noqa: S101
-        if asked > challenge.content.funding:
+        funding, period, _ = challenge.content.settled()
+        if asked > funding:
             raise RuleViolationError(
                 "R-ASK-CAP",
-                f"the application asks {asked} yuan, more than the challenge's "
-                f"{challenge.content.funding}",
+                f"the application asks {asked} yuan, more than the challenge's {funding}",
             )
-        if not 1 <= period_months <= challenge.content.period_months:
+        if not 1 <= period_months <= period:
             raise RuleViolationError(
                 "R-ASK-CAP",
                 f"the application's period of {period_months} months is not within the "
-                f"challenge's {challenge.content.period_months} months",
+                f"challenge's {period} months",
             )
         application = Application(
             audit=audit,
@@ -110,7 +109,9 @@ class ReviewCommands(ServiceBase):
             record = self._load(CreditRecord, key, meta)
             record.update(audit, status, source.strip())
         else:
-            record = CreditRecord(audit=audit, credit_code=code, status=status, source=source)
+            record = CreditRecord(
+                audit=audit, credit_code=code, status=status, source=source.strip()
+            )
         return self._save(record)
 
     def credit_status_of(self, org_code: str) -> CreditStatus:
@@ -161,15 +162,17 @@ class ReviewCommands(ServiceBase):
             "forming the review panel",
             end_user_code=challenge.end_user.credit_code,
         )
-        members = tuple(
-            PanelMember(expert_id=str(e.id), kind=e.kind)
-            for e in (self._get(Expert, x) for x in expert_ids)
-        )
+        experts = [self._get(Expert, x) for x in expert_ids]
+        members = tuple(PanelMember(expert_id=str(e.id), kind=e.kind) for e in experts)
+        # The end user's responsible person counts as such only for its own challenge.
+        kinds = [
+            None
+            if e.kind is ExpertKind.END_USER_REP and e.org_code != challenge.end_user.credit_code
+            else e.kind
+            for e in experts
+        ]
         exceptions = rules.panel_exceptions(
-            "R-REVIEW-PANEL",
-            [m.kind for m in members],
-            rules.REVIEW_PANEL_KINDS,
-            exception_reason,
+            "R-REVIEW-PANEL", kinds, rules.REVIEW_PANEL_KINDS, exception_reason
         )
         challenge.propose_panel(self._audit(actor, meta, exceptions), members)
         return self._save(challenge)
@@ -252,6 +255,8 @@ class ReviewCommands(ServiceBase):
             value = Decimal(str(score))
         except InvalidOperation:
             raise InvalidValueError("score", f"{score!r} is not a number") from None
+        if not value.is_finite():
+            raise InvalidValueError("score", f"{score!r} is not a finite number")
         application.score(audit, str(expert.id), expert.org_code, value, opinion)
         return self._save(application)
 
@@ -280,7 +285,13 @@ class ReviewCommands(ServiceBase):
             raise InvalidValueError("application_id", "the application is to another challenge")
         if application.status is not ApplicationStatus.APPLIED:
             raise RuleViolationError("R-SELECT-EU", "a withdrawn application cannot be selected")
-        if application_id in challenge.revoked_applications:
+        for unit in (application.lead, *application.participants):
+            if self.credit_status_of(unit.organisation.credit_code) is not CreditStatus.GOOD:
+                raise RuleViolationError(
+                    "R-CREDIT",
+                    f"{unit.organisation.name} has since been recorded as seriously dishonest",
+                )
+        if str(application.id) in challenge.revoked_applications:
             raise RuleViolationError(
                 "R-OBJECTION", "an upheld objection revoked this application's selection"
             )
@@ -294,8 +305,7 @@ class ReviewCommands(ServiceBase):
             )
         audit = self._audit(actor, meta)
         content = challenge.content
-        assert content.funding is not None  # noqa: S101 - complete since argumentation
-        assert content.period_months is not None  # noqa: S101
+        funding, period, _ = content.settled()
         project = Project(
             audit=audit,
             challenge_id=str(challenge.id),
@@ -304,8 +314,8 @@ class ReviewCommands(ServiceBase):
             solver_code=application.lead.organisation.credit_code,
             category=content.category,
             industry=content.industry,
-            funding=content.funding,
-            period_months=content.period_months,
+            funding=funding,
+            period_months=period,
             classified=content.classified,
             indicators=content.indicators,
             opinions=application.scores,

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     industries: Annotated[tuple[str, ...], NoDecode] = Field(
         default=DEFAULT_INDUSTRIES, description="R-INDUSTRY: the district's industries"
     )
+    bureau_code: str | None = Field(
+        default=None,
+        description="the bureau's credit code; when set, only its staff act as the bureau",
+    )
     notice_working_days: int = Field(default=5, ge=1, le=60, description="R-PUBLICITY")
     holiday_schedule: Path | None = Field(
         default=None, description="JSON file of announced holiday schedules for later years"

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
@@ -26,13 +26,15 @@ from eventsourcing.utils import Environment, EnvType
 
 from jiebang_es.config import Settings
 from jiebang_es.domain.base import JiebangAggregate
-from jiebang_es.domain.values import Actor, Audit, RuleException
+from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.values import Actor, Audit, ExpertOpinion, Role, RuleException
 from jiebang_es.domain.working_days import WorkingDayCalendar
 from jiebang_es.errors import (
     ConcurrentWriteError,
     InvalidValueError,
     JiebangError,
     NotFoundError,
+    NotPermittedError,
     RuleViolationError,
     StaleVersionError,
     StoreUnavailableError,
@@ -91,6 +93,8 @@ def command(
     @functools.wraps(method)
     def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            if args and isinstance(args[0], Actor):
+                self._check_actor(args[0])
             return method(self, *args, **kwargs)
         except JiebangError as e:
             actor = args[0] if args and isinstance(args[0], Actor) else None
@@ -122,8 +126,6 @@ class TupleMapper(Mapper[UUID]):
 
 
 class ServiceBase(Application[UUID]):
-    name = "jiebang"
-
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or Settings()
         self.clock: Clock = clock or SystemClock()
@@ -146,6 +148,23 @@ class ServiceBase(Application[UUID]):
         super().register_transcodings(transcoder)
         register_domain_transcodings(transcoder)
 
+    def _check_actor(self, actor: Actor) -> None:
+        """R-AUDIT-WHO: nothing is recorded without a person, a role and an organisation; and
+        where the bureau's code is configured, only its staff act as the bureau."""
+        if not actor.id.strip() or not actor.org_code.strip():
+            raise RuleViolationError(
+                "R-AUDIT-WHO", "every change names who made it: person id, role and organisation"
+            )
+        bureau = self.settings.bureau_code
+        if (
+            actor.role is Role.BUREAU
+            and bureau
+            and actor.org_code.strip().upper() != bureau.upper()
+        ):
+            raise NotPermittedError(
+                "R-AUDIT-WHO", f"organisation {actor.org_code} is not the bureau ({bureau})"
+            )
+
     # ---- audit metadata ----------------------------------------------------------------
     def _audit(
         self,
@@ -161,15 +180,13 @@ class ServiceBase(Application[UUID]):
         its business time (``backdate``); every other step takes effect when it is recorded, so
         that no one can place an application inside a window that has closed.
         """
-        if not actor.id.strip() or not actor.org_code.strip():
-            raise RuleViolationError(
-                "R-AUDIT-WHO", "every change names who made it: person id, role and organisation"
-            )
+        self._check_actor(actor)
         recorded_at = datetime.now(CHINA_TZ)
         now = self.clock.now()
         effective_at = meta.effective_at or now
         if effective_at.tzinfo is None:
             raise InvalidValueError("effective_at", "a business time carries its time zone")
+        effective_at = effective_at.astimezone(CHINA_TZ)
         if meta.effective_at is not None and not backdate:
             raise InvalidValueError(
                 "effective_at", "this step takes effect when it is recorded; it is not backdated"
@@ -212,6 +229,22 @@ class ServiceBase(Application[UUID]):
         if not isinstance(agg, cls):
             raise NotFoundError(kind, ident)
         return agg
+
+    def _opinions(
+        self, opinions: Sequence[tuple[str, str]], rule_id: str
+    ) -> tuple[ExpertOpinion, ...]:
+        """Experts' written opinions, each expert once, with the kind they are registered as."""
+        if not opinions:
+            raise RuleViolationError(rule_id, "an expert argumentation records experts' opinions")
+        experts = [self._get(Expert, expert_id) for expert_id, _ in opinions]
+        if len({e.id for e in experts}) != len(experts):
+            raise InvalidValueError("opinions", "an expert is named twice")
+        if any(not text.strip() for _, text in opinions):
+            raise InvalidValueError("opinions", "every expert's opinion is recorded in writing")
+        return tuple(
+            ExpertOpinion(expert_id=str(e.id), kind=e.kind, opinion=text.strip())
+            for e, (_, text) in zip(experts, opinions, strict=True)
+        )
 
     def _exists(self, key: UUID) -> bool:
         with self._store_errors():
@@ -260,14 +293,20 @@ class ServiceBase(Application[UUID]):
         """An aggregate as it was at a version, or as recorded by a date-time."""
         if as_of is None:
             return self._get(cls, ident, version=version)
-        events: Sequence[CanMutateAggregate[UUID]] = [
-            e for e in self.events_of(ident) if e.audit.recorded_at <= as_of
-        ]
-        if version is not None:
-            events = [e for e in events if e.originator_version <= version]
+        if as_of.tzinfo is None:
+            raise InvalidValueError("as_of", "a point in time carries its time zone")
+        events: list[JiebangAggregate.Event] = []
+        # A prefix of the history: clocks of several hosts may disagree slightly, and the
+        # state as of a time is the state after the last event recorded by then, in order.
+        for e in self.events_of(ident):
+            if e.audit.recorded_at > as_of or (
+                version is not None and e.originator_version > version
+            ):
+                break
+            events.append(e)
         agg: Any | None = None  # the library's mutate() builds the aggregate from its Created event
-        for e in events:
-            agg = e.mutate(agg)
+        for recorded in events:
+            agg = recorded.mutate(agg)
         if not isinstance(agg, cls):
             raise NotFoundError(cls.__name__.lower(), f"{ident} as of {as_of}")
         return agg

@@ -31,7 +31,7 @@ class DateAsISO(Transcoding):
 class EnumAsValue(Transcoding):
     def __init__(self, enum_cls: type[Enum]) -> None:
         self.type = enum_cls
-        self.name = enum_cls.__name__
+        self.name = f"jiebang.{enum_cls.__name__}"
 
     def encode(self, obj: Enum) -> Any:
         return obj.value
@@ -45,7 +45,7 @@ class DataclassAsDict(Transcoding):
 
     def __init__(self, cls: type[Any]) -> None:
         self.type = cls
-        self.name = cls.__name__
+        self.name = f"jiebang.{cls.__name__}"
         self.fields = tuple(f.name for f in dataclasses.fields(cls))
 
     def encode(self, obj: Any) -> dict[str, Any]:

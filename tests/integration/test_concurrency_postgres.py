@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from jiebang_es.sample import END_USER_EQUIPMENT, key_challenge_content
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta, Receipt
 from tests.conftest import new_postgres_schema
-from tests.support import BUREAU_STAFF, ScriptedClock
+from tests.support import BUREAU_STAFF, ScriptedClock, collect
 
 pytestmark = pytest.mark.postgres
 
@@ -54,8 +55,13 @@ def race(request: pytest.FixtureRequest, postgres_db: str) -> Iterator[Race]:
 
     try:
         setup = open_app()
+        demand_id = collect(setup, clock, END_USER_EQUIPMENT, "智能科技")
+        clock.on(date(2026, 3, 2))
         receipt = setup.draft_challenge(
-            BUREAU_STAFF, end_user=END_USER_EQUIPMENT, content=key_challenge_content()
+            BUREAU_STAFF,
+            end_user=END_USER_EQUIPMENT,
+            content=key_challenge_content(),
+            demand_ids=[demand_id],
         )
         if request.param == "one shared app":
             shared = open_app(pool_size=2, pool_max_overflow=WRITERS)

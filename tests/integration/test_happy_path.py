@@ -90,8 +90,11 @@ def test_every_event_carries_who_when_and_why(app, clock):
 def test_milestones_assessment_and_completion(app, clock):
     j = Journey(app, clock).to_contracted()
     clock.on(date(2026, 12, 1))
-    app.report_milestone(solver(INSTITUTE_WEST), j.project_id, milestone="样机", report="样机完成")
-    app.assess_milestone(j.eu, j.project_id, milestone="样机", verdict=Verdict.PASS)
+    for milestone in j.content.milestones:
+        app.report_milestone(
+            solver(INSTITUTE_WEST), j.project_id, milestone=milestone.name, report="完成"
+        )
+        app.assess_milestone(j.eu, j.project_id, milestone=milestone.name, verdict=Verdict.PASS)
     app.assess(j.eu, j.project_id, verdict=Verdict.PASS, remarks="指标全部达成")
     assert app.project(j.project_id).status is ProjectStatus.COMPLETED
 

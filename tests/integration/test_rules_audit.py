@@ -19,7 +19,7 @@ from jiebang_es.errors import (
 from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT, INSTITUTE_WEST, actor
 from jiebang_es.service_base import CHINA_TZ, CommandMeta
 from tests.integration.rulecheck import refused
-from tests.support import BUREAU_STAFF, Journey
+from tests.support import BUREAU_STAFF, UNREAD_DEMAND, Journey
 
 
 # ---- R-AUDIT-WHO ------------------------------------------------------------------------------
@@ -32,6 +32,7 @@ def test_r_audit_who_command_without_an_actor_id_refused(app, clock):
         nobody,
         end_user=END_USER_EQUIPMENT,
         content=Journey(app, clock).content,
+        demand_ids=[UNREAD_DEMAND],
     )
 
 
@@ -81,6 +82,7 @@ def test_r_audit_who_supervisors_and_analysts_write_nothing(app, clock):
             reader,
             end_user=END_USER_EQUIPMENT,
             content=Journey(app, clock).content,
+            demand_ids=[UNREAD_DEMAND],
         )
 
 

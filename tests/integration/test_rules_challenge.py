@@ -13,11 +13,27 @@ from jiebang_es.domain.values import Category, Conclusion, DemandSource, Indicat
 from jiebang_es.errors import ExceptionReasonRequiredError
 from jiebang_es.sample import END_USER_EQUIPMENT, END_USER_PHARMA, major_challenge_content
 from tests.integration.rulecheck import refused
-from tests.support import BUREAU_STAFF, WINDOW_CLOSES, WINDOW_OPENS, Journey, at
+from tests.support import (
+    BUREAU_STAFF,
+    UNREAD_DEMAND,
+    WINDOW_CLOSES,
+    WINDOW_OPENS,
+    Journey,
+    at,
+    collect,
+)
 
 
-def draft(app, content):
-    return app.draft_challenge(BUREAU_STAFF, end_user=END_USER_EQUIPMENT, content=content)
+def draft(app, content, demand_id=UNREAD_DEMAND, **kw):
+    """Draft for END_USER_EQUIPMENT; refusals fire before the (unread) demand is looked up."""
+    return app.draft_challenge(
+        BUREAU_STAFF, end_user=END_USER_EQUIPMENT, content=content, demand_ids=[demand_id], **kw
+    )
+
+
+def drafted(app, clock, content, **kw):
+    """A draft that is accepted: its demand is collected first."""
+    return draft(app, content, collect(app, clock, END_USER_EQUIPMENT, content.industry), **kw)
 
 
 # ---- R-ORDER ---------------------------------------------------------------------------------
@@ -57,7 +73,7 @@ def test_r_industry_outside_the_districts_industries_refused(app, clock):
 def test_r_industry_list_is_configuration(make_app, clock):
     app = make_app(industries=("新材料",))
     refused(app, "R-INDUSTRY", draft, app, Journey(app, clock).content)
-    draft(app, replace(Journey(app, clock).content, industry="新材料"))
+    drafted(app, clock, replace(Journey(app, clock).content, industry="新材料"))
 
 
 def test_r_chokepoint_missing_problem_or_effect_refused(app, clock):
@@ -124,7 +140,7 @@ def test_r_fund_cap_major_over_300000_refused(app, clock):
 
 
 def test_r_fund_cap_amounts_at_the_cap_accepted_exactly(app, clock):
-    r = draft(app, major_challenge_content(funding="300000"))
+    r = drafted(app, clock, major_challenge_content(funding="300000"))
     assert app.challenge(r.aggregate_id).content.funding == Decimal("300000.00")
     assert str(app.challenge(r.aggregate_id).content.funding) == "300000.00"
 
@@ -160,12 +176,7 @@ def test_r_period_norm_key_of_30_months_needs_an_exception_reason(app, clock):
 
 def test_r_period_norm_exception_with_reason_is_recorded_on_the_event(app, clock):
     content = replace(Journey(app, clock).content, period_months=30)
-    r = app.draft_challenge(
-        BUREAU_STAFF,
-        end_user=END_USER_EQUIPMENT,
-        content=content,
-        exception_reason="需完成整机可靠性验证，周期需30个月",
-    )
+    r = drafted(app, clock, content, exception_reason="需完成整机可靠性验证，周期需30个月")
     (exception,) = app.events_of(r.aggregate_id)[0].audit.exceptions
     assert exception.rule_id == "R-PERIOD-NORM"
     assert "30个月" in exception.justification
@@ -353,7 +364,7 @@ def test_r_guide_published_window_is_recorded(app, clock):
 @pytest.mark.parametrize("category", [Category.KEY, Category.MAJOR])
 def test_r_category_both_categories_accepted(app, clock, category):
     content = Journey(app, clock).content if category is Category.KEY else major_challenge_content()
-    r = draft(app, content)
+    r = drafted(app, clock, content)
     assert app.challenge(r.aggregate_id).content.category is category
 
 

@@ -73,8 +73,16 @@ def test_r_publicity_classified_project_skips_the_notice(app, clock):
     )
     j = selected(app, clock, content=classified)
     refused(app, "R-PUBLICITY", app.publicize, BUREAU_STAFF, j.project_id)
+    refused(app, "R-PUBLICITY", app.draft_contract, BUREAU_STAFF, j.project_id, terms=j.terms())
+    refused(app, "R-AUDIT-WHO", app.waive_notice, BUREAU_STAFF, j.project_id)
+    app.waive_notice(BUREAU_STAFF, j.project_id, meta=_reason("涉密项目，经保密审查不予公示"))
     j.contract()
     assert app.project(j.project_id).status is ProjectStatus.CONTRACTED
+
+
+def test_r_publicity_only_a_classified_project_goes_without_notice(app, clock):
+    j = selected(app, clock)
+    refused(app, "R-PUBLICITY", app.waive_notice, BUREAU_STAFF, j.project_id, meta=_reason("…"))
 
 
 # ---- R-OBJECTION -----------------------------------------------------------------------------
@@ -141,7 +149,7 @@ def test_r_objection_upheld_revokes_the_selection(app, clock):
         upheld=True,
         meta=_reason("知识产权争议属实"),
     )
-    assert receipt.events == ("ObjectionResolved", "SelectionRevoked", "SelectionRevoked")
+    assert receipt.events == ("ObjectionResolved", "SelectionRevoked", "SolverSelectionRevoked")
     assert app.project(j.project_id).status is ProjectStatus.REVOKED
     challenge = app.challenge(j.challenge_id)
     assert challenge.status is ChallengeStatus.PUBLISHED
@@ -262,8 +270,21 @@ def test_r_assess_eu_final_assessment_by_the_bureau_refused(app, clock):
     refused(
         app, "R-ASSESS-EU", app.assess, other, j.project_id, verdict=Verdict.PASS, remarks="通过"
     )
+    for milestone in j.content.milestones:
+        app.report_milestone(solver(), j.project_id, milestone=milestone.name, report="已完成")
+        app.assess_milestone(j.eu, j.project_id, milestone=milestone.name, verdict=Verdict.FAIL)
     app.assess(j.eu, j.project_id, verdict=Verdict.FAIL, remarks="分辨率未达23位")
     assert app.project(j.project_id).verdict is Verdict.FAIL
+
+
+def test_r_milestone_final_assessment_follows_every_milestone(app, clock):
+    j = in_management(app, clock).contract()
+    app.report_milestone(solver(), j.project_id, milestone="样机", report="样机完成")
+    app.assess_milestone(j.eu, j.project_id, milestone="样机", verdict=Verdict.PASS)
+    err = refused(
+        app, "R-MILESTONE", app.assess, j.eu, j.project_id, verdict=Verdict.PASS, remarks="通过"
+    )
+    assert "小批量验证" in err.message
 
 
 # ---- R-AUTONOMY ---------------------------------------------------------------------------

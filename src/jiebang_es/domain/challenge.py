@@ -53,6 +53,7 @@ class Challenge(JiebangAggregate):
         self.status = ChallengeStatus.DRAFT
         self.review_rounds = 0
         self.period_argued = False
+        self.reviewed_on: date | None = None
         self.year: int | None = None
         self.meeting_date: date | None = None
         self.minutes_ref = ""
@@ -123,6 +124,7 @@ class Challenge(JiebangAggregate):
             Conclusion.REJECT: ChallengeStatus.REJECTED,
         }[conclusion]
         self.period_argued = conclusion is Conclusion.PASS and period_argued
+        self.reviewed_on = audit.effective_at.date()
 
     # ---- annual list (榜单确定, 党组会) --------------------------------------------------
     class Listed(JiebangAggregate.Event):
@@ -145,6 +147,16 @@ class Challenge(JiebangAggregate):
         if meeting_date > audit.effective_at.date():
             raise RuleViolationError(
                 "R-PARTY-APPROVAL", f"the meeting of {meeting_date} has not taken place yet"
+            )
+        if self.reviewed_on is not None and meeting_date < self.reviewed_on:
+            raise order_violation(
+                f"the meeting of {meeting_date} predates the argumentation of {self.reviewed_on}"
+            )
+        if year not in (meeting_date.year, meeting_date.year + 1):
+            raise RuleViolationError(
+                "R-PARTY-APPROVAL",
+                f"a meeting held on {meeting_date} approves the list of {meeting_date.year} or "
+                f"{meeting_date.year + 1}, not {year}",
             )
         period = self.content.period_months or 0
         if period > rules.PERIOD_ARGUED_OVER_MONTHS and not self.period_argued:
@@ -179,8 +191,8 @@ class Challenge(JiebangAggregate):
                 "only challenges on an annual list approved at a party group meeting can be "
                 f"published; this one is {self.status.value}",
             )
-        assert self.content.scope is not None  # complete since argumentation  # noqa: S101
-        check_scope(self.content.scope, self.content.recipients, self.content.classified)
+        _, _, scope = self.content.settled()
+        check_scope(scope, self.content.recipients, self.content.classified)
         rules.require_text(guide, "R-GUIDE", "the application guide (申报指南)")
         if window_closes <= window_opens:
             raise RuleViolationError("R-GUIDE", "the application window closes after it opens")
@@ -281,16 +293,16 @@ class Challenge(JiebangAggregate):
         self.project_id = project_id
         self.application_id = application_id
 
-    class SelectionRevoked(JiebangAggregate.Event):
+    class SolverSelectionRevoked(JiebangAggregate.Event):
         project_id: str
 
     def revoke_selection(self, audit: Audit, project_id: str) -> None:
         if self.project_id != project_id:
             raise order_violation(f"project {project_id} is not this challenge's selection")
-        self._selection_revoked(audit=audit, project_id=project_id)
+        self._solver_selection_revoked(audit=audit, project_id=project_id)
 
-    @event(SelectionRevoked)
-    def _selection_revoked(self, audit: Audit, project_id: str) -> None:
+    @event(SolverSelectionRevoked)
+    def _solver_selection_revoked(self, audit: Audit, project_id: str) -> None:
         # Back to published: the end user may select another reviewed application, or 流榜.
         self.status = ChallengeStatus.PUBLISHED
         if self.application_id is not None:

@@ -39,6 +39,14 @@ class ChallengeContent:
     commitment: Commitment | None = None
     classified: bool = False  # 涉密: never shown in public queries, no public notice
 
+    def settled(self) -> tuple[Decimal, int, Scope]:
+        """Funding, period and scope of a complete challenge (complete since argumentation)."""
+        if self.funding is None or self.period_months is None or self.scope is None:
+            raise RuleViolationError(
+                "R-CONTENT", "the challenge's funding, period and scope are not settled"
+            )
+        return self.funding, self.period_months, self.scope
+
 
 def check_draft(
     content: ChallengeContent, industries: Sequence[str], exception_reason: str | None

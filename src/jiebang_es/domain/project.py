@@ -3,6 +3,7 @@ final assessment (§八(六)–(九), §三 节点管理, §六 extension)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -140,9 +141,10 @@ class Project(JiebangAggregate):
 
     class ObjectionLodged(JiebangAggregate.Event):
         objection_id: str
+        objector: str  # who objects: the actor, or the outside person staff record it for
         grounds: str
 
-    def lodge_objection(self, audit: Audit, objection_id: str, grounds: str) -> None:
+    def lodge_objection(self, audit: Audit, objection_id: str, objector: str, grounds: str) -> None:
         today = audit.effective_at.date()
         if (
             self.status is not ProjectStatus.PUBLICIZED
@@ -156,10 +158,14 @@ class Project(JiebangAggregate):
                 f"{self.notice_ends}); today is {today}",
             )
         rules.require_text(grounds, "R-OBJECTION", "an objection's grounds")
-        self._objection_lodged(audit=audit, objection_id=objection_id, grounds=grounds)
+        self._objection_lodged(
+            audit=audit, objection_id=objection_id, objector=objector, grounds=grounds
+        )
 
     @event(ObjectionLodged)
-    def _objection_lodged(self, audit: Audit, objection_id: str, grounds: str) -> None:
+    def _objection_lodged(
+        self, audit: Audit, objection_id: str, objector: str, grounds: str
+    ) -> None:
         self.objections = {**self.objections, objection_id: "open"}
 
     class ObjectionResolved(JiebangAggregate.Event):
@@ -211,6 +217,31 @@ class Project(JiebangAggregate):
     def _notice_closed(self, audit: Audit) -> None:
         self.status = ProjectStatus.IN_MANAGEMENT
 
+    class NoticeWaived(JiebangAggregate.Event):
+        """A classified (涉密) project enters management without a public notice."""
+
+    def waive_notice(self, audit: Audit) -> None:
+        if not self.classified:
+            raise RuleViolationError(
+                "R-PUBLICITY", "only a classified (涉密) project goes without a public notice"
+            )
+        if self.status is not ProjectStatus.SELECTED:
+            raise order_violation(f"the project is {self.status.value}, not newly selected")
+        rules.require_reason(audit.reason, "R-AUDIT-WHO", "waiving the public notice")
+        self._notice_waived(audit=audit)
+
+    @event(NoticeWaived)
+    def _notice_waived(self, audit: Audit) -> None:
+        self.status = ProjectStatus.IN_MANAGEMENT
+
+    def _require_in_management(self) -> None:
+        if self.status is not ProjectStatus.IN_MANAGEMENT:
+            raise RuleViolationError(
+                "R-PUBLICITY",
+                "the task contract follows a public notice closed without a standing objection "
+                f"(or, if classified, its recorded waiver); the project is {self.status.value}",
+            )
+
     # ---- task contract (任务书) ----------------------------------------------------------
     def _check_terms(self, terms: ContractTerms, rule_id: str) -> None:
         if not terms.indicators or not terms.milestones:
@@ -235,14 +266,7 @@ class Project(JiebangAggregate):
         terms: ContractTerms
 
     def draft_contract(self, audit: Audit, terms: ContractTerms) -> None:
-        if self.status is not ProjectStatus.IN_MANAGEMENT and not (
-            self.classified and self.status is ProjectStatus.SELECTED
-        ):
-            raise RuleViolationError(
-                "R-PUBLICITY",
-                "the task contract follows a public notice that closed without a standing "
-                f"objection (unless classified); the project is {self.status.value}",
-            )
+        self._require_in_management()
         self._check_terms(terms, "R-CONTRACT")
         missing = [i.name for i in self.challenge_indicators if i not in terms.indicators]
         if missing:
@@ -267,6 +291,7 @@ class Project(JiebangAggregate):
 
     def sign_contract(self, audit: Audit) -> None:
         """A party signs; the third signature (bureau, end user, solver) makes the contract."""
+        self._require_in_management()
         if self.draft_terms is None or self.terms is not None:
             raise order_violation("there is no drafted, unsigned task contract")
         expected_org = {
@@ -448,13 +473,15 @@ class Project(JiebangAggregate):
     @event(ContractAmended)
     def _contract_amended(self, audit: Audit, change_id: str, terms: ContractTerms) -> None:
         self.terms = terms
-        self.changes = {k: v for k, v in self.changes.items() if k != change_id}
-        self.change_approvals = {k: v for k, v in self.change_approvals.items() if k != change_id}
+        # Other pending proposals were made against the old terms: they lapse.
+        self.changes = {}
+        self.change_approvals = {}
 
     # ---- extension (§六) and closing ---------------------------------------------------------
     class Extended(JiebangAggregate.Event):
         extra_months: int
         opinions: tuple[ExpertOpinion, ...]
+        terms: ContractTerms  # the contract as extended
 
     def extend(self, audit: Audit, extra_months: int, opinions: tuple[ExpertOpinion, ...]) -> None:
         terms = self._require_contracted("R-EXTEND", "an extension")
@@ -464,6 +491,8 @@ class Project(JiebangAggregate):
             raise RuleViolationError(
                 "R-EXTEND", "an extension is recorded with an expert argumentation (专家论证)"
             )
+        if any(not o.opinion.strip() for o in opinions):
+            raise RuleViolationError("R-EXTEND", "every expert's opinion is recorded in writing")
         rules.require_reason(audit.reason, "R-EXTEND", "an extension")
         total = terms.period_months + extra_months
         cap = rules.PERIOD_MAX_MONTHS[self.category]
@@ -473,20 +502,22 @@ class Project(JiebangAggregate):
                 f"extending to {total} months passes the {self.category.value} maximum of {cap} "
                 "months (R-PERIOD-MAX)",
             )
-        self._extended(audit=audit, extra_months=extra_months, opinions=opinions)
+        extended = replace(terms, period_months=total)
+        self._extended(audit=audit, extra_months=extra_months, opinions=opinions, terms=extended)
 
     @event(Extended)
     def _extended(
-        self, audit: Audit, extra_months: int, opinions: tuple[ExpertOpinion, ...]
+        self,
+        audit: Audit,
+        extra_months: int,
+        opinions: tuple[ExpertOpinion, ...],
+        terms: ContractTerms,
     ) -> None:
-        assert self.terms is not None  # noqa: S101 - only contracted projects are extended
         self.extended_months += extra_months
-        self.terms = ContractTerms(
-            indicators=self.terms.indicators,
-            milestones=self.terms.milestones,
-            budget=self.terms.budget,
-            period_months=self.terms.period_months + extra_months,
-        )
+        self.terms = terms
+        # Pending contract changes were proposed against the unextended terms: they lapse.
+        self.changes = {}
+        self.change_approvals = {}
 
     class Assessed(JiebangAggregate.Event):
         verdict: Verdict
@@ -494,8 +525,15 @@ class Project(JiebangAggregate):
 
     def assess(self, audit: Audit, verdict: Verdict, remarks: str) -> None:
         """The end user's final assessment (考核)."""
-        self._require_contracted("R-ASSESS-EU", "the final assessment")
+        terms = self._require_contracted("R-ASSESS-EU", "the final assessment")
         rules.require_text(remarks, "R-ASSESS-EU", "the assessment's remarks")
+        unassessed = [m.name for m in terms.milestones if m.name not in self.milestone_verdicts]
+        if unassessed:
+            raise RuleViolationError(
+                "R-MILESTONE",
+                "the final assessment follows every milestone's report and assessment; "
+                f"not yet assessed: {', '.join(unassessed)}",
+            )
         self._assessed(audit=audit, verdict=verdict, remarks=remarks)
 
     @event(Assessed)

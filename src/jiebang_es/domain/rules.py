@@ -131,7 +131,7 @@ def period_norm_exceptions(
 
 def panel_exceptions(
     rule_id: str,
-    kinds: list[ExpertKind],
+    kinds: list[ExpertKind | None],
     required: dict[str, set[ExpertKind]],
     exception_reason: str | None,
 ) -> tuple[RuleException, ...]:
