@@ -151,6 +151,12 @@ class ChallengeCommands(ServiceBase):
             end_user_code=challenge.end_user.credit_code,
         )
         content = normalise_content(content)
+        if content.industry != challenge.content.industry:
+            raise RuleViolationError(
+                "R-CONTENT",
+                f"a revision keeps the industry ({challenge.content.industry}) of the demands "
+                "the challenge refines",
+            )
         exceptions = check_draft(content, self.settings.industries, exception_reason)
         challenge.revise(self._audit(actor, meta, exceptions), content)
         return self._save(challenge)

@@ -19,7 +19,7 @@ from jiebang_es.domain.values import (
     Verdict,
     yuan,
 )
-from jiebang_es.errors import InvalidValueError
+from jiebang_es.errors import InvalidValueError, NotPermittedError
 from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
 
 EVERY_PARTY = (Role.BUREAU, Role.END_USER, Role.APPLICANT)
@@ -93,6 +93,10 @@ class ProjectCommands(ServiceBase):
         if project.classified:
             # A classified project has no public notice; to the public it does not exist.
             raise InvalidValueError("project_id", "no publicized project with this id")
+        if objector.strip() and actor.role is not Role.BUREAU:
+            raise NotPermittedError(
+                "R-OBJECTION", "only the bureau's staff record an objection for someone else"
+            )
         who = objector.strip() or f"{actor.id} ({actor.role.value}, {actor.org_code})"
         project.lodge_objection(self._audit(actor, meta), uuid.uuid4().hex, who, grounds)
         return self._save(project)

@@ -290,3 +290,42 @@ def test_r_audit_who_state_as_of_is_a_prefix_of_the_history(app, clock):
     assert as_of.content.name == "甲"
     assert as_of.effective_at == revised.audit.effective_at
     assert datetime.now(CHINA_TZ) > drafted.audit.recorded_at
+
+
+def test_r_content_a_revision_keeps_the_industry_of_its_demands(app, clock):
+    j = Journey(app, clock).draft()
+    refused(
+        app,
+        "R-CONTENT",
+        app.revise_draft,
+        BUREAU_STAFF,
+        j.challenge_id,
+        content=replace(j.content, industry="绿色低碳"),
+    )
+
+
+def test_r_objection_only_bureau_staff_record_an_objection_for_someone_else(app, clock):
+    j = Journey(app, clock).to_selected().publicize()
+    clock.on(date(2026, 5, 19))
+    rival = actor(Role.APPLICANT, ENTERPRISE_HUADONG, "rival")
+    refused(
+        app, "R-OBJECTION", app.lodge_objection, rival, j.project_id, grounds="…", objector="局长"
+    )
+
+
+def test_r_objection_a_terminated_project_keeps_its_challenge_closed(app, clock):
+    j = Journey(app, clock).to_selected().publicize()
+    clock.on(date(2026, 5, 19))
+    app.lodge_objection(BUREAU_STAFF, j.project_id, grounds="存疑", objector="公众")
+    (objection_id,) = app.project(j.project_id).objections
+    app.terminate(BUREAU_STAFF, j.project_id, meta=CommandMeta(reason="揭榜单位放弃"))
+    refused(
+        app,
+        "R-ORDER",
+        app.resolve_objection,
+        BUREAU_STAFF,
+        j.project_id,
+        objection_id=objection_id,
+        upheld=True,
+        meta=CommandMeta(reason="属实"),
+    )

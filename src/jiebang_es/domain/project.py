@@ -177,6 +177,10 @@ class Project(JiebangAggregate):
 
     def resolve_objection(self, audit: Audit, objection_id: str, upheld: bool) -> None:
         """Resolve an objection; an upheld one revokes the selection (R-OBJECTION)."""
+        if self.status is not ProjectStatus.PUBLICIZED:
+            raise order_violation(
+                f"objections are resolved while the notice runs; the project is {self.status.value}"
+            )
         if self.objections.get(objection_id) != "open":
             raise RuleViolationError("R-OBJECTION", f"no open objection {objection_id}")
         rules.require_reason(

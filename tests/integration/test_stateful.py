@@ -1,0 +1,1675 @@
+"""A random walk through the 揭榜挂帅 procedure, checked after every step (hypothesis stateful).
+
+Random actors — the bureau (and someone at another organisation posing as it), the challenge's own
+end user and a wrong one, applicants (the end user's own organisation, and a unit the bureau's
+credit record lists as seriously dishonest, among them), experts (sometimes posing as another
+expert), a supervisor and an analyst — issue random but plausible commands: amounts around the
+caps, periods around the maxima, application windows and meeting, notice and payment dates around
+the business date, which only moves forward; now and then a command says when it took effect
+(earlier, later, in another time zone, without one). A run starts with one or two challenges
+already driven (by valid commands) to a random step of §八, so that contracts, disbursements and
+assessments are reached in a few steps.
+
+Every command either records its events or is refused with a ``JiebangError`` that records
+nothing; what it records reads back from the store exactly as it was triggered. After every step
+the whole SQLite store is read back and checked: each recorded event was allowed by the hard rules
+of RULES.md in the state it was recorded in (credit as the bureau's record stood then), by a role
+the plan gives that step to, taking effect when it was recorded unless it records an earlier
+decision, and never before its aggregate's previous step; nothing recorded before has changed; and
+replaying the events gives the same state as the repository, as a second application on the same
+file and as the command itself computed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from jiebang_es.config import Settings
+from jiebang_es.domain import rules
+from jiebang_es.domain.application import Application, ApplicationStatus
+from jiebang_es.domain.challenge import Challenge, ChallengeStatus
+from jiebang_es.domain.content import ChallengeContent, missing_contents
+from jiebang_es.domain.credit import CreditRecord
+from jiebang_es.domain.demand import Demand
+from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.project import Project, ProjectStatus
+from jiebang_es.domain.rules import DEFAULT_INDUSTRIES, FUND_CAP, MIN_PANEL, PERIOD_MAX_MONTHS
+from jiebang_es.domain.values import (
+    FEN,
+    Actor,
+    ApplicantUnit,
+    Audit,
+    Category,
+    Conclusion,
+    ContractTerms,
+    CreditStatus,
+    DemandSource,
+    ExpertKind,
+    Indicator,
+    Milestone,
+    Organisation,
+    Role,
+    Scope,
+    Verdict,
+)
+from jiebang_es.errors import JiebangError
+from jiebang_es.sample import (
+    BUREAU,
+    END_USER_EQUIPMENT,
+    END_USER_PHARMA,
+    ENTERPRISE_HUADONG,
+    ENTERPRISE_STARTUP,
+    INSTITUTE_WEST,
+    UNIVERSITY_JIANGNAN,
+    UNIVERSITY_MEDICAL,
+    actor,
+    key_challenge_content,
+    major_challenge_content,
+)
+from jiebang_es.service import JiebangApp
+from jiebang_es.service_base import CHINA_TZ, NO_META, CommandMeta, Receipt
+from tests.support import BUREAU_STAFF, Journey, ScriptedClock
+
+END_USERS = (END_USER_EQUIPMENT, END_USER_PHARMA)
+_UNITS = (INSTITUTE_WEST, UNIVERSITY_JIANGNAN, ENTERPRISE_HUADONG, ENTERPRISE_STARTUP)
+ORGS = {o.credit_code: o for o in (BUREAU, *END_USERS, *_UNITS, UNIVERSITY_MEDICAL)}
+SUPERVISOR = Actor(id="sup-wang", role=Role.SUPERVISOR, org_code=BUREAU.credit_code)
+ANALYST = Actor(id="ana-chen", role=Role.ANALYST, org_code=BUREAU.credit_code)
+# Someone at another organisation claiming the bureau's role (the bureau's code is configured).
+FAKE_BUREAU = actor(Role.BUREAU, INSTITUTE_WEST, "fake-bureau")
+# UNIVERSITY_MEDICAL is this world's seriously dishonest unit (严重失信): the bureau records it so
+# at the start, and may later record it restored, or another unit as dishonest.
+DISHONEST = UNIVERSITY_MEDICAL
+NOT_RECORDED_BY = (Role.SUPERVISOR, Role.ANALYST)
+CHINA_OFFSET = timedelta(hours=8)
+# The events of steps that record a decision taken earlier: only these may be backdated.
+BACKDATED = (
+    *(Demand.Collected, Challenge.Reviewed, Challenge.Listed, CreditRecord.Recorded),
+    *(Project.ContractSigned, Project.Contracted, Project.Assessed, CreditRecord.Updated),
+    *(Project.MilestoneReported, Project.MilestoneAssessed),
+)
+
+# ---- strategies ----------------------------------------------------------------------------------
+PICK = st.integers(0, 7)
+REASON = st.sampled_from(("", "经专家论证，确有必要", "经专家论证，确有必要"))
+RARE_REASON = st.sampled_from(("", " ", "", "经研究决定"))  # ending a challenge or project: rarely
+EXCEPTION_REASON = st.sampled_from((None, "", "产业需求紧迫", "产业需求紧迫"))
+TEXT = st.sampled_from(("", "  ", "方案可行，建议支持", "方案可行，建议支持"))
+# amounts around both caps, and malformed ones (sub-fen, negative, a float)
+AMOUNTS: tuple[Any, ...] = (
+    *("1.00", "99999.99", "100000.00", "100000.01", "299999.99", "300000.00", "300000.01"),
+    *("0.001", "-5", 99999.5),
+)
+PERIODS = (0, 1, 11, 12, 24, 25, 36, 37, 48, 60, 61)  # around the norms and the maxima
+# scope, recipients and whether the challenge is classified (涉密: restricted, never public)
+SCOPES = {
+    "public": (Scope.PUBLIC, (), False),
+    "restricted": (Scope.RESTRICTED, ("重庆市医疗器械创新联盟成员单位",), False),
+    "classified": (Scope.RESTRICTED, ("国家生物医用材料工程中心",), True),
+    "classified_public": (Scope.PUBLIC, (), True),
+    "restricted_to_nobody": (Scope.RESTRICTED, (), False),
+    "public_named": (Scope.PUBLIC, ("某联盟",), False),
+}
+RANDOM_CONTENT = st.fixed_dictionaries(
+    {
+        "category": st.sampled_from(Category),
+        "industry": st.sampled_from((*DEFAULT_INDUSTRIES, "房地产")),
+        "funding": st.sampled_from(AMOUNTS),
+        "period": st.sampled_from(PERIODS),
+        "milestone_overrun": st.sampled_from((0, 1)),
+        "scope": st.sampled_from(tuple(SCOPES)),
+        "complete": st.booleans(),
+    }
+)
+VALID_FUNDING = {
+    Category.KEY: ("50000.00", "100000.00"),
+    Category.MAJOR: ("200000.00", "300000.00"),
+}
+VALID_PERIODS = {Category.KEY: (12, 18, 24, 36), Category.MAJOR: (24, 30, 36, 48, 60)}
+VALID_CONTENT = st.sampled_from(Category).flatmap(
+    lambda category: st.fixed_dictionaries(
+        {
+            "category": st.just(category),
+            "industry": st.sampled_from(DEFAULT_INDUSTRIES),
+            "funding": st.sampled_from(VALID_FUNDING[category]),
+            "period": st.sampled_from(VALID_PERIODS[category]),
+            "milestone_overrun": st.just(0),
+            "scope": st.sampled_from(("public", "restricted", "classified")),
+            "complete": st.just(True),
+        }
+    )
+)
+CONTENT = st.one_of(VALID_CONTENT, RANDOM_CONTENT)
+# the steps of §八 as tests.support's Journey takes them, in order
+STAGES = (
+    *("none", "draft", "argue", "list", "publish", "apply", "panel", "review", "select"),
+    *("publicize", "close_notice", "contract", "fund"),
+)
+APPLICANT_ORGS = {
+    **dict(zip(("institute", "university", "huadong", "startup"), _UNITS, strict=True)),
+    "dishonest": DISHONEST,
+    "dishonest_lowercase": replace(DISHONEST, credit_code=DISHONEST.credit_code.lower()),
+}
+GOOD_APPLICANTS = ("institute", "university", "huadong", "startup")
+APPLICATION_DEFECTS = (
+    *("none",) * 8,
+    *("own_end_user", "own_end_user_lead"),  # as participating or lead unit (R-EU-NOT-SOLVER)
+    "other_end_user",  # another challenge's end user: allowed
+    *("dishonest", "dishonest_lead"),  # R-CREDIT, as the bureau's record stands
+    "dishonest_lowercase",  # the same unit, its code spelt in lower case
+    "duplicate_unit",
+    *("over_budget", "way_over", "over_period", "zero_period"),  # R-ASK-CAP
+    *("no_plan", "no_ip"),  # R-PLAN-IP
+    "other_actor",  # R-OPEN: a unit applies only for itself
+)
+EXTRA_INDICATOR = Indicator("批量良品率", "≥99", "%")
+
+
+def actors(right: str | tuple[str, ...], *wrong: str) -> st.SearchStrategy[str]:
+    """Mostly the actor(s) the plan gives the step to, sometimes someone else."""
+    rights = (right,) if isinstance(right, str) else right
+    return st.sampled_from(rights * 3 + wrong)
+
+
+BUREAU_STEP = actors("bureau", "end_user", "supervisor")
+PARTIES_STEP = actors(("bureau", "end_user", "solver"), "wrong_end_user", "applicant", "expert")
+
+
+def journey_step(j: Journey, stage: str) -> None:
+    """Take one journey to the given step of §八 with the valid commands of tests.support."""
+    if stage in ("review", "select"):
+        getattr(j, stage)(j.applications[0])
+    elif stage == "fund":
+        j.app.disburse(BUREAU_STAFF, j.project_id, amount="40000.00", purpose="首期拨付")
+    else:
+        getattr(j, stage)()
+
+
+def other_end_user(org: Organisation) -> Organisation:
+    return END_USERS[1] if org.credit_code == END_USERS[0].credit_code else END_USERS[0]
+
+
+def make_content(p: dict[str, Any]) -> ChallengeContent:
+    """A challenge's contents from the drawn parameters: valid, over a cap or incomplete."""
+    period: int = p["period"]
+    scope, recipients, classified = SCOPES[p["scope"]]
+    funding = p["funding"] if isinstance(p["funding"], float) else Decimal(p["funding"])
+    base = key_challenge_content if p["category"] is Category.KEY else major_challenge_content
+    return base(
+        category=p["category"],
+        industry=p["industry"],
+        funding=funding,
+        period_months=period,
+        milestones=(
+            Milestone("中期", max(1, period // 2), "中期报告"),
+            Milestone("验收", max(1, period) + p["milestone_overrun"], "验收报告"),
+        ),
+        scope=scope,
+        recipients=recipients,
+        benchmarking="对标国际先进水平" if p["complete"] else "",
+        classified=classified,
+    )
+
+
+class RecordingApp(JiebangApp):
+    """Keeps what its last command saved (aggregates, recordings) and the business time at which
+    each position was recorded, to compare them with the store read back."""
+
+    name = "jiebang"  # the same tables as JiebangApp (the library would name them after the class)
+
+    def __init__(self, settings: Settings, clock: ScriptedClock) -> None:
+        super().__init__(settings, clock=clock)
+        self.business_time: dict[int, datetime] = {}
+        self.last_saved: tuple[Any, ...] = ()
+        self.last_recordings: list[Any] = []
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        self.last_saved, self.last_recordings = objs, recordings
+        for r in recordings:
+            self.business_time[r.notification.id] = self.clock.now()
+        return recordings
+
+
+# ---- the store, read back ----------------------------------------------------------------------
+@dataclass
+class World:
+    """Everything recorded: events per aggregate, their global positions, current states, and
+    the business time at which each position was recorded."""
+
+    events: dict[UUID, list[Any]]
+    pos: dict[tuple[UUID, int], int]
+    state: dict[UUID, Any]
+    now: dict[int, datetime]
+
+    def position_of(self, e: Any) -> int:
+        return self.pos[(e.originator_id, e.originator_version)]
+
+    def as_of(self, ident: str | UUID, position: int) -> Any:
+        """An aggregate as it was just before the event at ``position`` was recorded."""
+        agg: Any = None
+        for e in self.events.get(UUID(str(ident)), ()):
+            if self.position_of(e) >= position:
+                break
+            agg = e.mutate(agg)
+        return agg
+
+    def credit(self, code: str, position: int) -> CreditStatus:
+        """A unit's credit as the bureau's record stood just before ``position`` (R-CREDIT)."""
+        record = self.as_of(CreditRecord.create_id(code), position)
+        return CreditStatus.GOOD if record is None else record.status
+
+    def of_type(self, cls: type) -> list[UUID]:
+        return [k for k, v in self.state.items() if isinstance(v, cls)]
+
+
+# ---- the rules, checked on each recorded event ---------------------------------------------------
+B, E, A, X = Role.BUREAU, Role.END_USER, Role.APPLICANT, Role.EXPERT
+CS, PS, APPLIED = ChallengeStatus, ProjectStatus, (ApplicationStatus.APPLIED,)
+NEW, ANY = (), None  # the event creates its aggregate; it may follow any status
+# Each event type: the roles that may record it, the statuses it may follow (R-ORDER), and
+# whether it needs a reason (R-AUDIT-WHO). An event type missing here fails the check.
+STEPS: dict[type, tuple[tuple[Role, ...], tuple[Any, ...] | None, bool]] = {
+    Demand.Collected: ((B,), NEW, False),
+    Demand.Refined: ((B, E), ANY, False),
+    Expert.Registered: ((B,), NEW, False),
+    CreditRecord.Recorded: ((B,), NEW, False),  # R-CREDIT
+    CreditRecord.Updated: ((B,), ANY, False),
+    Challenge.Drafted: ((B, E), NEW, False),
+    Challenge.DraftRevised: ((B, E), (CS.DRAFT,), False),
+    Challenge.Reviewed: ((B,), (CS.DRAFT,), False),
+    Challenge.Listed: ((B,), (CS.REVIEWED,), False),
+    Challenge.Published: ((B,), (CS.LISTED,), False),  # R-PARTY-APPROVAL
+    Challenge.ReviewPanelProposed: ((B, E), (CS.PUBLISHED,), False),
+    Challenge.ReviewPanelConfirmed: ((B, E), ANY, False),
+    Challenge.SolverSelected: ((E,), (CS.PUBLISHED,), False),  # R-SELECT-EU
+    Challenge.SolverSelectionRevoked: ((B,), (CS.SELECTED,), True),
+    Challenge.Failed: ((B,), (CS.PUBLISHED,), True),
+    Challenge.Cancelled: ((B,), (CS.DRAFT, CS.REVIEWED, CS.LISTED, CS.PUBLISHED), True),
+    Application.Applied: ((A,), NEW, False),
+    Application.Withdrawn: ((A,), APPLIED, False),
+    Application.NoConflictDeclared: ((X,), APPLIED, False),
+    Application.ExpertRecused: ((X,), APPLIED, False),
+    Application.Scored: ((X,), APPLIED, False),
+    Project.Selected: ((E,), NEW, False),
+    Project.Publicized: ((B,), (PS.SELECTED,), False),
+    Project.ObjectionLodged: ((B, E, A, X), (PS.PUBLICIZED,), False),  # R-OBJECTION
+    # The status an objection is resolved in is not checked: an objection still open when the
+    # project was terminated can be upheld afterwards, and turns it from terminated to revoked.
+    Project.ObjectionResolved: ((B,), ANY, True),
+    Project.SelectionRevoked: ((B,), ANY, True),
+    Project.NoticeClosed: ((B,), (PS.PUBLICIZED,), False),
+    Project.NoticeWaived: ((B,), (PS.SELECTED,), True),
+    Project.ContractDrafted: ((B,), (PS.IN_MANAGEMENT,), False),
+    Project.ContractSigned: ((B, E, A), (PS.IN_MANAGEMENT,), False),
+    Project.Contracted: ((B, E, A), (PS.IN_MANAGEMENT,), False),
+    Project.Funded: ((B,), (PS.CONTRACTED,), False),  # R-DISBURSE
+    Project.MilestoneReported: ((A,), (PS.CONTRACTED,), False),
+    Project.MilestoneAssessed: ((E,), (PS.CONTRACTED,), False),
+    Project.RouteChangeFiled: ((A,), (PS.CONTRACTED,), True),  # R-AUTONOMY
+    Project.ContractChangeProposed: ((B, E, A), (PS.CONTRACTED,), True),
+    Project.ContractChangeApproved: ((B, E), (PS.CONTRACTED,), False),
+    Project.ContractAmended: ((B, E), (PS.CONTRACTED,), False),
+    Project.Extended: ((B,), (PS.CONTRACTED,), True),
+    Project.Assessed: ((E,), (PS.CONTRACTED,), False),  # R-ASSESS-EU
+    Project.Terminated: ((B,), (PS.SELECTED, PS.PUBLICIZED, PS.IN_MANAGEMENT, PS.CONTRACTED), True),
+}
+
+
+def justified(audit: Audit, rule_id: str) -> bool:
+    return any(x.rule_id == rule_id and x.justification.strip() for x in audit.exceptions)
+
+
+def check_step(s: Any, e: Any, w: World) -> None:
+    """R-AUDIT-WHO and R-ORDER: who (never a supervisor, an analyst or a false bureau), in which
+    state, why, and when: in China's time, never in the future, backdated only where an earlier
+    decision is recorded."""
+    a: Audit = e.audit
+    roles, after, needs_reason = STEPS[type(e)]
+    assert a.role in roles, f"a {a.role.value} recorded {type(e).__name__}"
+    assert a.role not in NOT_RECORDED_BY
+    assert a.role is not B or a.org_code == BUREAU.credit_code, "someone posing as the bureau"
+    assert s is None if after == NEW else s is not None
+    assert not after or s.status in after, f"R-ORDER: {type(e).__name__} after {s.status}"
+    assert a.reason.strip() or not needs_reason, f"{type(e).__name__} without a reason"
+    assert a.actor_id.strip(), e
+    assert a.org_code.strip(), e
+    assert a.request_id, e
+    assert a.effective_at.utcoffset() == CHINA_OFFSET, e
+    assert a.recorded_at.tzinfo is not None, e
+    assert all(x.justification.strip() for x in a.exceptions), e
+    now = w.now[w.position_of(e)]
+    assert a.effective_at <= now, f"{e!r} takes effect in the future"
+    assert isinstance(e, BACKDATED) or a.effective_at == now, f"{type(e).__name__} backdated"
+
+
+def check_org(a: Audit, end_user: str = "", solver: str = "") -> None:
+    """An end user acts on its own challenges and projects, a solver on its own project."""
+    assert a.role is not E or not end_user or a.org_code == end_user, "another end user's"
+    assert a.role is not A or not solver or a.org_code == solver, "another solver's"
+
+
+def check_credit(units: Sequence[ApplicantUnit], w: World, position: int) -> None:
+    """R-CREDIT: every unit in good credit, as the bureau's record stood at ``position``."""
+    for u in units:
+        code = u.organisation.credit_code
+        assert code in ORGS, f"{code} not normalised"
+        assert u.credit_status is w.credit(code, position) is CreditStatus.GOOD, "R-CREDIT"
+
+
+def check_content(content: ChallengeContent, audit: Audit) -> None:
+    """R-FUND-CAP, R-PERIOD-MAX, R-PERIOD-NORM, R-INDUSTRY, R-CHOKEPOINT, R-SCOPE on a draft."""
+    category = content.category
+    assert isinstance(category, Category)
+    assert content.industry in DEFAULT_INDUSTRIES
+    assert content.chokepoint.strip()
+    assert content.industry_effect.strip()
+    assert content.name.strip()
+    if content.funding is not None:
+        assert isinstance(content.funding, Decimal)
+        assert content.funding.quantize(FEN) == content.funding
+        assert Decimal("0.01") <= content.funding <= FUND_CAP[category]
+    if content.period_months is not None:
+        assert 1 <= content.period_months <= PERIOD_MAX_MONTHS[category] <= 60
+        low, high = rules.PERIOD_NORM_MONTHS[category]
+        if not low <= content.period_months <= high:
+            assert justified(audit, "R-PERIOD-NORM"), "a period outside the norm needs a reason"
+        assert all(1 <= m.due_month <= content.period_months for m in content.milestones)
+    if content.scope is Scope.RESTRICTED:
+        assert any(r.strip() for r in content.recipients)
+    if content.scope is Scope.PUBLIC:
+        assert not content.recipients
+        assert not content.classified, "R-SCOPE: a classified challenge in public scope"
+
+
+def check_panel(
+    kinds: list[Any], required: dict[str, set[ExpertKind]], rule_id: str, a: Audit
+) -> None:
+    """R-ARG-PANEL, R-REVIEW-PANEL (in principle): a short or incomplete panel is justified."""
+    complete = all(accepted & set(kinds) for accepted in required.values())
+    if len(kinds) < MIN_PANEL or not complete:
+        assert justified(a, rule_id), f"{rule_id}: {kinds} without a justification"
+
+
+def check_opinions(opinions: tuple[Any, ...], w: World) -> None:
+    """Argumentations and extensions: experts' written opinions, each expert once, each with the
+    kind the expert is registered as."""
+    assert opinions, "an argumentation without experts"
+    assert len({o.expert_id for o in opinions}) == len(opinions)
+    for o in opinions:
+        assert o.opinion.strip() == o.opinion != ""
+        assert o.kind is w.state[UUID(o.expert_id)].kind
+
+
+def check_terms(terms: ContractTerms, p: Project) -> None:
+    """R-CONTRACT: budget ≤ funding ≤ cap, period ≤ the challenge's (extended) ≤ the maximum."""
+    assert terms.indicators
+    assert terms.milestones
+    assert Decimal("0.01") <= terms.budget <= p.funding <= FUND_CAP[p.category]
+    assert 1 <= terms.period_months <= p.challenge_period_months + p.extended_months
+    assert terms.period_months <= PERIOD_MAX_MONTHS[p.category]
+    assert all(1 <= m.due_month <= terms.period_months for m in terms.milestones)
+
+
+def check_challenge_event(s: Challenge | None, e: Any, w: World) -> None:
+    a: Audit = e.audit
+    position = w.position_of(e)
+    if isinstance(e, Challenge.Drafted):
+        check_org(a, end_user=e.end_user.credit_code)
+        check_content(e.content, a)
+        # R-ORDER: refined from demands collected first, the end user's own, in its industry
+        assert e.demand_ids, "a challenge without a collected demand"
+        assert len(set(e.demand_ids)) == len(e.demand_ids)
+        for d in e.demand_ids:
+            demand = w.as_of(d, position)
+            assert isinstance(demand, Demand)
+            assert demand.challenge_id is None
+            assert demand.enterprise.credit_code == e.end_user.credit_code, "R-CONTENT"
+            assert demand.industry == e.content.industry, "R-CONTENT"
+        return
+    assert s is not None
+    check_org(a, end_user=s.end_user.credit_code)
+    c = s.content
+    if isinstance(e, Challenge.DraftRevised):
+        assert e.content.industry == c.industry, "R-CONTENT: a revision left its demands' industry"
+        assert e.revises_version == s.version
+        assert not s.review_rounds or e.content.category is c.category
+        check_content(e.content, a)
+    elif isinstance(e, Challenge.Reviewed):
+        assert not missing_contents(c), "R-CONTENT: an incomplete draft was reviewed"
+        com = c.commitment  # R-EU-COMMIT
+        assert com is not None
+        assert com.own_investment > 0
+        assert com.support.strip()
+        assert com.first_application
+        check_opinions(e.opinions, w)
+        check_panel([o.kind for o in e.opinions], rules.ARG_PANEL_KINDS, "R-ARG-PANEL", a)
+        assert not e.period_argued or len(e.opinions) >= MIN_PANEL, "R-PERIOD-ARGUED"
+    elif isinstance(e, Challenge.Listed):
+        assert e.minutes_ref.strip()
+        assert s.reviewed_on is not None
+        assert s.reviewed_on <= e.meeting_date <= a.effective_at.date()
+        assert e.year in (e.meeting_date.year, e.meeting_date.year + 1)
+        if (c.period_months or 0) > rules.PERIOD_ARGUED_OVER_MONTHS:
+            assert c.category is Category.MAJOR, "R-PERIOD-MAX"
+            assert s.period_argued, "R-PERIOD-ARGUED"
+    elif isinstance(e, Challenge.Published):
+        assert e.guide.strip(), "R-GUIDE"
+        assert e.window_opens < e.window_closes, "R-GUIDE"
+        assert e.window_closes > a.effective_at
+        assert c.scope is Scope.RESTRICTED or not c.classified, "R-SCOPE: classified in public"
+    elif isinstance(e, Challenge.ReviewPanelProposed):
+        assert not s.panel_is_effective
+        assert len({m.expert_id for m in e.members}) == len(e.members)
+        experts = [w.state[UUID(m.expert_id)] for m in e.members]
+        assert [m.kind for m in e.members] == [x.kind for x in experts]
+        # the end user's responsible person counts only as the head of this challenge's end user
+        eu = s.end_user.credit_code
+        kinds = [
+            None if x.kind is ExpertKind.END_USER_REP and x.org_code != eu else x.kind
+            for x in experts
+        ]
+        check_panel(kinds, rules.REVIEW_PANEL_KINDS, "R-REVIEW-PANEL", a)
+    elif isinstance(e, Challenge.ReviewPanelConfirmed):
+        assert s.panel
+        assert e.role is a.role
+        assert a.role not in s.panel_confirmed_by
+    elif isinstance(e, Challenge.SolverSelected):
+        assert s.panel_is_effective
+        assert s.window_has_closed(a.effective_at)
+        assert e.application_id not in s.revoked_applications
+        project = w.state[UUID(e.project_id)]
+        assert project.application_id == e.application_id
+        # the Selected project and the challenge's SolverSelected: one transaction, adjacent
+        assert w.pos[(project.id, 1)] + 1 == position
+    elif isinstance(e, Challenge.SolverSelectionRevoked):
+        assert s.project_id == e.project_id
+        # the project's revocation and the challenge's: one transaction, adjacent
+        events = w.events[UUID(e.project_id)]
+        revoked = [w.position_of(x) for x in events if type(x) is Project.SelectionRevoked]
+        assert revoked == [position - 1]
+    elif isinstance(e, Challenge.Failed):
+        assert s.window_has_closed(a.effective_at)
+
+
+def check_application_event(s: Application | None, e: Any, w: World) -> None:
+    a: Audit = e.audit
+    position = w.position_of(e)
+    if isinstance(e, Application.Applied):
+        challenge = w.as_of(e.challenge_id, position)
+        assert isinstance(challenge, Challenge)
+        c = challenge.content
+        # R-ORDER: inside the open window of a published challenge
+        assert challenge.status is ChallengeStatus.PUBLISHED, "applied to an unpublished challenge"
+        assert challenge.window_is_open(a.effective_at)
+        check_org(a, solver=e.lead.organisation.credit_code)
+        units: list[ApplicantUnit] = [e.lead, *e.participants]
+        codes = [u.organisation.credit_code for u in units]
+        assert len(set(codes)) == len(codes)
+        assert challenge.end_user.credit_code not in codes, "R-EU-NOT-SOLVER"
+        check_credit(units, w, position)
+        assert e.technical_plan.strip(), "R-PLAN-IP"
+        assert e.ip_declaration is True, "R-PLAN-IP"
+        assert Decimal("0.01") <= e.budget <= (c.funding or 0), "R-ASK-CAP"
+        assert 1 <= e.period_months <= (c.period_months or 0), "R-ASK-CAP"
+        return
+    assert s is not None
+    challenge = w.as_of(s.challenge_id, position)
+    if isinstance(e, Application.Withdrawn):
+        check_org(a, solver=s.lead.organisation.credit_code)
+        assert challenge.window_is_open(a.effective_at)
+        return
+    # declarations and scores (R-CONFLICT, R-PANEL-JOINT)
+    expert = w.state[UUID(e.expert_id)]
+    assert isinstance(expert, Expert)
+    assert a.actor_id == expert.person_id
+    assert challenge.panel_is_effective
+    assert e.expert_id in challenge.panel_member_ids()
+    if isinstance(e, Application.NoConflictDeclared | Application.ExpertRecused):
+        assert e.expert_id not in (*s.cleared, *s.recused)
+        if isinstance(e, Application.NoConflictDeclared):
+            assert expert.org_code not in s.unit_codes(), "R-CONFLICT: own unit not recused"
+        else:
+            assert e.grounds.strip()
+    else:
+        assert e.expert_id in s.cleared, "R-CONFLICT: scored without declaring"
+        assert e.expert_id not in s.recused, "R-CONFLICT: a recused expert scored"
+        assert expert.org_code not in s.unit_codes(), "R-CONFLICT"
+        assert all(x.expert_id != e.expert_id for x in s.scores)
+        assert e.score.is_finite()
+        assert Decimal(0) <= e.score <= Decimal(100)
+        assert e.opinion.strip()
+        assert challenge.status is ChallengeStatus.PUBLISHED
+        assert challenge.window_has_closed(a.effective_at), "R-ORDER: scored in the window"
+
+
+def check_project_event(s: Project | None, e: Any, w: World) -> None:
+    a: Audit = e.audit
+    position = w.position_of(e)
+    if isinstance(e, Project.Selected):
+        # R-SELECT-EU: the end user selects an application the confirmed panel reviewed
+        challenge = w.as_of(e.challenge_id, position)
+        application = w.as_of(e.application_id, position)
+        assert isinstance(challenge, Challenge)
+        assert isinstance(application, Application)
+        check_org(a, end_user=challenge.end_user.credit_code)
+        assert application.challenge_id == e.challenge_id
+        assert application.status is ApplicationStatus.APPLIED
+        assert challenge.panel_is_effective
+        assert application.is_reviewed_by(challenge.panel_member_ids()), "selected unreviewed"
+        assert e.opinions == application.scores, "the selection references the opinions"
+        # R-CREDIT again at selection: no unit recorded as dishonest since it applied
+        check_credit([application.lead, *application.participants], w, position)
+        assert e.solver_code == application.lead.organisation.credit_code
+        assert e.end_user_code == challenge.end_user.credit_code != e.solver_code
+        c = challenge.content
+        selected = (e.category, e.funding, e.period_months, e.classified, e.indicators)
+        assert selected == (c.category, c.funding, c.period_months, c.classified, c.indicators)
+        assert e.funding <= FUND_CAP[e.category]
+        assert e.period_months <= PERIOD_MAX_MONTHS[e.category]
+        return
+    assert s is not None
+    if not isinstance(e, Project.ObjectionLodged):  # anyone in the roles may object
+        check_org(a, end_user=s.end_user_code, solver=s.solver_code)
+    if isinstance(e, Project.Publicized):
+        assert not s.classified, "R-PUBLICITY: a classified project was publicized"
+        assert a.effective_at.date() <= e.starts_on <= e.ends_on, "R-PUBLICITY"
+    elif isinstance(e, Project.ObjectionLodged):
+        assert not s.classified
+        assert s.notice_starts is not None
+        assert s.notice_ends is not None
+        assert s.notice_starts <= a.effective_at.date() <= s.notice_ends, "R-OBJECTION"
+        assert e.grounds.strip()
+        assert e.objector.strip()
+    elif isinstance(e, Project.ObjectionResolved):
+        assert s.objections.get(e.objection_id) == "open"
+        assert s.status is ProjectStatus.PUBLICIZED, "R-ORDER: resolved outside the notice"
+    elif isinstance(e, Project.SelectionRevoked):
+        assert s.objections.get(e.objection_id) == "upheld"
+    elif isinstance(e, Project.NoticeClosed):
+        assert s.notice_ends is not None
+        assert a.effective_at.date() > s.notice_ends
+        assert "open" not in s.objections.values(), "R-OBJECTION: closed with an open objection"
+    elif isinstance(e, Project.NoticeWaived):
+        assert s.classified, "R-PUBLICITY: the notice of a project not classified was waived"
+    elif isinstance(e, Project.ContractDrafted):
+        check_terms(e.terms, s)
+        assert set(s.challenge_indicators) <= set(e.terms.indicators), "R-CONTRACT: indicators"
+    elif isinstance(e, Project.ContractSigned):
+        assert s.draft_terms is not None
+        assert s.terms is None
+        sig = e.signature
+        assert (sig.role, sig.org_code, sig.signed_on) == (
+            a.role,
+            a.org_code,
+            a.effective_at.date(),
+        )
+        assert all(x.role is not sig.role for x in s.signatures)
+        expected = {E: s.end_user_code, A: s.solver_code}
+        assert sig.org_code == expected.get(sig.role, sig.org_code), "R-CONTRACT: wrong signer"
+    elif isinstance(e, Project.Contracted):
+        assert {x.role for x in e.signatures} == {B, E, A}
+        assert (e.signatures, e.terms) == (s.signatures, s.draft_terms)
+        check_terms(e.terms, s)
+        before = [type(x) for x in w.events[s.id] if w.position_of(x) < position]
+        waived = Project.NoticeWaived in before
+        assert Project.NoticeClosed in before or waived, "R-PUBLICITY: contracted without notice"
+        assert s.classified or not waived
+    elif isinstance(e, Project.Funded):
+        assert s.terms is not None
+        assert s.contracted_on is not None
+        assert s.contracted_on <= e.paid_on <= a.effective_at.date(), "R-DISBURSE: paid when?"
+        assert e.amount > 0
+        assert s.disbursed + e.amount <= s.terms.budget, "R-DISBURSE: over the budget"
+    elif isinstance(e, Project.MilestoneReported):
+        assert e.report.strip()
+        assert s.terms is not None
+        assert e.milestone in {m.name for m in s.terms.milestones}
+    elif isinstance(e, Project.MilestoneAssessed):
+        assert e.milestone in s.reports
+    elif isinstance(e, Project.RouteChangeFiled):
+        assert e.kind in ("technical_route", "team")
+    elif isinstance(e, Project.ContractChangeProposed):
+        assert e.terms != s.terms
+        check_terms(e.terms, s)
+        assert e.terms.budget >= s.disbursed
+    elif isinstance(e, Project.ContractChangeApproved):
+        assert e.role is a.role
+        assert e.change_id in s.changes
+        assert a.role not in s.change_approvals[e.change_id]
+    elif isinstance(e, Project.ContractAmended):
+        assert set(s.change_approvals[e.change_id]) == {B, E}
+        assert e.terms == s.changes[e.change_id]
+        assert e.terms.budget >= s.disbursed
+    elif isinstance(e, Project.Extended):
+        check_opinions(e.opinions, w)
+        assert s.terms is not None
+        assert e.extra_months >= 1
+        assert e.terms == replace(s.terms, period_months=s.terms.period_months + e.extra_months)
+        assert e.terms.period_months <= PERIOD_MAX_MONTHS[s.category], "R-EXTEND"
+    elif isinstance(e, Project.Assessed):
+        assert e.remarks.strip()
+        assert s.terms is not None
+        milestones = {m.name for m in s.terms.milestones}
+        assert milestones <= set(s.milestone_verdicts), "R-MILESTONE: assessed before them all"
+
+
+def check_demand_event(s: Demand | None, e: Any, w: World) -> None:
+    if isinstance(e, Demand.Collected):
+        assert e.industry in DEFAULT_INDUSTRIES
+        assert e.title.strip()
+        return
+    assert s is not None
+    assert s.challenge_id is None, "a demand is refined once"
+    challenge = w.state[UUID(e.challenge_id)]
+    assert str(s.id) in challenge.demand_ids
+    # refined by whoever drafted the challenge (bureau or its end user), in one transaction
+    drafted = w.events[challenge.id][0]
+    assert e.audit == drafted.audit
+    assert w.position_of(e) > w.position_of(drafted)
+    assert (s.enterprise.credit_code, s.industry) == (
+        drafted.end_user.credit_code,
+        drafted.content.industry,
+    )
+
+
+def check_expert_event(s: Expert | None, e: Any, w: World) -> None:
+    """One expert per person: the id derives from the person id."""
+    assert e.person_id == e.person_id.strip() != ""
+    assert e.originator_id == Expert.create_id(e.person_id)
+
+
+def check_credit_event(s: CreditRecord | None, e: Any, w: World) -> None:
+    """R-CREDIT: the bureau records a unit's credit with its source, one record per code."""
+    assert e.source.strip() == e.source != "", "R-CREDIT: a credit record names its source"
+    assert isinstance(e.status, CreditStatus)
+    if isinstance(e, CreditRecord.Recorded):
+        assert e.credit_code in ORGS, f"{e.credit_code} not normalised"
+        assert e.originator_id == CreditRecord.create_id(e.credit_code)
+
+
+CHECKS: dict[type, Callable[[Any, Any, World], None]] = {
+    Challenge: check_challenge_event,
+    Application: check_application_event,
+    Project: check_project_event,
+    Demand: check_demand_event,
+    Expert: check_expert_event,
+    CreditRecord: check_credit_event,
+}
+
+
+# ---- the machine ---------------------------------------------------------------------------------
+class ProcedureMachine(RuleBasedStateMachine):
+    """Random commands by random actors; the store is checked against the rules after each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.TemporaryDirectory()
+        url = f"sqlite:///{self.tmp.name}/x.db"
+        config = Settings(database_url=url, bureau_code=BUREAU.credit_code)
+        self.clock = ScriptedClock()
+        self.app = RecordingApp(config, self.clock)
+        # a second application on the same file, as another process would open it
+        self.reader = JiebangApp(config, clock=self.clock)
+        self.challenges: list[str] = []
+        self.applications: list[str] = []
+        self.projects: list[str] = []
+        self.demands: list[str] = []
+        self.experts: dict[str, str] = {}  # person id -> expert aggregate id
+        self.stored: dict[int, tuple[Any, ...]] = {}  # every notification seen so far
+        self.world: tuple[int, World] | None = None  # the store as read at a position
+        self.when: datetime | None = None  # the business time the next command gives
+
+    def teardown(self) -> None:
+        self.app.close()
+        self.reader.close()
+        self.tmp.cleanup()
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def attempt(self, command: Any, *args: Any, **kwargs: Any) -> Receipt | None:
+        """Run one command: it records its events, or it is refused and records nothing."""
+        if self.when is not None:
+            kwargs["meta"] = replace(kwargs.get("meta", NO_META), effective_at=self.when)
+            self.when = None
+        before = self.app.position()
+        self.app.last_saved, self.app.last_recordings = (), []
+        try:
+            receipt = command(*args, **kwargs)
+        except JiebangError:
+            assert self.app.position() == before, "a refused command recorded an event"
+            assert self.app.last_saved == ()
+            return None
+        assert isinstance(receipt, Receipt)
+        assert receipt.position == self.app.position() > before
+        assert len(receipt.events) == receipt.position - before
+        # what the store gives back is what was triggered (its tuples are tuples) ...
+        notes = self.app.recorder.select_notifications(start=before + 1, limit=len(receipt.events))
+        stored = [self.app.mapper.to_domain_event(n) for n in notes]
+        assert stored == [r.domain_event for r in self.app.last_recordings]
+        # ... and the state the command computed is the state the store replays
+        for agg in self.app.last_saved:
+            assert not agg.pending_events
+            assert self.app.repository.get(agg.id).__dict__ == agg.__dict__
+        return receipt
+
+    @staticmethod
+    def pick(items: Sequence[str], i: int) -> str:
+        return items[i % len(items)]
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def actor_for(
+        self, who: str, end_user: Organisation = END_USER_EQUIPMENT, solver: str = ""
+    ) -> Actor:
+        if who == "end_user":
+            return actor(Role.END_USER, end_user, "eu-zhou")
+        if who == "wrong_end_user":
+            return actor(Role.END_USER, other_end_user(end_user), "eu-other")
+        if who == "solver" and solver:
+            return actor(Role.APPLICANT, ORGS[solver], "lead")
+        if who == "expert":
+            return actor(Role.EXPERT, INSTITUTE_WEST, "exp-k-peer-in")
+        fixed = {"bureau": BUREAU_STAFF, "fake_bureau": FAKE_BUREAU, "supervisor": SUPERVISOR}
+        fixed["analyst"] = ANALYST
+        return fixed.get(who) or actor(Role.APPLICANT, ENTERPRISE_HUADONG, "rival")
+
+    def on_challenge(self, c: int, who: str, command: Any, **kwargs: Any) -> Receipt | None:
+        """A command on a challenge, by whom ``who`` stands for on that challenge."""
+        cid = self.pick(self.challenges, c)
+        end_user = self.app.challenge(cid).end_user
+        return self.attempt(command, self.actor_for(who, end_user), cid, **kwargs)
+
+    def project_actor(self, who: str, pid: str) -> Actor:
+        p = self.app.project(pid)
+        return self.actor_for(who, ORGS[p.end_user_code], solver=p.solver_code)
+
+    def on_project(self, p: int, who: str, command: Any, **kwargs: Any) -> Receipt | None:
+        """A command on a project, by whom ``who`` stands for on that project."""
+        pid = self.pick(self.projects, p)
+        return self.attempt(command, self.project_actor(who, pid), pid, **kwargs)
+
+    def expert_actor(self, expert_id: str, pose_as: str | None = None) -> Actor:
+        expert = self.app.expert(expert_id)
+        return Actor(id=pose_as or expert.person_id, role=Role.EXPERT, org_code=expert.org_code)
+
+    def panel_of(self, challenge_id: str, other: bool = False) -> list[str]:
+        """The sample experts of the challenge's end user, or the other's, each kind once, the
+        end user's responsible person last (the ids derive from the person ids)."""
+        own = self.app.challenge(challenge_id).end_user == END_USER_EQUIPMENT
+        tag = "k" if own != other else "p"
+        kinds = ("mgmt", "front", "peer-in", "peer-out", "peer-out2", "eu")
+        return [str(Expert.create_id(f"exp-{tag}-{kind}")) for kind in kinds]
+
+    def collect(self, who: Actor, enterprise: Organisation, industry: str) -> str | None:
+        r = self.attempt(
+            self.app.collect_demand,
+            who,
+            source=DemandSource.PUBLIC_SOLICITATION,
+            enterprise=enterprise,
+            industry=industry,
+            title="共性技术难题",
+            description="社会征集",
+        )
+        self.demands.extend([r.aggregate_id] if r else [])
+        return r.aggregate_id if r else None
+
+    # ---- the start: experts, credit, and one or two challenges driven to a random step ---------
+    @initialize(
+        stage_a=st.sampled_from(STAGES + STAGES[7:]),
+        stage_b=st.sampled_from(STAGES[:6]),
+        classified=st.booleans(),
+    )
+    def start(self, stage_a: str, stage_b: str, classified: bool) -> None:
+        """The sample experts; the dishonest unit on record; the equipment maker's public key
+        challenge and the pharma company's restricted, perhaps classified, major challenge."""
+        status, source = CreditStatus.SERIOUSLY_DISHONEST, "信用中国 严重失信主体名单"
+        record = self.app.record_credit_status
+        record(BUREAU_STAFF, org_code=DISHONEST.credit_code, status=status, source=source)
+        content = major_challenge_content(classified=classified)
+        pharma = Journey(self.app, self.clock, END_USER_PHARMA, content, "p")
+        journeys = [(Journey(self.app, self.clock), stage_a), (pharma, stage_b)]
+        for j, _ in journeys:  # the sample experts, registered once per person
+            j.experts = self.experts
+            j.register_experts()
+        assert all(x == str(Expert.create_id(p)) for p, x in self.experts.items())
+        # Both journeys step in lockstep, each step on the date tests.support gives it.
+        for stage in STAGES[1:]:
+            for j, target in journeys:
+                if STAGES.index(stage) <= STAGES.index(target):
+                    journey_step(j, stage)
+        for j, _ in journeys:
+            self.challenges.extend([j.challenge_id] if j.challenge_id else [])
+            self.applications.extend(j.applications)
+            self.projects.extend([j.project_id] if j.project_id else [])
+
+    # ---- the business date, and business times given with a command -----------------------------
+    @rule(
+        days=st.sampled_from((0, 1, 2, 3, 5, 8, 13, 21, 30)), hour=st.sampled_from((8, 9, 12, 17))
+    )
+    def advance_clock(self, days: int, hour: int) -> None:
+        later = datetime.combine(self.now().date() + timedelta(days=days), time(hour), CHINA_TZ)
+        if later > self.now():
+            self.clock.current = later
+
+    @rule(when=st.sampled_from(("hours_ago", "hours_ago", "weeks_ago", "utc", "later", "naive")))
+    def date_the_next_command(self, when: str) -> None:
+        """The next command says when it took effect: earlier (allowed only where it records an
+        earlier decision, and never before its aggregate's last step), later, or without a zone."""
+        now = self.now()
+        self.when = {
+            "hours_ago": now - timedelta(hours=3),
+            "weeks_ago": now - timedelta(days=20),
+            "utc": now.astimezone(UTC) - timedelta(hours=1),
+            "later": now + timedelta(hours=1),
+            "naive": now.replace(tzinfo=None),
+        }[when]
+
+    # ---- the expected next steps, so that random runs get deep into the procedure --------------
+    @precondition(lambda self: self.challenges)
+    @rule(c=PICK, twist=st.sampled_from((False, False, False, True)), steps=st.integers(1, 3))
+    def proceed(self, c: int, twist: bool, steps: int) -> None:
+        """The parties take the challenge's next steps of §八 as the plan expects them; with a
+        twist, an objection is lodged and upheld, or the contract is changed or extended."""
+        cid = self.pick(self.challenges, c)
+        for _ in range(steps):
+            ch, now = self.app.challenge(cid), self.now()
+            if ch.status is ChallengeStatus.DRAFT:
+                self.attempt(
+                    self.app.record_argumentation,
+                    BUREAU_STAFF,
+                    cid,
+                    conclusion=Conclusion.PASS,
+                    opinions=[(x, "同意立榜") for x in self.panel_of(cid)[:5]],
+                    period_argued=True,
+                )
+            elif ch.status is ChallengeStatus.REVIEWED:
+                self.attempt(
+                    self.app.approve_annual_list,
+                    BUREAU_STAFF,
+                    year=now.year,
+                    meeting_date=now.date(),
+                    minutes_ref="党组会〔2026〕9号",
+                    challenge_ids=[cid],
+                )
+            elif ch.status is ChallengeStatus.LISTED:
+                window = {
+                    "window_opens": now + timedelta(hours=1),
+                    "window_closes": now + timedelta(days=10),
+                }
+                self.attempt(self.app.publish, BUREAU_STAFF, cid, guide="申报指南", **window)
+            elif ch.status is ChallengeStatus.PUBLISHED:
+                self.proceed_published(ch)
+            elif ch.status is ChallengeStatus.SELECTED and ch.project_id:
+                self.proceed_project(ch.project_id, twist)
+
+    @precondition(lambda self: self.projects)
+    @rule(p=PICK, twist=st.sampled_from((False, False, False, True)), steps=st.integers(1, 3))
+    def proceed_with_project(self, p: int, twist: bool, steps: int) -> None:
+        """The parties take a project's next steps (notice, contract, funds, milestones)."""
+        for _ in range(steps):
+            self.proceed_project(self.pick(self.projects, p), twist)
+
+    def proceed_published(self, ch: Challenge) -> None:
+        cid, now = str(ch.id), self.now()
+        eu = actor(Role.END_USER, ch.end_user, "eu-zhou")
+        assert ch.window_opens is not None
+        assert ch.window_closes is not None
+        mine = [self.app.application(x) for x in self.applications]
+        live = [
+            a
+            for a in mine
+            if a.challenge_id == cid
+            and a.status is ApplicationStatus.APPLIED
+            and str(a.id) not in ch.revoked_applications
+        ]
+        reviewed = [a for a in live if a.is_reviewed_by(ch.panel_member_ids())]
+        # a unit recorded as seriously dishonest since it applied is not selected (R-CREDIT)
+        credit = self.app.credit_status_of
+        good = [a for a in reviewed if {credit(u) for u in a.unit_codes()} == {CreditStatus.GOOD}]
+        unreviewed = [a for a in live if a not in reviewed]
+        if now < ch.window_opens:
+            self.clock.current = ch.window_opens
+        elif ch.window_is_open(now) and live:
+            self.clock.current = ch.window_closes
+        elif ch.window_is_open(now):
+            self.apply(self.challenges.index(cid), "university", [], "at", "at", "none")
+        elif not ch.panel:
+            propose = self.app.propose_review_panel
+            self.attempt(propose, BUREAU_STAFF, cid, expert_ids=self.panel_of(cid))
+        elif not ch.panel_is_effective:
+            who = eu if Role.BUREAU in ch.panel_confirmed_by else BUREAU_STAFF
+            self.attempt(self.app.confirm_review_panel, who, cid)
+        elif good:
+            r = self.attempt(self.app.select, eu, cid, application_id=str(good[0].id), note="择优")
+            self.projects.extend([r.aggregate_id] if r else [])
+        elif unreviewed:
+            self.review_application(self.applications.index(str(unreviewed[0].id)), -1, "88")
+        else:
+            nobody = CommandMeta(reason="无人揭榜")
+            self.attempt(self.app.declare_failed, BUREAU_STAFF, cid, meta=nobody)
+
+    def proceed_project(self, pid: str, twist: bool) -> None:
+        p = self.app.project(pid)
+        eu, solver = self.project_actor("end_user", pid), self.project_actor("solver", pid)
+        if p.status is ProjectStatus.SELECTED and p.classified:
+            waiver = CommandMeta(reason="涉密项目，不予公示")
+            self.attempt(self.app.waive_notice, BUREAU_STAFF, pid, meta=waiver)
+        elif p.status is ProjectStatus.SELECTED:
+            self.attempt(self.app.publicize, BUREAU_STAFF, pid)
+        elif p.status is ProjectStatus.PUBLICIZED:
+            assert p.notice_ends is not None
+            open_ones = [k for k, v in p.objections.items() if v == "open"]
+            if open_ones:
+                self.attempt(
+                    self.app.resolve_objection,
+                    BUREAU_STAFF,
+                    pid,
+                    objection_id=open_ones[0],
+                    upheld=twist,
+                    meta=CommandMeta(reason="经核查，异议成立" if twist else "经核查，异议不成立"),
+                )
+            elif twist and self.now().date() <= p.notice_ends:
+                rival = actor(Role.APPLICANT, ENTERPRISE_HUADONG, "rival")
+                self.attempt(self.app.lodge_objection, rival, pid, grounds="评审打分不公")
+            elif self.now().date() <= p.notice_ends:
+                later = p.notice_ends + timedelta(days=1)
+                self.clock.current = datetime.combine(later, time(9), CHINA_TZ)
+            else:
+                self.attempt(self.app.close_notice, BUREAU_STAFF, pid)
+        elif p.status is ProjectStatus.IN_MANAGEMENT and p.draft_terms is None:
+            terms = self.terms_for(pid, "below", "at", "ok", "all")
+            self.attempt(self.app.draft_contract, BUREAU_STAFF, pid, terms=terms)
+        elif p.status is ProjectStatus.IN_MANAGEMENT:
+            signed = {s.role for s in p.signatures}
+            who = next(x for x in (BUREAU_STAFF, eu, solver) if x.role not in signed)
+            self.attempt(self.app.sign_contract, who, pid)
+        elif p.status is ProjectStatus.CONTRACTED:
+            self.proceed_contract(p, twist, eu, solver)
+
+    def proceed_contract(self, p: Project, twist: bool, eu: Actor, solver: Actor) -> None:
+        """Funds, milestones and the final assessment; with a twist, a contract change approved
+        by both, a filed route change, or an extension."""
+        pid, terms, why = str(p.id), p.terms, CommandMeta(reason="根据中期评估调整")
+        assert terms is not None
+        unreported = [m.name for m in terms.milestones if m.name not in p.reports]
+        unassessed = [m for m in p.reports if m not in p.milestone_verdicts]
+        if twist and p.changes:
+            change_id, approved = next(iter(p.change_approvals.items()))
+            who = eu if Role.BUREAU in approved else BUREAU_STAFF
+            self.attempt(self.app.approve_contract_change, who, pid, change_id=change_id, meta=why)
+        elif twist and p.extended_months == 0 and len(p.reports) == 1:
+            opinions = [(x, "同意延期") for x in self.panel_of(p.challenge_id)[:3]]
+            extend = self.app.extend
+            self.attempt(extend, BUREAU_STAFF, pid, extra_months=6, opinions=opinions, meta=why)
+        elif twist and p.reports:
+            file = self.app.file_route_change
+            self.attempt(file, solver, pid, kind="team", description="更换项目骨干", meta=why)
+        elif twist:
+            changed = self.terms_for(pid, "at", "short", "ok", "altered")
+            self.attempt(self.app.propose_contract_change, solver, pid, terms=changed, meta=why)
+        elif p.disbursed == 0 or (not unreported and p.disbursed < terms.budget):
+            # a first tranche of half, the rest once every milestone is reported
+            rest = terms.budget - p.disbursed
+            amount = rest if p.disbursed else max(FEN, (rest / 2).quantize(FEN))
+            self.attempt(self.app.disburse, BUREAU_STAFF, pid, amount=amount, purpose="拨付")
+        elif unreported:
+            report = self.app.report_milestone
+            self.attempt(report, solver, pid, milestone=unreported[0], report="完成")
+        elif unassessed:
+            assess = self.app.assess_milestone
+            self.attempt(assess, eu, pid, milestone=unassessed[0], verdict=Verdict.PASS)
+        else:
+            self.attempt(self.app.assess, eu, pid, verdict=Verdict.PASS, remarks="全部指标达到")
+
+    # ---- credit and experts --------------------------------------------------------------------
+    @rule(
+        org=st.sampled_from((DISHONEST, DISHONEST, DISHONEST, ENTERPRISE_STARTUP)),
+        status=st.sampled_from(CreditStatus),
+        source=st.sampled_from(("信用中国 严重失信主体名单", "信用修复公示", "", " ")),
+        lowercase=st.sampled_from((False, False, False, True)),
+        who=actors("bureau", "end_user", "supervisor", "fake_bureau"),
+    )
+    def record_credit_status(
+        self, org: Organisation, status: CreditStatus, source: str, lowercase: bool, who: str
+    ) -> None:
+        """The bureau records (or corrects) a unit's credit as found in 信用中国 (R-CREDIT)."""
+        code = org.credit_code.lower() if lowercase else org.credit_code
+        record = self.app.record_credit_status
+        r = self.attempt(record, self.actor_for(who), org_code=code, status=status, source=source)
+        if r:
+            assert r.aggregate_id == str(CreditRecord.create_id(org.credit_code))
+            assert self.app.credit_status_of(code) is status
+
+    @rule(
+        person=st.sampled_from(("exp-k-mgmt", " exp-p-eu ", "exp-x-new", "exp-x-new", "")),
+        who=actors("bureau", "supervisor", "fake_bureau"),
+    )
+    def register_expert(self, person: str, who: str) -> None:
+        """Experts are registered once per person; a second registration is a conflict."""
+        known = person.strip() in self.experts
+        r = self.attempt(
+            self.app.register_expert,
+            self.actor_for(who),
+            person_id=person,
+            name="吴研究员",
+            org_code=INSTITUTE_WEST.credit_code,
+            org_name=INSTITUTE_WEST.name,
+            kind=ExpertKind.PEER_INSIDE,
+            speciality="智能控制",
+        )
+        assert not (r and known), "a person registered twice as an expert"
+        if r:
+            assert r.aggregate_id == str(self.app.expert_of_person(person.strip()).id)
+            self.experts[person.strip()] = r.aggregate_id
+
+    # ---- steps 1–5 ---------------------------------------------------------------------------
+    @rule(
+        who=BUREAU_STEP,
+        industry=st.sampled_from((*DEFAULT_INDUSTRIES, "房地产")),
+        enterprise=st.sampled_from(END_USERS),
+    )
+    def collect_demand(self, who: str, industry: str, enterprise: Organisation) -> None:
+        self.collect(self.actor_for(who, enterprise), enterprise, industry)
+
+    @precondition(lambda self: len(self.challenges) < 3)
+    @rule(
+        p=CONTENT,
+        end_user=st.sampled_from(END_USERS),
+        who=actors(("bureau", "end_user"), "wrong_end_user", "supervisor"),
+        reason=EXCEPTION_REASON,
+        demands=st.sampled_from(("own", "own", "own", "none", "any", "twice")),
+        d=PICK,
+    )
+    def draft_challenge(
+        self, p: dict[str, Any], end_user: Organisation, who: str, reason: str, demands: str, d: int
+    ) -> None:
+        """A draft refined from its end user's demand in its industry (collected first if need
+        be), from none, from any demand, or naming one twice."""
+        wanted = (end_user.credit_code, p["industry"], None)
+        own = [x for x in self.demands if self.demand_key(x) == wanted]
+        if demands in ("own", "twice") and not own:
+            own = [x for x in [self.collect(BUREAU_STAFF, end_user, p["industry"])] if x]
+        ids = {
+            "own": [self.pick(own, d)] if own else [],
+            "twice": [self.pick(own, d)] * 2 if own else [],
+            "any": [self.pick(self.demands, d)] if self.demands else [],
+            "none": [],
+        }[demands]
+        r = self.attempt(
+            self.app.draft_challenge,
+            self.actor_for(who, end_user),
+            end_user=end_user,
+            content=make_content(p),
+            demand_ids=ids,
+            exception_reason=reason,
+        )
+        self.challenges.extend([r.aggregate_id] if r else [])
+
+    def demand_key(self, demand_id: str) -> tuple[str, str, str | None]:
+        d = self.app.demand(demand_id)
+        return d.enterprise.credit_code, d.industry, d.challenge_id
+
+    @precondition(lambda self: self.challenges)
+    @rule(
+        c=PICK,
+        p=CONTENT,
+        who=actors(("bureau", "end_user"), "wrong_end_user", "applicant"),
+        reason=EXCEPTION_REASON,
+        expected=st.sampled_from(("none", "current", "stale")),
+    )
+    def revise_draft(self, c: int, p: dict[str, Any], who: str, reason: str, expected: str) -> None:
+        version = self.app.challenge(self.pick(self.challenges, c)).version
+        meta = CommandMeta(
+            expected_version={"current": version, "stale": version - 1}.get(expected)
+        )
+        revise, content = self.app.revise_draft, make_content(p)
+        self.on_challenge(c, who, revise, content=content, exception_reason=reason, meta=meta)
+
+    @precondition(lambda self: self.challenges)
+    @rule(
+        c=PICK,
+        conclusion=st.sampled_from(
+            (Conclusion.PASS, Conclusion.PASS, Conclusion.REVISE, Conclusion.REJECT)
+        ),
+        size=st.sampled_from((0, 3, 5, 5, 6, 6)),
+        duplicate=st.sampled_from((False,) * 5 + (True,)),
+        opinion=st.sampled_from(("同意立榜",) * 5 + (" ",)),
+        period_argued=st.booleans(),
+        reason=EXCEPTION_REASON,
+        who=actors("bureau", "end_user"),
+    )
+    def record_argumentation(
+        self,
+        c: int,
+        conclusion: Conclusion,
+        size: int,
+        duplicate: bool,
+        opinion: str,
+        period_argued: bool,
+        reason: str,
+        who: str,
+    ) -> None:
+        """An argumentation by a panel of some size, an expert twice, an opinion left blank."""
+        panel = self.panel_of(self.pick(self.challenges, c))[:size]
+        opinions = [(x, opinion) for x in (*panel, *panel[: int(duplicate)])]
+        self.on_challenge(
+            c,
+            who,
+            self.app.record_argumentation,
+            conclusion=conclusion,
+            opinions=opinions,
+            period_argued=period_argued,
+            exception_reason=reason,
+        )
+
+    @precondition(lambda self: self.challenges)
+    @rule(
+        cs=st.lists(PICK, min_size=1, max_size=2),
+        days_ago=st.sampled_from((-2, 0, 0, 1, 7)),
+        year=st.sampled_from((0, 0, 1, -1)),
+        minutes=st.sampled_from(("党组会〔2026〕9号", "党组会〔2026〕9号", "", " ")),
+        who=actors("bureau", "end_user", "supervisor", "fake_bureau"),
+    )
+    def approve_annual_list(
+        self, cs: list[int], days_ago: int, year: int, minutes: str, who: str
+    ) -> None:
+        meeting = self.now().date() - timedelta(days=days_ago)
+        self.attempt(
+            self.app.approve_annual_list,
+            self.actor_for(who),
+            year=meeting.year + year,
+            meeting_date=meeting,
+            minutes_ref=minutes,
+            challenge_ids=[self.pick(self.challenges, c) for c in cs],
+        )
+
+    @precondition(lambda self: self.challenges)
+    @rule(
+        c=PICK,
+        opens_in_hours=st.sampled_from((-48, -1, 0, 1, 24, 72)),
+        days_open=st.sampled_from((-1, 0, 1, 7, 7, 30)),
+        guide=st.sampled_from(("申报指南：揭榜条件与材料要求", "")),
+        who=BUREAU_STEP,
+    )
+    def publish(self, c: int, opens_in_hours: int, days_open: int, guide: str, who: str) -> None:
+        opens = self.now() + timedelta(hours=opens_in_hours)
+        closes = opens + timedelta(days=days_open)
+        publish = self.app.publish
+        self.on_challenge(c, who, publish, guide=guide, window_opens=opens, window_closes=closes)
+
+    @precondition(lambda self: self.challenges)
+    @rule(c=PICK, who=BUREAU_STEP, reason=RARE_REASON, failed=st.booleans())
+    def cancel_or_fail(self, c: int, who: str, reason: str, failed: bool) -> None:
+        command = self.app.declare_failed if failed else self.app.cancel_challenge
+        self.on_challenge(c, who, command, meta=CommandMeta(reason=reason))
+
+    # ---- step 6: applications, panel, review, selection ------------------------------------------
+    @precondition(lambda self: self.challenges)
+    @rule(
+        c=PICK,
+        lead=st.sampled_from(GOOD_APPLICANTS),
+        participants=st.lists(st.sampled_from(GOOD_APPLICANTS), max_size=2, unique=True),
+        budget=st.sampled_from(("small", "at")),
+        period=st.sampled_from(("short", "at")),
+        defect=st.sampled_from(APPLICATION_DEFECTS),
+    )
+    def apply(
+        self, c: int, lead: str, participants: list[str], budget: str, period: str, defect: str
+    ) -> None:
+        """An application, valid but for at most one deliberate defect."""
+        cid = self.pick(self.challenges, c)
+        challenge = self.app.challenge(cid)
+        eu = challenge.end_user
+        orgs = {**APPLICANT_ORGS, "own_end_user": eu, "other_end_user": other_end_user(eu)}
+        lead_org = orgs[lead]
+        units = [orgs[k] for k in participants if k != lead]
+        if defect in ("own_end_user", "other_end_user", "dishonest", "dishonest_lowercase"):
+            units.append(orgs[defect])
+        elif defect in ("own_end_user_lead", "dishonest_lead"):
+            lead_org = orgs[defect.removesuffix("_lead")]
+        elif defect == "duplicate_unit":
+            units.append(lead_org)
+        funding = challenge.content.funding or Decimal("1000.00")
+        months = challenge.content.period_months or 12
+        asked = {"small": Decimal("1000.00"), "at": funding}[budget]
+        asked = {"over_budget": funding + FEN, "way_over": funding * 2}.get(defect, asked)
+        length = {"short": max(1, months // 2), "at": months}[period]
+        length = {"over_period": months + 1, "zero_period": 0}.get(defect, length)
+        who = ENTERPRISE_STARTUP if defect == "other_actor" else lead_org
+        r = self.attempt(
+            self.app.apply,
+            actor(Role.APPLICANT, who, "lead"),
+            cid,
+            lead=lead_org,
+            participants=units,
+            leader_name="张工",
+            technical_plan="" if defect == "no_plan" else "基于磁电复合的编码方案",
+            ip_declaration=defect != "no_ip",
+            budget=asked,
+            period_months=length,
+        )
+        self.applications.extend([r.aggregate_id] if r else [])
+
+    @precondition(lambda self: self.applications)
+    @rule(a=PICK, who=actors("solver", "applicant", "bureau"))
+    def withdraw(self, a: int, who: str) -> None:
+        aid = self.pick(self.applications, a)
+        lead = self.app.application(aid).lead.organisation.credit_code
+        self.attempt(self.app.withdraw, self.actor_for(who, solver=lead), aid)
+
+    @precondition(lambda self: self.challenges)
+    @rule(
+        c=PICK,
+        who=actors(("bureau", "end_user"), "wrong_end_user", "supervisor", "applicant"),
+        composition=st.sampled_from(
+            ("confirm", "confirm", "standard", "five", "other", "other_head", "dup")
+        ),
+        reason=EXCEPTION_REASON,
+    )
+    def review_panel(self, c: int, who: str, composition: str, reason: str) -> None:
+        """A review panel proposed (complete, short, mixed, with another enterprise's head, an
+        expert twice), or the proposed one confirmed (R-PANEL-JOINT)."""
+        if composition == "confirm":
+            self.on_challenge(c, who, self.app.confirm_review_panel)
+            return
+        cid = self.pick(self.challenges, c)
+        own, other = self.panel_of(cid), self.panel_of(cid, other=True)
+        ids = {
+            "standard": own,
+            "five": own[:5],  # without the end user's responsible person
+            "other": [other[0], own[1], own[2]],
+            "other_head": [*own[:5], other[5]],  # another enterprise's head
+            "dup": [*own, own[0]],
+        }[composition]
+        propose = self.app.propose_review_panel
+        self.on_challenge(c, who, propose, expert_ids=ids, exception_reason=reason)
+
+    @precondition(lambda self: self.applications)
+    @rule(
+        a=PICK,
+        e=st.integers(0, 12),
+        pose=st.sampled_from((False, False, False, True)),
+        conflict=st.sampled_from((False, False, True, None, None)),
+        text=TEXT,
+        score=st.sampled_from(("-1", "0", "59.5", "88", "100", "100.01", "abc", "NaN")),
+    )
+    def declare_or_score(
+        self, a: int, e: int, pose: bool, conflict: bool | None, text: str, score: str
+    ) -> None:
+        """An expert (or someone posing as one) declares a conflict of interest or none, or
+        (``conflict`` None) scores the application."""
+        aid = self.pick(self.applications, a)
+        expert_id = list(self.experts.values())[e % len(self.experts)]
+        who = self.expert_actor(expert_id, "exp-impostor" if pose else None)
+        if conflict is None:
+            self.attempt(self.app.score, who, aid, expert_id=expert_id, score=score, opinion=text)
+        else:
+            declare = self.app.declare_conflict
+            self.attempt(declare, who, aid, expert_id=expert_id, conflict=conflict, statement=text)
+
+    @precondition(lambda self: self.applications)
+    @rule(a=PICK, recusing=st.integers(-1, 6), score=st.sampled_from(("75", "88.5", "95")))
+    def review_application(self, a: int, recusing: int, score: str) -> None:
+        """Every member of the application's panel declares, then scores (each a command)."""
+        aid = self.pick(self.applications, a)
+        challenge = self.app.challenge(self.app.application(aid).challenge_id)
+        for index, member in enumerate(challenge.panel):
+            who, expert_id = self.expert_actor(member.expert_id), member.expert_id
+            statement = "曾与申报单位合作" if index == recusing else ""
+            declare = self.app.declare_conflict
+            self.attempt(
+                declare,
+                who,
+                aid,
+                expert_id=expert_id,
+                conflict=bool(statement),
+                statement=statement,
+            )
+            self.attempt(self.app.score, who, aid, expert_id=expert_id, score=score, opinion="可行")
+
+    @precondition(lambda self: self.challenges and self.applications)
+    @rule(
+        c=PICK,
+        a=PICK,
+        who=actors("end_user", "wrong_end_user", "bureau", "applicant", "expert"),
+        upper=st.booleans(),
+    )
+    def select(self, c: int, a: int, who: str, upper: bool) -> None:
+        cid = self.pick(self.challenges, c)
+        # mostly an application to this challenge, sometimes one to another; its id spelt any case
+        own = [x for x in self.applications if self.app.application(x).challenge_id == cid]
+        aid = self.pick(own, a) if own and a % 4 else self.pick(self.applications, a)
+        r = self.on_challenge(c, who, self.app.select, application_id=aid.upper() if upper else aid)
+        self.projects.extend([r.aggregate_id] if r else [])
+
+    # ---- steps 7–9 and project management -----------------------------------------------------
+    @precondition(lambda self: self.projects)
+    @rule(
+        p=PICK,
+        who=BUREAU_STEP,
+        starts_in=st.sampled_from((None, None, -1, 0, 2, "waive")),
+        reason=RARE_REASON,
+    )
+    def publicize_or_waive(
+        self, p: int, who: str, starts_in: int | str | None, reason: str
+    ) -> None:
+        """The public notice (from today or a given date), or the recorded waiver of it."""
+        if starts_in == "waive":
+            self.on_project(p, who, self.app.waive_notice, meta=CommandMeta(reason=reason))
+        else:
+            start = (
+                None if starts_in is None else self.now().date() + timedelta(days=int(starts_in))
+            )
+            self.on_project(p, who, self.app.publicize, starts_on=start)
+
+    @precondition(lambda self: self.projects)
+    @rule(
+        p=PICK,
+        who=actors(("applicant", "wrong_end_user", "expert"), "bureau", "supervisor", "analyst"),
+        grounds=TEXT,
+        objector=st.sampled_from(("", "", "市民张某")),
+    )
+    def lodge_objection(self, p: int, who: str, grounds: str, objector: str) -> None:
+        self.on_project(p, who, self.app.lodge_objection, grounds=grounds, objector=objector)
+
+    @precondition(lambda self: self.projects)
+    @rule(p=PICK, o=PICK, upheld=st.booleans(), reason=REASON, who=BUREAU_STEP)
+    def resolve_objection(self, p: int, o: int, upheld: bool, reason: str, who: str) -> None:
+        objection = self.pick([*self.app.project(self.pick(self.projects, p)).objections, "x"], o)
+        meta = CommandMeta(reason=reason)
+        resolve = self.app.resolve_objection
+        self.on_project(p, who, resolve, objection_id=objection, upheld=upheld, meta=meta)
+
+    @precondition(lambda self: self.projects)
+    @rule(
+        p=PICK,
+        step=st.sampled_from(("close_notice", "sign_contract", "sign_contract", "assess")),
+        who=PARTIES_STEP,
+        verdict=st.sampled_from(Verdict),
+        remarks=TEXT,
+    )
+    def project_step(self, p: int, step: str, who: str, verdict: Verdict, remarks: str) -> None:
+        """Closing the notice, a signature of the task contract, or the final assessment."""
+        kwargs: dict[str, Any] = (
+            {"verdict": verdict, "remarks": remarks} if step == "assess" else {}
+        )
+        self.on_project(p, who, getattr(self.app, step), **kwargs)
+
+    def terms_for(
+        self, pid: str, budget: str, period: str, milestones: str, indicators: str
+    ) -> ContractTerms:
+        p = self.app.project(pid)
+        months = p.challenge_period_months + p.extended_months
+        base = p.terms.budget if p.terms else p.funding
+        amount = {
+            "at": p.funding,
+            "below": max(FEN, base - 1000),
+            "above": base + 1000,
+            "over": p.funding + FEN,
+            "cap_over": FUND_CAP[p.category] + FEN,
+        }[budget]
+        length = {
+            "at": months,
+            "short": max(1, months // 2),
+            "over": months + 1,
+            "max_over": PERIOD_MAX_MONTHS[p.category] + 1,
+        }[period]
+        plan = (
+            Milestone("中期", max(1, length // 2), "中期报告"),
+            Milestone("验收", length + (milestones == "late"), "验收报告"),
+        )
+        ind = p.challenge_indicators
+        chosen = {
+            "all": ind,
+            "extra": (*ind, EXTRA_INDICATOR),
+            "missing": ind[:-1],
+            "altered": (replace(ind[0], target=ind[0].target + "以上"), *ind[1:]),
+            "none": (),
+        }[indicators]
+        return ContractTerms(chosen, () if milestones == "none" else plan, amount, length)
+
+    @precondition(lambda self: self.projects)
+    @rule(
+        p=PICK,
+        who=actors("bureau", "end_user", "solver"),
+        budget=st.sampled_from(("at", "at", "below", "below", "over", "cap_over")),
+        period=st.sampled_from(("at", "at", "short", "short", "over", "max_over")),
+        milestones=st.sampled_from(("ok", "ok", "ok", "late", "none")),
+        indicators=st.sampled_from(("all", "all", "all", "extra", "missing", "altered", "none")),
+    )
+    def draft_contract(
+        self, p: int, who: str, budget: str, period: str, milestones: str, indicators: str
+    ) -> None:
+        terms = self.terms_for(self.pick(self.projects, p), budget, period, milestones, indicators)
+        self.on_project(p, who, self.app.draft_contract, terms=terms)
+
+    @precondition(lambda self: self.projects)
+    @rule(
+        p=PICK,
+        amount=st.sampled_from(("remaining", "half", "half", "over", "zero", "subfen", "float")),
+        paid=st.sampled_from((None, None, None, "contract", "before_contract", "tomorrow")),
+        who=actors("bureau", "end_user", "supervisor", "fake_bureau"),
+    )
+    def disburse(self, p: int, amount: str, paid: str | None, who: str) -> None:
+        """A payment of some amount, dated today, on the contract's date, before it, or later."""
+        project = self.app.project(self.pick(self.projects, p))
+        remaining = (project.terms.budget if project.terms else project.funding) - project.disbursed
+        value: Any = {
+            "remaining": remaining,
+            "half": (remaining / 2).quantize(FEN),
+            "over": remaining + FEN,
+            "zero": "0",
+            "subfen": "0.001",
+            "float": 100.5,
+        }[amount]
+        signed: date = project.contracted_on or self.now().date()
+        paid_on = {
+            None: None,
+            "contract": signed,
+            "before_contract": signed - timedelta(days=1),
+            "tomorrow": self.now().date() + timedelta(days=1),
+        }[paid]
+        self.on_project(
+            p, who, self.app.disburse, amount=value, purpose="分期拨付", paid_on=paid_on
+        )
+
+    @precondition(lambda self: self.projects)
+    @rule(
+        p=PICK,
+        m=PICK,
+        assess=st.booleans(),
+        report=TEXT,
+        verdict=st.sampled_from(Verdict),
+        who=actors(("solver", "end_user"), "applicant", "wrong_end_user", "bureau"),
+    )
+    def milestone(
+        self, p: int, m: int, assess: bool, report: str, verdict: Verdict, who: str
+    ) -> None:
+        """A milestone reported (节点管理) or assessed, named right or wrong."""
+        project = self.app.project(self.pick(self.projects, p))
+        if assess:
+            name = self.pick([*project.reports, "不存在的节点"], m)
+            command = self.app.assess_milestone
+            self.on_project(p, who, command, milestone=name, verdict=verdict, remarks="达标")
+        else:
+            names = [x.name for x in project.terms.milestones] if project.terms else []
+            name = self.pick([*names, "不存在的节点"], m)
+            self.on_project(p, who, self.app.report_milestone, milestone=name, report=report)
+
+    @precondition(lambda self: self.projects)
+    @rule(
+        p=PICK,
+        change=st.sampled_from(("propose", "approve", "approve", "file", "extend")),
+        budget=st.sampled_from(("below", "above", "over")),
+        period=st.sampled_from(("at", "short", "over")),
+        indicators=st.sampled_from(("all", "all", "altered")),
+        i=PICK,
+        kind=st.sampled_from(("technical_route", "team", "budget")),
+        extra=st.sampled_from((0, 1, 6, 12, 30)),
+        opinion=st.sampled_from(("延期确有必要", "延期确有必要", " ")),
+        reason=REASON,
+        who=actors(("solver", "bureau", "end_user"), "wrong_end_user", "applicant"),
+    )
+    def change_contract(
+        self,
+        p: int,
+        change: str,
+        budget: str,
+        period: str,
+        indicators: str,
+        i: int,
+        kind: str,
+        extra: int,
+        opinion: str,
+        reason: str,
+        who: str,
+    ) -> None:
+        """R-AUTONOMY and R-EXTEND: a contract change proposed or approved, a route or team
+        change filed (备案), an extension with (up to three) experts' opinions."""
+        pid, meta = self.pick(self.projects, p), CommandMeta(reason=reason)
+        if change == "propose":
+            terms = self.terms_for(pid, budget, period, "ok", indicators)
+            self.on_project(p, who, self.app.propose_contract_change, terms=terms, meta=meta)
+        elif change == "approve":
+            change_id = self.pick([*self.app.project(pid).changes, "no-such-change"], i)
+            approve = self.app.approve_contract_change
+            self.on_project(p, who, approve, change_id=change_id, meta=meta)
+        elif change == "file":
+            file = self.app.file_route_change
+            self.on_project(p, who, file, kind=kind, description="改用国产光栅方案", meta=meta)
+        else:
+            opinions = [(x, opinion) for x in list(self.experts.values())[: i % 4]]
+            extend = self.app.extend
+            self.on_project(p, who, extend, extra_months=extra, opinions=opinions, meta=meta)
+
+    @precondition(lambda self: self.projects)
+    @rule(p=PICK, reason=RARE_REASON, who=BUREAU_STEP)
+    def terminate(self, p: int, reason: str, who: str) -> None:
+        self.on_project(p, who, self.app.terminate, meta=CommandMeta(reason=reason))
+
+    # ---- invariants ------------------------------------------------------------------------------
+    def read_world(self) -> World:
+        """The whole store, read once per step."""
+        position = self.app.position()
+        if self.world is not None and self.world[0] == position:
+            return self.world[1]
+        notes = self.app.recorder.select_notifications(start=1, limit=position + 1)
+        ids = [UUID(str(i)) for i in dict.fromkeys(n.originator_id for n in notes)]
+        world = World(
+            events={i: self.app.events_of(i) for i in ids},
+            pos={(UUID(str(n.originator_id)), n.originator_version): n.id for n in notes},
+            state={i: self.app.repository.get(i) for i in ids},
+            now=self.app.business_time,
+        )
+        self.world = (position, world)
+        return world
+
+    @invariant()
+    def nothing_recorded_is_changed_lost_or_out_of_order(self) -> None:
+        """R-AUDIT-IMMUTABLE: the log only grows; positions 1..N, versions 1..n per aggregate."""
+        position = self.app.position()
+        notes = self.app.recorder.select_notifications(start=1, limit=position + 1)
+        assert [n.id for n in notes] == list(range(1, position + 1))
+        versions: dict[Any, list[int]] = {}
+        for n in notes:
+            record = (n.originator_id, n.originator_version, n.topic, n.state)
+            assert self.stored.setdefault(n.id, record) == record, f"event {n.id} was altered"
+            versions.setdefault(n.originator_id, []).append(n.originator_version)
+        assert len(self.stored) == len(notes), "an event was deleted"
+        assert all(v == list(range(1, len(v) + 1)) for v in versions.values())
+        assert self.reader.position() == position
+
+    @invariant()
+    def every_recorded_event_was_allowed_by_the_rules(self) -> None:
+        """Each event, checked against the state its aggregate was in when it was recorded;
+        an aggregate's business time never runs backwards (R-ORDER)."""
+        w = self.read_world()
+        for ident, events in w.events.items():
+            check = CHECKS[type(w.state[ident])]
+            agg: Any = None
+            for e in events:
+                check_step(agg, e, w)
+                assert agg is None or e.audit.effective_at >= agg.effective_at, "R-ORDER: earlier"
+                check(agg, e, w)
+                agg = e.mutate(agg)
+
+    @invariant()
+    def current_state_keeps_the_hard_rules(self) -> None:
+        """Caps, periods, scope, credit, one expert per person, end user never a solver,
+        disbursed ≤ budget ≤ funding ≤ cap, the selection referencing its reviews."""
+        w = self.read_world()
+        for ident in w.of_type(Challenge):
+            c: Challenge = w.state[ident]
+            content = c.content
+            if content.funding is not None:
+                assert content.funding <= FUND_CAP[content.category], "R-FUND-CAP"
+            if content.period_months is not None:
+                assert content.period_months <= PERIOD_MAX_MONTHS[content.category], "R-PERIOD-MAX"
+            assert content.scope is not Scope.PUBLIC or not content.classified, "R-SCOPE"
+            if c.status is ChallengeStatus.SELECTED:
+                assert w.state[UUID(str(c.project_id))].status is not ProjectStatus.REVOKED
+        for ident in w.of_type(Application):
+            application: Application = w.state[ident]
+            challenge: Challenge = w.state[UUID(application.challenge_id)]
+            assert challenge.end_user.credit_code not in application.unit_codes(), "R-EU-NOT-SOLVER"
+            # no dishonest unit, as the bureau's record stood when the application was made
+            check_credit((application.lead, *application.participants), w, w.pos[(ident, 1)])
+        persons = [w.state[i].person_id for i in w.of_type(Expert)]
+        assert len(set(persons)) == len(persons), "one expert per person"
+        for ident in w.of_type(Project):
+            p: Project = w.state[ident]
+            events = w.events[ident]
+            paid = sum((e.amount for e in events if isinstance(e, Project.Funded)), Decimal(0))
+            assert paid == p.disbursed
+            assert (
+                p.funding == w.state[UUID(p.challenge_id)].content.funding <= FUND_CAP[p.category]
+            )
+            if p.terms is None:
+                assert p.disbursed == 0
+            else:
+                assert p.disbursed <= p.terms.budget <= p.funding <= FUND_CAP[p.category]
+                assert p.terms.period_months <= PERIOD_MAX_MONTHS[p.category], "R-EXTEND"
+                assert p.contracted_on == max(s.signed_on for s in p.signatures)
+            # R-SELECT-EU: the Selected event references a reviewed application of the challenge
+            selected = events[0]
+            application = w.state[UUID(selected.application_id)]
+            assert isinstance(application, Application)
+            assert application.challenge_id == p.challenge_id
+            assert selected.opinions, "selected without the experts' opinions"
+            assert application.scores[: len(selected.opinions)] == selected.opinions
+
+    @invariant()
+    def replaying_the_events_gives_the_same_state(self) -> None:
+        """Repository, a fresh replay of events_of() and a second application agree exactly."""
+        w = self.read_world()
+        for ident, stored in w.state.items():
+            replayed: Any = None
+            for e in self.app.events_of(ident):
+                replayed = e.mutate(replayed)
+            other: Any = self.reader.repository.get(ident)
+            assert type(replayed) is type(stored) is type(other)
+            assert replayed.__dict__ == stored.__dict__ == other.__dict__
+
+
+ProcedureMachine.TestCase.settings = settings(
+    max_examples=50,
+    stateful_step_count=40,
+    deadline=None,
+    database=None,  # nothing written to .hypothesis/
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+TestProcedureStateMachine = ProcedureMachine.TestCase
+TestProcedureStateMachine.__doc__ = (
+    "Random commands by random actors never break a hard rule, and the store replays exactly."
+)
