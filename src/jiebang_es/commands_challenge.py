@@ -142,14 +142,7 @@ class ChallengeCommands(ServiceBase):
         meta: CommandMeta = NO_META,
     ) -> Receipt:
         """Revise a draft; the revision references the version it replaces."""
-        challenge = self._load(Challenge, challenge_id, meta)
-        rules.check_party(
-            actor,
-            [Role.BUREAU, Role.END_USER],
-            "R-CONTENT",
-            "revising a draft",
-            end_user_code=challenge.end_user.credit_code,
-        )
+        challenge = self._challenge_for(actor, challenge_id, meta, "R-CONTENT", "revising a draft")
         content = normalise_content(content)
         if content.industry != challenge.content.industry:
             raise RuleViolationError(

@@ -154,13 +154,8 @@ class ReviewCommands(ServiceBase):
         meta: CommandMeta = NO_META,
     ) -> Receipt:
         """Propose the review experts; bureau and end user both confirm them (R-PANEL-JOINT)."""
-        challenge = self._load(Challenge, challenge_id, meta)
-        rules.check_party(
-            actor,
-            [Role.BUREAU, Role.END_USER],
-            "R-PANEL-JOINT",
-            "forming the review panel",
-            end_user_code=challenge.end_user.credit_code,
+        challenge = self._challenge_for(
+            actor, challenge_id, meta, "R-PANEL-JOINT", "forming the review panel"
         )
         experts = [self._get(Expert, x) for x in expert_ids]
         members = tuple(PanelMember(expert_id=str(e.id), kind=e.kind) for e in experts)
@@ -182,13 +177,8 @@ class ReviewCommands(ServiceBase):
         self, actor: Actor, challenge_id: str, *, meta: CommandMeta = NO_META
     ) -> Receipt:
         """The bureau's or the end user's confirmation of the proposed panel."""
-        challenge = self._load(Challenge, challenge_id, meta)
-        rules.check_party(
-            actor,
-            [Role.BUREAU, Role.END_USER],
-            "R-PANEL-JOINT",
-            "confirming the panel",
-            end_user_code=challenge.end_user.credit_code,
+        challenge = self._challenge_for(
+            actor, challenge_id, meta, "R-PANEL-JOINT", "confirming the panel"
         )
         challenge.confirm_panel(self._audit(actor, meta))
         return self._save(challenge)

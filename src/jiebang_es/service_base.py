@@ -25,7 +25,9 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from jiebang_es.config import Settings
+from jiebang_es.domain import rules
 from jiebang_es.domain.base import JiebangAggregate
+from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.values import Actor, Audit, ExpertOpinion, Role, RuleException
 from jiebang_es.domain.working_days import WorkingDayCalendar
@@ -229,6 +231,20 @@ class ServiceBase(Application[UUID]):
         if not isinstance(agg, cls):
             raise NotFoundError(kind, ident)
         return agg
+
+    def _challenge_for(
+        self, actor: Actor, challenge_id: str, meta: CommandMeta, rule_id: str, step: str
+    ) -> Challenge:
+        """A challenge the bureau, or its own end user, acts on."""
+        challenge = self._load(Challenge, challenge_id, meta)
+        rules.check_party(
+            actor,
+            [Role.BUREAU, Role.END_USER],
+            rule_id,
+            step,
+            end_user_code=challenge.end_user.credit_code,
+        )
+        return challenge
 
     def _opinions(
         self, opinions: Sequence[tuple[str, str]], rule_id: str
