@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from jiebang_es.demo import SimulatedClock
 from jiebang_es.domain.content import ChallengeContent
 from jiebang_es.domain.values import (
     Conclusion,
@@ -31,17 +32,12 @@ from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ
 
 
-class ScriptedClock:
-    """Business time that the test sets; recording time stays the real clock."""
+class ScriptedClock(SimulatedClock):
+    """Business time that the test sets (from 2 March 2026); recording time stays real."""
 
     def __init__(self, start: datetime | None = None) -> None:
+        super().__init__()
         self.current = start or datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def on(self, day: date, hour: int = 10) -> None:
-        self.current = datetime.combine(day, time(hour), tzinfo=CHINA_TZ)
 
 
 def at(day: date, hour: int = 10) -> datetime:

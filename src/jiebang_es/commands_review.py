@@ -23,8 +23,15 @@ from jiebang_es.domain.values import (
     credit_code,
     yuan,
 )
-from jiebang_es.errors import InvalidValueError, RuleViolationError
-from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
+from jiebang_es.errors import InvalidValueError, NotFoundError, RuleViolationError
+from jiebang_es.service_base import (
+    NO_META,
+    CommandMeta,
+    Receipt,
+    ServiceBase,
+    check_version,
+    command,
+)
 
 
 class ReviewCommands(ServiceBase):
@@ -104,22 +111,27 @@ class ReviewCommands(ServiceBase):
         code = credit_code(org_code, field_name="org_code")
         rules.require_text(source, "R-CREDIT", "the source of the credit record")
         audit = self._audit(actor, meta, backdate=True)
-        key = CreditRecord.create_id(code)
-        if self._exists(key):
-            record = self._load(CreditRecord, key, meta)
-            record.update(audit, status, source.strip())
-        else:
+        record = self._credit_record(code)
+        if record is None:
             record = CreditRecord(
                 audit=audit, credit_code=code, status=status, source=source.strip()
             )
+        else:
+            check_version(record, meta)
+            record.update(audit, status, source.strip())
         return self._save(record)
 
     def credit_status_of(self, org_code: str) -> CreditStatus:
         """The bureau's record of a unit; a unit never recorded is not on the dishonest list."""
-        key = CreditRecord.create_id(credit_code(org_code, field_name="org_code"))
-        if not self._exists(key):
-            return CreditStatus.GOOD
-        return self._get(CreditRecord, key).status
+        record = self._credit_record(credit_code(org_code, field_name="org_code"))
+        return CreditStatus.GOOD if record is None else record.status
+
+    def _credit_record(self, code: str) -> CreditRecord | None:
+        """One read: the unit's record, or None when the bureau never recorded it."""
+        try:
+            return self._get(CreditRecord, CreditRecord.create_id(code))
+        except NotFoundError:
+            return None
 
     def _with_credit(self, org: Organisation) -> ApplicantUnit:
         return ApplicantUnit(organisation=org, credit_status=self.credit_status_of(org.credit_code))

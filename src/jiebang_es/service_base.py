@@ -127,6 +127,12 @@ class TupleMapper(Mapper[UUID]):
         return domain_event
 
 
+def check_version(agg: JiebangAggregate, meta: CommandMeta) -> None:
+    """Optimistic concurrency: the command was decided on the version it expects."""
+    if meta.expected_version is not None and meta.expected_version != agg.version:
+        raise StaleVersionError(agg.id, meta.expected_version, agg.version)
+
+
 class ServiceBase(Application[UUID]):
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or Settings()
@@ -213,8 +219,7 @@ class ServiceBase(Application[UUID]):
     def _load(self, cls: type[A], ident: str | UUID, meta: CommandMeta = NO_META) -> A:
         """The current state of an aggregate, checked against the command's expected version."""
         agg = self._get(cls, ident)
-        if meta.expected_version is not None and meta.expected_version != agg.version:
-            raise StaleVersionError(agg.id, meta.expected_version, agg.version)
+        check_version(agg, meta)
         return agg
 
     def _get(self, cls: type[A], ident: str | UUID, version: int | None = None) -> A:
