@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from jiebang_es.domain.rules import DEFAULT_INDUSTRIES
@@ -43,8 +43,47 @@ class Settings(BaseSettings):
     pool_max_overflow: int = Field(default=10, ge=0)
     connect_timeout: int = Field(default=5, ge=1, description="seconds")
     lock_timeout: int = Field(default=5, ge=0, description="seconds, PostgreSQL table lock wait")
+    # Read models (projections/): how the runner reads the log and writes its batches.
+    projection_batch_size: int = Field(
+        default=500, ge=1, le=100_000, description="events applied per read-model transaction"
+    )
+    projection_poll_interval: float = Field(
+        default=0.2, gt=0, le=60, description="seconds between polls for new events"
+    )
+    projection_max_rate: float | None = Field(
+        default=None, gt=0, description="events/s cap for the runner, to spare a busy database"
+    )
+    # ---- the HTTP API (api/) ----
+    jwt_issuer: str = Field(default="jiebang", min_length=1, description="iss of bearer tokens")
+    jwt_audience: str = Field(default="jiebang-api", min_length=1, description="aud of tokens")
+    jwt_algorithms: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("HS256",), description="allow-list, comma-separated: HS256, RS256, ES256, EdDSA"
+    )
+    jwt_secret: SecretStr | None = Field(default=None, description="HS256 shared secret")
+    jwt_public_key_file: Path | None = Field(default=None, description="PEM, verifies RS/ES/EdDSA")
+    jwt_private_key_file: Path | None = Field(default=None, description="PEM, signs (operators)")
+    dev_mode: bool = Field(
+        default=False, description="without a configured key, use a generated one in ./var"
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="larger bodies: 413")
+    read_wait_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="read-your-writes: wait this long, then 503"
+    )
+    request_log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+    clock_file: Path | None = Field(
+        default=None, description="simulated business clock (rehearsals and tests only)"
+    )
 
-    @field_validator("industries", mode="before")
+    @field_validator("jwt_algorithms", mode="after")
+    @classmethod
+    def _known_algorithms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = {"HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"}
+        unknown = [a for a in value if a not in allowed]
+        if unknown or not value:
+            raise ValueError(f"{unknown or 'none'}: allowed are {', '.join(sorted(allowed))}")
+        return value
+
+    @field_validator("industries", "jwt_algorithms", mode="before")
     @classmethod
     def _split_industries(cls, value: object) -> object:
         if isinstance(value, str):
@@ -80,6 +119,7 @@ def store_env(url: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": "jiebang_es.recorders:SealingSQLiteRecorder",
         }
     if parts.scheme in ("postgresql", "postgres"):
         dbname = parts.path.lstrip("/")
@@ -92,6 +132,7 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "APPLICATION_RECORDER_TOPIC": "jiebang_es.recorders:SealingPostgresRecorder",
         }
         schema = parse_qs(parts.query).get("schema")
         if schema:

@@ -8,7 +8,8 @@ JiebangError
 ├── NotFoundError               no such demand, challenge, application, project or expert
 ├── ConflictError               optimistic concurrency
 │   ├── StaleVersionError       the expected version is not the current one
-│   └── ConcurrentWriteError    another command wrote the aggregate first
+│   ├── ConcurrentWriteError    another command wrote the aggregate first
+│   └── DuplicateRequestError   another request with the same idempotency key was recorded
 ├── CalendarNotCoveredError     the holiday calendar does not know a date's year
 └── StoreUnavailableError       the database cannot be reached; nothing was written
 """
@@ -72,6 +73,14 @@ class ConcurrentWriteError(ConflictError):
         super().__init__(
             aggregate_id, f"{aggregate_id} was changed by another command at the same time; retry"
         )
+
+
+class DuplicateRequestError(ConflictError):
+    """A request with the same idempotency key was recorded first; replay its receipt."""
+
+    def __init__(self, aggregate_id: object, key: str) -> None:
+        self.key = key
+        super().__init__(aggregate_id, f"a request with idempotency key {key!r} came first")
 
 
 class CalendarNotCoveredError(JiebangError):

@@ -4,9 +4,11 @@ audit metadata of each command, loading, saving, concurrency and store errors.""
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -33,6 +35,7 @@ from jiebang_es.domain.values import Actor, Audit, ExpertOpinion, Role, RuleExce
 from jiebang_es.domain.working_days import WorkingDayCalendar
 from jiebang_es.errors import (
     ConcurrentWriteError,
+    DuplicateRequestError,
     InvalidValueError,
     JiebangError,
     NotFoundError,
@@ -40,6 +43,13 @@ from jiebang_es.errors import (
     RuleViolationError,
     StaleVersionError,
     StoreUnavailableError,
+)
+from jiebang_es.recorders import (
+    RequestToKeep,
+    SaveNote,
+    SealingPostgresRecorder,
+    SealingRecorder,
+    SealingSQLiteRecorder,
 )
 from jiebang_es.transcodings import register_domain_transcodings
 
@@ -72,6 +82,9 @@ class CommandMeta:
     causation_id: str = ""
     effective_at: datetime | None = None  # business time the decision took effect
     expected_version: int | None = None  # optimistic concurrency (If-Match)
+    # Idempotency: kept with the events in one transaction; a second save with it is refused.
+    idempotency_key: str | None = None
+    request_fingerprint: str = ""
 
 
 NO_META = CommandMeta()
@@ -85,6 +98,40 @@ class Receipt:
     version: int
     position: int
     events: tuple[str, ...]
+    seal: str = ""  # hex of the tamper-evidence seal of the last event recorded
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "aggregate_id": self.aggregate_id,
+            "version": self.version,
+            "position": self.position,
+            "events": list(self.events),
+            "seal": self.seal,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Receipt:
+        return cls(
+            aggregate_id=str(data["aggregate_id"]),
+            version=int(data["version"]),
+            position=int(data["position"]),
+            events=tuple(data["events"]),
+            seal=str(data["seal"]),
+        )
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    """A request recorded under an idempotency key: what it was, and what it recorded."""
+
+    key: str
+    fingerprint: str
+    receipt: Receipt
+
+
+# The meta of the command running in this context, so that saving can keep its idempotency
+# key without every command passing it down.
+_current_meta: ContextVar[CommandMeta | None] = ContextVar("jiebang_command_meta", default=None)
 
 
 def command(
@@ -94,6 +141,8 @@ def command(
 
     @functools.wraps(method)
     def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        meta = kwargs.get("meta")
+        token = _current_meta.set(meta if isinstance(meta, CommandMeta) else NO_META)
         try:
             if args and isinstance(args[0], Actor):
                 self._check_actor(args[0])
@@ -110,6 +159,8 @@ def command(
                 role=actor.role.value if actor else None,
             )
             raise
+        finally:
+            _current_meta.reset(token)
 
     return wrapper
 
@@ -272,19 +323,52 @@ class ServiceBase(Application[UUID]):
             return key in self.repository
 
     def _save(self, primary: JiebangAggregate, *others: JiebangAggregate) -> Receipt:
-        """Save every changed aggregate of one command in one transaction."""
+        """Save every changed aggregate of one command in one transaction, with the seals of
+        its events and, when the command carries one, its idempotency key."""
+        meta = _current_meta.get() or NO_META
+        names = tuple(type(e).__name__ for agg in (primary, *others) for e in agg.pending_events)
+        note = SaveNote()
+        if meta.idempotency_key:
+            note.request = RequestToKeep(
+                key=meta.idempotency_key,
+                fingerprint=meta.request_fingerprint,
+                receipt={
+                    "aggregate_id": str(primary.id),
+                    "version": primary.version,
+                    "events": list(names),
+                },
+            )
         try:
             with self._store_errors():
-                recordings = self.save(primary, *others)
+                recordings = self.save(primary, *others, note=note)
         except RecordConflictError:
+            if meta.idempotency_key and self.stored_request(meta.idempotency_key):
+                raise DuplicateRequestError(primary.id, meta.idempotency_key) from None
             raise ConcurrentWriteError(primary.id) from None
         position = max((r.notification.id for r in recordings), default=0)
         return Receipt(
             aggregate_id=str(primary.id),
             version=primary.version,
             position=position,
-            events=tuple(type(r.domain_event).__name__ for r in recordings),
+            events=names,
+            seal=note.seals[-1].seal.hex() if note.seals else "",
         )
+
+    def stored_request(self, key: str) -> StoredRequest | None:
+        """The request recorded under an idempotency key, if any."""
+        with self._store_errors():
+            row = self._sealing_recorder.select_request(key)
+        if row is None:
+            return None
+        fingerprint, receipt = row
+        return StoredRequest(key, fingerprint, Receipt.from_dict(json.loads(receipt)))
+
+    @property
+    def _sealing_recorder(self) -> SealingRecorder:
+        recorder = self.recorder
+        if not isinstance(recorder, SealingSQLiteRecorder | SealingPostgresRecorder):
+            raise TypeError(f"the store's recorder {type(recorder).__name__} does not seal")
+        return recorder
 
     @contextmanager
     def _store_errors(self) -> Iterator[None]:

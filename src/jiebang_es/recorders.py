@@ -1,0 +1,222 @@
+"""The library's application recorders, extended to seal every event and to keep idempotency
+keys, each in the same transaction as the events they belong to.
+
+Both stores serialise writers before the seal is computed (PostgreSQL: the library's
+``LOCK TABLE … IN EXCLUSIVE MODE``; SQLite: the write lock taken by the first insert), so
+reading the last seal inside the transaction gives the one commit order that the notification
+ids already follow (DESIGN.md §2, §3).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from jiebang_es.sealing import GENESIS, SealRow, seal_rows
+
+SEALS_TABLE = "jiebang_seals"
+REQUESTS_TABLE = "jiebang_requests"
+CHECKPOINTS_TABLE = "jiebang_checkpoints"
+
+
+@dataclass(frozen=True)
+class RequestToKeep:
+    """An idempotency key with its request's fingerprint and the receipt to replay."""
+
+    key: str
+    fingerprint: str
+    receipt: dict[str, Any]
+
+
+@dataclass
+class SaveNote:
+    """Passed with a save: what to keep beside the events, and what the recorder sealed."""
+
+    request: RequestToKeep | None = None
+    seals: list[SealRow] = field(default_factory=list)
+
+    def receipt_json(self, request: RequestToKeep) -> str:
+        last = self.seals[-1]
+        return json.dumps(
+            request.receipt | {"position": last.position, "seal": last.seal.hex()},
+            sort_keys=True,
+        )
+
+
+def _sealed(
+    note: SaveNote | None,
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+    last: tuple[int, bytes] | None,
+) -> list[SealRow]:
+    previous_position, previous_seal = last or (0, GENESIS)
+    rows = seal_rows(
+        previous_position,
+        previous_seal,
+        [
+            (p, s.originator_id, s.originator_version, s.topic, s.state)
+            for p, s in zip(positions, stored_events, strict=True)
+        ],
+    )
+    if note is not None:
+        note.seals = rows
+    return rows
+
+
+# The table names are constants of this module, never input: the f-strings below are safe.
+_SQLITE_LAST_SEAL = (
+    f"SELECT notification_id, seal FROM {SEALS_TABLE} ORDER BY notification_id DESC LIMIT 1"  # noqa: S608
+)
+_SQLITE_INSERT_SEAL = f"INSERT INTO {SEALS_TABLE} VALUES (?,?,?,?,?,?)"  # noqa: S608
+_SQLITE_INSERT_REQUEST = f"INSERT INTO {REQUESTS_TABLE} VALUES (?,?,?,?)"  # noqa: S608
+_SQLITE_SELECT_REQUEST = f"SELECT fingerprint, receipt FROM {REQUESTS_TABLE} WHERE request_key=?"  # noqa: S608
+
+
+class SealingSQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite: events, their seals and idempotency keys in one transaction."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {SEALS_TABLE} ("
+            "notification_id INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, previous_id INTEGER NOT NULL, "
+            "digest BLOB NOT NULL, seal BLOB NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {REQUESTS_TABLE} ("
+            "request_key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+            "receipt TEXT NOT NULL, notification_id INTEGER NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS_TABLE} ("
+            "notification_id INTEGER NOT NULL, seal BLOB NOT NULL, taken_at TEXT NOT NULL, "
+            "key_id TEXT NOT NULL, signature BLOB NOT NULL, "
+            "PRIMARY KEY (notification_id, key_id))",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if not stored_events or positions is None:
+            return positions
+        note: SaveNote | None = kwargs.get("note")
+        # The write lock is held since the first insert: no other writer can seal in between.
+        c.execute(_SQLITE_LAST_SEAL)
+        row = c.fetchone()
+        rows = _sealed(note, stored_events, positions, (row[0], bytes(row[1])) if row else None)
+        c.executemany(
+            _SQLITE_INSERT_SEAL,
+            [
+                (r.position, r.originator_id, r.originator_version, r.previous_position,
+                 r.digest, r.seal)
+                for r in rows
+            ],
+        )  # fmt: skip
+        if note is not None and note.request is not None:
+            c.execute(
+                _SQLITE_INSERT_REQUEST,
+                (note.request.key, note.request.fingerprint, note.receipt_json(note.request),
+                 rows[-1].position),
+            )  # fmt: skip
+        return positions
+
+    def select_request(self, key: str) -> tuple[str, str] | None:
+        """The fingerprint and receipt kept under an idempotency key."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(_SQLITE_SELECT_REQUEST, (key,))
+            row = c.fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+
+class SealingPostgresRecorder(PostgresApplicationRecorder):
+    """PostgreSQL: events, their seals and idempotency keys in one transaction."""
+
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        seals, requests, checkpoints = (
+            Identifier(t) for t in (SEALS_TABLE, REQUESTS_TABLE, CHECKPOINTS_TABLE)
+        )
+        self.sql_create_statements += [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} ("
+                "notification_id bigint PRIMARY KEY, originator_id text NOT NULL, "
+                "originator_version bigint NOT NULL, previous_id bigint NOT NULL, "
+                "digest bytea NOT NULL, seal bytea NOT NULL)"
+            ).format(schema, seals),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} ("
+                "request_key text PRIMARY KEY, fingerprint text NOT NULL, "
+                "receipt text NOT NULL, notification_id bigint NOT NULL)"
+            ).format(schema, requests),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} ("
+                "notification_id bigint NOT NULL, seal bytea NOT NULL, taken_at text NOT NULL, "
+                "key_id text NOT NULL, signature bytea NOT NULL, "
+                "PRIMARY KEY (notification_id, key_id))"
+            ).format(schema, checkpoints),
+        ]
+        self._select_last_seal = SQL(
+            "SELECT notification_id, seal FROM {}.{} ORDER BY notification_id DESC LIMIT 1"
+        ).format(schema, seals)
+        self._insert_seal = SQL("INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s)").format(
+            schema, seals
+        )
+        self._select_request = SQL(
+            "SELECT fingerprint, receipt FROM {}.{} WHERE request_key = %s"
+        ).format(schema, requests)
+        self._insert_request = SQL(
+            "INSERT INTO {}.{} VALUES (%s,%s,%s,%s) RETURNING request_key"
+        ).format(schema, requests)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if not stored_events or not positions:
+            return positions
+        note: SaveNote | None = kwargs.get("note")
+        # The events table is locked (EXCLUSIVE) until commit: the last seal is final.
+        curs.execute(self._select_last_seal, prepare=True)
+        row = curs.fetchone()
+        last = (int(row["notification_id"]), bytes(row["seal"])) if row else None
+        rows = _sealed(note, stored_events, positions, last)
+        curs.executemany(
+            self._insert_seal,
+            [
+                (r.position, r.originator_id, r.originator_version, r.previous_position,
+                 r.digest, r.seal)
+                for r in rows
+            ],
+        )  # fmt: skip
+        if note is not None and note.request is not None:
+            # Fetching the row makes a duplicate key fail here, inside the transaction.
+            curs.execute(
+                self._insert_request,
+                (note.request.key, note.request.fingerprint, note.receipt_json(note.request),
+                 rows[-1].position),
+            )  # fmt: skip
+            curs.fetchone()
+        return positions
+
+    def select_request(self, key: str) -> tuple[str, str] | None:
+        """The fingerprint and receipt kept under an idempotency key."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_request, (key,), prepare=True)
+            row = curs.fetchone()
+        return (str(row["fingerprint"]), str(row["receipt"])) if row else None
+
+
+SealingRecorder = SealingSQLiteRecorder | SealingPostgresRecorder
