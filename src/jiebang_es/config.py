@@ -73,6 +73,20 @@ class Settings(BaseSettings):
     clock_file: Path | None = Field(
         default=None, description="simulated business clock (rehearsals and tests only)"
     )
+    # ---- the audit trail (jiebang_es.audit) ----
+    audit_key_file: Path = Field(
+        default=Path("./var/audit/checkpoint.key"),
+        description="Ed25519 private key that signs checkpoints (keep it outside the database)",
+    )
+    audit_public_key_file: Path = Field(
+        default=Path("./var/audit/checkpoint.pub"), description="its public key (PEM)"
+    )
+    audit_checkpoint_file: Path = Field(
+        default=Path("./var/audit/checkpoints.jsonl"),
+        description="every checkpoint is also appended here, for supervisors to copy away",
+    )
+    checkpoint_every_events: int = Field(default=1000, ge=1, description="while serving")
+    checkpoint_every_seconds: float = Field(default=60.0, gt=0, description="while serving")
 
     @field_validator("jwt_algorithms", mode="after")
     @classmethod

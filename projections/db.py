@@ -1,0 +1,290 @@
+"""The read models' database: the same store as the events, SQLite or PostgreSQL.
+
+On PostgreSQL the read tables live in a schema of their own, named after the events' schema
+(``<schema>_read``, or ``jiebang_read`` for the default), so a test's schema and its read
+schema stay together. On SQLite they are tables of the same file, prefixed ``read_``.
+SQL is written once with ``?`` placeholders; PostgreSQL gets ``%s``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.conninfo import make_conninfo
+
+from jiebang_es.config import Settings, store_env
+from projections.schema import Row, Table
+
+TRACKING = "tracking"
+SQLITE_PREFIX = "read_"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the read models of one store live."""
+
+    kind: Literal["sqlite", "postgres"]
+    sqlite_path: str = ""
+    conninfo: str = ""
+    events_schema: str = "public"
+    read_schema: str = ""
+
+    @property
+    def notify_channel(self) -> str:
+        """The LISTEN/NOTIFY channel on which new events are announced (PostgreSQL)."""
+        return f"{self.read_schema}_events"
+
+
+def target_of(settings: Settings) -> Target:
+    """The read store that belongs to the configured event store."""
+    env = store_env(settings.database_url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        return Target(kind="sqlite", sqlite_path=env["SQLITE_DBNAME"])
+    schema = env.get("POSTGRES_SCHEMA", "public")
+    read_schema = "jiebang_read" if schema == "public" else f"{schema}_read"
+    for ident in (schema, read_schema):
+        if not _IDENT.match(ident) or len(ident) > 50:
+            raise ValueError(f"JIEBANG_DATABASE_URL: schema {ident!r} is not a plain identifier")
+    conninfo = make_conninfo(
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=str(settings.connect_timeout),
+        application_name="jiebang-projections",
+    )
+    return Target(kind="postgres", conninfo=conninfo, events_schema=schema, read_schema=read_schema)
+
+
+def sqlite_connect(path: str) -> sqlite3.Connection:
+    """A connection to the SQLite file, transactions managed explicitly."""
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def _sql_type(kind: str, col_type: str) -> str:
+    if kind == "postgres":
+        return {"text": "text", "int": "bigint", "money": "numeric(18,2)", "bool": "boolean"}[
+            col_type
+        ]
+    return {"text": "TEXT", "int": "INTEGER", "money": "TEXT", "bool": "INTEGER"}[col_type]
+
+
+class ReadDB:
+    """One connection to the read models' tables, with the few operations they need."""
+
+    def __init__(self, target: Target, conn: Any) -> None:
+        self.target = target
+        self.conn = conn
+        self.postgres = target.kind == "postgres"
+
+    @classmethod
+    def connect(cls, target: Target) -> ReadDB:
+        if target.kind == "postgres":
+            return cls(target, psycopg.connect(target.conninfo, autocommit=True))
+        return cls(target, sqlite_connect(target.sqlite_path))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ---- names and statements -----------------------------------------------------------
+    def name(self, table_name: str, suffix: str = "") -> str:
+        """The table's qualified, quoted name."""
+        if self.postgres:
+            return f'"{self.target.read_schema}"."{table_name}{suffix}"'
+        return f'"{SQLITE_PREFIX}{table_name}{suffix}"'
+
+    def sql(self, text: str) -> str:
+        return text.replace("?", "%s") if self.postgres else text
+
+    def execute(self, text: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(self.sql(text), self._params(params))
+
+    def query(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(text, params).fetchall())
+
+    def _params(self, params: Sequence[Any]) -> tuple[Any, ...]:
+        if self.postgres:
+            return tuple(params)
+        return tuple(_sqlite_value(v) for v in params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction: everything inside commits together or not at all."""
+        if self.postgres:
+            with self.conn.transaction():
+                yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ---- tables -------------------------------------------------------------------------
+    @contextmanager
+    def ddl(self) -> Iterator[None]:
+        """A transaction for schema changes, one process at a time (PostgreSQL's catalog
+        refuses concurrent CREATE OR REPLACE of the same object)."""
+        with self.transaction():
+            if self.postgres:
+                lock = "SELECT pg_advisory_xact_lock(hashtext(?))"
+                self.execute(lock, (self.target.read_schema,))
+            yield
+
+    def ensure_schema(self) -> None:
+        """The read schema and the tracking table (one position per read model)."""
+        if self.postgres:
+            self.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.target.read_schema}"')
+        self.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.name(TRACKING)} "
+            f"(model {_sql_type(self.target.kind, 'text')} PRIMARY KEY, "
+            f"position {_sql_type(self.target.kind, 'int')} NOT NULL)"
+        )
+
+    def create_table(self, t: Table, suffix: str = "") -> None:
+        """Create the table and its indexes, unless it exists."""
+        if self.table_exists(t, suffix):
+            return
+        cols = ", ".join(f'"{c.name}" {_sql_type(self.target.kind, c.type)}' for c in t.columns)
+        key = ", ".join(f'"{k}"' for k in t.key)
+        self.execute(f"CREATE TABLE {self.name(t.name, suffix)} ({cols}, PRIMARY KEY ({key}))")
+        for index in t.indexes:
+            # Index names are unique per database (SQLite) or schema: a token keeps the names
+            # of a rebuild's indexes apart from the live ones they replace.
+            ix = f"ix_{t.name}_{'_'.join(index)}_{secrets.token_hex(3)}"
+            on = ", ".join(f'"{c}"' for c in index)
+            self.execute(f'CREATE INDEX "{ix}" ON {self.name(t.name, suffix)} ({on})')
+
+    def table_exists(self, t: Table, suffix: str = "") -> bool:
+        if self.postgres:
+            rows = self.query(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                (self.target.read_schema, t.name + suffix),
+            )
+        else:
+            rows = self.query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                (SQLITE_PREFIX + t.name + suffix,),
+            )
+        return bool(rows)
+
+    def drop_table(self, t: Table, suffix: str = "") -> None:
+        self.execute(f"DROP TABLE IF EXISTS {self.name(t.name, suffix)}")
+
+    def rename_table(self, t: Table, from_suffix: str) -> None:
+        new = f"{t.name}" if self.postgres else f"{SQLITE_PREFIX}{t.name}"
+        self.execute(f'ALTER TABLE {self.name(t.name, from_suffix)} RENAME TO "{new}"')
+
+    # ---- rows ---------------------------------------------------------------------------
+    def select_rows(self, t: Table, suffix: str = "", *, ordered: bool = False) -> list[Row]:
+        cols = ", ".join(f'"{c}"' for c in t.column_names)
+        order = ""
+        if ordered:
+            collate = ' COLLATE "C"' if self.postgres else ""
+            order = " ORDER BY " + ", ".join(
+                f'"{k}"' + (collate if _is_text(t, k) else "") for k in t.key
+            )
+        rows = self.query(f"SELECT {cols} FROM {self.name(t.name, suffix)}{order}")
+        return [t.normalise(dict(zip(t.column_names, r, strict=True))) for r in rows]
+
+    def upsert(self, t: Table, rows: Iterable[Row], suffix: str = "") -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        names = t.column_names
+        cols = ", ".join(f'"{c}"' for c in names)
+        marks = ", ".join("?" for _ in names)
+        others = [c for c in names if c not in t.key]
+        key = ", ".join(f'"{k}"' for k in t.key)
+        action = (
+            "DO UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in others)
+            if others
+            else "DO NOTHING"
+        )
+        statement = self.sql(
+            f"INSERT INTO {self.name(t.name, suffix)} ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT ({key}) {action}"
+        )
+        self._many(statement, [[r.get(c) for c in names] for r in rows])
+
+    def delete(self, t: Table, keys: Iterable[tuple[Any, ...]], suffix: str = "") -> None:
+        keys = list(keys)
+        if not keys:
+            return
+        where = " AND ".join(f'"{k}" = ?' for k in t.key)
+        self._many(self.sql(f"DELETE FROM {self.name(t.name, suffix)} WHERE {where}"), keys)
+
+    def insert(self, t: Table, rows: Sequence[Row], suffix: str = "") -> None:
+        """Append rows; on PostgreSQL by COPY, the fastest way in."""
+        if not rows:
+            return
+        names = t.column_names
+        if self.postgres:
+            copy = pgsql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+                pgsql.Identifier(self.target.read_schema),
+                pgsql.Identifier(t.name + suffix),
+                pgsql.SQL(", ").join(pgsql.Identifier(c) for c in names),
+            )
+            with self.conn.cursor() as cur, cur.copy(copy) as writer:
+                for r in rows:
+                    writer.write_row([r.get(c) for c in names])
+            return
+        cols = ", ".join(f'"{c}"' for c in names)
+        marks = ", ".join("?" for _ in names)
+        self._many(
+            f"INSERT INTO {self.name(t.name, suffix)} ({cols}) VALUES ({marks})",
+            [[r.get(c) for c in names] for r in rows],
+        )
+
+    def _many(self, statement: str, params: Sequence[Sequence[Any]]) -> None:
+        if self.postgres:
+            with self.conn.cursor() as cur:
+                cur.executemany(statement, params)
+        else:
+            self.conn.executemany(statement, [[_sqlite_value(v) for v in p] for p in params])
+
+    # ---- tracking -----------------------------------------------------------------------
+    def positions(self, models: Iterable[str], *, lock: bool = False) -> dict[str, int]:
+        """Each model's tracking position (0 when it has none); locked for this transaction."""
+        names = list(models)
+        marks = ", ".join("?" for _ in names)
+        lock_clause = " FOR UPDATE" if lock and self.postgres else ""
+        rows = self.query(
+            f"SELECT model, position FROM {self.name(TRACKING)} WHERE model IN ({marks})"
+            f"{lock_clause}",
+            names,
+        )
+        found = {str(m): int(p) for m, p in rows}
+        return {n: found.get(n, 0) for n in names}
+
+    def set_positions(self, positions: dict[str, int]) -> None:
+        statement = self.sql(
+            f"INSERT INTO {self.name(TRACKING)} (model, position) VALUES (?, ?) "
+            "ON CONFLICT (model) DO UPDATE SET position = excluded.position"
+        )
+        self._many(statement, list(positions.items()))
+
+
+def _is_text(t: Table, column: str) -> bool:
+    return any(c.name == column and c.type == "text" for c in t.columns)
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value

@@ -1,0 +1,188 @@
+"""Applying the log to read models exactly once.
+
+Each batch is one transaction: lock the models' tracking rows, read the next events after the
+lowest position, apply each event to every model not yet past it, write the changed rows and
+the new positions, commit. A crash anywhere before the commit leaves rows and positions as they
+were; after it, both moved together. So no event is lost or applied twice, whenever the
+process dies. The tracking rows are read under lock at the start of every batch: when another
+process (a rebuild's switch-over, a second runner) moved them, the in-memory rows are reloaded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from jiebang_es.config import Settings
+from jiebang_es.service import JiebangApp
+from projections.db import ReadDB, Target, target_of
+from projections.model import ReadModel, Rows
+
+
+class EventSource:
+    """The log, read through the application's recorder and mapper."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = JiebangApp(settings)
+
+    def read(self, after: int, limit: int) -> list[tuple[int, Any]]:
+        """Up to ``limit`` events after position ``after``, decoded, in log order."""
+        notifications = self.app.recorder.select_notifications(
+            after, limit, inclusive_of_start=False
+        )
+        to_event = self.app.mapper.to_domain_event
+        return [(n.id, to_event(n)) for n in notifications]
+
+    def head(self) -> int:
+        return int(self.app.position())
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def prepare(db: ReadDB, models: Sequence[ReadModel], suffix: str = "") -> None:
+    """The read schema, tracking table and the models' tables, created if missing."""
+    with db.ddl():
+        db.ensure_schema()
+        for m in models:
+            for t in m.tables:
+                db.create_table(t, suffix)
+        if db.postgres:
+            announce_new_events(db)
+
+
+def announce_new_events(db: ReadDB) -> None:
+    """NOTIFY on the read schema's channel when events are committed (PostgreSQL).
+
+    The library's recorder is used as it is (no POSTGRES_ENABLE_DB_FUNCTIONS): a statement
+    trigger of our own on the events table announces each committed insert; NOTIFY is
+    transactional, so listeners hear of events only once they are visible. Runners also poll,
+    so a missed notification only delays, never loses, an event.
+    """
+    t = db.target
+    db.execute(
+        f'CREATE OR REPLACE FUNCTION "{t.read_schema}".announce_events() RETURNS trigger '
+        f"LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('{t.notify_channel}', ''); "
+        "RETURN NULL; END $$"
+    )
+    db.execute(
+        "CREATE OR REPLACE TRIGGER jiebang_read_announce AFTER INSERT ON "
+        f'"{t.events_schema}".jiebang_events FOR EACH STATEMENT '
+        f'EXECUTE FUNCTION "{t.read_schema}".announce_events()'
+    )
+
+
+class Projector:
+    """A set of read models kept up to date from the log, batch by batch, exactly once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        models: Sequence[ReadModel],
+        *,
+        suffix: str = "",
+        source: EventSource | None = None,
+        target: Target | None = None,
+    ) -> None:
+        self.settings = settings
+        self.models = list(models)
+        self.suffix = suffix
+        self.source = source or EventSource(settings)
+        self.db = ReadDB.connect(target or target_of(settings))
+        self.rows = {m.name: Rows(m.tables) for m in self.models}
+        self.positions: dict[str, int] | None = None  # as committed; None: reload first
+        self.batch_size = settings.projection_batch_size
+        self.max_rate = settings.projection_max_rate
+
+    def tracking_name(self, model: ReadModel) -> str:
+        return model.name + self.suffix
+
+    @property
+    def tracking_names(self) -> list[str]:
+        return [self.tracking_name(m) for m in self.models]
+
+    def prepare(self) -> None:
+        prepare(self.db, self.models, self.suffix)
+
+    def close(self) -> None:
+        self.db.close()
+        self.source.close()
+
+    def position(self) -> int:
+        """The lowest position the models have reached (committed)."""
+        return min(self.db.positions(self.tracking_names).values(), default=0)
+
+    def step(self) -> int:
+        """Apply one batch in one transaction; the number of events read (0: caught up)."""
+        try:
+            with self.db.transaction():
+                committed = self.lock()
+                count, positions = self.advance(committed, self.batch_size)
+                if count:
+                    self.flush(positions)
+        except BaseException:
+            self.positions = None  # the rows in memory may hold what was rolled back
+            raise
+        self.positions = positions
+        self.clear()
+        return count
+
+    def lock(self) -> dict[str, int]:
+        """Lock the tracking rows for this transaction; reload rows if another process moved
+        them since this one last committed."""
+        committed = self.db.positions(self.tracking_names, lock=True)
+        if committed != self.positions:
+            self.reload()
+        return committed
+
+    def reload(self) -> None:
+        for m in self.models:
+            rows = Rows(m.tables)
+            for t in m.tables:
+                if not t.append_only:
+                    rows.load(t.name, self.db.select_rows(t, self.suffix))
+            self.rows[m.name] = rows
+
+    def advance(self, committed: dict[str, int], limit: int) -> tuple[int, dict[str, int]]:
+        """Apply the next events (in memory) to every model behind them."""
+        start = min(committed.values(), default=0)
+        batch = self.source.read(start, limit)
+        began = time.monotonic()
+        for i, (position, event) in enumerate(batch, 1):
+            for m in self.models:
+                if position > committed[self.tracking_name(m)]:
+                    m.apply(event, position, self.rows[m.name])
+            if self.max_rate:
+                # Throttled: a busy production database is spared a rebuild's full speed.
+                delay = began + i / self.max_rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+        if not batch:
+            return 0, committed
+        last = batch[-1][0]
+        return len(batch), {name: max(p, last) for name, p in committed.items()}
+
+    def flush(self, positions: dict[str, int]) -> None:
+        """Write the batch's changed rows and the new positions (inside the transaction)."""
+        for m in self.models:
+            rows = self.rows[m.name]
+            for t in m.tables:
+                if t.append_only:
+                    self.db.insert(t, rows.appended[t.name], self.suffix)
+                    continue
+                self.db.delete(t, sorted(rows.deleted[t.name]), self.suffix)
+                data = rows.data[t.name]
+                self.db.upsert(t, [data[k] for k in sorted(rows.dirty[t.name])], self.suffix)
+        self.db.set_positions(positions)
+
+    def clear(self) -> None:
+        for rows in self.rows.values():
+            rows.clear_changes()
+
+    def catch_up(self) -> int:
+        """Apply batches until no event is left; the number applied."""
+        total = 0
+        while count := self.step():
+            total += count
+        return total

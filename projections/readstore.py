@@ -1,0 +1,94 @@
+"""The read side's connection for queries: cheap to open, safe in a threadpool.
+
+PostgreSQL: a psycopg connection pool. SQLite: one connection per thread. Opening it creates
+the read tables if no runner has yet, so a query is answered (empty) rather than failing.
+``caught_up`` / ``wait_until`` give the API read-your-writes: a command's receipt carries the
+log position it reached; a query may wait (bounded) until every read model has reached it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from jiebang_es.config import Settings
+from projections import models as read_models
+from projections.db import ReadDB, sqlite_connect, target_of
+from projections.projector import prepare
+
+
+class ReadStore:
+    """Where queries read the read models from."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.target = target_of(settings)
+        self.names = read_models.NAMES
+        self._local = threading.local()
+        self._pool: ConnectionPool[Any] | None = None
+        if self.target.kind == "postgres":
+            self._pool = ConnectionPool(
+                self.target.conninfo,
+                min_size=1,
+                max_size=max(2, settings.pool_size),
+                kwargs={"autocommit": True},
+                open=True,
+                timeout=settings.connect_timeout,
+            )
+
+    @classmethod
+    def open(cls, settings: Settings) -> ReadStore:
+        """Open the read store, creating the read tables if they do not exist yet."""
+        store = cls(settings)
+        with store.db() as db:
+            prepare(db, read_models.build())
+        return store
+
+    @contextmanager
+    def db(self) -> Iterator[ReadDB]:
+        """A connection for one query (borrowed from the pool, or this thread's own)."""
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                yield ReadDB(self.target, conn)
+            return
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite_connect(self.target.sqlite_path)
+            self._local.conn = conn
+        yield ReadDB(self.target, conn)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    def positions(self) -> dict[str, int]:
+        """Each read model's tracking position."""
+        with self.db() as db:
+            return db.positions(self.names)
+
+    def position(self, names: Sequence[str] | None = None) -> int:
+        """The position every (named) read model has reached."""
+        positions = self.positions()
+        return min(positions[n] for n in (names or self.names))
+
+    def caught_up(self, position: int, names: Sequence[str] | None = None) -> bool:
+        """Whether the read models reflect every event up to ``position``."""
+        return self.position(names) >= position
+
+    def wait_until(
+        self, position: int, timeout_s: float, names: Sequence[str] | None = None
+    ) -> bool:
+        """Wait (at most ``timeout_s``) until the read models reached ``position``."""
+        deadline = time.monotonic() + timeout_s
+        pause = 0.002
+        while not self.caught_up(position, names):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        return True

@@ -1,0 +1,120 @@
+"""The runner: catch the read models up from their tracking positions, then follow new events.
+
+PostgreSQL: it LISTENs on the read schema's channel (announced by a statement trigger of our
+own, see ``projector.announce_new_events``) and also polls, so nothing waits for a lost
+notification longer than the poll interval. SQLite: it polls.
+``jiebang projections run`` runs it as a process; ``start_runner`` in a thread of ``serve``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+import structlog
+
+from jiebang_es.config import Settings
+from projections import models as read_models
+from projections.db import Target
+from projections.projector import Projector
+
+log = structlog.get_logger("jiebang_es.projections")
+
+
+class Waiter:
+    """Waits for news of committed events, at most the poll interval."""
+
+    def __init__(self, target: Target, interval: float) -> None:
+        self.interval = interval
+        self.conn: psycopg.Connection[Any] | None = None
+        if target.kind == "postgres":
+            self.conn = psycopg.connect(target.conninfo, autocommit=True)
+            self.conn.execute(f'LISTEN "{target.notify_channel}"')
+
+    def wait(self, stop: threading.Event) -> None:
+        if self.conn is None:
+            stop.wait(self.interval)
+            return
+        for _ in self.conn.notifies(timeout=self.interval, stop_after=1):
+            break
+        # Several commits may have been announced: one batch reads them all.
+        for _ in self.conn.notifies(timeout=0):
+            continue
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def run(
+    settings: Settings,
+    *,
+    names: Sequence[str] | None = None,
+    until_caught_up: bool = False,
+    stop: threading.Event | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> int:
+    """Run the read models: catch up, then (unless ``until_caught_up``) follow until stopped.
+
+    Returns the number of events applied. ``on_batch(count, position)`` after each commit.
+    """
+    stop = stop or threading.Event()
+    projector = Projector(settings, read_models.build(names))
+    waiter: Waiter | None = None
+    applied = 0
+    try:
+        projector.prepare()
+        while not stop.is_set():
+            count = projector.step()
+            applied += count
+            if count and on_batch is not None:
+                on_batch(count, max(projector.positions.values()) if projector.positions else 0)
+            if count:
+                continue
+            if until_caught_up:
+                break
+            if waiter is None:
+                waiter = Waiter(projector.db.target, settings.projection_poll_interval)
+            waiter.wait(stop)
+    finally:
+        if waiter is not None:
+            waiter.close()
+        projector.close()
+    return applied
+
+
+class RunnerHandle:
+    """A runner in a thread of this process; ``stop()`` ends it and waits for it."""
+
+    def __init__(self, settings: Settings, names: Sequence[str] | None = None) -> None:
+        self.settings = settings
+        self._stop = threading.Event()
+        self._names = names
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="jiebang-projections", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        # A database that goes away for a while must not end the runner: retry after a pause.
+        while not self._stop.is_set():
+            try:
+                run(self.settings, names=self._names, stop=self._stop)
+            except Exception as e:  # logged, then retried; only stop() ends the loop
+                self.error = e
+                log.warning("projection_runner_failed", error=str(e), error_type=type(e).__name__)
+                self._stop.wait(max(1.0, self.settings.projection_poll_interval))
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+
+def start_runner(settings: Settings, names: Sequence[str] | None = None) -> RunnerHandle:
+    """Start the read models' runner in this process (``jiebang serve``, embedded default)."""
+    return RunnerHandle(settings, names)
