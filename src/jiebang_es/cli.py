@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from api.serve import print_openapi, serve, token_cli
 from jiebang_es.config import Settings
 from jiebang_es.demo import DemoFailedError, SimulatedClock, run_demo
 from jiebang_es.errors import JiebangError
@@ -76,6 +77,12 @@ def info(
         raise typer.Exit(2) from e
     finally:
         app.close()
+
+
+# The HTTP API's commands live with it in the api package; the CLI composes them here.
+cli.command("serve")(serve)
+cli.command("openapi")(print_openapi)
+cli.add_typer(token_cli, name="token")
 
 
 def main() -> None:

@@ -1,0 +1,159 @@
+"""Typed dependencies of the routes: the application, the settings, the caller, role checks,
+and the context every command carries (request id, If-Match, Idempotency-Key)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import AuthenticationError, Keys, Principal, authenticate
+from api.problems import FieldError, ProblemError
+from jiebang_es.config import Settings
+from jiebang_es.domain.values import Role
+from jiebang_es.errors import NotPermittedError
+from jiebang_es.service import JiebangApp
+
+bearer = HTTPBearer(
+    bearerFormat="JWT", auto_error=False, description="a token of `jiebang token issue`"
+)
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
+READ_ONLY_ROLES = (Role.SUPERVISOR, Role.ANALYST)
+
+
+def get_app(request: Request) -> JiebangApp:
+    app: JiebangApp = request.app.state.jiebang
+    return app
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppDep = Annotated[JiebangApp, Depends(get_app)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def current_principal(
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller, from a verified bearer token; 401 otherwise."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthenticationError("send Authorization: Bearer <token>")
+    keys: Keys = request.app.state.keys
+    principal = authenticate(settings, keys, credentials.credentials)
+    request.state.actor = principal.sub
+    request.state.role = principal.role.value
+    request.state.org = principal.org
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def writer(principal: PrincipalDep) -> Principal:
+    """Supervisors and analysts read everything and write nothing."""
+    if principal.role in READ_ONLY_ROLES:
+        raise NotPermittedError(
+            "R-AUDIT-WHO", f"the {principal.role.value} role reads; it issues no command"
+        )
+    return principal
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the given roles (403 otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            names = ", ".join(r.value for r in roles)
+            raise NotPermittedError(
+                "R-AUDIT-WHO", f"this is for {names}; not {principal.role.value}"
+            )
+        return principal
+
+    return check
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """What a command request carries besides its body."""
+
+    app: JiebangApp
+    principal: Principal
+    request_id: str
+    expected_version: int | None
+    idempotency_key: str | None
+    fingerprint: str
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    found = ETAG.match(if_match.strip())
+    if found is None:
+        raise ProblemError(
+            422,
+            "validation",
+            "The request is not valid",
+            'If-Match: give the ETag of the version the command was decided on, e.g. "3"',
+            errors=[FieldError(field="header.If-Match", message="not an ETag of this API")],
+        )
+    return int(found.group(1))
+
+
+def _canonical(body: bytes) -> bytes:
+    """The body as a fingerprint sees it: the same JSON, whatever its spacing or key order."""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        return body
+
+
+async def command_context(
+    request: Request,
+    app: AppDep,
+    principal: Annotated[Principal, Depends(writer)],
+    if_match: Annotated[
+        str | None, Header(description='ETag of the version decided on, e.g. "3"; stale → 412')
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="a retry with the same key and body replays the first answer"),
+    ] = None,
+) -> CommandContext:
+    """The context of a command: caller, request id, expected version, idempotency key."""
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise ProblemError(
+            422,
+            "validation",
+            "The request is not valid",
+            "Idempotency-Key: 1 to 200 visible ASCII characters",
+            errors=[FieldError(field="header.Idempotency-Key", message="1–200 visible ASCII")],
+        )
+    body = await request.body()
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.url.path.encode(), _canonical(body)):
+        digest.update(part)
+        digest.update(b"\0")
+    return CommandContext(
+        app=app,
+        principal=principal,
+        request_id=request.state.request_id,
+        expected_version=_expected_version(if_match),
+        # Keys are scoped per subject: two callers never share one by accident.
+        idempotency_key=None if idempotency_key is None else f"{principal.sub}:{idempotency_key}",
+        fingerprint=digest.hexdigest(),
+    )
+
+
+CommandDep = Annotated[CommandContext, Depends(command_context)]

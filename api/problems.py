@@ -1,0 +1,256 @@
+"""RFC 9457 problem details: every 4xx and 5xx answer, from one mapping of the error tree.
+
+A refusal under a rule is 422 with its ``rule_id`` (the client must change the request, not
+retry it), except the rules that say the actor may not do this step (403, with the rule id). A
+stale ``If-Match`` is 412, a race lost to another command 409 (retry with the new version), a
+store that cannot be reached 503 with ``Retry-After``; nothing was recorded in any of these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from api.auth import AuthenticationError
+from jiebang_es.errors import (
+    CalendarNotCoveredError,
+    ConcurrentWriteError,
+    ConflictError,
+    InvalidValueError,
+    JiebangError,
+    NotFoundError,
+    NotPermittedError,
+    RuleViolationError,
+    StaleVersionError,
+    StoreUnavailableError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+log = structlog.get_logger("api")
+
+
+class FieldError(BaseModel):
+    """One field of the request that is wrong, and why."""
+
+    field: str = Field(examples=["body.content.funding"])
+    message: str = Field(examples=["String should match pattern '^-?[0-9]+(\\.[0-9]+)?$'"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: what went wrong, and for rule refusals the rule's id."""
+
+    type: str = Field(examples=["/problems/rule-violation"])
+    title: str = Field(examples=["Refused by a rule of the plan"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["R-FUND-CAP: funding 150000.00 exceeds the key cap 100000.00"])
+    instance: str | None = Field(default=None, examples=["/v1/challenges/…/revise"])
+    rule_id: str | None = Field(default=None, examples=["R-FUND-CAP"])
+    errors: list[FieldError] | None = None
+    year: int | None = None
+    request_id: str | None = None
+
+
+class ProblemError(Exception):
+    """An answer the API itself gives (not the domain): status, slug, title and detail."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: list[FieldError] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+        self.headers = headers or {}
+        self.errors = errors
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = Problem(
+        type=f"/problems/{slug}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+        **extra,
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
+    if isinstance(e, NotPermittedError):
+        return problem_response(
+            request, 403, "not-permitted", "Not this actor's step", str(e), rule_id=e.rule_id
+        )
+    if isinstance(e, RuleViolationError):
+        return problem_response(
+            request,
+            422,
+            "rule-violation",
+            "Refused by a rule of the plan",
+            str(e),
+            rule_id=e.rule_id,
+        )
+    if isinstance(e, InvalidValueError):
+        return problem_response(
+            request,
+            422,
+            "invalid-value",
+            "A value is not valid",
+            str(e),
+            errors=[FieldError(field=e.field, message=e.message)],
+        )
+    if isinstance(e, NotFoundError):
+        return problem_response(request, 404, "not-found", "Not found", str(e))
+    if isinstance(e, StaleVersionError):
+        return problem_response(
+            request,
+            412,
+            "stale-version",
+            "The If-Match version is not the current one",
+            str(e),
+            headers={"ETag": f'"{e.actual}"'},
+        )
+    if isinstance(e, ConcurrentWriteError | ConflictError):
+        return problem_response(request, 409, "conflict", "Conflicting change", str(e))
+    if isinstance(e, CalendarNotCoveredError):
+        return problem_response(
+            request,
+            422,
+            "calendar-not-covered",
+            "The holiday calendar lacks a year",
+            str(e),
+            year=e.year,
+        )
+    if isinstance(e, StoreUnavailableError):
+        return problem_response(
+            request,
+            503,
+            "store-unavailable",
+            "The event store is unavailable",
+            "the event store cannot be reached; nothing was recorded, retry later",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    log.error("unmapped_error", error=type(e).__name__, detail=str(e))
+    return problem_response(request, 500, "internal", "Internal error", "an unexpected error")
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error answer of the app becomes application/problem+json."""
+
+    async def on_domain(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, JiebangError)  # noqa: S101 - registered for this class only
+        return _domain_problem(request, exc)
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)  # noqa: S101
+        return problem_response(
+            request,
+            exc.status,
+            exc.slug,
+            exc.title,
+            exc.detail,
+            headers=exc.headers,
+            errors=exc.errors,
+        )
+
+    async def on_auth(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            request,
+            401,
+            "unauthenticated",
+            "A valid bearer token is required",
+            str(exc),
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)  # noqa: S101
+        errors = [
+            FieldError(field=_field_name(tuple(err["loc"])), message=err["msg"])
+            for err in exc.errors()
+        ]
+        detail = "; ".join(f"{err.field}: {err.message}" for err in errors)
+        return problem_response(
+            request, 422, "validation", "The request is not valid", detail, errors=errors
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)  # noqa: S101
+        return problem_response(
+            request,
+            exc.status_code,
+            "http",
+            str(exc.detail),
+            str(exc.detail),
+            headers=dict(exc.headers or {}),
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected_error", error=type(exc).__name__)
+        return problem_response(
+            request, 500, "internal", "Internal error", "an unexpected error; nothing is assumed"
+        )
+
+    app.add_exception_handler(JiebangError, on_domain)
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(AuthenticationError, on_auth)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+PROBLEM_STATUSES = {
+    401: "Missing, forged, expired or foreign bearer token",
+    403: "The actor's role or organisation may not do this (rule_id says which rule)",
+    404: "Not found, or not visible to this actor",
+    409: "Another command changed the object at the same time; retry",
+    412: "If-Match names a version that is not the current one",
+    413: "The body is larger than the configured limit",
+    422: "Refused by a rule (rule_id), an invalid value, or a malformed request",
+    503: "The store is unavailable or a read did not catch up; retry after Retry-After",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem answers a route can give."""
+    return {
+        status: {
+            "description": PROBLEM_STATUSES[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

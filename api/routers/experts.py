@@ -1,0 +1,99 @@
+"""Experts (专家) and review panels: registration, the panel's proposal and joint confirmation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Response
+from fastapi.responses import JSONResponse
+
+from api.commands import execute
+from api.consistency import StoreRead
+from api.deps import AppDep, CommandDep, PrincipalDep
+from api.routers.common import COMMAND_PROBLEMS, READ_PROBLEMS, tag
+from api.schemas.common import CommandIn, ReceiptOut
+from api.schemas.reviews import ExpertOut, ProposePanelIn, RegisterExpertIn
+from api.visibility import challenge_for
+
+router = APIRouter(tags=["experts and panels"])
+
+
+@router.post("/v1/experts", status_code=201, response_model=ReceiptOut, responses=COMMAND_PROBLEMS)
+def register_expert(body: RegisterExpertIn, ctx: CommandDep) -> JSONResponse:
+    """Register an expert (once per person) with the kind of expert they are (Registered)."""
+    return execute(
+        ctx,
+        lambda meta: ctx.app.register_expert(
+            ctx.principal.actor,
+            person_id=body.person_id,
+            name=body.name,
+            org_code=body.org_code,
+            org_name=body.org_name,
+            kind=body.kind,
+            speciality=body.speciality,
+            meta=meta,
+        ),
+        reason=body.reason,
+        created="/v1/experts",
+    )
+
+
+@router.get(
+    "/v1/experts/{expert_id}",
+    response_model=ExpertOut,
+    responses=READ_PROBLEMS,
+    dependencies=[StoreRead],
+)
+def get_expert(
+    expert_id: Annotated[UUID, Path()],
+    app: AppDep,
+    principal: PrincipalDep,  # noqa: ARG001 - experts are known to every authenticated party
+    response: Response,
+) -> ExpertOut:
+    """An expert as registered."""
+    e = app.expert(str(expert_id))
+    tag(response, e.version)
+    return ExpertOut.of(e)
+
+
+@router.post(
+    "/v1/challenges/{challenge_id}/review-panel",
+    response_model=ReceiptOut,
+    responses=COMMAND_PROBLEMS,
+)
+def propose_review_panel(
+    challenge_id: Annotated[UUID, Path()], body: ProposePanelIn, ctx: CommandDep
+) -> JSONResponse:
+    """Propose the review panel; it takes effect when bureau and end user both confirm it."""
+    challenge_for(ctx.app, ctx.principal, str(challenge_id))
+    return execute(
+        ctx,
+        lambda meta: ctx.app.propose_review_panel(
+            ctx.principal.actor,
+            str(challenge_id),
+            expert_ids=body.expert_ids,
+            exception_reason=body.exception_reason,
+            meta=meta,
+        ),
+        reason=body.reason,
+    )
+
+
+@router.post(
+    "/v1/challenges/{challenge_id}/review-panel/confirm",
+    response_model=ReceiptOut,
+    responses=COMMAND_PROBLEMS,
+)
+def confirm_review_panel(
+    challenge_id: Annotated[UUID, Path()], body: CommandIn, ctx: CommandDep
+) -> JSONResponse:
+    """The bureau's or the end user's confirmation of the proposed panel."""
+    challenge_for(ctx.app, ctx.principal, str(challenge_id))
+    return execute(
+        ctx,
+        lambda meta: ctx.app.confirm_review_panel(
+            ctx.principal.actor, str(challenge_id), meta=meta
+        ),
+        reason=body.reason,
+    )

@@ -1,0 +1,1 @@
+"""Request and response shapes of the HTTP API: shape is checked here, rules in the domain."""

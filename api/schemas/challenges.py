@@ -1,0 +1,274 @@
+"""Shapes of demands, challenges, the annual list and publication."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.schemas.common import (
+    BackdatedIn,
+    CommandIn,
+    IndicatorIO,
+    MilestoneIO,
+    Money,
+    OpinionIn,
+    OrganisationIn,
+    OrganisationOut,
+    Shape,
+    Short,
+    Text,
+    money,
+)
+from jiebang_es.domain.challenge import Challenge, ChallengeStatus
+from jiebang_es.domain.content import ChallengeContent
+from jiebang_es.domain.demand import Demand
+from jiebang_es.domain.values import (
+    Category,
+    Commitment,
+    Conclusion,
+    DemandSource,
+    Indicator,
+    Milestone,
+    Scope,
+)
+
+Ids = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=200)]
+
+
+class CollectDemandIn(BackdatedIn):
+    """Step 1: a need gathered by survey visit or public solicitation."""
+
+    source: DemandSource
+    enterprise: OrganisationIn
+    industry: Short
+    title: Short
+    description: Text = ""
+
+
+class DemandOut(BaseModel):
+    id: str
+    version: int
+    source: DemandSource
+    enterprise: OrganisationOut
+    industry: str
+    title: str
+    description: str
+    challenge_id: str | None
+
+    @classmethod
+    def of(cls, d: Demand) -> DemandOut:
+        return cls(
+            id=str(d.id),
+            version=d.version,
+            source=d.source,
+            enterprise=OrganisationOut.of(d.enterprise),
+            industry=d.industry,
+            title=d.title,
+            description=d.description,
+            challenge_id=d.challenge_id,
+        )
+
+
+class CommitmentIO(Shape):
+    """R-EU-COMMIT: the end user's own R&D investment, support, first application."""
+
+    own_investment: Money
+    support: Text
+    first_application: bool
+
+
+class ContentIn(Shape):
+    """A challenge's contents; a draft may leave the later fields empty (R-CONTENT)."""
+
+    name: Short
+    industry: Short
+    category: Category
+    chokepoint: Text
+    industry_effect: Text
+    indicators: Annotated[list[IndicatorIO], Field(max_length=100)] = Field(default_factory=list)
+    benchmarking: Text = ""
+    funding: Money | None = None
+    period_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    milestones: Annotated[list[MilestoneIO], Field(max_length=100)] = Field(default_factory=list)
+    solver_conditions: Text = ""
+    scope: Scope | None = None
+    recipients: Annotated[list[Short], Field(max_length=200)] = Field(
+        default_factory=list,
+        description="a restricted challenge's recipients; credit codes among them "
+        "entitle those units to see it and apply",
+    )
+    commitment: CommitmentIO | None = None
+    classified: bool = False
+
+    def value(self) -> ChallengeContent:
+        c = self.commitment
+        return ChallengeContent(
+            name=self.name,
+            industry=self.industry,
+            category=self.category,
+            chokepoint=self.chokepoint,
+            industry_effect=self.industry_effect,
+            indicators=tuple(Indicator(i.name, i.target, i.unit) for i in self.indicators),
+            benchmarking=self.benchmarking,
+            funding=None if self.funding is None else Decimal(self.funding),
+            period_months=self.period_months,
+            milestones=tuple(
+                Milestone(m.name, m.due_month, m.deliverable) for m in self.milestones
+            ),
+            solver_conditions=self.solver_conditions,
+            scope=self.scope,
+            recipients=tuple(self.recipients),
+            commitment=None
+            if c is None
+            else Commitment(Decimal(c.own_investment), c.support, c.first_application),
+            classified=self.classified,
+        )
+
+
+class ContentOut(BaseModel):
+    name: str
+    industry: str
+    category: Category
+    chokepoint: str
+    industry_effect: str
+    indicators: list[IndicatorIO]
+    benchmarking: str
+    funding: str | None
+    period_months: int | None
+    milestones: list[MilestoneIO]
+    solver_conditions: str
+    scope: Scope | None
+    recipients: list[str]
+    commitment: CommitmentIO | None
+    classified: bool
+
+    @classmethod
+    def of(cls, c: ChallengeContent) -> ContentOut:
+        commitment = c.commitment
+        return cls(
+            name=c.name,
+            industry=c.industry,
+            category=c.category,
+            chokepoint=c.chokepoint,
+            industry_effect=c.industry_effect,
+            indicators=[
+                IndicatorIO(name=i.name, target=i.target, unit=i.unit) for i in c.indicators
+            ],
+            benchmarking=c.benchmarking,
+            funding=None if c.funding is None else money(c.funding),
+            period_months=c.period_months,
+            milestones=[
+                MilestoneIO(name=m.name, due_month=m.due_month, deliverable=m.deliverable)
+                for m in c.milestones
+            ],
+            solver_conditions=c.solver_conditions,
+            scope=c.scope,
+            recipients=list(c.recipients),
+            commitment=None
+            if commitment is None
+            else CommitmentIO(
+                own_investment=money(commitment.own_investment),
+                support=commitment.support,
+                first_application=commitment.first_application,
+            ),
+            classified=c.classified,
+        )
+
+
+class DraftChallengeIn(CommandIn):
+    """Step 2: refine collected demands into a draft challenge."""
+
+    end_user: OrganisationIn
+    content: ContentIn
+    demand_ids: Ids = Field(default_factory=list)
+    exception_reason: Text | None = None
+
+
+class ReviseDraftIn(CommandIn):
+    content: ContentIn
+    exception_reason: Text | None = None
+
+
+class ArgumentationIn(BackdatedIn):
+    """Step 3: the argumentation panel's written opinions and conclusion."""
+
+    conclusion: Conclusion
+    opinions: Annotated[list[OpinionIn], Field(max_length=50)]
+    period_argued: bool = False
+    exception_reason: Text | None = None
+
+
+class AnnualListIn(BackdatedIn):
+    """Step 4: the party group meeting's annual list (all or nothing)."""
+
+    year: Annotated[int, Field(ge=2000, le=2200)]
+    meeting_date: date
+    minutes_ref: Short
+    challenge_ids: Ids
+
+
+class PublishIn(CommandIn):
+    """Step 5: publication with the application guide and window."""
+
+    guide: Text
+    window_opens: AwareDatetime
+    window_closes: AwareDatetime
+
+
+class SelectIn(CommandIn):
+    """Step 6: the end user selects the solver from the reviewed applications."""
+
+    application_id: Annotated[str, Field(max_length=64)]
+    note: Text = ""
+
+
+class PanelMemberOut(BaseModel):
+    expert_id: str
+    kind: str
+
+
+class ChallengeOut(BaseModel):
+    """A challenge as it stands; ``version`` is its ETag."""
+
+    id: str
+    version: int
+    status: ChallengeStatus
+    end_user: OrganisationOut
+    demand_ids: list[str]
+    content: ContentOut
+    review_rounds: int
+    year: int | None
+    meeting_date: date | None
+    minutes_ref: str
+    guide: str
+    window_opens: datetime | None
+    window_closes: datetime | None
+    panel: list[PanelMemberOut]
+    panel_confirmed_by: list[str]
+    project_id: str | None
+    application_id: str | None
+
+    @classmethod
+    def of(cls, c: Challenge) -> ChallengeOut:
+        return cls(
+            id=str(c.id),
+            version=c.version,
+            status=c.status,
+            end_user=OrganisationOut.of(c.end_user),
+            demand_ids=list(c.demand_ids),
+            content=ContentOut.of(c.content),
+            review_rounds=c.review_rounds,
+            year=c.year,
+            meeting_date=c.meeting_date,
+            minutes_ref=c.minutes_ref,
+            guide=c.guide,
+            window_opens=c.window_opens,
+            window_closes=c.window_closes,
+            panel=[PanelMemberOut(expert_id=m.expert_id, kind=m.kind.value) for m in c.panel],
+            panel_confirmed_by=[r.value for r in c.panel_confirmed_by],
+            project_id=c.project_id,
+            application_id=c.application_id,
+        )

@@ -1,0 +1,146 @@
+"""Shapes shared by every resource: money, organisations, command bodies, receipts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from jiebang_es.domain.values import (
+    ContractTerms,
+    Indicator,
+    Milestone,
+    Organisation,
+    UnitType,
+)
+
+# Amounts travel as decimal strings: JSON numbers are floats to most clients, and R-FUND-CAP
+# wants exact yuan with fen precision. The domain checks the precision and the caps.
+Money = Annotated[
+    str,
+    Field(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$", examples=["90000.00"], max_length=24),
+]
+Text = Annotated[str, Field(max_length=20000)]
+Short = Annotated[str, Field(max_length=500)]
+
+
+def money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+class Shape(BaseModel):
+    """A request shape: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommandIn(Shape):
+    """What every command may carry: why it is done (recorded on every event)."""
+
+    reason: Text = Field(default="", description="why; mandatory for cancellations")
+
+
+class BackdatedIn(CommandIn):
+    """A step recording a decision taken earlier (a meeting, a signature on paper)."""
+
+    effective_at: AwareDatetime | None = Field(
+        default=None, description="business time the decision took effect; not in the future"
+    )
+
+
+class OrganisationIn(Shape):
+    credit_code: Annotated[str, Field(min_length=1, max_length=40, examples=["91500106MA5U7KX2Q5"])]
+    name: Short
+    unit_type: UnitType
+    in_district: bool
+
+    def value(self) -> Organisation:
+        return Organisation(self.credit_code, self.name, self.unit_type, self.in_district)
+
+
+class OrganisationOut(BaseModel):
+    credit_code: str
+    name: str
+    unit_type: UnitType
+    in_district: bool
+
+    @classmethod
+    def of(cls, org: Organisation) -> OrganisationOut:
+        return cls(
+            credit_code=org.credit_code,
+            name=org.name,
+            unit_type=org.unit_type,
+            in_district=org.in_district,
+        )
+
+
+class IndicatorIO(Shape):
+    name: Short
+    target: Short
+    unit: Short
+
+
+class MilestoneIO(Shape):
+    name: Short
+    due_month: Annotated[int, Field(ge=1, le=120)]
+    deliverable: Short
+
+
+class TermsIn(Shape):
+    """A task contract's terms: indicators, milestones, budget and period."""
+
+    indicators: Annotated[list[IndicatorIO], Field(max_length=100)]
+    milestones: Annotated[list[MilestoneIO], Field(max_length=100)]
+    budget: Money
+    period_months: Annotated[int, Field(ge=1, le=120)]
+
+    def value(self) -> ContractTerms:
+        return ContractTerms(
+            indicators=tuple(Indicator(i.name, i.target, i.unit) for i in self.indicators),
+            milestones=tuple(
+                Milestone(m.name, m.due_month, m.deliverable) for m in self.milestones
+            ),
+            budget=Decimal(self.budget),
+            period_months=self.period_months,
+        )
+
+
+class TermsOut(BaseModel):
+    indicators: list[IndicatorIO]
+    milestones: list[MilestoneIO]
+    budget: str
+    period_months: int
+
+    @classmethod
+    def of(cls, terms: ContractTerms) -> TermsOut:
+        return cls(
+            indicators=[
+                IndicatorIO(name=i.name, target=i.target, unit=i.unit) for i in terms.indicators
+            ],
+            milestones=[
+                MilestoneIO(name=m.name, due_month=m.due_month, deliverable=m.deliverable)
+                for m in terms.milestones
+            ],
+            budget=money(terms.budget),
+            period_months=terms.period_months,
+        )
+
+
+class OpinionIn(Shape):
+    """One expert's written opinion."""
+
+    expert_id: Annotated[str, Field(max_length=64)]
+    opinion: Text
+
+
+class ReceiptOut(BaseModel):
+    """What a command recorded. ``position`` can be passed back as ``min_position`` to read it."""
+
+    aggregate_id: str
+    version: int = Field(description="the aggregate's new version, also the ETag")
+    position: int = Field(description="the log position of the last event recorded")
+    events: list[str]
+    seal: str | None = Field(default=None, description="tamper-evidence seal of the last event")
+    objection_id: str | None = None
+    change_id: str | None = None

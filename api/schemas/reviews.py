@@ -1,0 +1,172 @@
+"""Shapes of experts, review panels, applications, conflicts, scores and credit records."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import (
+    BackdatedIn,
+    CommandIn,
+    Money,
+    OrganisationIn,
+    OrganisationOut,
+    Short,
+    Text,
+    money,
+)
+from jiebang_es.domain.application import Application, ApplicationStatus
+from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.values import ApplicantUnit, CreditStatus, ExpertKind
+
+ExpertIds = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=50)]
+
+
+class RegisterExpertIn(CommandIn):
+    """An expert, once per person, with the kind of expert they are."""
+
+    person_id: Annotated[str, Field(min_length=1, max_length=128)]
+    name: Short
+    org_code: Annotated[str, Field(max_length=40)]
+    org_name: Short
+    kind: ExpertKind
+    speciality: Short = ""
+
+
+class ExpertOut(BaseModel):
+    id: str
+    version: int
+    person_id: str
+    name: str
+    org_code: str
+    org_name: str
+    kind: ExpertKind
+    speciality: str
+
+    @classmethod
+    def of(cls, e: Expert) -> ExpertOut:
+        return cls(
+            id=str(e.id),
+            version=e.version,
+            person_id=e.person_id,
+            name=e.name,
+            org_code=e.org_code,
+            org_name=e.org_name,
+            kind=e.kind,
+            speciality=e.speciality,
+        )
+
+
+class ProposePanelIn(CommandIn):
+    """The review experts; bureau and end user both confirm them (R-PANEL-JOINT)."""
+
+    expert_ids: ExpertIds
+    exception_reason: Text | None = None
+
+
+class ApplyIn(CommandIn):
+    """An application: the lead unit (the caller's own), partners, plan, budget, period."""
+
+    lead: OrganisationIn
+    participants: Annotated[list[OrganisationIn], Field(max_length=20)] = Field(
+        default_factory=list
+    )
+    leader_name: Short
+    technical_plan: Text
+    ip_declaration: bool
+    budget: Money
+    period_months: Annotated[int, Field(ge=1, le=120)]
+
+
+class DeclareConflictIn(CommandIn):
+    """The calling expert's declaration of a conflict of interest, or of none."""
+
+    conflict: bool
+    statement: Text = ""
+
+
+class ScoreIn(CommandIn):
+    """The calling expert's score and written opinion, after declaring no conflict."""
+
+    score: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+    opinion: Text
+
+
+class CreditRecordIn(BackdatedIn):
+    """The bureau's finding on a unit in the national credit system, with its source."""
+
+    org_code: Annotated[str, Field(max_length=40)]
+    status: CreditStatus
+    source: Short
+
+
+class CreditOut(BaseModel):
+    org_code: str
+    status: CreditStatus
+
+
+class ApplicantUnitOut(BaseModel):
+    organisation: OrganisationOut
+    credit_status: CreditStatus
+
+
+class ScoreOut(BaseModel):
+    expert_id: str
+    score: str
+    opinion: str
+    event_version: int
+
+
+class ApplicationOut(BaseModel):
+    """An application. Scores are shown to applicants only once a solver is selected."""
+
+    id: str
+    version: int
+    challenge_id: str
+    status: ApplicationStatus
+    lead: ApplicantUnitOut
+    participants: list[ApplicantUnitOut]
+    leader_name: str
+    technical_plan: str
+    ip_declaration: bool
+    budget: str
+    period_months: int
+    cleared: list[str] | None = Field(description="experts who declared no conflict")
+    recused: list[str] | None
+    scores: list[ScoreOut] | None = Field(description="null where not visible to the caller")
+
+    @classmethod
+    def of(cls, a: Application, *, reviews_visible: bool) -> ApplicationOut:
+        def unit(u: ApplicantUnit) -> ApplicantUnitOut:
+            return ApplicantUnitOut(
+                organisation=OrganisationOut.of(u.organisation), credit_status=u.credit_status
+            )
+
+        return cls(
+            id=str(a.id),
+            version=a.version,
+            challenge_id=a.challenge_id,
+            status=a.status,
+            lead=unit(a.lead),
+            participants=[unit(p) for p in a.participants],
+            leader_name=a.leader_name,
+            technical_plan=a.technical_plan,
+            ip_declaration=a.ip_declaration,
+            budget=money(a.budget),
+            period_months=a.period_months,
+            cleared=list(a.cleared) if reviews_visible else None,
+            recused=list(a.recused) if reviews_visible else None,
+            scores=[
+                ScoreOut(
+                    expert_id=s.expert_id,
+                    score=str(s.score),
+                    opinion=s.opinion,
+                    event_version=s.event_version,
+                )
+                for s in a.scores
+            ]
+            if reviews_visible
+            else None,
+        )

@@ -1,0 +1,69 @@
+"""The API's commands for the `jiebang` CLI: `serve`, `token issue`, `openapi`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from api.app import ServiceStarter, create_app
+from api.auth import issue_token, load_keys
+from jiebang_es.config import Settings
+from jiebang_es.domain.values import Role
+from jiebang_es.errors import JiebangError
+from jiebang_es.logging_setup import configure_logging
+
+token_cli = typer.Typer(help="Bearer tokens for operators.", no_args_is_help=True)
+
+
+def background_services(settings: Settings) -> list[ServiceStarter]:  # noqa: ARG001
+    """What runs beside the API in this process, started in this order."""
+    return []
+
+
+def _level(settings: Settings) -> str:
+    """The more verbose of the general and the request log levels."""
+    levels = logging.getLevelNamesMapping()
+    return min(settings.log_level, settings.request_log_level, key=lambda n: levels[n.upper()])
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Serve the HTTP API on the configured store (the embedded SQLite file by default)."""
+    settings = Settings()
+    configure_logging(_level(settings))
+    app = create_app(settings, services=background_services(settings))
+    typer.echo(f"jiebang API on http://{host}:{port} (OpenAPI at /docs)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def print_openapi() -> None:
+    """Print the OpenAPI document (regenerate api/openapi.json with `jiebang openapi`)."""
+    document = create_app(Settings()).openapi()
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+@token_cli.command("issue")
+def token_issue(
+    role: Annotated[Role, typer.Option(help="the role the token acts in")],
+    org: Annotated[str, typer.Option(help="the organisation's unified social credit code")],
+    sub: Annotated[str, typer.Option(help="the person's id")],
+    name: Annotated[str, typer.Option(help="the person's name")] = "",
+    ttl: Annotated[int, typer.Option(min=60, max=86400 * 31, help="lifetime in seconds")] = 3600,
+) -> None:
+    """Issue a signed bearer token for one person, role and organisation."""
+    settings = Settings()
+    try:
+        token = issue_token(
+            settings, load_keys(settings), role=role, org=org, sub=sub, name=name, ttl_seconds=ttl
+        )
+    except JiebangError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from e
+    typer.echo(token)

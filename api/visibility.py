@@ -1,0 +1,108 @@
+"""Object-level authorisation: who may see which challenge, application and project.
+
+What an actor may not see answers 404, as if it did not exist: a restricted challenge to those
+it is not published to, a classified project to anyone but its parties, another unit's
+application. What an actor may see but not change is refused by the domain's rules (403 with
+the rule id). Bureau staff, supervisors and analysts see everything.
+"""
+
+from __future__ import annotations
+
+from api.auth import Principal
+from jiebang_es.domain.application import Application
+from jiebang_es.domain.challenge import Challenge, ChallengeStatus
+from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.project import Project
+from jiebang_es.domain.values import Role, Scope
+from jiebang_es.errors import NotFoundError
+from jiebang_es.service import JiebangApp
+
+SEES_EVERYTHING = (Role.BUREAU, Role.SUPERVISOR, Role.ANALYST)
+
+
+def expert_id_of(principal: Principal) -> str:
+    """The expert aggregate of the calling person (one per person)."""
+    return str(Expert.create_id(principal.sub))
+
+
+def was_published(c: Challenge) -> bool:
+    return c.window_opens is not None
+
+
+def is_public(c: Challenge) -> bool:
+    """Published on the portal: public scope, never classified."""
+    return was_published(c) and c.content.scope is Scope.PUBLIC and not c.content.classified
+
+
+def on_panel(principal: Principal, c: Challenge) -> bool:
+    return principal.role is Role.EXPERT and expert_id_of(principal) in c.panel_member_ids()
+
+
+def can_see_challenge(principal: Principal, c: Challenge) -> bool:
+    if principal.role in SEES_EVERYTHING or is_public(c):
+        return True
+    if principal.role is Role.END_USER:
+        return c.end_user.credit_code == principal.org
+    if principal.role is Role.EXPERT:
+        return on_panel(principal, c)
+    if principal.role is Role.APPLICANT:
+        # A restricted challenge reaches the units its recipients name by credit code.
+        codes = {r.strip().upper() for r in c.content.recipients}
+        return was_published(c) and principal.org in codes
+    return False
+
+
+def challenge_for(app: JiebangApp, principal: Principal, challenge_id: str) -> Challenge:
+    """The challenge, or 404 when it is not for this actor's eyes."""
+    c = app.challenge(challenge_id)
+    if not can_see_challenge(principal, c):
+        raise NotFoundError("challenge", challenge_id)
+    return c
+
+
+def can_see_application(principal: Principal, a: Application, c: Challenge) -> bool:
+    if principal.role in SEES_EVERYTHING:
+        return True
+    if principal.role is Role.APPLICANT:
+        return principal.org in a.unit_codes()
+    if principal.role is Role.END_USER:
+        return c.end_user.credit_code == principal.org
+    if principal.role is Role.EXPERT:
+        return c.panel_is_effective and on_panel(principal, c)
+    return False
+
+
+def reviews_visible(principal: Principal, c: Challenge) -> bool:
+    """Applicants see declarations and scores only once the solver is selected."""
+    return principal.role is not Role.APPLICANT or c.status is ChallengeStatus.SELECTED
+
+
+def application_for(
+    app: JiebangApp, principal: Principal, application_id: str
+) -> tuple[Application, Challenge]:
+    """The application and its challenge, or 404 when it is not this actor's to see."""
+    a = app.application(application_id)
+    c = app.challenge(a.challenge_id)
+    if not can_see_application(principal, a, c):
+        raise NotFoundError("application", application_id)
+    return a, c
+
+
+def can_see_project(principal: Principal, p: Project) -> bool:
+    if principal.role in SEES_EVERYTHING:
+        return True
+    if (principal.role, principal.org) in (
+        (Role.END_USER, p.end_user_code),
+        (Role.APPLICANT, p.solver_code),
+    ):
+        return True
+    # Others know a project from its public notice; a classified one has none.
+    return not p.classified and p.notice_starts is not None
+
+
+def project_for(app: JiebangApp, principal: Principal, project_id: str) -> Project:
+    """The project, or 404 when it is classified (or unannounced) and this actor no party."""
+    p = app.project(project_id)
+    if not can_see_project(principal, p):
+        raise NotFoundError("project", project_id)
+    return p

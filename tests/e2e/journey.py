@@ -1,0 +1,298 @@
+"""The nine steps over HTTP, each by the role the plan gives it (mirrors tests/support.Journey)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+import httpx
+
+from jiebang_es.domain.content import ChallengeContent
+from jiebang_es.domain.values import Organisation, Role
+from jiebang_es.sample import (
+    BUREAU,
+    END_USER_EQUIPMENT,
+    INSTITUTE_WEST,
+    SampleExpert,
+    experts_for,
+    key_challenge_content,
+)
+from jiebang_es.service_base import CHINA_TZ
+from tests.e2e.conftest import Server
+
+
+def at(day: date, hour: int = 10) -> str:
+    return datetime.combine(day, time(hour), tzinfo=CHINA_TZ).isoformat()
+
+
+def org_json(org: Organisation) -> dict[str, Any]:
+    return {
+        "credit_code": org.credit_code,
+        "name": org.name,
+        "unit_type": org.unit_type.value,
+        "in_district": org.in_district,
+    }
+
+
+def content_json(c: ChallengeContent) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "industry": c.industry,
+        "category": c.category.value,
+        "chokepoint": c.chokepoint,
+        "industry_effect": c.industry_effect,
+        "indicators": [{"name": i.name, "target": i.target, "unit": i.unit} for i in c.indicators],
+        "benchmarking": c.benchmarking,
+        "funding": None if c.funding is None else str(c.funding),
+        "period_months": c.period_months,
+        "milestones": [
+            {"name": m.name, "due_month": m.due_month, "deliverable": m.deliverable}
+            for m in c.milestones
+        ],
+        "solver_conditions": c.solver_conditions,
+        "scope": None if c.scope is None else c.scope.value,
+        "recipients": list(c.recipients),
+        "commitment": None
+        if c.commitment is None
+        else {
+            "own_investment": str(c.commitment.own_investment),
+            "support": c.commitment.support,
+            "first_application": c.commitment.first_application,
+        },
+        "classified": c.classified,
+    }
+
+
+def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    """The JSON of a response that must have ``status``; the problem shown otherwise."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@dataclass
+class HttpJourney:
+    """One challenge from demand to funds, every step an HTTP request by the right party."""
+
+    server: Server
+    tag: str
+    end_user: Organisation = END_USER_EQUIPMENT
+    content: ChallengeContent = field(default_factory=key_challenge_content)
+    challenge_id: str = ""
+    project_id: str = ""
+    experts: dict[str, str] = field(default_factory=dict)  # person id -> expert id
+    applications: list[str] = field(default_factory=list)
+    last_position: int = 0
+
+    def __post_init__(self) -> None:
+        self.bureau = self.server.client(Role.BUREAU, BUREAU, f"bureau-{self.tag}")
+        self.eu = self.server.client(Role.END_USER, self.end_user, f"eu-{self.tag}")
+
+    def sample_experts(self) -> list[SampleExpert]:
+        return experts_for(self.end_user, self.tag)
+
+    def expert_client(self, e: SampleExpert) -> httpx.Client:
+        return self.server.client(Role.EXPERT, e.org, e.person_id)
+
+    def solver(self, lead: Organisation = INSTITUTE_WEST) -> httpx.Client:
+        return self.server.client(Role.APPLICANT, lead, f"lead-{lead.credit_code[-4:]}")
+
+    def record(self, response: httpx.Response, status: int = 200) -> dict[str, Any]:
+        body = ok(response, status)
+        self.last_position = body["position"]
+        return body
+
+    # ---- steps 1–5 ---------------------------------------------------------------------
+    def draft(self) -> HttpJourney:
+        self.server.on(date(2026, 2, 24))
+        demand = self.record(
+            self.bureau.post(
+                "/v1/demands",
+                json={
+                    "source": "survey_visit",
+                    "enterprise": org_json(self.end_user),
+                    "industry": self.content.industry,
+                    "title": "关键核心技术需求",
+                    "description": "调研走访记录",
+                },
+            ),
+            201,
+        )
+        for e in self.sample_experts():
+            r = self.bureau.post(
+                "/v1/experts",
+                json={
+                    "person_id": e.person_id,
+                    "name": e.name,
+                    "org_code": e.org.credit_code,
+                    "org_name": e.org.name,
+                    "kind": e.kind.value,
+                    "speciality": e.speciality,
+                },
+            )
+            self.experts[e.person_id] = self.record(r, 201)["aggregate_id"]
+        self.server.on(date(2026, 3, 2))
+        body = self.record(
+            self.bureau.post(
+                "/v1/challenges",
+                json={
+                    "end_user": org_json(self.end_user),
+                    "content": content_json(self.content),
+                    "demand_ids": [demand["aggregate_id"]],
+                },
+            ),
+            201,
+        )
+        self.challenge_id = body["aggregate_id"]
+        return self
+
+    def argue(self) -> HttpJourney:
+        self.server.on(date(2026, 3, 20))
+        opinions = [
+            {"expert_id": self.experts[e.person_id], "opinion": "同意"}
+            for e in self.sample_experts()[:5]
+        ]
+        self.record(
+            self.bureau.post(
+                f"/v1/challenges/{self.challenge_id}/argumentation",
+                json={"conclusion": "pass", "opinions": opinions},
+            )
+        )
+        return self
+
+    def list(self) -> HttpJourney:
+        self.server.on(date(2026, 4, 8), 15)
+        self.record(
+            self.bureau.post(
+                "/v1/annual-lists",
+                json={
+                    "year": 2026,
+                    "meeting_date": "2026-04-08",
+                    "minutes_ref": "党组会〔2026〕7号",
+                    "challenge_ids": [self.challenge_id],
+                },
+            )
+        )
+        return self
+
+    def publish(self) -> HttpJourney:
+        self.server.on(date(2026, 4, 10), 8)
+        self.record(
+            self.bureau.post(
+                f"/v1/challenges/{self.challenge_id}/publish",
+                json={
+                    "guide": "申报指南：…",
+                    "window_opens": at(date(2026, 4, 10), 9),
+                    "window_closes": at(date(2026, 5, 10), 17),
+                },
+            )
+        )
+        return self
+
+    # ---- step 6 -------------------------------------------------------------------------
+    def apply_json(
+        self, lead: Organisation = INSTITUTE_WEST, budget: str = "90000.00"
+    ) -> dict[str, Any]:
+        return {
+            "lead": org_json(lead),
+            "leader_name": "张工",
+            "technical_plan": "基于磁电复合的编码方案",
+            "ip_declaration": True,
+            "budget": budget,
+            "period_months": 18,
+        }
+
+    def apply(self, lead: Organisation = INSTITUTE_WEST) -> str:
+        self.server.on(date(2026, 4, 20))
+        body = self.record(
+            self.solver(lead).post(
+                f"/v1/challenges/{self.challenge_id}/applications", json=self.apply_json(lead)
+            ),
+            201,
+        )
+        self.applications.append(body["aggregate_id"])
+        return str(body["aggregate_id"])
+
+    def panel(self) -> HttpJourney:
+        self.server.on(date(2026, 5, 11))
+        ids = [self.experts[e.person_id] for e in self.sample_experts()]
+        path = f"/v1/challenges/{self.challenge_id}/review-panel"
+        self.record(self.bureau.post(path, json={"expert_ids": ids}))
+        self.record(self.bureau.post(f"{path}/confirm", json={}))
+        self.record(self.eu.post(f"{path}/confirm", json={}))
+        return self
+
+    def review(self, application_id: str) -> None:
+        """Every panel member declares and, unless recused, scores."""
+        self.server.on(date(2026, 5, 12))
+        for e in self.sample_experts():
+            client = self.expert_client(e)
+            base = f"/v1/applications/{application_id}"
+            declared = self.record(
+                client.post(f"{base}/conflict-declaration", json={"conflict": False})
+            )
+            if declared["events"] == ["ExpertRecused"]:
+                continue
+            self.record(client.post(f"{base}/score", json={"score": 88, "opinion": "方案可行"}))
+
+    def select(self, application_id: str) -> HttpJourney:
+        self.server.on(date(2026, 5, 15))
+        body = self.record(
+            self.eu.post(
+                f"/v1/challenges/{self.challenge_id}/select",
+                json={"application_id": application_id},
+            ),
+            201,
+        )
+        self.project_id = body["aggregate_id"]
+        return self
+
+    # ---- steps 7–9 ----------------------------------------------------------------------
+    def publicize(self) -> HttpJourney:
+        self.server.on(date(2026, 5, 18))
+        self.record(self.bureau.post(f"/v1/projects/{self.project_id}/publicize", json={}))
+        return self
+
+    def close_notice(self) -> HttpJourney:
+        self.server.on(date(2026, 5, 25))
+        self.record(self.bureau.post(f"/v1/projects/{self.project_id}/close-notice", json={}))
+        return self
+
+    def terms(self, budget: str = "90000.00") -> dict[str, Any]:
+        c = content_json(self.content)
+        return {
+            "indicators": c["indicators"],
+            "milestones": c["milestones"],
+            "budget": budget,
+            "period_months": 18,
+        }
+
+    def contract(self, lead: Organisation = INSTITUTE_WEST) -> HttpJourney:
+        self.server.on(date(2026, 6, 1))
+        base = f"/v1/projects/{self.project_id}/contract"
+        self.record(self.bureau.post(f"{base}/draft", json={"terms": self.terms()}))
+        for client in (self.bureau, self.eu, self.solver(lead)):
+            self.record(client.post(f"{base}/sign", json={}))
+        return self
+
+    def disburse(self, amount: str) -> httpx.Response:
+        self.server.on(date(2026, 6, 10))
+        return self.bureau.post(
+            f"/v1/projects/{self.project_id}/disbursements",
+            json={"amount": amount, "purpose": "首期拨付"},
+        )
+
+    # ---- whole stretches ----------------------------------------------------------------
+    def to_published(self) -> HttpJourney:
+        return self.draft().argue().list().publish()
+
+    def to_selected(self) -> HttpJourney:
+        self.to_published()
+        application_id = self.apply()
+        self.panel()
+        self.review(application_id)
+        return self.select(application_id)
+
+    def to_contracted(self) -> HttpJourney:
+        return self.to_selected().publicize().close_notice().contract()
