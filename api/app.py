@@ -21,6 +21,7 @@ from api.problems import FieldError, Problem, install_problem_handlers
 from api.routers import (
     annual_lists,
     applications,
+    challenge_queries,
     challenges,
     credit,
     demands,
@@ -28,21 +29,27 @@ from api.routers import (
     health,
     project_contracts,
     project_delivery,
+    project_queries,
     projects,
+    public,
 )
 from jiebang_es.config import Settings
 from jiebang_es.service import JiebangApp
+from projections.readstore import ReadStore
 
 log = structlog.get_logger("api")
 ROUTERS = (
     health,
+    public,
     demands,
     challenges,
+    challenge_queries,
     annual_lists,
     experts,
     applications,
     credit,
     projects,
+    project_queries,
     project_contracts,
     project_delivery,
 )
@@ -86,6 +93,7 @@ def create_app(
         service = jiebang or JiebangApp(settings, clock=clock_for(settings.clock_file))
         app.state.keys = keys
         app.state.jiebang = service
+        app.state.reads = ReadStore.open(settings)
         started: list[Service] = []
         try:
             for start in services:
@@ -94,6 +102,7 @@ def create_app(
         finally:
             for running in reversed(started):
                 running.stop()
+            app.state.reads.close()
             if jiebang is None:
                 service.close()
 

@@ -10,19 +10,28 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from api.app import ServiceStarter, create_app
+from api.app import Service, ServiceStarter, create_app
 from api.auth import issue_token, load_keys
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
+from jiebang_es.service import JiebangApp
+from projections.runner import start_runner
 
 token_cli = typer.Typer(help="Bearer tokens for operators.", no_args_is_help=True)
 
 
-def background_services(settings: Settings) -> list[ServiceStarter]:  # noqa: ARG001
-    """What runs beside the API in this process, started in this order."""
-    return []
+def _projection_runner(settings: Settings, app: JiebangApp) -> Service:  # noqa: ARG001
+    return start_runner(settings)
+
+
+def background_services(settings: Settings) -> list[ServiceStarter]:
+    """What runs beside the API in this process, started in this order (stopped in reverse)."""
+    services: list[ServiceStarter] = []
+    if settings.serve_projections:
+        services.append(_projection_runner)
+    return services
 
 
 def _level(settings: Settings) -> str:

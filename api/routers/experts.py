@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse
 
 from api.commands import execute
 from api.consistency import StoreRead
-from api.deps import AppDep, CommandDep, PrincipalDep
+from api.deps import AppDep, CommandDep, PrincipalDep, require_roles
+from api.reads import ReadsDep
 from api.routers.common import COMMAND_PROBLEMS, READ_PROBLEMS, tag
 from api.schemas.common import CommandIn, ReceiptOut
+from api.schemas.lists import Cursor, ExpertPage, Limit
 from api.schemas.reviews import ExpertOut, ProposePanelIn, RegisterExpertIn
 from api.visibility import challenge_for
+from jiebang_es.domain.values import ExpertKind, Role
+from projections import queries
 
 router = APIRouter(tags=["experts and panels"])
 
@@ -37,6 +41,24 @@ def register_expert(body: RegisterExpertIn, ctx: CommandDep) -> JSONResponse:
         reason=body.reason,
         created="/v1/experts",
     )
+
+
+@router.get(
+    "/v1/experts",
+    response_model=ExpertPage,
+    responses=READ_PROBLEMS,
+    dependencies=[
+        Depends(require_roles(Role.BUREAU, Role.END_USER, Role.SUPERVISOR, Role.ANALYST))
+    ],
+)
+def list_experts(
+    reads: ReadsDep, kind: ExpertKind | None = None, cursor: Cursor = None, limit: Limit = 50
+) -> ExpertPage:
+    """Registered experts, optionally of one kind (for forming panels)."""
+    page = queries.list_experts(
+        reads, kind=None if kind is None else kind.value, cursor=cursor, limit=limit
+    )
+    return ExpertPage(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.get(

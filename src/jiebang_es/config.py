@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     clock_file: Path | None = Field(
         default=None, description="simulated business clock (rehearsals and tests only)"
     )
+    serve_projections: bool = Field(
+        default=True,
+        description="`jiebang serve` runs the read models' runner in its own process; turn off "
+        "where runners run as processes of their own (`jiebang projections run`)",
+    )
     # ---- the audit trail (jiebang_es.audit) ----
     audit_key_file: Path = Field(
         default=Path("./var/audit/checkpoint.key"),

@@ -1,0 +1,68 @@
+"""Pages of the read models' lists (items in a stable order; ``next_cursor`` for the next page)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from projections.queries import (
+    ChallengeSummary,
+    Disbursement,
+    Expert,
+    Panel,
+    ProjectSummary,
+    PublicChallenge,
+    PublicNotice,
+)
+
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="`next_cursor` of the previous page")
+]
+Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]
+
+
+class ChallengePage(BaseModel):
+    """Challenges of the catalogue the caller may see (a page may hold fewer than ``limit``)."""
+
+    items: list[ChallengeSummary]
+    next_cursor: str | None
+
+
+class PublicChallengePage(BaseModel):
+    items: list[PublicChallenge]
+    next_cursor: str | None
+
+
+class PublicNoticePage(BaseModel):
+    items: list[PublicNotice]
+    next_cursor: str | None
+
+
+class ExpertPage(BaseModel):
+    items: list[Expert]
+    next_cursor: str | None
+
+
+class ProjectPage(BaseModel):
+    """Projects the caller may see (a page may hold fewer than ``limit``)."""
+
+    items: list[ProjectSummary]
+    next_cursor: str | None
+
+
+class DisbursementPage(BaseModel):
+    items: list[Disbursement]
+    next_cursor: str | None
+
+
+class PanelList(BaseModel):
+    items: list[Panel]
+
+
+class ApplicationCounts(BaseModel):
+    """How many applications a challenge has in each status (counts only)."""
+
+    challenge_id: str
+    counts: dict[str, int]
