@@ -22,7 +22,7 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 
 from jiebang_es.config import Settings, store_env
-from projections.schema import Row, Table
+from projections.schema import Row, Table, to_stored
 
 TRACKING = "tracking"
 SQLITE_PREFIX = "read_"
@@ -76,10 +76,16 @@ def sqlite_connect(path: str) -> sqlite3.Connection:
 
 def _sql_type(kind: str, col_type: str) -> str:
     if kind == "postgres":
-        return {"text": "text", "int": "bigint", "money": "numeric(18,2)", "bool": "boolean"}[
-            col_type
-        ]
-    return {"text": "TEXT", "int": "INTEGER", "money": "TEXT", "bool": "INTEGER"}[col_type]
+        return {
+            "text": "text",
+            "int": "bigint",
+            "money": "numeric(18,2)",
+            "bool": "boolean",
+            "json": "text",
+        }[col_type]
+    return {"text": "TEXT", "int": "INTEGER", "money": "TEXT", "bool": "INTEGER", "json": "TEXT"}[
+        col_type
+    ]
 
 
 class ReadDB:
@@ -220,7 +226,7 @@ class ReadDB:
             f"INSERT INTO {self.name(t.name, suffix)} ({cols}) VALUES ({marks}) "
             f"ON CONFLICT ({key}) {action}"
         )
-        self._many(statement, [[r.get(c) for c in names] for r in rows])
+        self._many(statement, _stored_rows(t, rows))
 
     def delete(self, t: Table, keys: Iterable[tuple[Any, ...]], suffix: str = "") -> None:
         keys = list(keys)
@@ -241,14 +247,14 @@ class ReadDB:
                 pgsql.SQL(", ").join(pgsql.Identifier(c) for c in names),
             )
             with self.conn.cursor() as cur, cur.copy(copy) as writer:
-                for r in rows:
-                    writer.write_row([r.get(c) for c in names])
+                for values in _stored_rows(t, rows):
+                    writer.write_row(values)
             return
         cols = ", ".join(f'"{c}"' for c in names)
         marks = ", ".join("?" for _ in names)
         self._many(
             f"INSERT INTO {self.name(t.name, suffix)} ({cols}) VALUES ({marks})",
-            [[r.get(c) for c in names] for r in rows],
+            _stored_rows(t, rows),
         )
 
     def _many(self, statement: str, params: Sequence[Sequence[Any]]) -> None:
@@ -278,6 +284,22 @@ class ReadDB:
             "ON CONFLICT (model) DO UPDATE SET position = excluded.position"
         )
         self._many(statement, list(positions.items()))
+
+    def forget(self, models: Sequence[str]) -> None:
+        """Remove tracking rows (those of an abandoned or finished rebuild)."""
+        self._many(
+            self.sql(f"DELETE FROM {self.name(TRACKING)} WHERE model = ?"), [(m,) for m in models]
+        )
+
+
+def _stored_rows(t: Table, rows: Sequence[Row]) -> list[list[Any]]:
+    json_columns = {c.name for c in t.columns if c.type == "json"}
+    if not json_columns:
+        return [[r.get(c) for c in t.column_names] for r in rows]
+    return [
+        [to_stored("json", r.get(c)) if c in json_columns else r.get(c) for c in t.column_names]
+        for r in rows
+    ]
 
 
 def _is_text(t: Table, column: str) -> bool:

@@ -46,7 +46,7 @@ class ReadStore:
         """Open the read store, creating the read tables if they do not exist yet."""
         store = cls(settings)
         with store.db() as db:
-            prepare(db, read_models.build())
+            prepare(db, read_models.build(settings=settings))
         return store
 
     @contextmanager

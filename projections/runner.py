@@ -61,7 +61,7 @@ def run(
     Returns the number of events applied. ``on_batch(count, position)`` after each commit.
     """
     stop = stop or threading.Event()
-    projector = Projector(settings, read_models.build(names))
+    projector = Projector(settings, read_models.build(names, settings))
     waiter: Waiter | None = None
     applied = 0
     try:

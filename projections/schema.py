@@ -1,16 +1,18 @@
 """How a read model's tables are declared: columns with one of four portable types.
 
 Types are kept to what SQLite and PostgreSQL both store exactly: text, integers, money
-(NUMERIC on PostgreSQL, decimal text on SQLite — never floats) and booleans.
+(NUMERIC on PostgreSQL, decimal text on SQLite — never floats), booleans, and JSON documents
+(a model's working state, stored as canonical text: sorted keys).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-ColumnType = Literal["text", "int", "money", "bool"]
+ColumnType = Literal["text", "int", "money", "bool", "json"]
 Row = dict[str, Any]
 
 
@@ -73,6 +75,8 @@ def _column_type(value: str) -> ColumnType:
         return "money"
     if value == "bool":
         return "bool"
+    if value == "json":
+        return "json"
     raise ValueError(f"unknown column type {value!r}")
 
 
@@ -86,12 +90,23 @@ def to_python(col_type: ColumnType, value: Any) -> Any:
         return bool(value)
     if col_type == "int":
         return int(value)
+    if col_type == "json":
+        return json.loads(value) if isinstance(value, str) else value
     return str(value)
+
+
+def to_stored(col_type: ColumnType, value: Any) -> Any:
+    """A Python value as written: JSON documents as canonical text, the rest as they are."""
+    if col_type == "json" and value is not None:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return value
 
 
 def canonical(col_type: ColumnType, value: Any) -> str | int | bool | None:
     """The form a value takes in a checksum: the same for both stores and for live or rebuilt."""
     python = to_python(col_type, value)
+    if col_type == "json":
+        return to_stored(col_type, python)  # type: ignore[no-any-return]
     if isinstance(python, Decimal):
         return f"{python:.2f}"
     return python  # type: ignore[no-any-return]

@@ -1,9 +1,13 @@
-"""The read models, one module each; ``ALL`` in the order they are listed to users."""
+"""The read models, one module each; ``MODEL_CLASSES`` in the order they are listed to users."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from jiebang_es.config import Settings
+from jiebang_es.domain.working_days import WorkingDayCalendar
+from projections.compliance.check import CheckSettings
+from projections.compliance.model import Compliance
 from projections.model import ReadModel
 from projections.models.audit_index import AuditIndex
 from projections.models.catalogue import Catalogue
@@ -21,14 +25,32 @@ MODEL_CLASSES: tuple[type[ReadModel], ...] = (
     Portfolio,
     Ledger,
     AuditIndex,
+    Compliance,
 )
 NAMES = tuple(cls.name for cls in MODEL_CLASSES)
 
 
-def build(names: Sequence[str] | None = None) -> list[ReadModel]:
+def check_settings(settings: Settings) -> CheckSettings:
+    """What the compliance checker takes from the configuration."""
+    return CheckSettings(
+        industries=tuple(settings.industries),
+        notice_working_days=settings.notice_working_days,
+        calendar=WorkingDayCalendar.load(settings.holiday_schedule),
+    )
+
+
+def build(names: Sequence[str] | None = None, settings: Settings | None = None) -> list[ReadModel]:
     """Fresh instances of the named models (all when none are named)."""
     wanted = list(names) if names else list(NAMES)
     unknown = [n for n in wanted if n not in NAMES]
     if unknown:
         raise ValueError(f"unknown read model(s) {', '.join(unknown)}; known: {', '.join(NAMES)}")
-    return [cls() for cls in MODEL_CLASSES if cls.name in wanted]
+    built: list[ReadModel] = []
+    for cls in MODEL_CLASSES:
+        if cls.name not in wanted:
+            continue
+        if cls is Compliance:
+            built.append(Compliance(check_settings(settings) if settings else None))
+        else:
+            built.append(cls())
+    return built

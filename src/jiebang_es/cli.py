@@ -13,6 +13,7 @@ from jiebang_es.demo import DemoFailedError, SimulatedClock, run_demo
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
 from jiebang_es.service import JiebangApp
+from projections.cli import projections_cli, report_cli
 
 cli = typer.Typer(
     help="jiebang_es: the 揭榜挂帅 procedure, event-sourced and audit-first.",
@@ -83,6 +84,8 @@ def info(
 cli.command("serve")(serve)
 cli.command("openapi")(print_openapi)
 cli.add_typer(token_cli, name="token")
+cli.add_typer(projections_cli, name="projections")
+cli.add_typer(report_cli, name="report")
 
 
 def main() -> None:

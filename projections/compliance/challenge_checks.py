@@ -1,0 +1,268 @@
+"""Checks of the challenge's events: contents, argumentation, annual list, publication, review
+panel and selection (R-INDUSTRY … R-GUIDE, R-REVIEW-PANEL, R-PANEL-JOINT, R-SELECT-EU)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.values import Category, Conclusion, Role, Scope
+from projections.compliance.check import Check, CheckFn
+from projections.model import iso
+
+# The plan's numbers, restated here so the checker does not lean on the guards' code.
+CAP = {"key": Decimal("100000.00"), "major": Decimal("300000.00")}
+PERIOD_MAX = {"key": 36, "major": 60}
+PERIOD_NORM = {"key": (12, 24), "major": (24, 36)}
+ARG_KINDS = {
+    "management": {"management"},
+    "front-line": {"front_line"},
+    "peer": {"peer_inside", "peer_outside"},
+}
+REVIEW_KINDS = {**ARG_KINDS, "end user's head": {"end_user_rep"}}
+
+
+def excepted(c: Check, rule_id: str) -> bool:
+    """The event carries a justified in-principle exception to this rule."""
+    return any(x.rule_id == rule_id and x.justification.strip() for x in c.audit.exceptions)
+
+
+def panel_problems(kinds: list[str], required: dict[str, set[str]]) -> list[str]:
+    problems = [] if len(kinds) >= 5 else [f"{len(kinds)} experts, fewer than 5"]
+    problems += [f"no {name} expert" for name, ok in required.items() if not ok & set(kinds)]
+    return problems
+
+
+def check_money_and_period(c: Check, category: str, funding: Any, period: Any, what: str) -> None:
+    """R-FUND-CAP and R-PERIOD-MAX for a challenge's or a contract's terms."""
+    if funding is not None:
+        amount = Decimal(str(funding))
+        if amount > CAP[category]:
+            c.violation("R-FUND-CAP", f"{what} funding {amount} over the {category} cap")
+        if amount != amount.quantize(Decimal("0.01")):
+            c.violation("R-FUND-CAP", f"{what} funding {amount} is not in fen")
+    if period is not None and not 0 < period <= PERIOD_MAX[category]:
+        c.violation("R-PERIOD-MAX", f"{what} period {period} months over the {category} maximum")
+
+
+def content_checks(c: Check, content: Any) -> dict[str, Any]:
+    """Checks every draft and revision must pass; the content as the checker keeps it."""
+    settings = c.settings
+    if content.industry not in settings.industries:
+        c.violation("R-INDUSTRY", f"industry {content.industry!r} is not a district industry")
+    if not content.chokepoint.strip() or not content.industry_effect.strip():
+        c.violation("R-CHOKEPOINT", "no chokepoint problem or effect on the industry stated")
+    category = content.category.value if isinstance(content.category, Category) else None
+    if category is None:
+        c.violation("R-CATEGORY", f"category {content.category!r} is neither key nor major")
+        category = "major"
+    check_money_and_period(c, category, content.funding, content.period_months, "the challenge's")
+    period = content.period_months
+    if period is not None:
+        low, high = PERIOD_NORM[category]
+        if not low <= period <= high and not excepted(c, "R-PERIOD-NORM"):
+            c.violation(
+                "R-PERIOD-NORM", f"{period} months outside {low}–{high} without a justification"
+            )
+    if content.classified and content.scope is Scope.PUBLIC:
+        c.violation("R-SCOPE", "a classified challenge is public in scope")
+    if content.scope is Scope.RESTRICTED and not any(r.strip() for r in content.recipients):
+        c.violation("R-SCOPE", "a restricted challenge names no recipients")
+    return {
+        "industry": content.industry,
+        "category": category,
+        "funding": None if content.funding is None else str(content.funding),
+        "period": period,
+        "scope": content.scope.value if content.scope is not None else None,
+        "classified": content.classified,
+        "indicators": [i.name for i in content.indicators],
+        "missing": missing_contents(content),
+        "commitment": commitment_ok(content.commitment),
+    }
+
+
+def missing_contents(content: Any) -> list[str]:
+    """The list contents (§八(二)) that a draft lacks."""
+    missing = []
+    if not content.indicators or any(
+        not (i.name.strip() and i.target.strip() and i.unit.strip()) for i in content.indicators
+    ):
+        missing.append("measurable indicators")
+    for name, value in (
+        ("benchmarking", content.benchmarking.strip()),
+        ("funding", content.funding),
+        ("period", content.period_months),
+        ("milestones", content.milestones),
+        ("solver conditions", content.solver_conditions.strip()),
+        ("scope", content.scope),
+    ):
+        if not value:
+            missing.append(name)
+    return missing
+
+
+def commitment_ok(commitment: Any) -> bool:
+    return bool(
+        commitment is not None
+        and commitment.own_investment > 0
+        and commitment.support.strip()
+        and commitment.first_application
+    )
+
+
+def drafted(c: Check) -> None:
+    e = c.event
+    if not e.demand_ids:
+        c.violation("R-ORDER", "a challenge drafted from no collected demand")
+    state = {
+        "kind": "challenge",
+        "end_user": e.end_user.credit_code,
+        "status": "draft",
+        "drafted_pos": c.position,
+        "period_argued": False,
+        **content_checks(c, e.content),
+    }
+    c.save(state)
+
+
+def revised(c: Check) -> None:
+    state = c.state()
+    if state.get("status") != "draft":
+        c.violation("R-ORDER", f"a {state.get('status')} challenge revised as a draft")
+    state.update(content_checks(c, c.event.content), period_argued=False)
+    c.save(state)
+
+
+def reviewed(c: Check) -> None:
+    e, state = c.event, c.state()
+    if state.get("status") != "draft":
+        c.violation("R-ORDER", f"argumentation of a {state.get('status')} challenge")
+    if state.get("missing"):
+        c.violation("R-CONTENT", "argued while lacking " + ", ".join(state["missing"]))
+    if not state.get("commitment"):
+        c.violation("R-EU-COMMIT", "argued without the end user's recorded commitment")
+    kinds = [o.kind.value for o in e.opinions]
+    problems = panel_problems(kinds, ARG_KINDS)
+    if problems and not excepted(c, "R-ARG-PANEL"):
+        c.violation("R-ARG-PANEL", "; ".join(problems) + ", without a justification")
+    if e.period_argued and len(e.opinions) < 5:
+        c.violation("R-PERIOD-ARGUED", "the period was argued by fewer than five experts")
+    passed = e.conclusion is Conclusion.PASS
+    state.update(
+        status={"pass": "reviewed", "revise": "draft", "reject": "rejected"}[e.conclusion.value],
+        period_argued=passed and e.period_argued,
+        reviewed_pos=c.position,
+    )
+    c.save(state)
+
+
+def listed(c: Check) -> None:
+    e, state = c.event, c.state()
+    if state.get("status") != "reviewed":
+        c.violation("R-ORDER", f"a {state.get('status')} challenge put on the annual list")
+    if not e.minutes_ref.strip() or e.meeting_date > c.on:
+        c.violation("R-PARTY-APPROVAL", "no minutes, or a meeting that had not taken place")
+    if (state.get("period") or 0) > 36 and not state.get("period_argued"):
+        c.violation(
+            "R-PERIOD-ARGUED",
+            f"{state.get('period')} months listed without an argumentation of the period",
+            state.get("reviewed_pos"),
+        )
+    state.update(status="listed", listed_pos=c.position, year=e.year)
+    c.save(state)
+
+
+def published(c: Check) -> None:
+    e, state = c.event, c.state()
+    if state.get("status") != "listed":
+        c.violation(
+            "R-PARTY-APPROVAL",
+            f"published while {state.get('status')}, not on an approved annual list",
+            state.get("drafted_pos"),
+        )
+    if not e.guide.strip() or e.window_closes <= e.window_opens:
+        c.violation("R-GUIDE", "published without a guide or with a window that never opens")
+    if state.get("classified") and state.get("scope") == "public":
+        c.violation("R-SCOPE", "a classified challenge published to the public portal")
+    state.update(
+        status="published",
+        published_pos=c.position,
+        window_opens=iso(e.window_opens),
+        window_closes=iso(e.window_closes),
+    )
+    c.save(state)
+
+
+def panel_proposed(c: Check) -> None:
+    e, state = c.event, c.state()
+    if state.get("status") != "published":
+        c.violation("R-ORDER", f"a review panel for a {state.get('status')} challenge")
+    kinds = [m.kind.value for m in e.members]
+    problems = panel_problems(kinds, REVIEW_KINDS)
+    if problems and not excepted(c, "R-REVIEW-PANEL"):
+        c.violation("R-REVIEW-PANEL", "; ".join(problems) + ", without a justification")
+    state.update(panel=[m.expert_id for m in e.members], confirmed=[], panel_pos=c.position)
+    c.save(state)
+
+
+def panel_confirmed(c: Check) -> None:
+    state = c.state()
+    role = c.audit.role
+    if role not in (Role.BUREAU, Role.END_USER) or (
+        role is Role.END_USER and c.audit.org_code != state.get("end_user")
+    ):
+        c.violation("R-PANEL-JOINT", f"a panel confirmed by {role.value} {c.audit.org_code}")
+    state["confirmed"] = sorted({*state.get("confirmed", []), role.value})
+    c.save(state)
+
+
+def panel_effective(state: dict[str, Any]) -> bool:
+    return {"bureau", "end_user"} <= set(state.get("confirmed", []))
+
+
+def solver_selected(c: Check) -> None:
+    e, state = c.event, c.state()
+    closes = state.get("window_closes")
+    if state.get("status") != "published" or closes is None or iso(c.audit.effective_at) < closes:
+        c.violation(
+            "R-ORDER", "a solver selected before the window closed", state.get("published_pos")
+        )
+    if not panel_effective(state):
+        c.violation(
+            "R-PANEL-JOINT",
+            "selected without a panel both parties confirmed",
+            state.get("panel_pos"),
+        )
+    state.update(status="selected", project_id=e.project_id, application_id=e.application_id)
+    c.save(state)
+
+
+def selection_revoked(c: Check) -> None:
+    state = c.state()
+    state.update(status="published", project_id=None, application_id=None)
+    c.save(state)
+
+
+def to_status(status: str) -> CheckFn:
+    def check(c: Check) -> None:
+        state = c.state()
+        state["status"] = status
+        c.save(state)
+
+    return check
+
+
+CHECKS: dict[type, CheckFn] = {
+    Challenge.Drafted: drafted,
+    Challenge.DraftRevised: revised,
+    Challenge.Reviewed: reviewed,
+    Challenge.Listed: listed,
+    Challenge.Published: published,
+    Challenge.ReviewPanelProposed: panel_proposed,
+    Challenge.ReviewPanelConfirmed: panel_confirmed,
+    Challenge.SolverSelected: solver_selected,
+    Challenge.SolverSelectionRevoked: selection_revoked,
+    Challenge.Failed: to_status("failed"),
+    Challenge.Cancelled: to_status("cancelled"),
+}

@@ -1,0 +1,122 @@
+"""What a check sees of one event and how it records a finding; the compliance model's tables.
+
+Findings are violations and granted exceptions per rule id, each with the positions of the
+events that show it. The working state — what the checker needs to know of each challenge,
+application, project, expert and credit record to judge later events — is kept as JSON
+documents in its own table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jiebang_es.domain.rules import DEFAULT_INDUSTRIES
+from jiebang_es.domain.working_days import WorkingDayCalendar
+from projections.model import Rows, event_type
+from projections.schema import table
+
+FINDINGS = table(
+    "compliance_findings",
+    "finding_id, rule_id, kind, position:int, evidence, aggregate_id, event_type, detail, "
+    "actor_id, role, org_code, justification, effective_at",
+    key=("finding_id",),
+    append_only=True,
+    indexes=(("rule_id",),),
+)
+STATE = table("compliance_state", "ref_id, state:json", key=("ref_id",))
+VERSIONS = table(
+    "compliance_versions", "aggregate_id, version:int, effective_at", key=("aggregate_id",)
+)
+# Reasons the plan makes mandatory (R-AUDIT-WHO), by event.
+REASON_REQUIRED = {
+    "Challenge.Failed",
+    "Challenge.Cancelled",
+    "Project.ObjectionResolved",
+    "Project.SelectionRevoked",
+    "Project.NoticeWaived",
+    "Project.Terminated",
+    "Project.RouteChangeFiled",
+    "Project.ContractChangeProposed",
+    "Project.Extended",
+}
+
+
+@dataclass
+class Check:
+    """What a check sees of one event, and how it records findings."""
+
+    rows: Rows
+    event: Any
+    position: int
+    settings: CheckSettings
+    seq: int = 0
+
+    @property
+    def aggregate_id(self) -> str:
+        return str(self.event.originator_id)
+
+    @property
+    def audit(self) -> Any:
+        return self.event.audit
+
+    @property
+    def on(self) -> Any:
+        """The business date the event took effect."""
+        return self.event.audit.effective_at.date()
+
+    def state(self, ref_id: str | None = None) -> dict[str, Any]:
+        row = self.rows.get(STATE.name, ref_id or self.aggregate_id)
+        return row["state"] if row else {}
+
+    def save(self, state: dict[str, Any], ref_id: str | None = None) -> None:
+        self.rows.put(STATE.name, {"ref_id": ref_id or self.aggregate_id, "state": state})
+
+    def violation(self, rule_id: str, detail: str, *evidence: int | None) -> None:
+        self._finding(rule_id, "violation", detail, evidence, "")
+
+    def exception(self, rule_id: str, detail: str, justification: str) -> None:
+        self._finding(rule_id, "exception", detail, (), justification)
+
+    def _finding(
+        self,
+        rule_id: str,
+        kind: str,
+        detail: str,
+        evidence: Sequence[int | None],
+        justification: str,
+    ) -> None:
+        self.seq += 1
+        audit = getattr(self.event, "audit", None)
+        positions = sorted({p for p in (*evidence, self.position) if p})
+        self.rows.append(
+            FINDINGS.name,
+            {
+                "finding_id": f"{self.position:012d}-{self.seq:02d}",
+                "rule_id": rule_id,
+                "kind": kind,
+                "position": self.position,
+                "evidence": ",".join(str(p) for p in positions),
+                "aggregate_id": self.aggregate_id,
+                "event_type": event_type(self.event),
+                "detail": detail,
+                "actor_id": audit.actor_id if audit else None,
+                "role": audit.role.value if audit else None,
+                "org_code": audit.org_code if audit else None,
+                "justification": justification,
+                "effective_at": audit.effective_at.isoformat() if audit else None,
+            },
+        )
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """What the plan leaves to configuration, as the checker needs it."""
+
+    industries: tuple[str, ...] = DEFAULT_INDUSTRIES
+    notice_working_days: int = 5
+    calendar: WorkingDayCalendar = field(default_factory=lambda: WorkingDayCalendar.load(None))
+
+
+CheckFn = Callable[[Check], None]

@@ -1,0 +1,99 @@
+"""The compliance read model: every event checked against every rule it concerns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from projections.compliance import application_checks, challenge_checks, project_checks
+from projections.compliance.check import (
+    FINDINGS,
+    REASON_REQUIRED,
+    STATE,
+    VERSIONS,
+    Check,
+    CheckFn,
+    CheckSettings,
+)
+from projections.model import Handler, ReadModel, Rows, event_type, iso
+
+CHECKS: dict[type, CheckFn] = {
+    **challenge_checks.CHECKS,
+    **application_checks.CHECKS,
+    **project_checks.CHECKS,
+}
+
+
+class Compliance(ReadModel):
+    name = "compliance"
+    title = "compliance findings"
+    tables = (FINDINGS, STATE, VERSIONS)
+
+    def __init__(self, settings: CheckSettings | None = None) -> None:
+        self.settings = settings or CheckSettings()
+        super().__init__()
+
+    def handle(self) -> dict[type, Handler]:
+        return {}  # every event is checked: see apply()
+
+    def apply(self, event: Any, position: int, rows: Rows) -> None:
+        check = Check(rows, event, position, self.settings)
+        audit_checks(check)
+        fn = CHECKS.get(type(event))
+        if fn is not None:
+            fn(check)
+
+
+def audit_checks(c: Check) -> None:
+    """R-AUDIT-WHO, R-AUDIT-IMMUTABLE and R-ORDER in time, for every event; and every
+    in-principle exception, listed with who approved it and why."""
+    e = c.event
+    audit = getattr(e, "audit", None)
+    kind = event_type(e)
+    if audit is None:
+        c.violation("R-AUDIT-WHO", f"{kind} carries no audit metadata")
+    else:
+        missing = [
+            name
+            for name, value in (
+                ("person", audit.actor_id),
+                ("organisation", audit.org_code),
+                ("role", audit.role),
+                ("business time", audit.effective_at),
+                ("recording time", audit.recorded_at),
+            )
+            if not value or (isinstance(value, str) and not value.strip())
+        ]
+        if missing:
+            c.violation("R-AUDIT-WHO", f"{kind} does not name its {', '.join(missing)}")
+        if kind in REASON_REQUIRED and not (audit.reason or "").strip():
+            c.violation("R-AUDIT-WHO", f"{kind} records no reason, which the plan requires")
+        for x in audit.exceptions:
+            if (x.justification or "").strip():
+                c.exception(x.rule_id, x.detail, x.justification)
+            else:
+                c.violation(x.rule_id, f"exception without a justification: {x.detail}")
+    previous = c.rows.get(VERSIONS.name, c.aggregate_id)
+    expected = previous["version"] + 1 if previous else 1
+    if e.originator_version != expected:
+        c.violation(
+            "R-AUDIT-IMMUTABLE",
+            f"{kind} is version {e.originator_version} of {c.aggregate_id}; the log holds "
+            f"{expected - 1} before it (an event missing, inserted or out of order)",
+        )
+    effective = iso(audit.effective_at) if audit else None
+    before = previous["effective_at"] if previous else None
+    if effective and before and datetime.fromisoformat(effective) < datetime.fromisoformat(before):
+        c.violation(
+            "R-ORDER",
+            f"{kind} takes effect at {effective}, before the previous step of the same "
+            f"aggregate ({before})",
+        )
+    c.rows.put(
+        VERSIONS.name,
+        {
+            "aggregate_id": c.aggregate_id,
+            "version": max(e.originator_version, expected - 1),
+            "effective_at": effective or (previous or {}).get("effective_at"),
+        },
+    )

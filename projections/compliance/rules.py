@@ -1,0 +1,117 @@
+"""The rules of RULES.md as the compliance report lists them: id, strength, and what the
+checker verifies in the log for each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    strength: str  # "hard" or "in principle"
+    checked: str
+
+
+def _r(rule_id: str, checked: str, strength: str = "hard") -> Rule:
+    return Rule(rule_id, strength, checked)
+
+
+RULES: tuple[Rule, ...] = (
+    _r(
+        "R-ORDER",
+        "each aggregate's versions in order and business time never running backwards; drafts "
+        "from collected demands; argumentation of drafts; applications inside the open window of "
+        "a published challenge; scoring and selection after the window closed; notices after "
+        "selection",
+    ),
+    _r("R-INDUSTRY", "every draft and revision names one of the configured industries"),
+    _r("R-CHOKEPOINT", "every draft states the chokepoint problem and its effect on the industry"),
+    _r("R-CONTENT", "every argued draft has all list contents (indicators measurable)"),
+    _r("R-EU-COMMIT", "every argued draft records the end user's investment, support, pledge"),
+    _r("R-CATEGORY", "every challenge is key or major"),
+    _r("R-FUND-CAP", "funding and contracted budgets within the category's cap, in fen"),
+    _r("R-PERIOD-MAX", "challenge and contract periods within the category's maximum"),
+    _r(
+        "R-PERIOD-NORM",
+        "periods outside the usual range carry a recorded justification",
+        "in principle",
+    ),
+    _r(
+        "R-PERIOD-ARGUED",
+        "a period over 36 months listed only after a passing argumentation of the period by a "
+        "panel of five",
+    ),
+    _r(
+        "R-ARG-PANEL",
+        "argumentation panels of five with management, front-line and peer experts, or a "
+        "recorded justification",
+        "in principle",
+    ),
+    _r(
+        "R-PARTY-APPROVAL",
+        "publication only of challenges listed by a party group meeting (date, minutes) held "
+        "by then",
+    ),
+    _r("R-SCOPE", "classified never public; restricted challenges name their recipients"),
+    _r("R-GUIDE", "publication carries a guide and a window that closes after it opens"),
+    _r("R-OPEN", "applications record no registration age, age, degree or title"),
+    _r("R-CREDIT", "no unit recorded as seriously dishonest applies or is selected"),
+    _r("R-PLAN-IP", "every application carries a technical plan and the IP declaration"),
+    _r("R-EU-NOT-SOLVER", "the end user is never a lead or participating unit, nor the solver"),
+    _r("R-ASK-CAP", "applications ask at most the challenge's funding and period"),
+    _r(
+        "R-REVIEW-PANEL",
+        "review panels of five including the end user's head, or a recorded justification",
+        "in principle",
+    ),
+    _r(
+        "R-PANEL-JOINT",
+        "review panels confirmed by bureau and end user before scoring and selection; scores "
+        "only from panel members",
+    ),
+    _r(
+        "R-SELECT-EU",
+        "the challenge's end user selects a reviewed application, with the experts' opinions",
+    ),
+    _r("R-CONFLICT", "no expert from an applicant's unit, or recused, scores that application"),
+    _r(
+        "R-PUBLICITY",
+        "non-classified selections publicized for the configured working days and closed before "
+        "the contract; classified ones never publicized, their notice waived",
+    ),
+    _r(
+        "R-OBJECTION",
+        "objections lodged during the notice; notices closed after their end with every "
+        "objection resolved; revoked selections never contracted",
+    ),
+    _r(
+        "R-CONTRACT",
+        "contracts within the challenge's funding and period, naming its indicators, signed by "
+        "bureau, end user and solver",
+    ),
+    _r("R-DISBURSE", "disbursements only after the contract, their total within the budget"),
+    _r(
+        "R-MILESTONE",
+        "milestones reported by contract, assessed by the end user after their report, all "
+        "assessed before the final assessment",
+    ),
+    _r(
+        "R-AUTONOMY",
+        "filed route changes carry their reason; contract terms change only when bureau and end "
+        "user both approved",
+    ),
+    _r("R-ASSESS-EU", "the final assessment is the project's end user's"),
+    _r("R-EXTEND", "extensions carry expert opinions and stay within the category's maximum"),
+    _r(
+        "R-AUDIT-WHO",
+        "every event names person, role, organisation, business and recording time; reasons "
+        "where they are mandatory; justifications of every exception",
+    ),
+    _r(
+        "R-AUDIT-IMMUTABLE",
+        "each aggregate's versions contiguous from 1 (nothing deleted or inserted); the seal "
+        "chain itself is verified by the audit verifier",
+    ),
+)
+RULE_IDS = tuple(r.rule_id for r in RULES)

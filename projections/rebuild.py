@@ -1,0 +1,70 @@
+"""Rebuilding read models from position 0 into fresh tables while the live ones keep serving.
+
+The rebuild fills ``<table>__rebuild`` tables with its own tracking rows, batch by batch. Then,
+in one transaction that holds the live tracking rows (so no live runner writes meanwhile), it
+applies the last events that arrived, drops the live tables, renames the fresh ones into their
+place and hands its position to the live tracking rows. A live runner notices at its next
+batch that its position moved and reloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from jiebang_es.config import Settings
+from projections import models as read_models
+from projections.projector import Projector, prepare
+
+SUFFIX = "__rebuild"
+Progress = Callable[[int, int], None]  # (position reached, head of the log)
+
+
+def rebuild(
+    settings: Settings,
+    names: Sequence[str] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> int:
+    """Rebuild the named read models (all when none are named); the position they reached."""
+    models = read_models.build(names, settings)
+    fresh = Projector(settings, models, suffix=SUFFIX)
+    try:
+        prepare(fresh.db, models)  # the live tables, if this is the very first run
+        with fresh.db.ddl():
+            for m in models:
+                for t in m.tables:
+                    fresh.db.drop_table(t, SUFFIX)
+            fresh.db.forget(fresh.tracking_names)
+        fresh.prepare()
+        head = fresh.source.head()
+        while fresh.step():
+            reached = max(fresh.positions.values()) if fresh.positions else 0
+            head = max(head, reached)
+            if progress is not None:
+                progress(reached, head)
+        return switch_over(fresh, [m.name for m in models])
+    finally:
+        fresh.close()
+
+
+def switch_over(fresh: Projector, names: list[str]) -> int:
+    """Catch up the last events and put the fresh tables in place of the live ones, atomically."""
+    db = fresh.db
+    with db.transaction():
+        db.positions(names, lock=True)  # live runners wait until the switch is done
+        committed = fresh.lock()
+        while True:
+            count, positions = fresh.advance(committed, fresh.batch_size)
+            if not count:
+                break
+            committed = positions
+        fresh.flush(committed)
+        for m in fresh.models:
+            for t in m.tables:
+                db.drop_table(t)
+                db.rename_table(t, SUFFIX)
+        db.set_positions({m.name: committed[fresh.tracking_name(m)] for m in fresh.models})
+        db.forget(fresh.tracking_names)
+    fresh.positions = None
+    fresh.clear()
+    return min(committed.values(), default=0)

@@ -1,0 +1,1 @@
+"""Reports built from the read models: compliance and portfolio, in several formats."""

@@ -1,0 +1,141 @@
+"""The compliance report: for every rule id of RULES.md, whether it holds in the log, each
+violation with the events that show it, and each in-principle exception with who approved it
+and why. Read from the compliance read model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from projections.compliance.check import FINDINGS
+from projections.compliance.rules import RULES
+from projections.readstore import ReadStore
+from projections.reports.formats import Sheet, md_table, to_csv, to_json, to_xlsx
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    kind: str  # "violation" or "exception"
+    position: int
+    evidence: list[int]
+    aggregate_id: str
+    event_type: str
+    detail: str
+    actor_id: str | None
+    role: str | None
+    org_code: str | None
+    justification: str
+    effective_at: str | None
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule_id: str
+    strength: str
+    checked: str
+    status: str  # "holds", "violated" or "exceptions"
+    violations: list[Finding] = field(default_factory=list)
+    exceptions: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    position: int  # the log position the report reflects
+    year: int | None
+    rules: list[RuleResult]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def compliance_report(store: ReadStore, year: int | None = None) -> ComplianceReport:
+    """The report as of the compliance model's position, for one business year or all."""
+    with store.db() as db:
+        rows = db.select_rows(FINDINGS, ordered=True)
+        position = db.positions(["compliance"])["compliance"]
+    findings = [
+        Finding(
+            **{k: r[k] for k in r if k not in ("finding_id", "evidence")},
+            evidence=[int(p) for p in (r["evidence"] or "").split(",") if p],
+        )
+        for r in rows
+        if year is None or (r["effective_at"] or "").startswith(f"{year:04d}-")
+    ]
+    results = []
+    for rule in RULES:
+        mine = [f for f in findings if f.rule_id == rule.rule_id]
+        violations = [f for f in mine if f.kind == "violation"]
+        exceptions = [f for f in mine if f.kind == "exception"]
+        status = "violated" if violations else "exceptions" if exceptions else "holds"
+        results.append(
+            RuleResult(rule.rule_id, rule.strength, rule.checked, status, violations, exceptions)
+        )
+    return ComplianceReport(position=position, year=year, rules=results)
+
+
+FINDING_HEADERS = (
+    "rule_id",
+    "kind",
+    "position",
+    "evidence",
+    "aggregate_id",
+    "event_type",
+    "detail",
+    "actor_id",
+    "role",
+    "org_code",
+    "justification",
+)
+
+
+def _sheets(report: ComplianceReport) -> dict[str, Sheet]:
+    summary = [
+        (r.rule_id, r.strength, r.status, len(r.violations), len(r.exceptions), r.checked)
+        for r in report.rules
+    ]
+    findings = [
+        (
+            f.rule_id,
+            f.kind,
+            f.position,
+            ",".join(map(str, f.evidence)),
+            f.aggregate_id,
+            f.event_type,
+            f.detail,
+            f.actor_id,
+            f.role,
+            f.org_code,
+            f.justification,
+        )
+        for r in report.rules
+        for f in (*r.violations, *r.exceptions)
+    ]
+    return {
+        "rules": (
+            ("rule_id", "strength", "status", "violations", "exceptions", "checked"),
+            summary,
+        ),
+        "findings": (FINDING_HEADERS, findings),
+    }
+
+
+def render(report: ComplianceReport, fmt: str) -> str | bytes:
+    """The report in ``json``, ``csv``, ``xlsx`` or ``md``."""
+    if fmt == "json":
+        return to_json(report.as_dict())
+    sheets = _sheets(report)
+    if fmt == "csv":
+        return to_csv(sheets)
+    if fmt == "xlsx":
+        return to_xlsx(sheets)
+    scope = f"year {report.year}" if report.year else "all years"
+    parts = [
+        "# Compliance report",
+        f"Log position {report.position}, {scope}.",
+        "## Rules",
+        md_table(*sheets["rules"]),
+        "## Violations and exceptions",
+        md_table(*sheets["findings"]) if sheets["findings"][1] else "None.",
+    ]
+    return "\n\n".join(parts) + "\n"
