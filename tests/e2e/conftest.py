@@ -29,7 +29,7 @@ from jiebang_es.domain.values import Organisation, Role
 from jiebang_es.service_base import CHINA_TZ
 from tests.conftest import new_postgres_schema
 
-SECRET = "e2e-secret-" + "x" * 40
+SECRET = "e2e-secret-" + "x" * 60
 JIEBANG = Path(sys.executable).parent / "jiebang"
 
 
