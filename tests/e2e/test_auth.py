@@ -43,7 +43,7 @@ def get_with(server: Server, token: str | None) -> httpx.Response:
 
 
 BAD_TOKENS = {
-    "missing": lambda s: None,
+    "missing": lambda _server: None,
     "forged": lambda s: jwt.encode(claims(s), "another-secret-" + "y" * 60, algorithm="HS256"),
     "expired": lambda s: jwt.encode(
         claims(s, exp=int(time.time()) - 3600), SECRET, algorithm="HS256"
