@@ -1,0 +1,107 @@
+"""Errors over HTTP: problem+json for every 4xx/5xx, fields named, bodies bounded, one log line
+per request with its request id, actor, route, status and duration."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from jiebang_es.domain.values import Role
+from jiebang_es.sample import BUREAU
+from tests.e2e.conftest import Server
+from tests.e2e.journey import HttpJourney, org_json
+
+pytestmark = pytest.mark.postgres
+
+
+def test_validation_error_names_each_field_and_why(server: Server) -> None:
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    response = bureau.post(
+        "/v1/demands",
+        json={"source": "rumour", "enterprise": org_json(BUREAU), "title": "t", "surplus": 1},
+    )
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    fields = {e["field"] for e in problem["errors"]}
+    assert {"body.source", "body.industry", "body.surplus"} <= fields
+    assert all(e["message"] for e in problem["errors"])
+
+
+def test_float_amount_is_refused_naming_the_field(server: Server) -> None:
+    journey = HttpJourney(server, uuid.uuid4().hex[:8]).to_contracted()
+    response = journey.bureau.post(
+        f"/v1/projects/{journey.project_id}/disbursements",
+        json={"amount": 1000.5, "purpose": "x"},
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body.amount"]
+
+
+def test_domain_invalid_value_names_the_field(server: Server) -> None:
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    enterprise = org_json(BUREAU) | {"credit_code": "91500106MA5U7KX2Q0"}
+    response = bureau.post(
+        "/v1/demands",
+        json={
+            "source": "survey_visit",
+            "enterprise": enterprise,
+            "industry": "智能科技",
+            "title": "t",
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "enterprise.credit_code"
+
+
+def test_body_over_the_limit_is_413(server: Server) -> None:
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    response = bureau.post(
+        "/v1/demands",
+        content=b'{"title": "' + b"x" * 70000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 413
+
+
+def test_unknown_route_and_missing_object_are_problems(server: Server) -> None:
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    for path in ("/v1/nowhere", f"/v1/challenges/{uuid.uuid4()}"):
+        response = bureau.get(path)
+        assert response.status_code == 404
+        assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_read_that_cannot_catch_up_is_503_with_retry_after(server: Server) -> None:
+    far = 10**12
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    for path in ("/v1/public/challenges", "/v1/challenges", f"/v1/experts/{uuid.uuid4()}"):
+        response = bureau.get(path, params={"min_position": far})
+        assert response.status_code == 503, path
+        assert response.headers["Retry-After"].isdigit()
+        assert response.json()["type"] == "/problems/not-caught-up"
+
+
+def test_every_request_is_one_log_line_with_its_request_id_and_actor(server: Server) -> None:
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-logged")
+    request_id = f"log-{uuid.uuid4().hex}"
+    response = bureau.get(f"/v1/challenges/{uuid.uuid4()}", headers={"X-Request-ID": request_id})
+    assert response.headers["X-Request-ID"] == request_id
+    generated = server.client().get("/v1/health").headers["X-Request-ID"]
+    lines = [
+        json.loads(line)
+        for line in server.log_file.read_text().splitlines()
+        if line.startswith("{")
+    ]
+    (mine,) = [line for line in lines if line.get("request_id") == request_id]
+    assert mine["event"] == "request"
+    assert mine["actor"] == "bureau-logged"
+    assert mine["role"] == "bureau"
+    assert mine["route"] == "/v1/challenges/{challenge_id}"
+    assert mine["status"] == 404
+    assert mine["duration_ms"] >= 0
+    assert [line for line in lines if line.get("request_id") == generated]
