@@ -41,14 +41,18 @@ class EventSource:
         self.app.close()
 
 
-def prepare(db: ReadDB, models: Sequence[ReadModel], suffix: str = "") -> None:
-    """The read schema, tracking table and the models' tables, created if missing."""
+def prepare(
+    db: ReadDB, models: Sequence[ReadModel], suffix: str = "", *, announce: bool = False
+) -> None:
+    """The read schema, tracking table and the models' tables, created if missing; with
+    ``announce``, the PostgreSQL trigger that announces new events (runners only: the events
+    table exists once their application is open)."""
     with db.ddl():
         db.ensure_schema()
         for m in models:
             for t in m.tables:
                 db.create_table(t, suffix)
-        if db.postgres:
+        if announce and db.postgres:
             announce_new_events(db)
 
 
@@ -103,7 +107,7 @@ class Projector:
         return [self.tracking_name(m) for m in self.models]
 
     def prepare(self) -> None:
-        prepare(self.db, self.models, self.suffix)
+        prepare(self.db, self.models, self.suffix, announce=True)
 
     def close(self) -> None:
         self.db.close()
