@@ -1,0 +1,158 @@
+"""Rebuilds give the live digests; the runner follows new events, in a thread or a process;
+a runner killed mid-batch and restarted gives the digests of an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from jiebang_es.cli import cli
+from jiebang_es.config import Settings
+from projections import queries as q
+from projections.db import ReadDB, target_of
+from projections.readstore import ReadStore
+from projections.rebuild import rebuild
+from projections.runner import start_runner
+from tests.projections.conftest import catch_up, live_digests, play_demo
+from tests.support import Journey
+
+JIEBANG = str(Path(sys.executable).with_name("jiebang"))
+
+
+def test_rebuild_after_the_demo_gives_the_live_digests(app, settings):
+    play_demo(app)
+    catch_up(settings)
+    live = live_digests(settings)
+    assert rebuild(settings) == app.position()
+    assert live_digests(settings) == live
+
+
+def test_rebuild_of_one_model_leaves_the_others_alone(app, clock, settings):
+    Journey(app, clock).to_published()
+    catch_up(settings)
+    before = live_digests(settings)
+    rebuild(settings, ["catalogue"])
+    assert live_digests(settings) == before
+
+
+def test_runner_thread_follows_new_events(app, clock, settings, read_store):
+    handle = start_runner(settings.model_copy(update={"projection_poll_interval": 0.05}))
+    try:
+        j = Journey(app, clock).draft()
+        assert read_store.wait_until(app.position(), timeout_s=10)
+        assert q.get_challenge(read_store, j.challenge_id) is not None
+        j.argue()
+        assert read_store.wait_until(app.position(), timeout_s=10)
+        challenge = q.get_challenge(read_store, j.challenge_id)
+        assert challenge is not None
+        assert challenge.status == "reviewed"
+    finally:
+        handle.stop()
+    assert not handle.alive
+    assert handle.error is None
+
+
+def test_live_runner_survives_a_rebuild_switching_under_it(app, clock, settings, read_store):
+    handle = start_runner(settings.model_copy(update={"projection_poll_interval": 0.05}))
+    try:
+        Journey(app, clock, tag="a").to_published()
+        assert read_store.wait_until(app.position(), timeout_s=10)
+        rebuild(settings)
+        Journey(app, clock, tag="b").draft()
+        assert read_store.wait_until(app.position(), timeout_s=10)
+    finally:
+        handle.stop()
+    assert handle.error is None
+    live = live_digests(settings)
+    rebuild(settings)
+    assert live_digests(settings) == live
+
+
+def _env(settings: Settings, **extra: str) -> dict[str, str]:
+    return {**os.environ, "JIEBANG_DATABASE_URL": settings.database_url, **extra}
+
+
+def test_runner_killed_mid_batch_then_restarted_applies_each_event_once(app, clock, settings):
+    play_demo(app)
+    head = app.position()
+    db = ReadDB.connect(target_of(settings))
+    slow = _env(settings, JIEBANG_PROJECTION_BATCH_SIZE="40", JIEBANG_PROJECTION_MAX_RATE="150")
+    runner = subprocess.Popen(  # noqa: S603 - our own CLI
+        [JIEBANG, "projections", "run"], env=slow, stdout=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        committed = 0
+        while committed == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+            try:
+                committed = min(db.positions(["catalogue", "compliance"]).values())
+            except Exception:
+                committed = 0
+        # The first batch is committed; the second is being applied (40 events at 150/s).
+        time.sleep(0.12)
+    finally:
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(10)
+    killed_at = db.positions(["catalogue"])["catalogue"]
+    assert 0 < killed_at < head, "the runner was not killed in the middle of the log"
+    db.close()
+    restarted = subprocess.run(  # noqa: S603 - our own CLI
+        [JIEBANG, "projections", "run", "--until-caught-up"],
+        env=_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert restarted.returncode == 0, restarted.stderr
+    after_restart = live_digests(settings)
+    rebuild(settings)  # an uninterrupted run from position 0
+    assert live_digests(settings) == after_restart
+    assert len(q_audit_positions(settings)) == head
+
+
+def q_audit_positions(settings: Settings) -> list[int]:
+    store = ReadStore.open(settings)
+    try:
+        return [e.position for e in q.audit_events(store, limit=500).items]
+    finally:
+        store.close()
+
+
+def test_cli_rebuild_then_checksum_equals_the_live_digests_after_the_demo(settings):
+    runner = CliRunner()
+    env = {"JIEBANG_DATABASE_URL": settings.database_url, "COLUMNS": "200"}
+    for args in (["demo"], ["projections", "run", "--until-caught-up"]):
+        result = runner.invoke(cli, args, env=env)
+        assert result.exit_code == 0, result.output
+    live = runner.invoke(cli, ["projections", "checksum"], env=env)
+    rebuilt = runner.invoke(cli, ["projections", "rebuild"], env=env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    again = runner.invoke(cli, ["projections", "checksum"], env=env)
+    assert live.exit_code == 0
+    assert again.exit_code == 0
+    assert live.output == again.output
+    assert len(live.output.splitlines()) == 8
+
+
+def test_cli_refuses_an_unknown_read_model(settings):
+    result = CliRunner().invoke(
+        cli,
+        ["projections", "rebuild", "nonsense"],
+        env={"JIEBANG_DATABASE_URL": settings.database_url},
+    )
+    assert result.exit_code == 2
+    assert "unknown read model" in result.output
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs(monkeypatch):
+    monkeypatch.setenv("JIEBANG_LOG_LEVEL", "error")
