@@ -66,12 +66,27 @@ def compliance_report(store: ReadStore, year: int | None = None) -> ComplianceRe
     for rule in RULES:
         mine = [f for f in findings if f.rule_id == rule.rule_id]
         violations = [f for f in mine if f.kind == "violation"]
-        exceptions = [f for f in mine if f.kind == "exception"]
+        exceptions = merge_exceptions([f for f in mine if f.kind == "exception"])
         status = "violated" if violations else "exceptions" if exceptions else "holds"
         results.append(
             RuleResult(rule.rule_id, rule.strength, rule.checked, status, violations, exceptions)
         )
     return ComplianceReport(position=position, year=year, rules=results)
+
+
+def merge_exceptions(found: list[Finding]) -> list[Finding]:
+    """One exception per decision: a command that saved several aggregates recorded the same
+    granted exception on each of its events; list it once, with all of them as evidence."""
+    merged: dict[tuple[Any, ...], Finding] = {}
+    for f in found:
+        key = (f.actor_id, f.justification, f.detail, f.effective_at)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = f
+        else:
+            evidence = sorted({*first.evidence, *f.evidence})
+            merged[key] = Finding(**{**asdict(first), "evidence": evidence})
+    return list(merged.values())
 
 
 FINDING_HEADERS = (

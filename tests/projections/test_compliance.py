@@ -1,0 +1,262 @@
+"""The compliance report: histories that break a rule, written straight into the store
+(bypassing the command guards, as an import or an older version of the code might), are each
+reported under the right rule id with the events that show it; every rule id is reported."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from jiebang_es.cli import cli
+from jiebang_es.domain.application import Application
+from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.values import Actor, Role, Signature, Verdict
+from jiebang_es.sample import END_USER_EQUIPMENT, actor, key_challenge_content, unit
+from jiebang_es.service_base import CommandMeta
+from projections.compliance.rules import RULE_IDS
+from projections.reports import compliance, portfolio
+from tests.projections.conftest import catch_up, play_demo
+from tests.support import BUREAU_STAFF, Journey, at, collect
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def forge(
+    app, aggregate_id: str, method: str, who: Actor = BUREAU_STAFF, reason: str = "", **kw: Any
+) -> int:
+    """Call an aggregate's event method directly (no rule is checked) and save it; its position."""
+    agg = app.repository.get(UUID(aggregate_id))
+    getattr(agg, method)(audit=app._audit(who, CommandMeta(reason=reason)), **kw)
+    return max(r.notification.id for r in app.save(agg))
+
+
+def findings(
+    settings, read_store, rule_id: str, kind: str = "violation"
+) -> list[compliance.Finding]:
+    catch_up(settings)
+    report = compliance.compliance_report(read_store)
+    [rule] = [r for r in report.rules if r.rule_id == rule_id]
+    found = rule.violations if kind == "violation" else rule.exceptions
+    assert rule.status == ("violated" if kind == "violation" else "exceptions") or not found
+    return found
+
+
+def test_clean_history_holds_every_rule(app, clock, settings, read_store):
+    Journey(app, clock).to_contracted()
+    catch_up(settings)
+    report = compliance.compliance_report(read_store)
+    assert {r.status for r in report.rules} == {"holds"}
+
+
+def test_r_disburse_over_the_contracted_budget_is_reported(app, clock, settings, read_store):
+    j = Journey(app, clock).to_contracted()
+    contracted_at = app.position()
+    clock.on(date(2026, 6, 10))
+    paid = forge(
+        app,
+        j.project_id,
+        "_funded",
+        amount=Decimal("95000.00"),
+        purpose="x",
+        paid_on=date(2026, 6, 10),
+    )
+    [finding] = findings(settings, read_store, "R-DISBURSE")
+    assert finding.position == paid
+    assert contracted_at in finding.evidence
+
+
+def test_r_disburse_before_the_contract_is_reported(app, clock, settings, read_store):
+    j = Journey(app, clock).to_selected()
+    paid = forge(
+        app, j.project_id, "_funded", amount=Decimal("1.00"), purpose="x", paid_on=date(2026, 5, 15)
+    )
+    assert [f.position for f in findings(settings, read_store, "R-DISBURSE")] == [paid]
+
+
+def test_r_party_approval_publication_without_the_annual_list_is_reported(
+    app, clock, settings, read_store
+):
+    j = Journey(app, clock).draft().argue()
+    clock.on(date(2026, 4, 10), 8)
+    published = forge(
+        app,
+        j.challenge_id,
+        "_published",
+        guide="指南",
+        window_opens=at(date(2026, 4, 10), 9),
+        window_closes=at(date(2026, 5, 10), 17),
+    )
+    [finding] = findings(settings, read_store, "R-PARTY-APPROVAL")
+    assert finding.position == published
+    assert finding.aggregate_id == j.challenge_id
+
+
+def test_r_eu_not_solver_application_by_the_end_user_is_reported(app, clock, settings, read_store):
+    j = Journey(app, clock).to_published()
+    clock.on(date(2026, 4, 20))
+    forged = Application(
+        audit=app._audit(actor(Role.APPLICANT, END_USER_EQUIPMENT, "eu"), CommandMeta()),
+        challenge_id=j.challenge_id,
+        lead=unit(END_USER_EQUIPMENT),
+        participants=(),
+        leader_name="周",
+        technical_plan="方案",
+        ip_declaration=True,
+        budget=Decimal("90000.00"),
+        period_months=18,
+    )
+    position = max(r.notification.id for r in app.save(forged))
+    [finding] = findings(settings, read_store, "R-EU-NOT-SOLVER")
+    assert finding.position == position
+    assert finding.aggregate_id == str(forged.id)
+
+
+def test_r_fund_cap_draft_over_the_key_cap_is_reported(app, clock, settings, read_store):
+    demand = collect(app, clock, END_USER_EQUIPMENT, "智能科技")
+    clock.on(date(2026, 3, 2))
+    drafted = Challenge(
+        audit=app._audit(BUREAU_STAFF, CommandMeta()),
+        end_user=END_USER_EQUIPMENT,
+        demand_ids=(demand,),
+        content=key_challenge_content(funding=Decimal("150000.00")),
+    )
+    position = max(r.notification.id for r in app.save(drafted))
+    assert [f.position for f in findings(settings, read_store, "R-FUND-CAP")] == [position]
+
+
+def test_r_objection_notice_closed_with_an_open_objection_is_reported(
+    app, clock, settings, read_store
+):
+    j = Journey(app, clock).to_selected().publicize()
+    clock.on(date(2026, 5, 19))
+    lodged = app.lodge_objection(j.eu, j.project_id, grounds="评审不公").position
+    clock.on(date(2026, 5, 25))
+    closed = forge(app, j.project_id, "_notice_closed")
+    [finding] = findings(settings, read_store, "R-OBJECTION")
+    assert finding.position == closed
+    assert lodged in finding.evidence
+
+
+def test_r_publicity_contract_without_a_notice_is_reported(app, clock, settings, read_store):
+    j = Journey(app, clock).to_selected()
+    clock.on(date(2026, 6, 1))
+    terms = j.terms()
+    forge(app, j.project_id, "_contract_drafted", terms=terms)
+    signatures = tuple(
+        Signature(a.id, a.role, a.org_code, date(2026, 6, 1))
+        for a in (BUREAU_STAFF, j.eu, actor(Role.APPLICANT, j.end_user, "x"))
+    )
+    contracted = forge(app, j.project_id, "_contracted", terms=terms, signatures=signatures)
+    [finding] = findings(settings, read_store, "R-PUBLICITY")
+    assert finding.position == contracted
+    contract = findings(settings, read_store, "R-CONTRACT")
+    assert [f.position for f in contract] == [contracted]  # the solver did not sign
+
+
+def test_r_conflict_score_by_a_recused_expert_is_reported(app, clock, settings, read_store):
+    j = Journey(app, clock).to_published()
+    application = j.apply()
+    j.panel()
+    clock.on(date(2026, 5, 12))
+    expert_id = app.challenge(j.challenge_id).panel[0].expert_id
+    expert = app.expert(expert_id)
+    who = Actor(expert.person_id, Role.EXPERT, expert.org_code)
+    recused = app.declare_conflict(
+        who, application, expert_id=expert_id, conflict=True, statement="曾合作"
+    ).position
+    scored = forge(
+        app, application, "_scored", who=who, expert_id=expert_id, score=Decimal(90), opinion="好"
+    )
+    [finding] = findings(settings, read_store, "R-CONFLICT")
+    assert finding.position == scored
+    assert finding.evidence[0] < recused
+
+
+def test_r_assess_eu_final_assessment_by_the_bureau_is_reported(app, clock, settings, read_store):
+    j = Journey(app, clock).to_contracted()
+    assessed = forge(app, j.project_id, "_assessed", verdict=Verdict.PASS, remarks="通过")
+    assert [f.position for f in findings(settings, read_store, "R-ASSESS-EU")] == [assessed]
+    assert [f.position for f in findings(settings, read_store, "R-MILESTONE")] == [assessed]
+
+
+def test_r_audit_who_cancellation_without_a_reason_is_reported(app, clock, settings, read_store):
+    j = Journey(app, clock).draft()
+    cancelled = forge(app, j.challenge_id, "_cancelled")
+    [finding] = findings(settings, read_store, "R-AUDIT-WHO")
+    assert finding.position == cancelled
+    assert "reason" in finding.detail
+
+
+def test_r_period_norm_exception_lists_who_approved_it_and_why(app, clock, settings, read_store):
+    demand = collect(app, clock, END_USER_EQUIPMENT, "智能科技")
+    clock.on(date(2026, 3, 2))
+    receipt = app.draft_challenge(
+        BUREAU_STAFF,
+        end_user=END_USER_EQUIPMENT,
+        demand_ids=[demand],
+        content=key_challenge_content(period_months=30),
+        exception_reason="样机验证需跨两个采购周期",
+    )
+    [finding] = findings(settings, read_store, "R-PERIOD-NORM", kind="exception")
+    assert receipt.position in finding.evidence
+    assert finding.actor_id == BUREAU_STAFF.id
+    assert finding.role == "bureau"
+    assert finding.justification == "样机验证需跨两个采购周期"
+
+
+def rule_ids_of_the_plan() -> set[str]:
+    """Every rule id the write side raises; and RULES.md's, where the shared folder is present."""
+    ids: set[str] = set()
+    for path in (REPO / "src" / "jiebang_es").rglob("*.py"):
+        ids |= set(re.findall(r'"(R-[A-Z][A-Z-]*[A-Z])"', path.read_text(encoding="utf-8")))
+    rules_md = REPO.parent / "shared" / "RULES.md"
+    if rules_md.exists():
+        ids |= set(re.findall(r"^\| (R-[A-Z-]+) \|", rules_md.read_text(encoding="utf-8"), re.M))
+    return ids
+
+
+def test_cli_compliance_json_names_every_rule_id(app, settings):
+    play_demo(app)
+    result = CliRunner().invoke(
+        cli,
+        ["report", "compliance", "--format", "json"],
+        env={"JIEBANG_DATABASE_URL": settings.database_url},
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    reported = [r["rule_id"] for r in report["rules"]]
+    assert set(reported) == set(RULE_IDS)
+    assert rule_ids_of_the_plan() <= set(reported)
+    assert len(reported) >= 33
+    assert {r["status"] for r in report["rules"]} == {"holds"}
+
+
+def test_reports_render_as_csv_xlsx_md_and_html_with_a_chart(app, settings, read_store, tmp_path):
+    play_demo(app)
+    catch_up(settings)
+    report = compliance.compliance_report(read_store, year=2026)
+    assert "R-DISBURSE" in compliance.render(report, "csv")
+    xlsx = tmp_path / "c.xlsx"
+    xlsx.write_bytes(compliance.render(report, "xlsx"))  # type: ignore[arg-type]
+    assert load_workbook(xlsx)["rules"].max_row == len(RULE_IDS) + 1
+    pf = portfolio.portfolio_report(read_store)
+    assert sum(line.selections for line in pf.lines) == 2
+    chart = tmp_path / "p.png"
+    md = portfolio.render(pf, "md", chart)
+    assert "p.png" in md
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<table>" in portfolio.render(pf, "html", tmp_path / "q.png")
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs(monkeypatch):
+    monkeypatch.setenv("JIEBANG_LOG_LEVEL", "error")
