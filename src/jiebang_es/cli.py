@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from api.serve import print_openapi, serve, token_cli
+from jiebang_es.audit_cli import audit_cli
 from jiebang_es.config import Settings
 from jiebang_es.demo import DemoFailedError, SimulatedClock, run_demo
 from jiebang_es.errors import JiebangError
@@ -86,6 +87,7 @@ cli.command("openapi")(print_openapi)
 cli.add_typer(token_cli, name="token")
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(report_cli, name="report")
+cli.add_typer(audit_cli, name="audit")
 
 
 def main() -> None:

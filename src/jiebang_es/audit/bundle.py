@@ -1,0 +1,186 @@
+"""Export bundles: one challenge's whole record, checkable offline by anyone.
+
+A bundle is JSON lines: a header (with the public key), the stored events of the challenge, its
+demands, applications and projects (exact bytes, with their metadata for reading), and the seal
+chain from the first of them to the checkpoint that covers the last — for every event in
+between only its digest and seal, so other challenges' contents never leave the bureau.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from jiebang_es.audit.checkpoints import load_public_key, signature_valid
+from jiebang_es.audit.queries import jsonable, log_events
+from jiebang_es.audit.raw_store import RawStore, StoredCheckpoint
+from jiebang_es.audit.verify import Damage, Finding
+from jiebang_es.domain.challenge import Challenge
+from jiebang_es.errors import InvalidValueError
+from jiebang_es.sealing import GENESIS, chain, event_digest
+from jiebang_es.service_base import ServiceBase
+
+FORMAT = "jiebang-audit-bundle/1"
+
+
+def _related_ids(app: ServiceBase, challenge_id: str) -> set[str]:
+    challenge = app.state_at(Challenge, challenge_id)
+    ids = {str(challenge.id), *challenge.demand_ids}
+    for _, event in log_events(app):
+        if getattr(event, "challenge_id", None) == str(challenge.id):
+            ids.add(str(event.originator_id))
+    return ids
+
+
+def export_bundle(app: ServiceBase, store: RawStore, challenge_id: str, out: TextIO) -> int:
+    """Write the bundle of one challenge; returns how many of its events it holds."""
+    ids = _related_ids(app, challenge_id)
+    events = [e for e in store.events() if e[1] in ids]
+    if not events:
+        raise InvalidValueError("challenge", f"{challenge_id} has no stored events")
+    first, last = events[0][0], events[-1][0]
+    checkpoints = [c for c in store.checkpoints() if c.position >= last]
+    if not checkpoints:
+        raise InvalidValueError(
+            "checkpoints",
+            f"no checkpoint covers position {last} yet: run `jiebang audit checkpoint` first",
+        )
+    covering = checkpoints[0]
+    public_pem = app.settings.audit_public_key_file.read_text(encoding="utf-8")
+    _write(out, {"kind": "header", "format": FORMAT, "challenge": challenge_id,
+                 "public_key": public_pem})  # fmt: skip
+    by_position = {e[0]: e for e in events}
+    previous_seal = GENESIS
+    for position, originator_id, version, previous_id, digest, seal in store.seals():
+        if position >= first:
+            if position == first:
+                _write(out, {"kind": "anchor", "position": previous_id,
+                             "seal": previous_seal.hex()})  # fmt: skip
+            _write(out, {"kind": "link", "position": position, "previous_id": previous_id,
+                         "originator_id": originator_id, "version": version,
+                         "digest": digest.hex(), "seal": seal.hex()})  # fmt: skip
+            if position in by_position:
+                _write(out, _event_line(app, by_position[position]))
+        if position >= covering.position:
+            break
+        previous_seal = seal
+    _write(out, {"kind": "checkpoint", **covering.as_json()})
+    return len(events)
+
+
+def _event_line(app: ServiceBase, row: tuple[int, str, int, str, bytes]) -> dict[str, Any]:
+    position, originator_id, version, topic, state = row
+    audit: Any = None
+    try:
+        decoded = app.mapper.transcoder.decode(state)
+        audit = jsonable(decoded.get("audit")) if isinstance(decoded, dict) else None
+    except (ValueError, TypeError):
+        audit = None  # altered bytes: the verifier will say so
+    return {
+        "kind": "event",
+        "position": position,
+        "originator_id": originator_id,
+        "version": version,
+        "topic": topic,
+        "state": base64.b64encode(state).decode(),
+        "audit": audit,
+    }
+
+
+def _write(out: TextIO, line: dict[str, Any]) -> None:
+    out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+@dataclass
+class BundleReport:
+    events: int = 0
+    links: int = 0
+    checkpoint: int = 0
+    key_source: str = ""
+    finding: Finding | None = None
+
+
+def verify_bundle(path: Path, public_key_file: Path | None = None) -> BundleReport:
+    """Check a bundle offline: every event against its digest, the chain, the checkpoint."""
+    report = BundleReport()
+    lines = list(_read(path))
+    if not lines or lines[0].get("format") != FORMAT:
+        raise InvalidValueError("bundle", f"{path} is not a {FORMAT} bundle")
+    if public_key_file is not None:
+        key, report.key_source = load_public_key(public_key_file), str(public_key_file)
+    else:
+        loaded = serialization.load_pem_public_key(str(lines[0]["public_key"]).encode())
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise InvalidValueError("bundle", "its public key is not an Ed25519 key")
+        key, report.key_source = loaded, "the bundle itself (give --public-key to rely on yours)"
+    report.finding = _walk(lines[1:], key, report)
+    return report
+
+
+def _walk(
+    lines: list[dict[str, Any]], key: Ed25519PublicKey, report: BundleReport
+) -> Finding | None:
+    previous_position, previous_seal, link = 0, GENESIS, None
+    for line in lines:
+        kind = line.get("kind")
+        if kind == "anchor":
+            previous_position, previous_seal = int(line["position"]), bytes.fromhex(line["seal"])
+        elif kind == "link":
+            link = line
+            position, digest, seal = (int(line["position"]), bytes.fromhex(line["digest"]),
+                                      bytes.fromhex(line["seal"]))  # fmt: skip
+            if (
+                int(line["previous_id"]) != previous_position
+                or chain(previous_seal, digest) != seal
+            ):
+                return _finding(Damage.ALTERED, line, "the seal chain is broken here")
+            previous_position, previous_seal = position, seal
+            report.links += 1
+        elif kind == "event":
+            state = base64.b64decode(line["state"])
+            digest = event_digest(line["originator_id"], int(line["version"]), line["topic"], state)
+            if (
+                link is None
+                or int(link["position"]) != int(line["position"])
+                or (link["originator_id"], int(link["version"]))
+                != (line["originator_id"], int(line["version"]))
+                or bytes.fromhex(link["digest"]) != digest
+            ):
+                return _finding(Damage.ALTERED, line, "its bytes are not what was sealed")
+            report.events += 1
+        elif kind == "checkpoint":
+            checkpoint = StoredCheckpoint.from_json(line)
+            if not signature_valid(key, checkpoint):
+                return _finding(Damage.CHECKPOINT_FORGED, line, "not signed by the key")
+            if checkpoint.position != previous_position or checkpoint.seal != previous_seal:
+                return _finding(Damage.REWRITTEN, line, "the chain does not reach its seal")
+            report.checkpoint = checkpoint.position
+    if not report.checkpoint:
+        return Finding(Damage.DELETED, previous_position, "", 0, "no checkpoint closes the bundle")
+    return None
+
+
+def _finding(damage: Damage, line: dict[str, Any], detail: str) -> Finding:
+    return Finding(
+        damage,
+        int(line.get("position", 0)),
+        str(line.get("originator_id", "")),
+        int(line.get("version", 0)),
+        detail,
+    )
+
+
+def _read(path: Path) -> Iterator[dict[str, Any]]:
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text.strip():
+            try:
+                yield json.loads(text)
+            except ValueError as e:
+                raise InvalidValueError("bundle", f"line {number}: {e}") from None

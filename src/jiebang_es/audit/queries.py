@@ -1,0 +1,176 @@
+"""What supervisors ask of the log: an aggregate's full history with what each event changed,
+everything one actor did in a period, everything one request or correlation id caused, and any
+aggregate's state as of a date-time. All of it is read from the events themselves."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from jiebang_es.domain.base import JiebangAggregate
+from jiebang_es.domain.values import Audit
+from jiebang_es.errors import InvalidValueError
+from jiebang_es.service_base import ServiceBase
+
+_SCAN_BATCH = 1000
+
+
+def jsonable(value: Any) -> Any:
+    """A plain JSON value for anything an event or aggregate holds."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    return value
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of an aggregate: who, when, why, and what it changed."""
+
+    version: int
+    event: str
+    audit: dict[str, Any]
+    changes: tuple[Change, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "event": self.event,
+            "audit": self.audit,
+            "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in self.changes],
+        }
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One event found in the log, with its position."""
+
+    position: int
+    aggregate_id: str
+    version: int
+    event: str
+    audit: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _state(aggregate: Any) -> dict[str, Any]:
+    if aggregate is None:
+        return {}
+    public = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
+    return {k: jsonable(v) for k, v in copy.deepcopy(public).items()}
+
+
+def _event_name(event: JiebangAggregate.Event) -> str:
+    return type(event).__qualname__
+
+
+def history(app: ServiceBase, aggregate_id: str) -> list[HistoryEntry]:
+    """Every event of one aggregate, oldest first, each with the fields it changed."""
+    entries: list[HistoryEntry] = []
+    aggregate: Any = None
+    for event in app.events_of(_uuid(aggregate_id)):
+        before = _state(aggregate)
+        aggregate = event.mutate(aggregate)
+        after = _state(aggregate)
+        changes = tuple(
+            Change(name, before.get(name), after.get(name))
+            for name in sorted(before.keys() | after.keys())
+            if before.get(name) != after.get(name)
+        )
+        entries.append(
+            HistoryEntry(
+                event.originator_version, _event_name(event), jsonable(event.audit), changes
+            )
+        )
+    return entries
+
+
+def state_as_of(app: ServiceBase, aggregate_id: str, as_of: datetime) -> dict[str, Any]:
+    """An aggregate's state after the last event recorded by a date-time."""
+    aggregate = app.state_at(JiebangAggregate, _uuid(aggregate_id), as_of=as_of)
+    return {"id": str(aggregate.id), "version": aggregate.version, **_state(aggregate)}
+
+
+def activity(
+    app: ServiceBase,
+    *,
+    actor_id: str | None = None,
+    request_id: str | None = None,
+    correlation_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[LogEntry]:
+    """Events of the whole log that match every filter given (recording time in [since, until))."""
+    if not (actor_id or request_id or correlation_id):
+        raise InvalidValueError("actor_id", "name an actor, a request id or a correlation id")
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidValueError(name, "a point in time carries its time zone")
+    found: list[LogEntry] = []
+    for position, event in log_events(app):
+        a = event.audit
+        if (
+            (actor_id and a.actor_id != actor_id)
+            or (request_id and a.request_id != request_id)
+            or (correlation_id and a.correlation_id != correlation_id)
+            or (since and a.recorded_at < since)
+            or (until and a.recorded_at >= until)
+        ):
+            continue
+        found.append(
+            LogEntry(
+                position,
+                str(event.originator_id),
+                event.originator_version,
+                _event_name(event),
+                jsonable(a),
+            )
+        )
+    return found
+
+
+def log_events(app: ServiceBase) -> Iterator[tuple[int, JiebangAggregate.Event]]:
+    """Every event of the log with its position, decoded, in order."""
+    start = 1
+    while True:
+        batch = app.recorder.select_notifications(start=start, limit=_SCAN_BATCH)
+        for n in batch:
+            event = app.mapper.to_domain_event(n)
+            if isinstance(event, JiebangAggregate.Event) and isinstance(event.audit, Audit):
+                yield n.id, event
+        if len(batch) < _SCAN_BATCH:
+            return
+        start = batch[-1].id + 1
+
+
+def _uuid(ident: str) -> UUID:
+    try:
+        return UUID(ident)
+    except ValueError:
+        raise InvalidValueError("aggregate_id", f"{ident!r} is not an aggregate id") from None

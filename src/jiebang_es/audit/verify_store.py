@@ -1,0 +1,38 @@
+"""Verify a whole store: its seal chain, the checkpoints it keeps and any copied away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jiebang_es.audit.checkpoints import load_public_key, read_file
+from jiebang_es.audit.raw_store import RawStore, StoredCheckpoint
+from jiebang_es.audit.verify import Report, verify_chain
+from jiebang_es.config import Settings
+
+
+def verify_store(
+    settings: Settings,
+    *,
+    checkpoint_file: Path | None = None,
+    public_key_file: Path | None = None,
+) -> Report:
+    """Recompute the chain from the stored bytes and check it against every checkpoint.
+
+    The checkpoints kept in the database are always checked; a file of checkpoints copied away
+    (``checkpoint_file``) adds those an attacker could have deleted from the database.
+    """
+    store = RawStore(settings)
+    checkpoints = _union(store.checkpoints(), read_file(checkpoint_file) if checkpoint_file else [])
+    key_path = public_key_file or settings.audit_public_key_file
+    public_key = load_public_key(key_path) if (public_key_file or key_path.exists()) else None
+    return verify_chain(store.events(), store.seals(), checkpoints, public_key)
+
+
+def _union(*sources: list[StoredCheckpoint]) -> list[StoredCheckpoint]:
+    """Every distinct checkpoint once; two different ones for one position and key both stay,
+    so a checkpoint altered in the database is checked beside its copy."""
+    seen: dict[tuple[int, str, bytes, str, bytes], StoredCheckpoint] = {}
+    for source in sources:
+        for c in source:
+            seen.setdefault((c.position, c.key_id, c.seal, c.taken_at, c.signature), c)
+    return sorted(seen.values(), key=lambda c: (c.position, c.key_id))

@@ -1,0 +1,192 @@
+"""`jiebang audit …`: supervisors' queries, keys, checkpoints, verification and export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from jiebang_es.audit import queries
+from jiebang_es.audit.bundle import export_bundle, verify_bundle
+from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
+from jiebang_es.audit.raw_store import RawStore
+from jiebang_es.audit.verify_store import verify_store
+from jiebang_es.config import Settings
+from jiebang_es.errors import JiebangError
+from jiebang_es.logging_setup import configure_logging
+from jiebang_es.service import JiebangApp
+
+audit_cli = typer.Typer(help="The audit trail: history, checkpoints, verification, export.")
+err = Console(stderr=True)
+
+EXIT_DAMAGED = 3  # the log is not what was sealed; 1 and 2 are usage and configuration errors
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def _when(text: str | None, name: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO date-time", param_hint=name) from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give the time zone, e.g. 2026-06-01T00:00+08:00", param_hint=name)
+    return moment
+
+
+def _with_app(run: Any) -> None:
+    settings = _settings()
+    try:
+        app = JiebangApp(settings)
+        try:
+            run(app)
+        finally:
+            app.close()
+    except JiebangError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from e
+
+
+@audit_cli.command()
+def history(aggregate_id: str) -> None:
+    """Every event of one aggregate: who, when, why, and the fields it changed (old → new)."""
+    _with_app(lambda app: _print_json([e.as_json() for e in queries.history(app, aggregate_id)]))
+
+
+@audit_cli.command()
+def activity(
+    actor: Annotated[str | None, typer.Option(help="person id of the actor")] = None,
+    request: Annotated[str | None, typer.Option(help="request id")] = None,
+    correlation: Annotated[str | None, typer.Option(help="correlation id")] = None,
+    since: Annotated[str | None, typer.Option(help="recorded at or after (ISO, with zone)")] = None,
+    until: Annotated[str | None, typer.Option(help="recorded before (ISO, with zone)")] = None,
+) -> None:
+    """Everything one actor did in a period, or one request or correlation id caused."""
+    start, end = _when(since, "--since"), _when(until, "--until")
+    _with_app(
+        lambda app: _print_json(
+            [
+                e.as_json()
+                for e in queries.activity(
+                    app,
+                    actor_id=actor,
+                    request_id=request,
+                    correlation_id=correlation,
+                    since=start,
+                    until=end,
+                )
+            ]
+        )
+    )
+
+
+@audit_cli.command()
+def state(
+    aggregate_id: str,
+    as_of: Annotated[str, typer.Option("--as-of", help="ISO date-time with zone")],
+) -> None:
+    """An aggregate's state as it was recorded by a date-time."""
+    moment = _when(as_of, "--as-of")
+    assert moment is not None  # the option is required  # noqa: S101
+    _with_app(lambda app: _print_json(queries.state_as_of(app, aggregate_id, moment)))
+
+
+@audit_cli.command()
+def keygen(
+    overwrite: Annotated[bool, typer.Option(help="replace an existing key")] = False,
+) -> None:
+    """Make the Ed25519 key pair that signs checkpoints (paths from the settings)."""
+    settings = _settings()
+    try:
+        kid = generate_keys(
+            settings.audit_key_file, settings.audit_public_key_file, overwrite=overwrite
+        )
+    except JiebangError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from e
+    err.print(
+        f"key {kid}: private {settings.audit_key_file}, public {settings.audit_public_key_file}"
+    )
+
+
+@audit_cli.command()
+def checkpoint() -> None:
+    """Sign the chain's current end (position, seal, time); store it and append it to the file."""
+    settings = _settings()
+    try:
+        taken = take_checkpoint(settings)
+    except JiebangError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from e
+    if taken is None:
+        err.print("the log is empty: nothing to sign")
+        return
+    _print_json(taken.as_json())
+
+
+@audit_cli.command()
+def verify(
+    checkpoints: Annotated[
+        Path | None, typer.Option(help="a file of checkpoints copied away, checked as well")
+    ] = None,
+    public_key: Annotated[Path | None, typer.Option(help="PEM public key to trust")] = None,
+    bundle: Annotated[Path | None, typer.Option(help="check an exported bundle offline")] = None,
+) -> None:
+    """Recompute the seal chain and check every checkpoint; exit 0 only if the log is intact."""
+    try:
+        if bundle is not None:
+            b = verify_bundle(bundle, public_key)
+            finding, summary = (
+                b.finding,
+                (
+                    f"{b.events} events, {b.links} links, checkpoint at {b.checkpoint}; "
+                    f"key from {b.key_source}"
+                ),
+            )
+            notes: list[str] = []
+        else:
+            r = verify_store(_settings(), checkpoint_file=checkpoints, public_key_file=public_key)
+            finding, notes = r.finding, r.notes
+            summary = (
+                f"{r.events} events up to position {r.last_position}, "
+                f"{r.checkpoints} checkpoints, last at {r.last_checkpoint}"
+            )
+    except JiebangError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from e
+    for note in notes:
+        err.print(f"note: {note}")
+    if finding is not None:
+        sys.stdout.write(f"DAMAGED: {finding}\n")
+        raise typer.Exit(EXIT_DAMAGED)
+    sys.stdout.write(f"intact: {summary}\n")
+
+
+@audit_cli.command("export")
+def export(
+    challenge: Annotated[str, typer.Option(help="challenge id")],
+    out: Annotated[Path, typer.Option(help="bundle file to write")] = Path("bundle.jsonl"),
+) -> None:
+    """Write a challenge's bundle: its events, their seals, the covering checkpoint, the key."""
+
+    def run(app: JiebangApp) -> None:
+        with out.open("w", encoding="utf-8") as f:
+            count = export_bundle(app, RawStore(app.settings), challenge, f)
+        err.print(f"{count} events of challenge {challenge} written to {out}")
+
+    _with_app(run)

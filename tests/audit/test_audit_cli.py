@@ -1,0 +1,158 @@
+"""`jiebang audit` as supervisors run it: real processes on the demo's store."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner, Result
+
+from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
+from jiebang_es.audit.verify import Damage
+from jiebang_es.cli import cli
+from jiebang_es.config import Settings
+from jiebang_es.demo import SimulatedClock, run_demo
+from jiebang_es.service import JiebangApp
+from tests.audit.attacker import Attacker
+from tests.conftest import new_postgres_schema
+
+JIEBANG = str(Path(sys.executable).with_name("jiebang"))
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def demo_store(request, tmp_path_factory):
+    """The demo's store with a key pair and a checkpoint, shared by this module's tests."""
+    tmp_path = tmp_path_factory.mktemp("audit_cli")
+    if request.param == "sqlite":
+        store_url = f"sqlite:///{tmp_path}/events.db"
+    else:
+        store_url = new_postgres_schema(request.getfixturevalue("postgres_db"))
+    keys = tmp_path / "keys"
+    env = {
+        "JIEBANG_DATABASE_URL": store_url,
+        "JIEBANG_AUDIT_KEY_FILE": str(keys / "checkpoint.key"),
+        "JIEBANG_AUDIT_PUBLIC_KEY_FILE": str(keys / "checkpoint.pub"),
+        "JIEBANG_AUDIT_CHECKPOINT_FILE": str(tmp_path / "copied" / "checkpoints.jsonl"),
+    }
+    settings = Settings(**{k.removeprefix("JIEBANG_").lower(): v for k, v in env.items()})
+    app = JiebangApp(settings, clock=SimulatedClock())
+    try:
+        run_demo(app, Console(file=io.StringIO()))
+    finally:
+        app.close()
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    take_checkpoint(settings)
+    return store_url, env, tmp_path
+
+
+def jiebang_process(env, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed command in a process of its own, as a supervisor runs it."""
+    return subprocess.run(  # noqa: S603 (our own command, fixed arguments)
+        [JIEBANG, *args],
+        env=os.environ | env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def jiebang(env, *args: str, cwd: Path) -> Result:
+    """The same command line, run in this process (typer's runner), for the quicker checks."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        mp.chdir(cwd)
+        return CliRunner().invoke(cli, list(args))
+
+
+def test_r_audit_immutable_demo_verifies_then_one_flipped_bit_is_named(demo_store):
+    store_url, env, tmp_path = demo_store
+    ok = jiebang_process(env, "audit", "verify", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.startswith("intact: 117 events up to position 117, 1 checkpoints")
+
+    attacker = Attacker(store_url)
+    try:
+        originator_id, version, _, state = attacker.event(42)
+        attacker.flip_bit(42)
+        bad = jiebang_process(env, "audit", "verify", cwd=tmp_path)
+    finally:
+        attacker.sql("UPDATE {events} SET state = ? WHERE {pos} = 42", bytes(state))
+        attacker.close()
+    assert bad.returncode == 3
+    assert bad.stdout.strip() == (
+        f"DAMAGED: {Damage.ALTERED.value} at position 42 (aggregate {UUID(str(originator_id))}, "
+        f"version {version}): its stored bytes were changed"
+    )
+
+
+def test_checkpoint_file_copied_away_is_checked_too(demo_store):
+    _, env, tmp_path = demo_store
+    copied = Path(env["JIEBANG_AUDIT_CHECKPOINT_FILE"])
+    lines = copied.read_text().splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["position"] == 117
+    done = jiebang(env, "audit", "verify", "--checkpoints", str(copied), cwd=tmp_path)
+    assert done.exit_code == 0, done.stdout
+
+
+def test_bundle_of_a_challenge_verifies_offline_and_names_an_altered_event(demo_store):
+    _, env, tmp_path = demo_store
+    history = jiebang(env, "audit", "activity", "--actor", "bureau-li", cwd=tmp_path)
+    published = [e for e in json.loads(history.stdout) if e["event"] == "Challenge.Published"]
+    challenge_id = published[0]["aggregate_id"]
+    bundle = tmp_path / "bundle.jsonl"
+    done = jiebang(
+        env, "audit", "export", "--challenge", challenge_id, "--out", str(bundle),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    public_key = env["JIEBANG_AUDIT_PUBLIC_KEY_FILE"]
+    ok = jiebang(
+        env, "audit", "verify", "--bundle", str(bundle), "--public-key", public_key,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+
+    lines = [json.loads(line) for line in bundle.read_text().splitlines()]
+    event = next(line for line in lines if line["kind"] == "event" and line["version"] == 2)
+    state = bytearray(base64.b64decode(event["state"]))
+    state[10] ^= 0x01
+    event["state"] = base64.b64encode(bytes(state)).decode()
+    bundle.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    bad = jiebang(
+        env, "audit", "verify", "--bundle", str(bundle), "--public-key", public_key,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert bad.exit_code == 3
+    assert f"altered at position {event['position']}" in bad.stdout
+
+
+def test_history_and_state_as_of_from_the_command_line(demo_store):
+    _, env, tmp_path = demo_store
+    history = jiebang(env, "audit", "activity", "--actor", "bureau-li", cwd=tmp_path)
+    first = json.loads(history.stdout)[0]
+    entries = json.loads(
+        jiebang(env, "audit", "history", first["aggregate_id"], cwd=tmp_path).stdout
+    )
+    assert entries[0]["audit"]["actor_id"] == "bureau-li"
+    as_of = entries[0]["audit"]["recorded_at"]
+    state = jiebang(env, "audit", "state", first["aggregate_id"], "--as-of", as_of, cwd=tmp_path)
+    assert json.loads(state.stdout)["version"] == 1
+    naive = jiebang(
+        env, "audit", "state", first["aggregate_id"], "--as-of", "2026-06-01", cwd=tmp_path
+    )
+    assert naive.exit_code != 0
+    assert "time zone" in naive.stderr
