@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     pool_max_overflow: int = Field(default=10, ge=0)
     connect_timeout: int = Field(default=5, ge=1, description="seconds")
     lock_timeout: int = Field(default=5, ge=0, description="seconds, PostgreSQL table lock wait")
+    create_tables: bool = Field(
+        default=True,
+        description="create the event tables on start; off for a role that may only insert "
+        "(ops/postgres-harden.sh)",
+    )
     # Read models (projections/): how the runner reads the log and writes its batches.
     projection_batch_size: int = Field(
         default=500, ge=1, le=100_000, description="events applied per read-model transaction"
@@ -111,7 +116,11 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The library's environment for the configured store."""
-        return store_env(self.database_url) | self._pool_env()
+        return (
+            store_env(self.database_url)
+            | self._pool_env()
+            | {"CREATE_TABLE": "y" if self.create_tables else "n"}
+        )
 
     def _pool_env(self) -> dict[str, str]:
         if not self.database_url.startswith(("postgresql:", "postgres:")):

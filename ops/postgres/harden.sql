@@ -1,0 +1,59 @@
+-- Make the event store append-only for the application's database role (issue 5, R-AUDIT-IMMUTABLE).
+--
+-- Run as the role that owns the tables (never the application's role), after the tables exist:
+--   psql "$OWNER_URL" -v app_role=jiebang_app -v schema=public -f ops/postgres/harden.sql
+-- ops/postgres-harden.sh does all of it. The application then runs as app_role with
+-- JIEBANG_CREATE_TABLES=false: it can read and append; it cannot update, delete or truncate.
+\set ON_ERROR_STOP on
+
+BEGIN;
+
+-- The library's table lock (LOCK TABLE ... IN EXCLUSIVE MODE, which keeps commit order equal to
+-- notification order) needs UPDATE privilege on the events table. So the role is granted UPDATE
+-- there, and a trigger refuses every UPDATE, DELETE and TRUNCATE on the tables of record, for
+-- every role; only the owner could drop the trigger, and the seals would still show the change.
+CREATE OR REPLACE FUNCTION :"schema".jiebang_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'R-AUDIT-IMMUTABLE: % on %.% is refused: the record is append-only',
+        TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+
+DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_events;
+CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_events
+    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_events;
+CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_events
+    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+
+DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_seals;
+CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_seals
+    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_seals;
+CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_seals
+    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+
+DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_checkpoints;
+CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_checkpoints;
+CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+
+-- Privileges: nothing by default, then exactly what appending and reading need.
+REVOKE ALL ON :"schema".jiebang_events, :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
+    :"schema".jiebang_requests FROM PUBLIC, :"app_role";
+GRANT USAGE ON SCHEMA :"schema" TO :"app_role";
+GRANT SELECT, INSERT, UPDATE ON :"schema".jiebang_events TO :"app_role";
+GRANT SELECT, INSERT ON :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
+    :"schema".jiebang_requests TO :"app_role";
+GRANT USAGE ON SEQUENCE :"schema".jiebang_events_notification_id_seq TO :"app_role";
+
+-- The read models are derived and rebuildable: the role owns their schema outright.
+SELECT CASE WHEN :'schema' = 'public' THEN 'jiebang_read' ELSE :'schema' || '_read' END
+    AS read_schema \gset
+CREATE SCHEMA IF NOT EXISTS :"read_schema" AUTHORIZATION :"app_role";
+
+COMMIT;

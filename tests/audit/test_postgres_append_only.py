@@ -1,0 +1,107 @@
+"""R-AUDIT-IMMUTABLE on PostgreSQL: the application's role can append and read, nothing else.
+
+The store is hardened by the script the README documents (ops/postgres-harden.sh), run as the
+tables' owner; the application then connects as its own role, with table creation off.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from jiebang_es.audit.verify_store import verify_store
+from jiebang_es.config import Settings
+from jiebang_es.service import JiebangApp
+from tests.audit.attacker import collect
+from tests.conftest import new_postgres_schema
+from tests.support import ScriptedClock
+
+ROOT = Path(__file__).resolve().parents[2]
+BASH = shutil.which("bash") or "/bin/bash"
+pytestmark = pytest.mark.postgres
+
+
+def _as_role(url: str, role: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port or 5432}"))
+
+
+@pytest.fixture(scope="module")
+def hardened(postgres_db):
+    """One hardened store for the module: every statement tried here is refused, so it stays."""
+    clock = ScriptedClock()
+    clock.on(date(2026, 2, 24))
+    store_url = new_postgres_schema(postgres_db)
+    schema = store_url.split("schema=")[1]
+    role = f"jiebang_app_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_db, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    try:
+        done = subprocess.run(  # noqa: S603 (the repository's own script)
+            [BASH, str(ROOT / "ops" / "postgres-harden.sh"), postgres_db, role, schema],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr + done.stdout
+        app_url = _as_role(store_url, role)
+        app = JiebangApp(Settings(database_url=app_url, create_tables=False), clock=clock)
+        collect(app, 2)
+        yield app, app_url, store_url
+        app.close()
+    finally:
+        with psycopg.connect(postgres_db, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_r_audit_immutable_app_role_appends_and_reads(hardened):
+    app, _, store_url = hardened
+    before = app.position()
+    collect(app, 1)
+    assert app.position() == before + 1
+    assert verify_store(Settings(database_url=store_url)).intact
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE jiebang_events SET topic = 'x'",
+        "DELETE FROM jiebang_events",
+        "TRUNCATE jiebang_events",
+        "UPDATE jiebang_seals SET seal = 'x'",
+        "DELETE FROM jiebang_seals",
+        "TRUNCATE jiebang_seals",
+        "DELETE FROM jiebang_checkpoints",
+        "TRUNCATE jiebang_checkpoints",
+        "DROP TABLE jiebang_events",
+        "ALTER TABLE jiebang_events DISABLE TRIGGER ALL",
+    ],
+)
+def test_r_audit_immutable_app_role_cannot_change_the_record(hardened, statement):
+    app, app_url, _ = hardened
+    before = app.position()
+    schema = app_url.split("schema=")[1]
+    with psycopg.connect(app_url.split("?")[0], autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)  # type: ignore[arg-type]
+    assert app.position() == before
+
+
+def test_r_audit_immutable_owner_is_refused_too_while_the_trigger_stands(hardened):
+    _, _, store_url = hardened
+    schema = store_url.split("schema=")[1]
+    with psycopg.connect(store_url.split("?")[0], autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="R-AUDIT-IMMUTABLE"):
+            conn.execute("UPDATE jiebang_events SET topic = 'x'")
