@@ -25,6 +25,7 @@ from jiebang_es.config import Settings, store_env
 from projections.schema import Row, Table, to_stored
 
 TRACKING = "tracking"
+BULK = 200  # rows from which an upsert on PostgreSQL goes through COPY
 SQLITE_PREFIX = "read_"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -212,6 +213,9 @@ class ReadDB:
         rows = list(rows)
         if not rows:
             return
+        if self.postgres and len(rows) >= BULK:
+            self._bulk_upsert(t, rows, suffix)
+            return
         names = t.column_names
         cols = ", ".join(f'"{c}"' for c in names)
         marks = ", ".join("?" for _ in names)
@@ -227,6 +231,34 @@ class ReadDB:
             f"ON CONFLICT ({key}) {action}"
         )
         self._many(statement, _stored_rows(t, rows))
+
+    def _bulk_upsert(self, t: Table, rows: list[Row], suffix: str) -> None:
+        """Many rows on PostgreSQL: COPY into a scratch table, then one INSERT … ON CONFLICT."""
+        scratch = f"upsert_{t.name}"
+        self.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{scratch}" '
+            f"(LIKE {self.name(t.name, suffix)}) ON COMMIT DELETE ROWS"
+        )
+        copy = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+            pgsql.Identifier(scratch),
+            pgsql.SQL(", ").join(pgsql.Identifier(c) for c in t.column_names),
+        )
+        with self.conn.cursor() as cur, cur.copy(copy) as writer:
+            for values in _stored_rows(t, rows):
+                writer.write_row(values)
+        cols = ", ".join(f'"{c}"' for c in t.column_names)
+        key = ", ".join(f'"{k}"' for k in t.key)
+        others = [c for c in t.column_names if c not in t.key]
+        action = (
+            "DO UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in others)
+            if others
+            else "DO NOTHING"
+        )
+        self.execute(
+            f'INSERT INTO {self.name(t.name, suffix)} ({cols}) SELECT {cols} FROM "{scratch}" '
+            f"ON CONFLICT ({key}) {action}"
+        )
+        self.execute(f'TRUNCATE "{scratch}"')
 
     def delete(self, t: Table, keys: Iterable[tuple[Any, ...]], suffix: str = "") -> None:
         keys = list(keys)

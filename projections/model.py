@@ -42,7 +42,7 @@ class Rows:
     def put(self, table_name: str, row: Row) -> Row:
         """Insert or replace a whole row."""
         t = self.tables[table_name]
-        row = t.normalise(row)
+        row = t.complete(row)
         key = t.key_of(row)
         self.data[table_name][key] = row
         self.dirty[table_name].add(key)
@@ -70,7 +70,7 @@ class Rows:
                 yield row
 
     def append(self, table_name: str, row: Row) -> None:
-        self.appended[table_name].append(self.tables[table_name].normalise(row))
+        self.appended[table_name].append(self.tables[table_name].complete(row))
 
     def clear_changes(self) -> None:
         for n in self.dirty:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 ColumnType = Literal["text", "int", "money", "bool", "json"]
@@ -34,9 +35,13 @@ class Table:
     append_only: bool = False
     indexes: tuple[tuple[str, ...], ...] = ()
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def complete(self, row: Row) -> Row:
+        """Every column present (missing ones None); values as given."""
+        return {name: row.get(name) for name in self.column_names}
 
     def key_of(self, row: Row) -> tuple[Any, ...]:
         return tuple(row[k] for k in self.key)
