@@ -163,13 +163,18 @@ class ReadDB:
             f"position {_sql_type(self.target.kind, 'int')} NOT NULL)"
         )
 
-    def create_table(self, t: Table, suffix: str = "") -> None:
-        """Create the table and its indexes, unless it exists."""
+    def create_table(self, t: Table, suffix: str = "", *, indexes: bool = True) -> None:
+        """Create the table and (unless told not to) its indexes, unless it exists."""
         if self.table_exists(t, suffix):
             return
         cols = ", ".join(f'"{c.name}" {_sql_type(self.target.kind, c.type)}' for c in t.columns)
         key = ", ".join(f'"{k}"' for k in t.key)
         self.execute(f"CREATE TABLE {self.name(t.name, suffix)} ({cols}, PRIMARY KEY ({key}))")
+        if indexes:
+            self.create_indexes(t, suffix)
+
+    def create_indexes(self, t: Table, suffix: str = "") -> None:
+        """The table's secondary indexes (a rebuild adds them once its rows are in: faster)."""
         for index in t.indexes:
             # Index names are unique per database (SQLite) or schema: a token keeps the names
             # of a rebuild's indexes apart from the live ones they replace.

@@ -70,7 +70,8 @@ class Rows:
                 yield row
 
     def append(self, table_name: str, row: Row) -> None:
-        self.appended[table_name].append(self.tables[table_name].complete(row))
+        # Written by column name, missing columns as NULL: no need to complete the row here.
+        self.appended[table_name].append(row)
 
     def clear_changes(self) -> None:
         for n in self.dirty:

@@ -42,7 +42,12 @@ class EventSource:
 
 
 def prepare(
-    db: ReadDB, models: Sequence[ReadModel], suffix: str = "", *, announce: bool = False
+    db: ReadDB,
+    models: Sequence[ReadModel],
+    suffix: str = "",
+    *,
+    announce: bool = False,
+    indexes: bool = True,
 ) -> None:
     """The read schema, tracking table and the models' tables, created if missing; with
     ``announce``, the PostgreSQL trigger that announces new events (runners only: the events
@@ -51,7 +56,7 @@ def prepare(
         db.ensure_schema()
         for m in models:
             for t in m.tables:
-                db.create_table(t, suffix)
+                db.create_table(t, suffix, indexes=indexes)
         if announce and db.postgres:
             announce_new_events(db)
 
@@ -106,8 +111,8 @@ class Projector:
     def tracking_names(self) -> list[str]:
         return [self.tracking_name(m) for m in self.models]
 
-    def prepare(self) -> None:
-        prepare(self.db, self.models, self.suffix, announce=True)
+    def prepare(self, *, indexes: bool = True) -> None:
+        prepare(self.db, self.models, self.suffix, announce=True, indexes=indexes)
 
     def close(self) -> None:
         self.db.close()

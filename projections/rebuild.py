@@ -35,13 +35,19 @@ def rebuild(
                 for t in m.tables:
                     fresh.db.drop_table(t, SUFFIX)
             fresh.db.forget(fresh.tracking_names)
-        fresh.prepare()
+        fresh.prepare(indexes=False)
         head = fresh.source.head()
         while fresh.step():
             reached = max(fresh.positions.values()) if fresh.positions else 0
             head = max(head, reached)
             if progress is not None:
                 progress(reached, head)
+        # Indexes once the bulk of the rows is in (faster than maintaining them row by row),
+        # before the switch, so the live runner is held only for the last few events.
+        with fresh.db.ddl():
+            for m in models:
+                for t in m.tables:
+                    fresh.db.create_indexes(t, SUFFIX)
         return switch_over(fresh, [m.name for m in models])
     finally:
         fresh.close()
