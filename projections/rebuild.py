@@ -16,6 +16,8 @@ from projections import models as read_models
 from projections.projector import Projector, prepare
 
 SUFFIX = "__rebuild"
+# A rebuild writes tables nobody reads yet: larger transactions rewrite each row fewer times.
+REBUILD_BATCH = 20_000
 Progress = Callable[[int, int], None]  # (position reached, head of the log)
 
 
@@ -28,6 +30,7 @@ def rebuild(
     """Rebuild the named read models (all when none are named); the position they reached."""
     models = read_models.build(names, settings)
     fresh = Projector(settings, models, suffix=SUFFIX)
+    fresh.batch_size = max(fresh.batch_size, REBUILD_BATCH)
     try:
         prepare(fresh.db, models)  # the live tables, if this is the very first run
         with fresh.db.ddl():

@@ -52,10 +52,10 @@ class Check:
     position: int
     settings: CheckSettings
     seq: int = 0
+    aggregate_id: str = field(init=False)
 
-    @property
-    def aggregate_id(self) -> str:
-        return str(self.event.originator_id)
+    def __post_init__(self) -> None:
+        self.aggregate_id = str(self.event.originator_id)
 
     @property
     def audit(self) -> Any:

@@ -83,17 +83,29 @@ def audit_checks(c: Check) -> None:
         )
     effective = iso(audit.effective_at) if audit else None
     before = previous["effective_at"] if previous else None
-    if effective and before and datetime.fromisoformat(effective) < datetime.fromisoformat(before):
+    if effective and before and earlier(effective, before):
         c.violation(
             "R-ORDER",
             f"{kind} takes effect at {effective}, before the previous step of the same "
             f"aggregate ({before})",
         )
-    c.rows.put(
-        VERSIONS.name,
-        {
-            "aggregate_id": c.aggregate_id,
-            "version": max(e.originator_version, expected - 1),
-            "effective_at": effective or (previous or {}).get("effective_at"),
-        },
-    )
+    version = max(e.originator_version, expected - 1)
+    if previous is None:
+        c.rows.put(
+            VERSIONS.name,
+            {"aggregate_id": c.aggregate_id, "version": version, "effective_at": effective},
+        )
+    else:
+        c.rows.update(
+            VERSIONS.name,
+            (c.aggregate_id,),
+            version=version,
+            effective_at=effective or before,
+        )
+
+
+def earlier(a: str, b: str) -> bool:
+    """Whether ISO time ``a`` is before ``b``; text order is time order for the same shape."""
+    if len(a) == len(b) and a[-6:] == b[-6:]:
+        return a < b
+    return datetime.fromisoformat(a) < datetime.fromisoformat(b)
