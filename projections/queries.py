@@ -340,13 +340,15 @@ def list_challenges(
     )
 
 
+def _one(store: ReadStore, t: Table, cls: type[T], column: str, value: str) -> T | None:
+    with store.db() as db:
+        rows = _select(db, t, {column: value}, order=column)
+    return _build(cls, rows[0]) if rows else None
+
+
 def get_challenge(store: ReadStore, challenge_id: str) -> ChallengeSummary | None:
     """One challenge of the catalogue, or None."""
-    with store.db() as db:
-        rows = _select(
-            db, catalogue.CHALLENGES, {"challenge_id": challenge_id}, order="challenge_id"
-        )
-    return _build(ChallengeSummary, rows[0]) if rows else None
+    return _one(store, catalogue.CHALLENGES, ChallengeSummary, "challenge_id", challenge_id)
 
 
 # ---- the public listing -------------------------------------------------------------------
@@ -354,39 +356,21 @@ def public_challenges(
     store: ReadStore, *, cursor: str | None = None, limit: int = 50
 ) -> Page[PublicChallenge]:
     """Public-scope published challenges with guide and window, in order of publication."""
-    return _page(
-        store,
-        listing.PUBLIC_CHALLENGES,
-        PublicChallenge,
-        {},
-        order="published_position",
-        cursor=cursor,
-        limit=limit,
-    )
+    t, cls, order = listing.PUBLIC_CHALLENGES, PublicChallenge, "published_position"
+    return _page(store, t, cls, {}, order=order, cursor=cursor, limit=limit)
 
 
 def public_challenge(store: ReadStore, challenge_id: str) -> PublicChallenge | None:
     """One public challenge, or None (also for restricted and classified ones)."""
-    with store.db() as db:
-        rows = _select(
-            db, listing.PUBLIC_CHALLENGES, {"challenge_id": challenge_id}, order="challenge_id"
-        )
-    return _build(PublicChallenge, rows[0]) if rows else None
+    return _one(store, listing.PUBLIC_CHALLENGES, PublicChallenge, "challenge_id", challenge_id)
 
 
 def public_notices(
     store: ReadStore, *, cursor: str | None = None, limit: int = 50
 ) -> Page[PublicNotice]:
     """Public notices (公示) of non-classified selected projects, in order of publication."""
-    return _page(
-        store,
-        listing.PUBLIC_NOTICES,
-        PublicNotice,
-        {},
-        order="publicized_position",
-        cursor=cursor,
-        limit=limit,
-    )
+    t, cls, order = listing.PUBLIC_NOTICES, PublicNotice, "publicized_position"
+    return _page(store, t, cls, {}, order=order, cursor=cursor, limit=limit)
 
 
 # ---- the application pipeline -------------------------------------------------------------

@@ -3,6 +3,8 @@ composition by kind and its confirmations (R-PANEL-JOINT); every recusal (R-CONF
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.expert import Expert
@@ -73,65 +75,60 @@ class Panels(ReadModel):
             n += 1
         return n
 
-    def argued(self, e: Challenge.Reviewed, pos: int, rows: Rows) -> None:
+    def _panel(
+        self,
+        rows: Rows,
+        e: Challenge.Reviewed | Challenge.ReviewPanelProposed,
+        pos: int,
+        panel: str,
+        members: Sequence[tuple[str, str, str | None]],  # expert id, kind, opinion
+        **head: object,
+    ) -> None:
         cid = str(e.originator_id)
-        n = self._next_round(rows, cid, "argumentation")
+        n = self._next_round(rows, cid, panel)
         rows.put(
             PANELS.name,
             {
                 "challenge_id": cid,
-                "panel": "argumentation",
+                "panel": panel,
                 "round": n,
-                "size": len(e.opinions),
-                "confirmed_by": "bureau",
-                "effective": True,
-                "conclusion": e.conclusion.value,
+                "size": len(members),
                 "exceptions": len(e.audit.exceptions),
                 "formed_at": iso(e.audit.effective_at),
                 "position": pos,
+                **head,
             },
         )
-        for o in e.opinions:
+        for expert_id, kind, opinion in members:
             rows.put(
                 MEMBERS.name,
                 {
                     "challenge_id": cid,
-                    "panel": "argumentation",
+                    "panel": panel,
                     "round": n,
-                    "expert_id": o.expert_id,
-                    "kind": o.kind.value,
-                    "opinion": o.opinion,
+                    "expert_id": expert_id,
+                    "kind": kind,
+                    "opinion": opinion,
                 },
             )
 
-    def proposed(self, e: Challenge.ReviewPanelProposed, pos: int, rows: Rows) -> None:
-        cid = str(e.originator_id)
-        n = self._next_round(rows, cid, "review")
-        rows.put(
-            PANELS.name,
-            {
-                "challenge_id": cid,
-                "panel": "review",
-                "round": n,
-                "size": len(e.members),
-                "confirmed_by": "",
-                "effective": False,
-                "exceptions": len(e.audit.exceptions),
-                "formed_at": iso(e.audit.effective_at),
-                "position": pos,
-            },
+    def argued(self, e: Challenge.Reviewed, pos: int, rows: Rows) -> None:
+        # The argumentation is organised by the bureau: in effect as recorded.
+        members = [(o.expert_id, o.kind.value, o.opinion) for o in e.opinions]
+        self._panel(
+            rows,
+            e,
+            pos,
+            "argumentation",
+            members,
+            confirmed_by="bureau",
+            effective=True,
+            conclusion=e.conclusion.value,
         )
-        for m in e.members:
-            rows.put(
-                MEMBERS.name,
-                {
-                    "challenge_id": cid,
-                    "panel": "review",
-                    "round": n,
-                    "expert_id": m.expert_id,
-                    "kind": m.kind.value,
-                },
-            )
+
+    def proposed(self, e: Challenge.ReviewPanelProposed, pos: int, rows: Rows) -> None:
+        members = [(m.expert_id, m.kind.value, None) for m in e.members]
+        self._panel(rows, e, pos, "review", members, confirmed_by="", effective=False)
 
     def confirmed(self, e: Challenge.ReviewPanelConfirmed, pos: int, rows: Rows) -> None:
         cid = str(e.originator_id)
