@@ -10,6 +10,7 @@ ids already follow (DESIGN.md §2, §3).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,14 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from jiebang_es.sealing import GENESIS, SealRow, seal_rows
+from jiebang_es.sealing import (
+    GENESIS,
+    SEAL_TAG,
+    SealRow,
+    canonical_originator_id,
+    event_digest,
+    seal_rows,
+)
 
 SEALS_TABLE = "jiebang_seals"
 REQUESTS_TABLE = "jiebang_requests"
@@ -168,47 +176,81 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                 "PRIMARY KEY (notification_id, key_id))"
             ).format(schema, checkpoints),
         ]
-        self._select_last_seal = SQL(
-            "SELECT notification_id, seal FROM {}.{} ORDER BY notification_id DESC LIMIT 1"
-        ).format(schema, seals)
-        self._insert_seal = SQL("INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s)").format(
-            schema, seals
-        )
-        self._select_request = SQL(
-            "SELECT fingerprint, receipt FROM {}.{} WHERE request_key = %s"
-        ).format(schema, requests)
+        events = Identifier(self.events_table_name)
+        # One statement per event, computing the chain in the database from the last seal, so
+        # that sealing adds no round trip: it is pipelined with the insert of the events.
+        self._insert_seal = SQL(
+            "INSERT INTO {s}.{seals} (notification_id, originator_id, originator_version, "
+            "previous_id, digest, seal) "
+            "SELECT e.notification_id, %s, e.originator_version, COALESCE(p.notification_id, 0), "
+            "%s, sha256(%s || COALESCE(p.seal, %s) || %s) "
+            "FROM {s}.{events} e LEFT JOIN LATERAL (SELECT notification_id, seal FROM {s}.{seals} "
+            "ORDER BY notification_id DESC LIMIT 1) p ON true "
+            "WHERE e.originator_id = %s AND e.originator_version = %s "
+            "RETURNING notification_id, previous_id, seal"
+        ).format(s=schema, seals=seals, events=events)
         self._insert_request = SQL(
-            "INSERT INTO {}.{} VALUES (%s,%s,%s,%s) RETURNING request_key"
-        ).format(schema, requests)
+            "INSERT INTO {s}.{requests} (request_key, fingerprint, receipt, notification_id) "
+            "SELECT %s, %s, %s, MAX(notification_id) FROM {s}.{seals}"
+        ).format(s=schema, seals=seals, requests=requests)
+        self._select_request = SQL(
+            "SELECT r.fingerprint, r.receipt, r.notification_id, s.seal FROM {s}.{requests} r "
+            "JOIN {s}.{seals} s USING (notification_id) WHERE r.request_key = %s"
+        ).format(s=schema, seals=seals, requests=requests)
+        self._local = threading.local()
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # The events table is locked (EXCLUSIVE) by the library first: the last seal is final.
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        note: SaveNote | None = kwargs.get("note")
+        digests = [
+            (s, event_digest(s.originator_id, s.originator_version, s.topic, s.state))
+            for s in stored_events
+        ]
+        seal_curs = curs.connection.cursor()
+        seal_curs.executemany(
+            self._insert_seal,
+            [
+                (canonical_originator_id(s.originator_id), d, SEAL_TAG, GENESIS, d,
+                 s.originator_id, s.originator_version)
+                for s, d in digests
+            ],
+            returning=True,
+        )  # fmt: skip
+        if note is not None and note.request is not None:
+            # Queued before the library's sync: a duplicate key fails the whole transaction.
+            curs.connection.cursor().execute(
+                self._insert_request,
+                (note.request.key, note.request.fingerprint, json.dumps(note.request.receipt)),
+            )
+        self._local.pending = (seal_curs, digests)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if not stored_events or not positions:
-            return positions
+        seal_curs, digests = self._local.pending
+        self._local.pending = None
+        returned: list[Any] = []
+        while True:
+            returned.extend(seal_curs.fetchall())
+            if not seal_curs.nextset():
+                break
         note: SaveNote | None = kwargs.get("note")
-        # The events table is locked (EXCLUSIVE) until commit: the last seal is final.
-        curs.execute(self._select_last_seal, prepare=True)
-        row = curs.fetchone()
-        last = (int(row["notification_id"]), bytes(row["seal"])) if row else None
-        rows = _sealed(note, stored_events, positions, last)
-        curs.executemany(
-            self._insert_seal,
-            [
-                (r.position, r.originator_id, r.originator_version, r.previous_position,
-                 r.digest, r.seal)
-                for r in rows
-            ],
-        )  # fmt: skip
-        if note is not None and note.request is not None:
-            # Fetching the row makes a duplicate key fail here, inside the transaction.
-            curs.execute(
-                self._insert_request,
-                (note.request.key, note.request.fingerprint, note.receipt_json(note.request),
-                 rows[-1].position),
-            )  # fmt: skip
-            curs.fetchone()
+        if note is not None:
+            note.seals = [
+                SealRow(
+                    position=int(r["notification_id"]),
+                    originator_id=canonical_originator_id(s.originator_id),
+                    originator_version=s.originator_version,
+                    previous_position=int(r["previous_id"]),
+                    digest=d,
+                    seal=bytes(r["seal"]),
+                )
+                for r, (s, d) in zip(returned[: len(digests)], digests, strict=True)
+            ]
         return positions
 
     def select_request(self, key: str) -> tuple[str, str] | None:
@@ -216,7 +258,13 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select_request, (key,), prepare=True)
             row = curs.fetchone()
-        return (str(row["fingerprint"]), str(row["receipt"])) if row else None
+        if row is None:
+            return None
+        receipt = json.loads(row["receipt"]) | {
+            "position": int(row["notification_id"]),
+            "seal": bytes(row["seal"]).hex(),
+        }
+        return str(row["fingerprint"]), json.dumps(receipt, sort_keys=True)
 
 
 SealingRecorder = SealingSQLiteRecorder | SealingPostgresRecorder

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 GENESIS = bytes(32)
-_TAG = b"jiebang-seal/1"
+SEAL_TAG = b"jiebang-seal/1"
 _LEN = struct.Struct(">Q")
 
 
@@ -25,6 +25,11 @@ def canonical_originator_id(originator_id: UUID | str) -> str:
     """One spelling of an aggregate id on every store (SQLite keeps hex, PostgreSQL a uuid)."""
     if isinstance(originator_id, UUID):
         return str(originator_id)
+    if len(originator_id) == 36 and originator_id.islower():
+        return originator_id  # already canonical (PostgreSQL's text form): the verifier's path
+    if len(originator_id) == 32 and originator_id.isalnum():
+        h = originator_id.lower()  # SQLite's hex form
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
     try:
         return str(UUID(originator_id))
     except ValueError:
@@ -34,22 +39,25 @@ def canonical_originator_id(originator_id: UUID | str) -> str:
 def event_digest(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
     """The hash of one stored event's exact bytes; each field length-prefixed, so that no two
     different events can be spelt as the same byte string."""
-    parts = (
-        canonical_originator_id(originator_id).encode(),
-        str(version).encode(),
-        topic.encode(),
-        bytes(state),
-    )
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(_LEN.pack(len(part)))
-        h.update(part)
-    return h.digest()
+    return canonical_digest(canonical_originator_id(originator_id), version, topic, state)
+
+
+def canonical_digest(originator_id: str, version: int, topic: str, state: bytes) -> bytes:
+    """``event_digest`` of an id already in its canonical spelling (the verifier's hot path)."""
+    oid = originator_id.encode()
+    ver = str(version).encode()
+    top = topic.encode()
+    return hashlib.sha256(
+        b"".join(
+            (_LEN.pack(len(oid)), oid, _LEN.pack(len(ver)), ver, _LEN.pack(len(top)), top,
+             _LEN.pack(len(state)), state)
+        )
+    ).digest()  # fmt: skip
 
 
 def chain(previous_seal: bytes, digest: bytes) -> bytes:
     """The seal of an event: its digest bound to everything sealed before it."""
-    return hashlib.sha256(_TAG + previous_seal + digest).digest()
+    return hashlib.sha256(SEAL_TAG + previous_seal + digest).digest()
 
 
 @dataclass(frozen=True)

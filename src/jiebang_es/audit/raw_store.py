@@ -8,9 +8,11 @@ included, and stream a million rows without holding them.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from queue import Full, Queue
 from typing import Any
 
 import psycopg
@@ -24,6 +26,10 @@ from jiebang_es.sealing import canonical_originator_id
 EventRow = tuple[int, str, int, str, bytes]
 # (position, originator id, version, previous position, digest, seal)
 SealTuple = tuple[int, str, int, int, bytes, bytes]
+# an event with its seal row, if it has one: EventRow + SealTuple without its position
+JoinedRow = tuple[
+    int, str, int, str, bytes, str | None, int | None, int | None, bytes | None, bytes | None
+]
 
 SQLITE_EVENTS_TABLE = "stored_events"
 POSTGRES_EVENTS_TABLE = "jiebang_events"  # the library names it after the application
@@ -36,6 +42,12 @@ _SQLITE_EVENTS = (
 _SEAL_SELECT = (
     "SELECT notification_id, originator_id, originator_version, previous_id, digest, seal "
     "FROM {table} WHERE notification_id > {mark} ORDER BY notification_id"
+)
+_JOINED = (
+    "SELECT e.{pos}, e.originator_id{cast}, e.originator_version, e.topic, e.state, "
+    "s.originator_id, s.originator_version, s.previous_id, s.digest, s.seal "
+    "FROM {events} e LEFT JOIN {seals} s ON s.notification_id = e.{pos} "
+    "WHERE e.{pos} > {mark} ORDER BY e.{pos}"
 )
 _SQLITE_ADD_CHECKPOINT = f"INSERT OR IGNORE INTO {CHECKPOINTS_TABLE} VALUES (?,?,?,?,?)"  # noqa: S608
 
@@ -104,21 +116,44 @@ class RawStore:
                 "SELECT notification_id, originator_id::text, originator_version, topic, state "
                 "FROM {} WHERE notification_id > %s ORDER BY notification_id"
             ).format(self._table(POSTGRES_EVENTS_TABLE))
-            for row in self._stream_postgres(query, after):
-                yield row[0], canonical_originator_id(row[1]), row[2], row[3], bytes(row[4])
+            yield from self._stream_postgres(query, after)
             return
         for row in self._stream_sqlite(_SQLITE_EVENTS, after):
-            yield row[0], canonical_originator_id(row[1]), row[2], row[3], bytes(row[4])
+            yield row[0], canonical_originator_id(row[1]), row[2], row[3], row[4]
+
+    def sealed_events(self, after: int = 0) -> Iterator[list[JoinedRow]]:
+        """Every stored event after a position with its seal row, in batches, in position order.
+
+        On PostgreSQL the next batch is fetched by a second thread while this one is checked:
+        the driver waits for the server without holding the interpreter."""
+        if self.is_postgres:
+            query = SQL(
+                _JOINED.format(
+                    events="{}", seals="{}", mark="%s", pos="notification_id", cast="::text"
+                )
+            )
+            composed = query.format(self._table(POSTGRES_EVENTS_TABLE), self._table(SEALS_TABLE))
+            yield from _prefetched(self._batches_postgres(composed, after))
+            return
+        statement = _JOINED.format(
+            events=SQLITE_EVENTS_TABLE, seals=SEALS_TABLE, mark="?", pos="rowid", cast=""
+        )
+        for batch in self._batches_sqlite(statement, after):
+            yield [(r[0], canonical_originator_id(r[1]), *r[2:]) for r in batch]
+
+    def seal_after(self, position: int) -> SealTuple | None:
+        """The first seal row after a position."""
+        for row in self.seals(position):
+            return row
+        return None
 
     def seals(self, after: int = 0) -> Iterator[SealTuple]:
         """Every seal row after a position, in position order."""
         if self.is_postgres:
             query = SQL(_SEAL_SELECT.format(table="{}", mark="%s")).format(self._table(SEALS_TABLE))
-            rows: Iterator[tuple[Any, ...]] = self._stream_postgres(query, after)
+            yield from self._stream_postgres(query, after)
         else:
-            rows = self._stream_sqlite(_SEAL_SELECT.format(table=SEALS_TABLE, mark="?"), after)
-        for r in rows:
-            yield r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5])
+            yield from self._stream_sqlite(_SEAL_SELECT.format(table=SEALS_TABLE, mark="?"), after)
 
     def last_seal(self) -> tuple[int, bytes] | None:
         """The position and seal of the last sealed event."""
@@ -165,13 +200,57 @@ class RawStore:
             return list(lite.execute(template.format(table=table)).fetchall())
 
     def _stream_postgres(self, query: psycopg.sql.Composed, after: int) -> Iterator[Any]:
-        with self._postgres() as conn, conn.cursor(name="jiebang_audit_stream") as cur:
-            cur.itersize = _BATCH
-            cur.execute(query, (after,))
-            yield from cur
+        for batch in self._batches_postgres(query, after):
+            yield from batch
 
     def _stream_sqlite(self, statement: str, after: int) -> Iterator[Any]:
+        for batch in self._batches_sqlite(statement, after):
+            yield from batch
+
+    def _batches_postgres(self, query: psycopg.sql.Composed, after: int) -> Iterator[list[Any]]:
+        # Binary rows: ids, versions and bytes arrive as they are, already canonical.
+        with self._postgres() as conn, conn.cursor(name="jiebang_audit_stream", binary=True) as cur:
+            cur.execute(query, (after,))
+            while batch := cur.fetchmany(_BATCH):
+                yield batch
+
+    def _batches_sqlite(self, statement: str, after: int) -> Iterator[list[Any]]:
         with closing(self._sqlite()) as conn:
             cur = conn.execute(statement, (after,))
             while batch := cur.fetchmany(_BATCH):
-                yield from batch
+                yield batch
+
+
+def _prefetched(batches: Iterator[list[Any]], depth: int = 4) -> Iterator[list[Any]]:
+    """Batches produced by a background thread, a few ahead of the consumer."""
+    queue: Queue[list[Any] | BaseException | None] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: list[Any] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(None)
+        except BaseException as e:  # handed to the consumer, raised there
+            put(e)
+
+    worker = threading.Thread(target=produce, name="jiebang-verify-fetch", daemon=True)
+    worker.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=30)

@@ -14,14 +14,17 @@ It names the first bad event and the kind of damage:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from hashlib import sha256 as _sha256
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from jiebang_es.audit.checkpoints import signature_valid
-from jiebang_es.audit.raw_store import EventRow, SealTuple, StoredCheckpoint
-from jiebang_es.sealing import GENESIS, chain, event_digest
+from jiebang_es.audit.raw_store import JoinedRow, SealTuple, StoredCheckpoint
+from jiebang_es.sealing import GENESIS, SEAL_TAG, canonical_digest
+
+_NEVER = 1 << 62
 
 
 class Damage(enum.StrEnum):
@@ -68,29 +71,54 @@ class Report:
 
 
 def verify_chain(
-    events: Iterable[EventRow],
-    seals: Iterable[SealTuple],
+    batches: Iterable[Sequence[JoinedRow]],
     checkpoints: Iterable[StoredCheckpoint] = (),
     public_key: Ed25519PublicKey | None = None,
+    seal_after: Callable[[int], SealTuple | None] = lambda _: None,
 ) -> Report:
-    """Walk events and seals together in position order; stop at the first damage."""
+    """Walk the stored events, each with its seal row, in position order; stop at the first
+    damage. ``seal_after(p)`` gives the first seal row after position ``p``: a seal whose event
+    is gone from the end of the log."""
     report = Report()
     pending = _checked_checkpoints(list(checkpoints), public_key, report)
     if report.finding is not None:
         return report
     previous_position, previous_seal = 0, GENESIS
-    for position, event, seal in _merge(events, seals):
-        if event is None or seal is None:
-            report.finding = _unpaired(position, event, seal)
-            return report
-        finding = _check_pair(position, event, seal, previous_position, previous_seal)
-        finding = finding or _against_checkpoints(position, seal, pending, report)
-        if finding is not None:
-            report.finding = finding
-            return report
-        previous_position, previous_seal = position, seal[5]
-        report.events += 1
+    next_checkpoint = pending[0].position if pending else _NEVER
+    count = 0
+    for batch in batches:
+        for row in batch:
+            position, aggregate_id, version, topic, state, s_id, s_version, s_prev, digest, seal = (
+                row
+            )
+            if (
+                seal is None
+                or s_prev != previous_position
+                or s_id != aggregate_id
+                or s_version != version
+                or canonical_digest(aggregate_id, version, topic, state) != digest
+                or _sha256(SEAL_TAG + previous_seal + digest).digest() != seal
+            ):
+                report.events = count
+                report.finding = _diagnose(row, previous_position)
+                return report
+            if position >= next_checkpoint:
+                finding = _against_checkpoints(row, pending, report)
+                if finding is not None:
+                    report.events = count
+                    report.finding = finding
+                    return report
+                next_checkpoint = pending[0].position if pending else _NEVER
+            previous_position, previous_seal = position, seal
+            count += 1
+    report.events = count
     report.last_position, report.last_seal = previous_position, previous_seal
+    orphan = seal_after(previous_position)
+    if orphan is not None:
+        report.finding = Finding(
+            Damage.DELETED, orphan[0], orphan[1], orphan[2], "a sealed event is no longer stored"
+        )
+        return report
     if pending:
         first = pending[0]
         report.finding = Finding(
@@ -110,6 +138,45 @@ def verify_chain(
     return report
 
 
+def _diagnose(row: JoinedRow, previous_position: int) -> Finding:
+    """Which damage a row that failed the fast check shows, in the order that explains it."""
+    position, aggregate_id, version, topic, state, s_id, s_version, s_prev, digest, seal = row
+    if seal is None or digest is None or s_prev is None:
+        return Finding(
+            Damage.INSERTED, position, aggregate_id, version, "no seal was written for it"
+        )
+    if (s_id, s_version) != (aggregate_id, version):
+        return Finding(
+            Damage.REORDERED,
+            position,
+            aggregate_id,
+            version,
+            f"the event sealed here was {s_id} version {s_version}",
+        )
+    if canonical_digest(aggregate_id, version, topic, state) != digest:
+        return Finding(
+            Damage.ALTERED, position, aggregate_id, version, "its stored bytes were changed"
+        )
+    if s_prev > previous_position:
+        return Finding(
+            Damage.DELETED,
+            s_prev,
+            aggregate_id,
+            version,
+            f"the event at position {s_prev}, sealed before position {position}, was removed",
+        )
+    if s_prev < previous_position:
+        return Finding(
+            Damage.INSERTED,
+            previous_position,
+            aggregate_id,
+            version,
+            f"position {previous_position} was not in the chain when position {position} "
+            "was sealed",
+        )
+    return Finding(Damage.ALTERED, position, aggregate_id, version, "its seal was changed")
+
+
 def _checked_checkpoints(
     checkpoints: list[StoredCheckpoint], public_key: Ed25519PublicKey | None, report: Report
 ) -> list[StoredCheckpoint]:
@@ -117,7 +184,7 @@ def _checked_checkpoints(
         report.notes.append("no public key given: checkpoints were not checked")
         return []
     for c in checkpoints:
-        if public_key is not None and not signature_valid(public_key, c):
+        if report.finding is None and public_key is not None and not signature_valid(public_key, c):
             report.finding = Finding(
                 Damage.CHECKPOINT_FORGED,
                 c.position,
@@ -130,16 +197,17 @@ def _checked_checkpoints(
 
 
 def _against_checkpoints(
-    position: int, seal: SealTuple, pending: list[StoredCheckpoint], report: Report
+    row: JoinedRow, pending: list[StoredCheckpoint], report: Report
 ) -> Finding | None:
+    position, aggregate_id, version, seal = row[0], row[1], row[2], row[9]
     while pending and pending[0].position <= position:
         c = pending.pop(0)
-        if c.position < position or c.seal != seal[5]:
+        if c.position < position or c.seal != seal:
             return Finding(
                 Damage.REWRITTEN,
                 c.position,
-                seal[1],
-                seal[2],
+                aggregate_id,
+                version,
                 f"the chain does not match the checkpoint of {c.taken_at}: the history up to "
                 f"position {c.position} (after position {report.last_checkpoint}, the last "
                 "matching checkpoint) was rewritten and re-sealed after it was signed",
@@ -147,72 +215,3 @@ def _against_checkpoints(
         report.checkpoints += 1
         report.last_checkpoint = c.position
     return None
-
-
-def _unpaired(position: int, event: EventRow | None, seal: SealTuple | None) -> Finding:
-    if event is not None:
-        return Finding(Damage.INSERTED, position, event[1], event[2], "no seal was written for it")
-    aggregate_id, version = (seal[1], seal[2]) if seal else ("", 0)
-    return Finding(
-        Damage.DELETED, position, aggregate_id, version, "a sealed event is no longer stored"
-    )
-
-
-def _check_pair(
-    position: int,
-    event: EventRow,
-    seal: SealTuple,
-    previous_position: int,
-    previous_seal: bytes,
-) -> Finding | None:
-    _, aggregate_id, version, topic, state = event
-    if (seal[1], seal[2]) != (aggregate_id, version):
-        return Finding(
-            Damage.REORDERED,
-            position,
-            aggregate_id,
-            version,
-            f"the event sealed here was {seal[1]} version {seal[2]}",
-        )
-    if event_digest(aggregate_id, version, topic, state) != seal[4]:
-        return Finding(
-            Damage.ALTERED, position, aggregate_id, version, "its stored bytes were changed"
-        )
-    if seal[3] > previous_position:
-        return Finding(
-            Damage.DELETED,
-            seal[3],
-            aggregate_id,
-            version,
-            f"the event at position {seal[3]}, sealed before position {position}, was removed",
-        )
-    if seal[3] < previous_position:
-        return Finding(
-            Damage.INSERTED,
-            previous_position,
-            aggregate_id,
-            version,
-            f"position {previous_position} was not in the chain when position {position} "
-            "was sealed",
-        )
-    if chain(previous_seal, seal[4]) != seal[5]:
-        return Finding(Damage.ALTERED, position, aggregate_id, version, "its seal was changed")
-    return None
-
-
-def _merge(
-    events: Iterable[EventRow], seals: Iterable[SealTuple]
-) -> Iterator[tuple[int, EventRow | None, SealTuple | None]]:
-    """Pair events and seals by position; either may be missing where the log was damaged."""
-    ev_it, se_it = iter(events), iter(seals)
-    ev, se = next(ev_it, None), next(se_it, None)
-    while ev is not None or se is not None:
-        if ev is not None and (se is None or ev[0] < se[0]):
-            yield ev[0], ev, None
-            ev = next(ev_it, None)
-        elif se is not None and (ev is None or se[0] < ev[0]):
-            yield se[0], None, se
-            se = next(se_it, None)
-        elif ev is not None and se is not None:
-            yield ev[0], ev, se
-            ev, se = next(ev_it, None), next(se_it, None)

@@ -25,7 +25,7 @@ def verify_store(
     checkpoints = _union(store.checkpoints(), read_file(checkpoint_file) if checkpoint_file else [])
     key_path = public_key_file or settings.audit_public_key_file
     public_key = load_public_key(key_path) if (public_key_file or key_path.exists()) else None
-    return verify_chain(store.events(), store.seals(), checkpoints, public_key)
+    return verify_chain(store.sealed_events(), checkpoints, public_key, store.seal_after)
 
 
 def _union(*sources: list[StoredCheckpoint]) -> list[StoredCheckpoint]:
