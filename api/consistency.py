@@ -1,18 +1,18 @@
 """Read-your-writes: a query may name the log position a command answered with, and is
-answered once what it reads has caught up — after a bounded wait, 503 with Retry-After."""
+answered once what it reads has caught up — after a bounded wait, 503 with Retry-After.
+
+Aggregates are read from the log itself, which has every recorded position at once; the list
+routes read the read models, which follow the log (see ``api.reads``). A position beyond the
+end of the log was never given by a command: 422, not a wait."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query
 
-from api.deps import AppDep, SettingsDep
-from api.problems import RETRY_AFTER_SECONDS, ProblemError
-
-POLL_SECONDS = 0.02
+from api.deps import AppDep
+from api.problems import RETRY_AFTER_SECONDS, FieldError, ProblemError
 
 
 def not_caught_up(position: int) -> ProblemError:
@@ -25,13 +25,16 @@ def not_caught_up(position: int) -> ProblemError:
     )
 
 
-def wait_for(reached: Callable[[], int], position: int, timeout: float) -> None:
-    """Poll until ``reached()`` is at ``position``; 503 when the wait runs out."""
-    deadline = time.monotonic() + timeout
-    while reached() < position:
-        if time.monotonic() >= deadline:
-            raise not_caught_up(position)
-        time.sleep(POLL_SECONDS)
+def check_recorded(head: int, position: int) -> None:
+    """A position the log has not reached was never answered by a command: 422, not a wait."""
+    if position > head:
+        raise ProblemError(
+            422,
+            "validation",
+            "The request is not valid",
+            f"min_position {position} is beyond the end of the log ({head})",
+            errors=[FieldError(field="query.min_position", message="beyond the end of the log")],
+        )
 
 
 MinPosition = Annotated[
@@ -44,10 +47,10 @@ MinPosition = Annotated[
 ]
 
 
-def store_caught_up(app: AppDep, settings: SettingsDep, min_position: MinPosition = None) -> None:
-    """Aggregates are read from the log itself: it has every recorded position at once."""
+def store_caught_up(app: AppDep, min_position: MinPosition = None) -> None:
+    """Reads of aggregates: the log has every position it has recorded."""
     if min_position is not None:
-        wait_for(app.position, min_position, settings.read_wait_seconds)
+        check_recorded(app.position(), min_position)
 
 
 StoreRead = Depends(store_caught_up)

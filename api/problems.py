@@ -234,6 +234,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 PROBLEM_STATUSES = {
+    400: "The body is not parseable JSON",
     401: "Missing, forged, expired or foreign bearer token",
     403: "The actor's role or organisation may not do this (rule_id says which rule)",
     404: "Not found, or not visible to this actor",

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import AppDep, PrincipalDep
 from api.reads import ReadsDep
 from api.routers.common import READ_PROBLEMS
+from api.schemas.common import NO_NUL
 from api.schemas.lists import ApplicationCounts, ChallengePage, Cursor, Limit, PanelList
 from api.visibility import challenge_for, sees_listed_challenge
 from jiebang_es.domain.challenge import ChallengeStatus
@@ -26,10 +27,10 @@ def list_challenges(
     reads: ReadsDep,
     principal: PrincipalDep,
     status: ChallengeStatus | None = None,
-    industry: Annotated[str | None, Query(max_length=100)] = None,
+    industry: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     category: Category | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2200)] = None,
-    end_user_code: Annotated[str | None, Query(max_length=40)] = None,
+    end_user_code: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> ChallengePage:

@@ -9,7 +9,7 @@ from fastapi import Response
 from api.problems import problem_responses
 
 COMMAND_PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(
-    401, 403, 404, 409, 412, 413, 422, 503
+    400, 401, 403, 404, 409, 412, 413, 422, 503
 )
 READ_PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 422, 503)
 PUBLIC_PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(422, 503)

@@ -11,7 +11,7 @@ from api.commands import execute
 from api.consistency import StoreRead
 from api.deps import AppDep, CommandDep, require_roles
 from api.routers.common import COMMAND_PROBLEMS, READ_PROBLEMS
-from api.schemas.common import ReceiptOut
+from api.schemas.common import NO_NUL, ReceiptOut
 from api.schemas.reviews import CreditOut, CreditRecordIn
 from jiebang_es.domain.values import Role
 
@@ -41,7 +41,9 @@ def record_credit_status(body: CreditRecordIn, ctx: CommandDep) -> JSONResponse:
     responses=READ_PROBLEMS,
     dependencies=[StoreRead, Depends(require_roles(Role.BUREAU, Role.SUPERVISOR, Role.ANALYST))],
 )
-def credit_status_of(org_code: Annotated[str, Path(max_length=40)], app: AppDep) -> CreditOut:
+def credit_status_of(
+    org_code: Annotated[str, Path(max_length=40, pattern=NO_NUL)], app: AppDep
+) -> CreditOut:
     """The bureau's record of a unit; a unit never recorded is not on the dishonest list."""
     status = app.credit_status_of(org_code)
     return CreditOut(org_code=org_code.strip().upper(), status=status)

@@ -11,7 +11,7 @@ from api.commands import new_id_of
 from api.deps import CommandDep
 from api.routers.common import COMMAND_PROBLEMS
 from api.routers.projects import ProjectId, on_project
-from api.schemas.common import BackdatedIn, CommandIn, ReceiptOut
+from api.schemas.common import NO_NUL, BackdatedIn, CommandIn, ReceiptOut
 from api.schemas.projects import ContractChangeIn, DraftContractIn, ExtendIn
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
@@ -70,7 +70,7 @@ def propose_contract_change(
 )
 def approve_contract_change(
     project_id: ProjectId,
-    change_id: Annotated[str, Path(max_length=64)],
+    change_id: Annotated[str, Path(max_length=64, pattern=NO_NUL)],
     body: CommandIn,
     ctx: CommandDep,
 ) -> JSONResponse:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from api.deps import CommandDep
 from api.routers.common import COMMAND_PROBLEMS
 from api.routers.projects import ProjectId, on_project
-from api.schemas.common import ReceiptOut
+from api.schemas.common import NO_NUL, ReceiptOut
 from api.schemas.projects import (
     AssessIn,
     DisburseIn,
@@ -20,7 +20,9 @@ from api.schemas.projects import (
 )
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
-MilestoneName = Annotated[str, Path(max_length=500, description="the contracted milestone")]
+MilestoneName = Annotated[
+    str, Path(max_length=500, pattern=NO_NUL, description="the contracted milestone")
+]
 
 
 @router.post(

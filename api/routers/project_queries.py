@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import AppDep, PrincipalDep
 from api.reads import ReadsDep
 from api.routers.common import READ_PROBLEMS
+from api.schemas.common import NO_NUL
 from api.schemas.lists import Cursor, DisbursementPage, Limit, ProjectPage
 from api.visibility import project_for, sees_listed_project
 from jiebang_es.domain.project import ProjectStatus
@@ -25,7 +26,7 @@ def list_projects(
     principal: PrincipalDep,
     status: ProjectStatus | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2200)] = None,
-    industry: Annotated[str | None, Query(max_length=100)] = None,
+    industry: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     category: Category | None = None,
     challenge_id: UUID | None = None,
     cursor: Cursor = None,

@@ -13,7 +13,7 @@ from api.commands import execute, new_id_of
 from api.consistency import StoreRead
 from api.deps import AppDep, CommandContext, CommandDep, PrincipalDep
 from api.routers.common import COMMAND_PROBLEMS, READ_PROBLEMS, tag
-from api.schemas.common import BackdatedIn, CommandIn, ReceiptOut
+from api.schemas.common import NO_NUL, BackdatedIn, CommandIn, ReceiptOut
 from api.schemas.projects import ObjectionIn, ProjectOut, PublicizeIn, ResolveObjectionIn
 from api.visibility import project_for
 from jiebang_es.service_base import CommandMeta, Receipt
@@ -91,7 +91,7 @@ def lodge_objection(project_id: ProjectId, body: ObjectionIn, ctx: CommandDep) -
 )
 def resolve_objection(
     project_id: ProjectId,
-    objection_id: Annotated[str, Path(max_length=64)],
+    objection_id: Annotated[str, Path(max_length=64, pattern=NO_NUL)],
     body: ResolveObjectionIn,
     ctx: CommandDep,
 ) -> JSONResponse:

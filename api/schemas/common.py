@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from jiebang_es.domain.values import (
     ContractTerms,
@@ -29,10 +29,22 @@ def money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
+# Text never carries NUL: the stores and the read models keep text, and NUL is not text there.
+NO_NUL = r"^[^\x00]*$"
+
+
 class Shape(BaseModel):
     """A request shape: unknown fields are errors, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise ValueError("text may not contain NUL characters")
+        return value
 
 
 class CommandIn(Shape):

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel
 
+from api.schemas.common import NO_NUL
 from projections.queries import (
     ChallengeSummary,
     Disbursement,
@@ -18,7 +19,8 @@ from projections.queries import (
 )
 
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` of the previous page")
+    str | None,
+    Query(max_length=200, pattern=NO_NUL, description="`next_cursor` of the previous page"),
 ]
 Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]
 

@@ -92,7 +92,6 @@ def start_server(
         "JIEBANG_CLOCK_FILE": str(clock_file),
         "JIEBANG_REQUEST_LOG_LEVEL": "info",
         "JIEBANG_MAX_BODY_BYTES": "65536",
-        "JIEBANG_READ_WAIT_SECONDS": "1",
         **extra_env,
     }
     with log_file.open("wb") as log:

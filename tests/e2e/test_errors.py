@@ -76,14 +76,13 @@ def test_unknown_route_and_missing_object_are_problems(server: Server) -> None:
         assert response.headers["Content-Type"] == "application/problem+json"
 
 
-def test_read_that_cannot_catch_up_is_503_with_retry_after(server: Server) -> None:
+def test_min_position_beyond_the_log_is_422_naming_it(server: Server) -> None:
     far = 10**12
     bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
     for path in ("/v1/public/challenges", "/v1/challenges", f"/v1/experts/{uuid.uuid4()}"):
         response = bureau.get(path, params={"min_position": far})
-        assert response.status_code == 503, path
-        assert response.headers["Retry-After"].isdigit()
-        assert response.json()["type"] == "/problems/not-caught-up"
+        assert response.status_code == 422, path
+        assert response.json()["errors"][0]["field"] == "query.min_position"
 
 
 def test_every_request_is_one_log_line_with_its_request_id_and_actor(server: Server) -> None:
@@ -105,3 +104,18 @@ def test_every_request_is_one_log_line_with_its_request_id_and_actor(server: Ser
     assert mine["status"] == 404
     assert mine["duration_ms"] >= 0
     assert [line for line in lines if line.get("request_id") == generated]
+
+
+def test_text_with_nul_is_refused_naming_the_field(server: Server) -> None:
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    response = bureau.post(
+        "/v1/demands",
+        json={
+            "source": "survey_visit",
+            "enterprise": org_json(BUREAU),
+            "industry": "智能科技",
+            "title": "a\u0000b",
+        },
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body.title"]

@@ -1,0 +1,61 @@
+"""schemathesis against the served OpenAPI document, bounded: no 5xx, every answer as documented.
+
+It runs the schemathesis CLI on the live server with a bureau token (so the authenticated
+routes are exercised past authentication), a fixed seed and a time budget.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jiebang_es.domain.values import Role
+from jiebang_es.sample import BUREAU
+from tests.e2e.conftest import Server
+
+pytestmark = pytest.mark.postgres
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_headers_conformance",
+    )
+)
+
+
+def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
+    server: Server, tmp_path: Path
+) -> None:
+    token = server.token(Role.BUREAU, BUREAU.credit_code, "bureau-fuzz", ttl=3600)
+    result = subprocess.run(  # noqa: S603 - the installed schemathesis CLI
+        [
+            str(SCHEMATHESIS),
+            "run",
+            f"{server.base_url}/openapi.json",
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            "8",
+            "--max-time",
+            "60",
+            "--seed",
+            "20261126",
+            "--workers",
+            "2",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
