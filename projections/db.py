@@ -22,7 +22,7 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 
 from jiebang_es.config import Settings, store_env
-from projections.schema import Row, Table, to_stored
+from projections.schema import Row, Table, to_python, to_stored
 
 TRACKING = "tracking"
 BULK = 200  # rows from which an upsert on PostgreSQL goes through COPY
@@ -213,6 +213,22 @@ class ReadDB:
             )
         rows = self.query(f"SELECT {cols} FROM {self.name(t.name, suffix)}{order}")
         return [t.normalise(dict(zip(t.column_names, r, strict=True))) for r in rows]
+
+    def select_row(self, t: Table, key: tuple[Any, ...], suffix: str = "") -> Row | None:
+        """One row by its key, or None."""
+        cols = ", ".join(f'"{c}"' for c in t.column_names)
+        where = " AND ".join(f'"{k}" = ?' for k in t.key)
+        found = self.query(f"SELECT {cols} FROM {self.name(t.name, suffix)} WHERE {where}", key)
+        return t.normalise(dict(zip(t.column_names, found[0], strict=True))) if found else None
+
+    def select_keys(self, t: Table, suffix: str = "") -> Iterator[tuple[Any, ...]]:
+        """Every key of the table, streamed."""
+        cols = ", ".join(f'"{k}"' for k in t.key)
+        types = {c.name: c.type for c in t.columns}
+        cursor = self.execute(f"SELECT {cols} FROM {self.name(t.name, suffix)}")
+        while batch := cursor.fetchmany(10_000):
+            for values in batch:
+                yield tuple(to_python(types[k], v) for k, v in zip(t.key, values, strict=True))
 
     def upsert(self, t: Table, rows: Iterable[Row], suffix: str = "") -> None:
         rows = list(rows)

@@ -1,15 +1,16 @@
 """What a read model is: tables, and a function from one event to changes of their rows.
 
-A model never reads the database while it applies events: its state tables are held in memory
-(``Rows``), loaded once, changed by events, and written back with the batch's tracking position
-in one transaction. Append-only tables (the audit index, the ledger of payments) only grow, so
-they are never loaded.
+A model changes rows in memory (``Rows``): a bounded cache of its state tables, filled from the
+database on a miss, written back with the batch's tracking position in one transaction. A Bloom
+filter of each table's keys answers "no such row" without a query, so creating a row costs no
+read. Append-only tables (the audit index, the ledger of payments) only grow: never read back.
 """
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -20,24 +21,62 @@ Event = JiebangAggregate.Event
 Handler = Callable[[Any, int, "Rows"], None]
 
 
-class Rows:
-    """A model's rows during a batch: the state tables in memory, the changes to write."""
+Loader = Callable[[Table, tuple[Any, ...]], "Row | None"]
+CACHE_ROWS = 20_000  # rows kept per table between batches (the working set of a log is small)
 
-    def __init__(self, tables: tuple[Table, ...]) -> None:
+
+class KeyFilter:
+    """A Bloom filter over a table's keys: ``key not in f`` means the table has no such row."""
+
+    BITS = 1 << 23  # 1 MiB: under 1% false positives up to about a million keys
+
+    def __init__(self) -> None:
+        self.bits = bytearray(self.BITS // 8)
+
+    def _slots(self, key: tuple[Any, ...]) -> tuple[int, ...]:
+        h1, h2 = hash(key), hash((key, "jiebang"))
+        return tuple((h1 + i * h2) % self.BITS for i in range(4))
+
+    def add(self, key: tuple[Any, ...]) -> None:
+        for slot in self._slots(key):
+            self.bits[slot >> 3] |= 1 << (slot & 7)
+
+    def __contains__(self, key: tuple[Any, ...]) -> bool:
+        return all(self.bits[slot >> 3] & (1 << (slot & 7)) for slot in self._slots(key))
+
+
+class Rows:
+    """A model's rows during a batch: cached state rows, and the changes to write."""
+
+    def __init__(
+        self, tables: tuple[Table, ...], loader: Loader | None = None, capacity: int = CACHE_ROWS
+    ) -> None:
         self.tables = {t.name: t for t in tables}
+        self.loader = loader
+        self.capacity = capacity
         self.data: dict[str, dict[tuple[Any, ...], Row]] = {
             t.name: {} for t in tables if not t.append_only
         }
+        self.keys = {n: KeyFilter() for n in self.data}
         self.dirty: dict[str, set[tuple[Any, ...]]] = {n: set() for n in self.data}
         self.deleted: dict[str, set[tuple[Any, ...]]] = {n: set() for n in self.data}
         self.appended: dict[str, list[Row]] = {t.name: [] for t in tables if t.append_only}
 
-    def load(self, table_name: str, rows: list[Row]) -> None:
-        t = self.tables[table_name]
-        self.data[table_name] = {t.key_of(r): r for r in rows}
+    def know(self, table_name: str, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Keys the table holds in the database (read when the cache starts)."""
+        for key in keys:
+            self.keys[table_name].add(key)
 
     def get(self, table_name: str, *key: Any) -> Row | None:
-        return self.data[table_name].get(key)
+        row = self.data[table_name].get(key)
+        if row is not None or self.loader is None:
+            return row
+        if key not in self.keys[table_name] or key in self.deleted[table_name]:
+            return None
+        row = self.loader(self.tables[table_name], key)
+        if row is not None:
+            self.data[table_name][key] = row
+        return row
 
     def put(self, table_name: str, row: Row) -> Row:
         """Insert or replace a whole row."""
@@ -45,13 +84,14 @@ class Rows:
         row = t.complete(row)
         key = t.key_of(row)
         self.data[table_name][key] = row
+        self.keys[table_name].add(key)
         self.dirty[table_name].add(key)
         self.deleted[table_name].discard(key)
         return row
 
     def update(self, table_name: str, key: tuple[Any, ...], **changes: Any) -> Row | None:
         """Change some columns of an existing row; None when there is no such row."""
-        row = self.data[table_name].get(key)
+        row = self.get(table_name, *key)
         if row is None:
             return None
         row.update(changes)
@@ -59,24 +99,28 @@ class Rows:
         return row
 
     def delete(self, table_name: str, *key: Any) -> None:
-        if self.data[table_name].pop(key, None) is not None:
+        if self.get(table_name, *key) is not None:
+            del self.data[table_name][key]
             self.dirty[table_name].discard(key)
             self.deleted[table_name].add(key)
-
-    def where(self, table_name: str, **match: Any) -> Iterator[Row]:
-        """Rows of a state table whose columns equal the given values."""
-        for row in list(self.data[table_name].values()):
-            if all(row.get(k) == v for k, v in match.items()):
-                yield row
 
     def append(self, table_name: str, row: Row) -> None:
         # Written by column name, missing columns as NULL: no need to complete the row here.
         self.appended[table_name].append(row)
 
-    def clear_changes(self) -> None:
-        for n in self.dirty:
-            self.dirty[n].clear()
-            self.deleted[n].clear()
+    def changed(self, table_name: str) -> list[Row]:
+        """The rows to write for a table, in key order."""
+        data = self.data[table_name]
+        return [data[k] for k in sorted(self.dirty[table_name])]
+
+    def settle(self) -> None:
+        """After a commit: forget the changes, and the oldest rows beyond the cache's size."""
+        for name, data in self.data.items():
+            self.dirty[name].clear()
+            self.deleted[name].clear()
+            if self.loader is not None and len(data) > self.capacity:
+                for key in list(itertools.islice(data, len(data) - self.capacity // 2)):
+                    del data[key]
         for rows in self.appended.values():
             rows.clear()
 

@@ -18,6 +18,7 @@ from jiebang_es.config import Settings
 from jiebang_es.service import JiebangApp
 from projections.db import ReadDB, Target, target_of
 from projections.model import ReadModel, Rows
+from projections.schema import Row, Table
 
 
 class EventSource:
@@ -99,7 +100,7 @@ class Projector:
         self.suffix = suffix
         self.source = source or EventSource(settings)
         self.db = ReadDB.connect(target or target_of(settings))
-        self.rows = {m.name: Rows(m.tables) for m in self.models}
+        self.rows = {m.name: Rows(m.tables, self.load_row) for m in self.models}
         self.positions: dict[str, int] | None = None  # as committed; None: reload first
         self.batch_size = settings.projection_batch_size
         self.max_rate = settings.projection_max_rate
@@ -146,12 +147,16 @@ class Projector:
         return committed
 
     def reload(self) -> None:
+        """Start the cache afresh: empty, knowing only which keys each table holds."""
         for m in self.models:
-            rows = Rows(m.tables)
+            rows = Rows(m.tables, self.load_row)
             for t in m.tables:
                 if not t.append_only:
-                    rows.load(t.name, self.db.select_rows(t, self.suffix))
+                    rows.know(t.name, self.db.select_keys(t, self.suffix))
             self.rows[m.name] = rows
+
+    def load_row(self, t: Table, key: tuple[Any, ...]) -> Row | None:
+        return self.db.select_row(t, key, self.suffix)
 
     def advance(self, committed: dict[str, int], limit: int) -> tuple[int, dict[str, int]]:
         """Apply the next events (in memory) to every model behind them."""
@@ -181,13 +186,12 @@ class Projector:
                     self.db.insert(t, rows.appended[t.name], self.suffix)
                     continue
                 self.db.delete(t, sorted(rows.deleted[t.name]), self.suffix)
-                data = rows.data[t.name]
-                self.db.upsert(t, [data[k] for k in sorted(rows.dirty[t.name])], self.suffix)
+                self.db.upsert(t, rows.changed(t.name), self.suffix)
         self.db.set_positions(positions)
 
     def clear(self) -> None:
         for rows in self.rows.values():
-            rows.clear_changes()
+            rows.settle()
 
     def catch_up(self) -> int:
         """Apply batches until no event is left; the number applied."""

@@ -17,7 +17,7 @@ from projections.projector import Projector, prepare
 
 SUFFIX = "__rebuild"
 # A rebuild writes tables nobody reads yet: larger transactions rewrite each row fewer times.
-REBUILD_BATCH = 20_000
+REBUILD_BATCH = 10_000
 Progress = Callable[[int, int], None]  # (position reached, head of the log)
 
 
