@@ -1,6 +1,26 @@
 #!/usr/bin/env bash
-# Set up, then run the demo on the embedded default store (SQLite file ./var/jiebang.db).
+# The run command: set up, serve the HTTP API on the embedded SQLite store (./var/jiebang.db),
+# fill it with one simulated year (`jiebang demo`, another process writing the same file), print
+# the public listing, then keep serving in the foreground until Ctrl-C.
+#   bash ops/demo.sh           # everything, then keeps serving on http://127.0.0.1:8000
+#   bash ops/demo.sh --exit    # everything, then stops the server (non-interactive runs)
+# Without a configured token key the server runs in dev mode: it generates a secret into ./var
+# (JIEBANG_DEV_MODE=true); `jiebang token issue` uses the same one. The server's JSON request
+# log goes to var/api.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ops/setup.sh
-exec .venv/bin/jiebang demo "$@"
+export JIEBANG_DEV_MODE="${JIEBANG_DEV_MODE:-true}"
+PORT="${JIEBANG_PORT:-8000}"
+mkdir -p var
+.venv/bin/jiebang serve --port "$PORT" 2>>var/api.log &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null || true' EXIT
+.venv/bin/python ops/public_listing.py "http://127.0.0.1:$PORT" --wait-only
+.venv/bin/jiebang demo
+.venv/bin/python ops/public_listing.py "http://127.0.0.1:$PORT"
+if [ "${1:-}" = "--exit" ]; then
+    exit 0
+fi
+echo "serving on http://127.0.0.1:$PORT (OpenAPI at /docs); Ctrl-C stops"
+wait "$SERVER"
