@@ -34,9 +34,8 @@ def main() -> None:
     page.raise_for_status()
     print(f"\nGET {base}/v1/public/challenges — public-scope published challenges:")
     for c in page.json()["items"]:
-        print(
-            f"  {c['name']} ({c['category']}, {c['industry']}) window {c['window_opens']} – {c['window_closes']}"
-        )
+        window = f"{c['window_opens']} – {c['window_closes']}"
+        print(f"  {c['name']} ({c['category']}, {c['industry']}) window {window}")
 
 
 if __name__ == "__main__":
