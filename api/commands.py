@@ -3,8 +3,8 @@
 A command with an ``Idempotency-Key`` is looked up first: a stored request with the same
 fingerprint (method, path, body) is replayed, with another fingerprint it is refused (422). The
 key is saved with the command's events in one transaction, so a key two requests raced for is
-caught by the store (``DuplicateRequestError``) and the loser replays the winner's receipt. A
-refused command records nothing, its key included: a retry is evaluated again.
+caught by the store (``DuplicateRequestError``, or the write conflict on the aggregate they both
+changed) and the loser replays the winner's receipt. A refused command records nothing, its key included: a retry is evaluated again.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from api.deps import CommandContext
 from api.problems import ProblemError
 from api.schemas.common import ReceiptOut
-from jiebang_es.errors import DuplicateRequestError
+from jiebang_es.errors import ConflictError
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta, Receipt, StoredRequest
 
@@ -50,8 +50,9 @@ def execute(
     )
     try:
         receipt = run(meta)
-    except DuplicateRequestError:
-        stored = ctx.app.stored_request(key or "")
+    except ConflictError:
+        # Lost a race: to a request with the same key (replay it), or to another command.
+        stored = None if key is None else ctx.app.stored_request(key)
         if stored is None:
             raise
         return _replay(ctx, stored, created, details)
