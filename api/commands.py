@@ -4,7 +4,8 @@ A command with an ``Idempotency-Key`` is looked up first: a stored request with 
 fingerprint (method, path, body) is replayed, with another fingerprint it is refused (422). The
 key is saved with the command's events in one transaction, so a key two requests raced for is
 caught by the store (``DuplicateRequestError``, or the write conflict on the aggregate they both
-changed) and the loser replays the winner's receipt. A refused command records nothing, its key included: a retry is evaluated again.
+changed) and the loser replays the winner's receipt. A refused command records nothing, its key
+included: a retry is evaluated again.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ from api.schemas.common import (
     Short,
     Text,
     money,
+    plan_in,
+    plan_out,
 )
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.content import ChallengeContent
@@ -30,8 +32,6 @@ from jiebang_es.domain.values import (
     Commitment,
     Conclusion,
     DemandSource,
-    Indicator,
-    Milestone,
     Scope,
 )
 
@@ -105,19 +105,18 @@ class ContentIn(Shape):
 
     def value(self) -> ChallengeContent:
         c = self.commitment
+        indicators, milestones = plan_in(self.indicators, self.milestones)
         return ChallengeContent(
             name=self.name,
             industry=self.industry,
             category=self.category,
             chokepoint=self.chokepoint,
             industry_effect=self.industry_effect,
-            indicators=tuple(Indicator(i.name, i.target, i.unit) for i in self.indicators),
+            indicators=indicators,
             benchmarking=self.benchmarking,
             funding=None if self.funding is None else Decimal(self.funding),
             period_months=self.period_months,
-            milestones=tuple(
-                Milestone(m.name, m.due_month, m.deliverable) for m in self.milestones
-            ),
+            milestones=milestones,
             solver_conditions=self.solver_conditions,
             scope=self.scope,
             recipients=tuple(self.recipients),
@@ -148,22 +147,18 @@ class ContentOut(BaseModel):
     @classmethod
     def of(cls, c: ChallengeContent) -> ContentOut:
         commitment = c.commitment
+        indicators, milestones = plan_out(c.indicators, c.milestones)
         return cls(
             name=c.name,
             industry=c.industry,
             category=c.category,
             chokepoint=c.chokepoint,
             industry_effect=c.industry_effect,
-            indicators=[
-                IndicatorIO(name=i.name, target=i.target, unit=i.unit) for i in c.indicators
-            ],
+            indicators=indicators,
             benchmarking=c.benchmarking,
             funding=None if c.funding is None else money(c.funding),
             period_months=c.period_months,
-            milestones=[
-                MilestoneIO(name=m.name, due_month=m.due_month, deliverable=m.deliverable)
-                for m in c.milestones
-            ],
+            milestones=milestones,
             solver_conditions=c.solver_conditions,
             scope=c.scope,
             recipients=list(c.recipients),

@@ -99,6 +99,29 @@ class MilestoneIO(Shape):
     deliverable: Short
 
 
+def plan_in(
+    indicators: list[IndicatorIO], milestones: list[MilestoneIO]
+) -> tuple[tuple[Indicator, ...], tuple[Milestone, ...]]:
+    """Indicators and milestones as the domain's values."""
+    return (
+        tuple(Indicator(i.name, i.target, i.unit) for i in indicators),
+        tuple(Milestone(m.name, m.due_month, m.deliverable) for m in milestones),
+    )
+
+
+def plan_out(
+    indicators: tuple[Indicator, ...], milestones: tuple[Milestone, ...]
+) -> tuple[list[IndicatorIO], list[MilestoneIO]]:
+    """Indicators and milestones as the API shows them."""
+    return (
+        [IndicatorIO(name=i.name, target=i.target, unit=i.unit) for i in indicators],
+        [
+            MilestoneIO(name=m.name, due_month=m.due_month, deliverable=m.deliverable)
+            for m in milestones
+        ],
+    )
+
+
 class TermsIn(Shape):
     """A task contract's terms: indicators, milestones, budget and period."""
 
@@ -108,11 +131,10 @@ class TermsIn(Shape):
     period_months: Annotated[int, Field(ge=1, le=120)]
 
     def value(self) -> ContractTerms:
+        indicators, milestones = plan_in(self.indicators, self.milestones)
         return ContractTerms(
-            indicators=tuple(Indicator(i.name, i.target, i.unit) for i in self.indicators),
-            milestones=tuple(
-                Milestone(m.name, m.due_month, m.deliverable) for m in self.milestones
-            ),
+            indicators=indicators,
+            milestones=milestones,
             budget=Decimal(self.budget),
             period_months=self.period_months,
         )
@@ -126,14 +148,10 @@ class TermsOut(BaseModel):
 
     @classmethod
     def of(cls, terms: ContractTerms) -> TermsOut:
+        indicators, milestones = plan_out(terms.indicators, terms.milestones)
         return cls(
-            indicators=[
-                IndicatorIO(name=i.name, target=i.target, unit=i.unit) for i in terms.indicators
-            ],
-            milestones=[
-                MilestoneIO(name=m.name, due_month=m.due_month, deliverable=m.deliverable)
-                for m in terms.milestones
-            ],
+            indicators=indicators,
+            milestones=milestones,
             budget=money(terms.budget),
             period_months=terms.period_months,
         )
