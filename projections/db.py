@@ -96,6 +96,7 @@ class ReadDB:
         self.target = target
         self.conn = conn
         self.postgres = target.kind == "postgres"
+        self._scratch: set[str] = set()  # temporary tables of bulk upserts on this connection
 
     @classmethod
     def connect(cls, target: Target) -> ReadDB:
@@ -254,12 +255,19 @@ class ReadDB:
         self._many(statement, _stored_rows(t, rows))
 
     def _bulk_upsert(self, t: Table, rows: list[Row], suffix: str) -> None:
-        """Many rows on PostgreSQL: COPY into a scratch table, then one INSERT … ON CONFLICT."""
-        scratch = f"upsert_{t.name}"
-        self.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{scratch}" '
-            f"(LIKE {self.name(t.name, suffix)}) ON COMMIT DELETE ROWS"
-        )
+        """Many rows on PostgreSQL: COPY into a scratch table, then one INSERT … ON CONFLICT.
+
+        The scratch table empties itself at commit; each table is upserted once per batch.
+        """
+        scratch = f"upsert_{t.name}{suffix}"
+        if scratch not in self._scratch:
+            self.execute(
+                f'CREATE TEMP TABLE IF NOT EXISTS "{scratch}" '
+                f"(LIKE {self.name(t.name, suffix)}) ON COMMIT DELETE ROWS"
+            )
+            self._scratch.add(scratch)
+        else:
+            self.execute(f'DELETE FROM "{scratch}"')  # rows of an earlier upsert in this batch
         copy = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
             pgsql.Identifier(scratch),
             pgsql.SQL(", ").join(pgsql.Identifier(c) for c in t.column_names),
@@ -279,7 +287,6 @@ class ReadDB:
             f'INSERT INTO {self.name(t.name, suffix)} ({cols}) SELECT {cols} FROM "{scratch}" '
             f"ON CONFLICT ({key}) {action}"
         )
-        self.execute(f'TRUNCATE "{scratch}"')
 
     def delete(self, t: Table, keys: Iterable[tuple[Any, ...]], suffix: str = "") -> None:
         keys = list(keys)

@@ -22,20 +22,24 @@ Handler = Callable[[Any, int, "Rows"], None]
 
 
 Loader = Callable[[Table, tuple[Any, ...]], "Row | None"]
-CACHE_ROWS = 20_000  # rows kept per table between batches (the working set of a log is small)
+CACHE_ROWS = 5_000  # rows kept per table between batches (the working set of a log is small)
+
+
+MASK = (1 << 21) - 1
 
 
 class KeyFilter:
     """A Bloom filter over a table's keys: ``key not in f`` means the table has no such row."""
 
-    BITS = 1 << 23  # 1 MiB: under 1% false positives up to about a million keys
+    BITS = 1 << 21  # 256 KiB: under 2% false positives up to about 200,000 keys per table
 
     def __init__(self) -> None:
         self.bits = bytearray(self.BITS // 8)
 
-    def _slots(self, key: tuple[Any, ...]) -> tuple[int, ...]:
-        h1, h2 = hash(key), hash((key, "jiebang"))
-        return tuple((h1 + i * h2) % self.BITS for i in range(4))
+    def _slots(self, key: tuple[Any, ...]) -> tuple[int, int, int]:
+        # Three 21-bit slices of one 64-bit hash: enough independence for a Bloom filter.
+        h = hash(key)
+        return (h & MASK, (h >> 21) & MASK, (h >> 42) & MASK)
 
     def add(self, key: tuple[Any, ...]) -> None:
         for slot in self._slots(key):

@@ -17,7 +17,7 @@ from typing import Any
 from jiebang_es.config import Settings
 from jiebang_es.service import JiebangApp
 from projections.db import ReadDB, Target, target_of
-from projections.model import ReadModel, Rows
+from projections.model import CACHE_ROWS, ReadModel, Rows
 from projections.schema import Row, Table
 
 
@@ -94,13 +94,15 @@ class Projector:
         suffix: str = "",
         source: EventSource | None = None,
         target: Target | None = None,
+        cache_rows: int = CACHE_ROWS,
     ) -> None:
         self.settings = settings
         self.models = list(models)
         self.suffix = suffix
         self.source = source or EventSource(settings)
         self.db = ReadDB.connect(target or target_of(settings))
-        self.rows = {m.name: Rows(m.tables, self.load_row) for m in self.models}
+        self.cache_rows = cache_rows
+        self.rows = {m.name: Rows(m.tables, self.load_row, cache_rows) for m in self.models}
         self.positions: dict[str, int] | None = None  # as committed; None: reload first
         self.batch_size = settings.projection_batch_size
         self.max_rate = settings.projection_max_rate
@@ -149,7 +151,7 @@ class Projector:
     def reload(self) -> None:
         """Start the cache afresh: empty, knowing only which keys each table holds."""
         for m in self.models:
-            rows = Rows(m.tables, self.load_row)
+            rows = Rows(m.tables, self.load_row, self.cache_rows)
             for t in m.tables:
                 if not t.append_only:
                     rows.know(t.name, self.db.select_keys(t, self.suffix))

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,14 @@ from typer.testing import CliRunner
 
 from jiebang_es.cli import cli
 from jiebang_es.config import Settings
+from projections import models as read_models
 from projections import queries as q
 from projections.db import ReadDB, target_of
+from projections.projector import Projector
 from projections.readstore import ReadStore
 from projections.rebuild import rebuild
 from projections.runner import start_runner
+from projections.schema import table
 from tests.projections.conftest import catch_up, live_digests, play_demo
 from tests.support import Journey
 
@@ -154,3 +158,49 @@ def test_cli_refuses_an_unknown_read_model(settings):
 @pytest.fixture(autouse=True)
 def _quiet_logs(monkeypatch):
     monkeypatch.setenv("JIEBANG_LOG_LEVEL", "error")
+
+
+def test_a_small_cache_and_small_batches_give_the_same_digests(app, settings):
+    """Rows evicted from the cache are read back from the database, never lost."""
+    play_demo(app)
+    tiny = Projector(
+        settings.model_copy(update={"projection_batch_size": 7}),
+        read_models.build(settings=settings),
+        cache_rows=3,
+    )
+    try:
+        tiny.prepare()
+        assert tiny.catch_up() == app.position()
+    finally:
+        tiny.close()
+    evicted_and_reloaded = live_digests(settings)
+    rebuild(settings)
+    assert live_digests(settings) == evicted_and_reloaded
+
+
+def test_bulk_upserts_write_and_rewrite_many_rows(settings):
+    db = ReadDB.connect(target_of(settings))
+    t = table("bulk_probe", "k, n:int, m:money, b:bool, j:json", key=("k",))
+    try:
+        db.ensure_schema()
+        db.create_table(t)
+        rows = [{"k": f"{i:04d}", "n": i, "m": Decimal(i) / 4, "b": i % 2 == 0} for i in range(450)]
+        with db.transaction():
+            db.upsert(t, rows)
+        changed = [{**r, "n": -r["n"], "j": {"i": r["n"]}} for r in rows[::2]]
+        with db.transaction():
+            db.upsert(t, changed)
+        stored = {r["k"]: r for r in db.select_rows(t, ordered=True)}
+        assert len(stored) == 450
+        assert stored["0002"] == {
+            "k": "0002",
+            "n": -2,
+            "m": Decimal("0.50"),
+            "b": True,
+            "j": {"i": 2},
+        }
+        assert stored["0003"]["n"] == 3
+        assert stored["0003"]["j"] is None
+    finally:
+        db.drop_table(t)
+        db.close()
