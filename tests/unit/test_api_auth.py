@@ -1,0 +1,102 @@
+"""Bearer tokens: keys from settings, the algorithm allow-list, and the development secret."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
+
+from api.auth import AuthenticationError, authenticate, issue_token, load_keys
+from jiebang_es.config import Settings
+from jiebang_es.domain.values import Role
+from jiebang_es.errors import InvalidValueError
+from jiebang_es.sample import BUREAU
+
+JIEBANG = Path(sys.executable).parent / "jiebang"
+
+
+def ed25519_files(tmp_path: Path) -> tuple[Path, Path]:
+    key = Ed25519PrivateKey.generate()
+    private = tmp_path / "token.key"
+    public = tmp_path / "token.pub"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+def test_eddsa_token_round_trips_with_keys_from_files(tmp_path: Path) -> None:
+    private, public = ed25519_files(tmp_path)
+    settings = Settings(
+        jwt_algorithms=("EdDSA",), jwt_private_key_file=private, jwt_public_key_file=public
+    )
+    keys = load_keys(settings)
+    token = issue_token(settings, keys, role=Role.EXPERT, org=BUREAU.credit_code, sub="exp-1")
+    principal = authenticate(settings, keys, token)
+    assert (principal.sub, principal.role, principal.org) == (
+        "exp-1",
+        Role.EXPERT,
+        BUREAU.credit_code,
+    )
+
+
+def test_hs256_token_signed_with_the_public_key_is_refused(tmp_path: Path) -> None:
+    # Algorithm confusion: the public key used as an HMAC secret must not verify.
+    _, public = ed25519_files(tmp_path)
+    settings = Settings(jwt_algorithms=("EdDSA",), jwt_public_key_file=public)
+    keys = load_keys(settings)
+    forged = jwt.encode(
+        {"sub": "x", "role": "bureau", "org": "X", "iss": "jiebang", "aud": "jiebang-api",
+         "exp": 2**40},
+        "k" * 64,
+        algorithm="HS256",
+    )  # fmt: skip
+    with pytest.raises(AuthenticationError):
+        authenticate(settings, keys, forged)
+
+
+def test_server_keys_refused_without_a_configured_key_unless_dev_mode() -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        load_keys(Settings(jwt_secret=None, jwt_public_key_file=None, dev_mode=False))
+    assert refused.value.field == "JIEBANG_JWT_SECRET"
+
+
+def test_short_secret_is_refused() -> None:
+    with pytest.raises(InvalidValueError):
+        load_keys(Settings(jwt_secret=SecretStr("short")))
+
+
+def test_none_is_not_an_allowed_algorithm() -> None:
+    with pytest.raises(ValueError, match="allowed are"):
+        Settings(jwt_algorithms=("none",))
+
+
+def test_dev_mode_generates_one_secret_that_token_issue_uses(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIEBANG_")}
+    env["JIEBANG_DEV_MODE"] = "true"
+    issued = subprocess.run(  # noqa: S603 - our own CLI
+        [str(JIEBANG), "token", "issue", "--role", "analyst", "--org", BUREAU.credit_code,
+         "--sub", "ana"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    secret_file = tmp_path / "var" / "dev-jwt-secret"
+    assert secret_file.stat().st_mode & 0o077 == 0
+    settings = Settings(jwt_secret=SecretStr(secret_file.read_text().strip()))
+    principal = authenticate(settings, load_keys(settings), issued.stdout.strip())
+    assert principal.role is Role.ANALYST
