@@ -1,0 +1,112 @@
+"""Pages of read-model rows: an opaque cursor over a stable order, bounded limits, typed rows.
+
+A cursor encodes the last value of the order column (a log position); a bad one, or a limit
+out of range, raises ``InvalidValueError`` naming the field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+from typing import Any, TypeVar
+
+from jiebang_es.errors import InvalidValueError
+from projections.db import ReadDB
+from projections.readstore import ReadStore
+from projections.schema import Table
+from projections.views import Page
+
+T = TypeVar("T")
+MAX_LIMIT = 500
+
+
+def encode_cursor(after: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The position after which a page starts; 0 for the first page."""
+    if not cursor:
+        return 0
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise InvalidValueError("cursor", "not a cursor returned by this list") from None
+    if not isinstance(after, int) or after < 0:
+        raise InvalidValueError("cursor", "not a cursor returned by this list")
+    return after
+
+
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidValueError("limit", f"between 1 and {MAX_LIMIT}")
+
+
+def build_view(cls: type[T], row: dict[str, Any]) -> T:
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in row.items() if k in names})
+
+
+def select(
+    db: ReadDB,
+    t: Table,
+    where: dict[str, Any],
+    *,
+    order: str,
+    extra: str = "",
+    params: tuple[Any, ...] = (),
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    clauses = [f'"{k}" = ?' for k, v in where.items() if v is not None]
+    values: list[Any] = [v for v in where.values() if v is not None]
+    if extra:
+        clauses.append(extra)
+        values.extend(params)
+    if after is not None:
+        clauses.append(f'"{order}" > ?')
+        values.append(after)
+    columns = ", ".join(f'"{c}"' for c in t.column_names)
+    sql = f"SELECT {columns} FROM {db.name(t.name)}"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += f' ORDER BY "{order}"'
+    if limit is not None:
+        sql += " LIMIT ?"
+        values.append(limit)
+    return [t.normalise(dict(zip(t.column_names, r, strict=True))) for r in db.query(sql, values)]
+
+
+def page(
+    store: ReadStore,
+    t: Table,
+    cls: type[T],
+    where: dict[str, Any],
+    *,
+    order: str,
+    cursor: str | None,
+    limit: int,
+    extra: str = "",
+    params: tuple[Any, ...] = (),
+) -> Page[T]:
+    check_limit(limit)
+    after = decode_cursor(cursor)
+    with store.db() as db:
+        rows = select(
+            db, t, where, order=order, extra=extra, params=params, after=after, limit=limit + 1
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(
+        items=[build_view(cls, r) for r in rows],
+        next_cursor=encode_cursor(rows[-1][order]) if more else None,
+    )
+
+
+def one(store: ReadStore, t: Table, cls: type[T], column: str, value: str) -> T | None:
+    with store.db() as db:
+        rows = select(db, t, {column: value}, order=column)
+    return build_view(cls, rows[0]) if rows else None
