@@ -24,6 +24,7 @@ from api.schemas.common import (
     plan_in,
     plan_out,
 )
+from api.schemas.examples import example
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.content import ChallengeContent
 from jiebang_es.domain.demand import Demand
@@ -40,6 +41,8 @@ Ids = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=200
 
 class CollectDemandIn(BackdatedIn):
     """Step 1: a need gathered by survey visit or public solicitation."""
+
+    model_config = example("demand")
 
     source: DemandSource
     enterprise: OrganisationIn
@@ -176,6 +179,8 @@ class ContentOut(BaseModel):
 class DraftChallengeIn(CommandIn):
     """Step 2: refine collected demands into a draft challenge."""
 
+    model_config = example("draft")
+
     end_user: OrganisationIn
     content: ContentIn
     demand_ids: Ids = Field(default_factory=list)
@@ -190,6 +195,8 @@ class ReviseDraftIn(CommandIn):
 class ArgumentationIn(BackdatedIn):
     """Step 3: the argumentation panel's written opinions and conclusion."""
 
+    model_config = example("argumentation")
+
     conclusion: Conclusion
     opinions: Annotated[list[OpinionIn], Field(max_length=50)]
     period_argued: bool = False
@@ -198,6 +205,8 @@ class ArgumentationIn(BackdatedIn):
 
 class AnnualListIn(BackdatedIn):
     """Step 4: the party group meeting's annual list (all or nothing)."""
+
+    model_config = example("annual_list")
 
     year: Annotated[int, Field(ge=2000, le=2200)]
     meeting_date: date
@@ -208,6 +217,8 @@ class AnnualListIn(BackdatedIn):
 class PublishIn(CommandIn):
     """Step 5: publication with the application guide and window."""
 
+    model_config = example("publish")
+
     guide: Text
     window_opens: AwareDatetime
     window_closes: AwareDatetime
@@ -215,6 +226,8 @@ class PublishIn(CommandIn):
 
 class SelectIn(CommandIn):
     """Step 6: the end user selects the solver from the reviewed applications."""
+
+    model_config = example("select")
 
     application_id: Annotated[str, Field(max_length=64)]
     note: Text = ""

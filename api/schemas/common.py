@@ -62,7 +62,7 @@ class BackdatedIn(CommandIn):
 
 
 class OrganisationIn(Shape):
-    credit_code: Annotated[str, Field(min_length=1, max_length=40, examples=["91500106MA5U7KX2Q5"])]
+    credit_code: Annotated[str, Field(min_length=1, max_length=40, examples=["91500106MA5U7KX2Q9"])]
     name: Short
     unit_type: UnitType
     in_district: bool

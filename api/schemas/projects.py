@@ -18,6 +18,7 @@ from api.schemas.common import (
     Text,
     money,
 )
+from api.schemas.examples import example
 from jiebang_es.domain.project import Project, ProjectStatus
 from jiebang_es.domain.values import Category, Verdict
 
@@ -29,19 +30,27 @@ class PublicizeIn(CommandIn):
 class ObjectionIn(CommandIn):
     """An objection during the notice; bureau staff may name an outside objector."""
 
+    model_config = example("objection")
+
     grounds: Text
     objector: Short = ""
 
 
 class ResolveObjectionIn(CommandIn):
+    model_config = example("resolve")
+
     upheld: bool
 
 
 class DraftContractIn(CommandIn):
+    model_config = example("contract")
+
     terms: TermsIn
 
 
 class DisburseIn(CommandIn):
+    model_config = example("disburse")
+
     amount: Money
     purpose: Short
     paid_on: date | None = None
@@ -73,6 +82,8 @@ class ExtendIn(CommandIn):
 
 
 class AssessIn(BackdatedIn):
+    model_config = example("assess")
+
     verdict: Verdict
     remarks: Text
 

@@ -17,6 +17,7 @@ from api.schemas.common import (
     Text,
     money,
 )
+from api.schemas.examples import example
 from jiebang_es.domain.application import Application, ApplicationStatus
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.values import ApplicantUnit, CreditStatus, ExpertKind
@@ -26,6 +27,8 @@ ExpertIds = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_leng
 
 class RegisterExpertIn(CommandIn):
     """An expert, once per person, with the kind of expert they are."""
+
+    model_config = example("expert")
 
     person_id: Annotated[str, Field(min_length=1, max_length=128)]
     name: Short
@@ -62,12 +65,16 @@ class ExpertOut(BaseModel):
 class ProposePanelIn(CommandIn):
     """The review experts; bureau and end user both confirm them (R-PANEL-JOINT)."""
 
+    model_config = example("panel")
+
     expert_ids: ExpertIds
     exception_reason: Text | None = None
 
 
 class ApplyIn(CommandIn):
     """An application: the lead unit (the caller's own), partners, plan, budget, period."""
+
+    model_config = example("apply")
 
     lead: OrganisationIn
     participants: Annotated[list[OrganisationIn], Field(max_length=20)] = Field(
@@ -83,12 +90,16 @@ class ApplyIn(CommandIn):
 class DeclareConflictIn(CommandIn):
     """The calling expert's declaration of a conflict of interest, or of none."""
 
+    model_config = example("declare")
+
     conflict: bool
     statement: Text = ""
 
 
 class ScoreIn(CommandIn):
     """The calling expert's score and written opinion, after declaring no conflict."""
+
+    model_config = example("score")
 
     score: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
     opinion: Text
