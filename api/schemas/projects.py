@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -68,7 +68,7 @@ class MilestoneAssessmentIn(BackdatedIn):
 class RouteChangeIn(CommandIn):
     """充分授权: a change of technical route or team, filed by the solver, no approval."""
 
-    kind: Annotated[str, Field(min_length=1, max_length=64, examples=["route"])]
+    kind: Literal["technical_route", "team"]
     description: Text
 
 
