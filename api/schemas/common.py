@@ -167,6 +167,20 @@ class OpinionIn(Shape):
 class ReceiptOut(BaseModel):
     """What a command recorded. ``position`` can be passed back as ``min_position`` to read it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "aggregate_id": "0b9d7a6e-5c4f-4e3d-8b2a-1f0e9d8c7b6a",
+                    "version": 5,
+                    "position": 1042,
+                    "events": ["Published"],
+                    "seal": "44114f78ba6740fb2f85698c9aeaea894857b5f77dcc57cd0bcf7fae4985bc64",
+                }
+            ]
+        }
+    )
+
     aggregate_id: str
     version: int = Field(description="the aggregate's new version, also the ETag")
     position: int = Field(description="the log position of the last event recorded")
