@@ -4,8 +4,25 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
+
+
+class _StderrLogger:
+    """Writes each line to the process's stderr *as it is now*: a stream swapped after
+    configuration (a test runner's capture, a daemon's redirect) is followed, never a closed one."""
+
+    def msg(self, message: str) -> None:
+        stream = sys.stderr
+        stream.write(message + "\n")
+        stream.flush()
+
+    debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_: Any) -> _StderrLogger:
+    return _StderrLogger()
 
 
 def configure_logging(level: str = "warning") -> None:
@@ -18,6 +35,6 @@ def configure_logging(level: str = "warning") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )

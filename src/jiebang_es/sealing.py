@@ -11,6 +11,7 @@ sealed before it, so that a verifier can tell a removed event from an inserted o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from uuid import UUID
 
 GENESIS = bytes(32)
 SEAL_TAG = b"jiebang-seal/1"
-_LEN = struct.Struct(">Q")
+_pack = struct.Struct(">Q").pack
 
 
 def canonical_originator_id(originator_id: UUID | str) -> str:
@@ -46,13 +47,19 @@ def canonical_digest(originator_id: str, version: int, topic: str, state: bytes)
     """``event_digest`` of an id already in its canonical spelling (the verifier's hot path)."""
     oid = originator_id.encode()
     ver = str(version).encode()
-    top = topic.encode()
     return hashlib.sha256(
         b"".join(
-            (_LEN.pack(len(oid)), oid, _LEN.pack(len(ver)), ver, _LEN.pack(len(top)), top,
-             _LEN.pack(len(state)), state)
+            (_pack(len(oid)), oid, _pack(len(ver)), ver, _topic_part(topic),
+             _pack(len(state)), state)
         )
     ).digest()  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _topic_part(topic: str) -> bytes:
+    """A topic, length-prefixed; a log has few distinct topics, so each is encoded once."""
+    encoded = topic.encode()
+    return _pack(len(encoded)) + encoded
 
 
 def chain(previous_seal: bytes, digest: bytes) -> bytes:
