@@ -47,6 +47,13 @@ def serve(
     """Serve the HTTP API on the configured store (the embedded SQLite file by default)."""
     settings = Settings()
     configure_logging(_level(settings))
+    try:
+        keys = load_keys(settings)
+    except JiebangError as e:
+        typer.echo(f"jiebang serve: {e}", err=True)
+        raise typer.Exit(2) from e
+    if keys.generated:
+        typer.echo("development token secret generated in var/dev-jwt-secret", err=True)
     app = create_app(settings, services=background_services(settings))
     typer.echo(f"jiebang API on http://{host}:{port} (OpenAPI at /docs)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -100,3 +100,15 @@ def test_dev_mode_generates_one_secret_that_token_issue_uses(tmp_path: Path) -> 
     settings = Settings(jwt_secret=SecretStr(secret_file.read_text().strip()))
     principal = authenticate(settings, load_keys(settings), issued.stdout.strip())
     assert principal.role is Role.ANALYST
+
+
+def test_serve_refuses_to_start_without_a_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIEBANG_")}
+    env["JIEBANG_DATABASE_URL"] = f"sqlite:///{tmp_path}/events.db"
+    refused = subprocess.run(  # noqa: S603 - our own CLI
+        [str(JIEBANG), "serve", "--port", "1"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "JIEBANG_JWT_SECRET" in refused.stderr
+    assert not (tmp_path / "var" / "dev-jwt-secret").exists()
