@@ -18,7 +18,7 @@ from projections.checksum import digests
 from projections.db import ReadDB, target_of
 from projections.projector import prepare
 from projections.readstore import ReadStore
-from projections.rebuild import rebuild
+from projections.rebuild import RebuildInProgressError, rebuild
 from projections.reports import compliance, portfolio
 from projections.reports.formats import check_format
 from projections.runner import run
@@ -81,7 +81,11 @@ def rebuild_command(names: NamesArg = None) -> None:
         def progress(reached: int, head: int) -> None:
             bar.update(task, completed=reached, total=head)
 
-        position = rebuild(settings, chosen, progress=progress)
+        try:
+            position = rebuild(settings, chosen, progress=progress)
+        except RebuildInProgressError as e:
+            console.print(f"[red]{e}[/]")
+            raise typer.Exit(1) from e
     console.print(f"rebuilt {', '.join(chosen)} up to position {position}")
 
 

@@ -21,6 +21,10 @@ REBUILD_BATCH = 10_000
 Progress = Callable[[int, int], None]  # (position reached, head of the log)
 
 
+class RebuildInProgressError(RuntimeError):
+    """Another rebuild of these read models is running (they share the fresh tables)."""
+
+
 def rebuild(
     settings: Settings,
     names: Sequence[str] | None = None,
@@ -32,6 +36,14 @@ def rebuild(
     fresh = Projector(settings, models, suffix=SUFFIX)
     fresh.batch_size = max(fresh.batch_size, REBUILD_BATCH)
     try:
+        if (
+            fresh.db.postgres
+            and not fresh.db.query(
+                "SELECT pg_try_advisory_lock(hashtext(?))",
+                (f"{fresh.db.target.read_schema}:rebuild",),
+            )[0][0]
+        ):
+            raise RebuildInProgressError("another rebuild is running on this store; wait for it")
         prepare(fresh.db, models)  # the live tables, if this is the very first run
         with fresh.db.ddl():
             for m in models:
@@ -53,7 +65,7 @@ def rebuild(
                     fresh.db.create_indexes(t, SUFFIX)
         return switch_over(fresh, [m.name for m in models])
     finally:
-        fresh.close()
+        fresh.close()  # ends the session: its advisory lock goes with it
 
 
 def switch_over(fresh: Projector, names: list[str]) -> int:

@@ -21,9 +21,10 @@ from projections import queries as q
 from projections.db import ReadDB, target_of
 from projections.projector import Projector
 from projections.readstore import ReadStore
-from projections.rebuild import rebuild
+from projections.rebuild import RebuildInProgressError, rebuild
 from projections.runner import start_runner
 from projections.schema import table
+from tests.conftest import new_postgres_schema
 from tests.projections.conftest import catch_up, live_digests, play_demo
 from tests.support import Journey
 
@@ -204,3 +205,18 @@ def test_bulk_upserts_write_and_rewrite_many_rows(settings):
     finally:
         db.drop_table(t)
         db.close()
+
+
+@pytest.mark.postgres
+def test_a_second_rebuild_at_the_same_time_is_refused_on_postgres(postgres_db):
+    settings = Settings(database_url=new_postgres_schema(postgres_db))
+    target = target_of(settings)
+    holder = ReadDB.connect(target)
+    try:
+        key = f"{target.read_schema}:rebuild"
+        holder.query("SELECT pg_advisory_lock(hashtext(?))", (key,))
+        with pytest.raises(RebuildInProgressError):
+            rebuild(settings)
+    finally:
+        holder.close()
+    assert rebuild(settings) == 0
