@@ -69,7 +69,8 @@ Every step of the 揭榜挂帅 procedure as a command, and the queries on it.
 class Service(Protocol):
     """A background service running beside the API; stopped at shutdown."""
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Stop the service and wait for it."""
 
 
 ServiceStarter = Callable[[Settings, JiebangApp], Service]
@@ -85,6 +86,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Open the store, the read models and the background services; close them at shutdown."""
         keys = load_keys(settings)
         if keys.generated:
             log.warning("dev_jwt_secret_generated", path="var/dev-jwt-secret")

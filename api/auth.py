@@ -38,6 +38,7 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
+        """The actor every command of this caller names."""
         return Actor(id=self.sub, role=self.role, org_code=self.org, name=self.name)
 
 

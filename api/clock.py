@@ -22,6 +22,7 @@ class FileClock:
         self.path = path
 
     def now(self) -> datetime:
+        """The business time written in the file, in China time."""
         try:
             text = self.path.read_text().strip()
             value = datetime.fromisoformat(text)

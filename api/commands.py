@@ -78,6 +78,7 @@ def _replay(
 def receipt_response(
     app: JiebangApp, receipt: Receipt, created: str | None, details: Details | None
 ) -> JSONResponse:
+    """The receipt as the answer: body, ETag, log position, Location for a creation."""
     extra = details(app, receipt) if details else {}
     body = ReceiptOut(
         aggregate_id=receipt.aggregate_id,

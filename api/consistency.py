@@ -16,6 +16,7 @@ from api.problems import RETRY_AFTER_SECONDS, FieldError, ProblemError
 
 
 def not_caught_up(position: int) -> ProblemError:
+    """503 with Retry-After: the read models are behind the asked position."""
     return ProblemError(
         503,
         "not-caught-up",

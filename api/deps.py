@@ -29,11 +29,13 @@ READ_ONLY_ROLES = (Role.SUPERVISOR, Role.ANALYST)
 
 
 def get_app(request: Request) -> JiebangApp:
+    """The process's one application service."""
     app: JiebangApp = request.app.state.jiebang
     return app
 
 
 def get_settings(request: Request) -> Settings:
+    """The settings the app was made with."""
     settings: Settings = request.app.state.settings
     return settings
 

@@ -89,6 +89,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    """An application/problem+json answer."""
     body = Problem(
         type=f"/problems/{slug}",
         title=title,

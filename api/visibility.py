@@ -27,6 +27,7 @@ def expert_id_of(principal: Principal) -> str:
 
 
 def was_published(c: Challenge) -> bool:
+    """The challenge went through publication (whatever came after)."""
     return c.window_opens is not None
 
 
@@ -36,10 +37,12 @@ def is_public(c: Challenge) -> bool:
 
 
 def on_panel(principal: Principal, c: Challenge) -> bool:
+    """The caller is an expert of the challenge's review panel."""
     return principal.role is Role.EXPERT and expert_id_of(principal) in c.panel_member_ids()
 
 
 def can_see_challenge(principal: Principal, c: Challenge) -> bool:
+    """Whether the challenge exists for this caller."""
     if principal.role in SEES_EVERYTHING or is_public(c):
         return True
     if principal.role is Role.END_USER:
@@ -62,6 +65,7 @@ def challenge_for(app: JiebangApp, principal: Principal, challenge_id: str) -> C
 
 
 def can_see_application(principal: Principal, a: Application, c: Challenge) -> bool:
+    """Whether the application exists for this caller."""
     if principal.role in SEES_EVERYTHING:
         return True
     if principal.role is Role.APPLICANT:
@@ -90,6 +94,7 @@ def application_for(
 
 
 def can_see_project(principal: Principal, p: Project) -> bool:
+    """Whether the project exists for this caller."""
     if principal.role in SEES_EVERYTHING:
         return True
     if (principal.role, principal.org) in (

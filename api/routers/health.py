@@ -12,6 +12,8 @@ router = APIRouter(prefix="/v1", tags=["health"])
 
 
 class Health(BaseModel):
+    """The service answers; the log's last position."""
+
     status: str
     position: int
 

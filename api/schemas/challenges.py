@@ -52,6 +52,8 @@ class CollectDemandIn(BackdatedIn):
 
 
 class DemandOut(BaseModel):
+    """A collected demand."""
+
     id: str
     version: int
     source: DemandSource
@@ -131,6 +133,8 @@ class ContentIn(Shape):
 
 
 class ContentOut(BaseModel):
+    """A challenge's contents; amounts as decimal strings."""
+
     name: str
     industry: str
     category: Category
@@ -188,6 +192,8 @@ class DraftChallengeIn(CommandIn):
 
 
 class ReviseDraftIn(CommandIn):
+    """A revised draft (the whole contents; the industry stays)."""
+
     content: ContentIn
     exception_reason: Text | None = None
 
@@ -234,6 +240,8 @@ class SelectIn(CommandIn):
 
 
 class PanelMemberOut(BaseModel):
+    """A member of the review panel and the kind of expert they are."""
+
     expert_id: str
     kind: str
 

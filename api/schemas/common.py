@@ -26,6 +26,7 @@ Short = Annotated[str, Field(max_length=500)]
 
 
 def money(value: Decimal) -> str:
+    """Yuan as a decimal string with fen precision."""
     return f"{value:.2f}"
 
 
@@ -62,6 +63,8 @@ class BackdatedIn(CommandIn):
 
 
 class OrganisationIn(Shape):
+    """A unit, identified by its unified social credit code."""
+
     credit_code: Annotated[str, Field(min_length=1, max_length=40, examples=["91500106MA5U7KX2Q9"])]
     name: Short
     unit_type: UnitType
@@ -72,6 +75,8 @@ class OrganisationIn(Shape):
 
 
 class OrganisationOut(BaseModel):
+    """A unit, identified by its unified social credit code."""
+
     credit_code: str
     name: str
     unit_type: UnitType
@@ -88,12 +93,16 @@ class OrganisationOut(BaseModel):
 
 
 class IndicatorIO(Shape):
+    """An assessment indicator: measurable, with target and unit."""
+
     name: Short
     target: Short
     unit: Short
 
 
 class MilestoneIO(Shape):
+    """A key milestone: what is due by which month of the period."""
+
     name: Short
     due_month: Annotated[int, Field(ge=1, le=120)]
     deliverable: Short
@@ -141,6 +150,8 @@ class TermsIn(Shape):
 
 
 class TermsOut(BaseModel):
+    """A task contract's terms."""
+
     indicators: list[IndicatorIO]
     milestones: list[MilestoneIO]
     budget: str

@@ -33,16 +33,22 @@ class ChallengePage(BaseModel):
 
 
 class PublicChallengePage(BaseModel):
+    """Public-scope published challenges, in order of publication."""
+
     items: list[PublicChallenge]
     next_cursor: str | None
 
 
 class PublicNoticePage(BaseModel):
+    """Public notices of non-classified selected projects."""
+
     items: list[PublicNotice]
     next_cursor: str | None
 
 
 class ExpertPage(BaseModel):
+    """Registered experts."""
+
     items: list[Expert]
     next_cursor: str | None
 
@@ -55,11 +61,15 @@ class ProjectPage(BaseModel):
 
 
 class DisbursementPage(BaseModel):
+    """A project's disbursements with the running total."""
+
     items: list[Disbursement]
     next_cursor: str | None
 
 
 class PanelList(BaseModel):
+    """A challenge's argumentation and review panels."""
+
     items: list[Panel]
 
 

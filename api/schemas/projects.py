@@ -24,6 +24,8 @@ from jiebang_es.domain.values import Category, Verdict
 
 
 class PublicizeIn(CommandIn):
+    """The public notice, from today or a later day."""
+
     starts_on: date | None = Field(default=None, description="today (default) or a later day")
 
 
@@ -37,18 +39,24 @@ class ObjectionIn(CommandIn):
 
 
 class ResolveObjectionIn(CommandIn):
+    """Dismiss (false) or uphold (true) an objection; give the reason."""
+
     model_config = example("resolve")
 
     upheld: bool
 
 
 class DraftContractIn(CommandIn):
+    """The task contract's terms, naming every indicator of the challenge."""
+
     model_config = example("contract")
 
     terms: TermsIn
 
 
 class DisburseIn(CommandIn):
+    """A payment under the contract, dated between the contract and today."""
+
     model_config = example("disburse")
 
     amount: Money
@@ -57,10 +65,14 @@ class DisburseIn(CommandIn):
 
 
 class MilestoneReportIn(BackdatedIn):
+    """The solver's report on a contracted milestone."""
+
     report: Text
 
 
 class MilestoneAssessmentIn(BackdatedIn):
+    """The end user's verdict on a reported milestone."""
+
     verdict: Verdict
     remarks: Text = ""
 
@@ -73,15 +85,21 @@ class RouteChangeIn(CommandIn):
 
 
 class ContractChangeIn(CommandIn):
+    """New terms; bureau and end user both approve them."""
+
     terms: TermsIn
 
 
 class ExtendIn(CommandIn):
+    """An extension after an expert argumentation; the reason is mandatory."""
+
     extra_months: Annotated[int, Field(ge=1, le=60)]
     opinions: Annotated[list[OpinionIn], Field(max_length=50)]
 
 
 class AssessIn(BackdatedIn):
+    """The end user's final assessment, after every milestone."""
+
     model_config = example("assess")
 
     verdict: Verdict
@@ -89,6 +107,8 @@ class AssessIn(BackdatedIn):
 
 
 class SignatureOut(BaseModel):
+    """A signature of the task contract."""
+
     actor_id: str
     role: str
     org_code: str

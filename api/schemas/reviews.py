@@ -39,6 +39,8 @@ class RegisterExpertIn(CommandIn):
 
 
 class ExpertOut(BaseModel):
+    """A registered expert."""
+
     id: str
     version: int
     person_id: str
@@ -114,16 +116,22 @@ class CreditRecordIn(BackdatedIn):
 
 
 class CreditOut(BaseModel):
+    """The bureau's record of a unit's social credit."""
+
     org_code: str
     status: CreditStatus
 
 
 class ApplicantUnitOut(BaseModel):
+    """A lead or participating unit, with the credit found when it applied."""
+
     organisation: OrganisationOut
     credit_status: CreditStatus
 
 
 class ScoreOut(BaseModel):
+    """One expert's score and opinion, with the version of its Scored event."""
+
     expert_id: str
     score: str
     opinion: str
