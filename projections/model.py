@@ -42,8 +42,9 @@ class KeyFilter:
         return (h & MASK, (h >> 21) & MASK, (h >> 42) & MASK)
 
     def add(self, key: tuple[Any, ...]) -> None:
-        for slot in self._slots(key):
-            self.bits[slot >> 3] |= 1 << (slot & 7)
+        h, bits = hash(key), self.bits
+        for slot in (h & MASK, (h >> 21) & MASK, (h >> 42) & MASK):
+            bits[slot >> 3] |= 1 << (slot & 7)
 
     def __contains__(self, key: tuple[Any, ...]) -> bool:
         return all(self.bits[slot >> 3] & (1 << (slot & 7)) for slot in self._slots(key))
@@ -85,7 +86,8 @@ class Rows:
     def put(self, table_name: str, row: Row) -> Row:
         """Insert or replace a whole row."""
         t = self.tables[table_name]
-        row = t.complete(row)
+        if len(row) != len(t.column_names):
+            row = t.complete(row)
         key = t.key_of(row)
         self.data[table_name][key] = row
         self.keys[table_name].add(key)

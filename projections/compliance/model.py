@@ -53,18 +53,25 @@ def audit_checks(c: Check) -> None:
     if audit is None:
         c.violation("R-AUDIT-WHO", f"{kind} carries no audit metadata")
     else:
-        missing = [
-            name
-            for name, value in (
-                ("person", audit.actor_id),
-                ("organisation", audit.org_code),
-                ("role", audit.role),
-                ("business time", audit.effective_at),
-                ("recording time", audit.recorded_at),
-            )
-            if not value or (isinstance(value, str) and not value.strip())
-        ]
-        if missing:
+        named = (
+            audit.role
+            and audit.effective_at
+            and audit.recorded_at
+            and (audit.actor_id or "").strip()
+            and (audit.org_code or "").strip()
+        )
+        if not named:
+            missing = [
+                name
+                for name, value in (
+                    ("person", audit.actor_id),
+                    ("organisation", audit.org_code),
+                    ("role", audit.role),
+                    ("business time", audit.effective_at),
+                    ("recording time", audit.recorded_at),
+                )
+                if not value or (isinstance(value, str) and not value.strip())
+            ]
             c.violation("R-AUDIT-WHO", f"{kind} does not name its {', '.join(missing)}")
         if kind in REASON_REQUIRED and not (audit.reason or "").strip():
             c.violation("R-AUDIT-WHO", f"{kind} records no reason, which the plan requires")
