@@ -21,6 +21,7 @@ from api.problems import FieldError, Problem, install_problem_handlers
 from api.routers import (
     annual_lists,
     applications,
+    audit,
     challenge_queries,
     challenges,
     credit,
@@ -52,6 +53,7 @@ ROUTERS = (
     project_queries,
     project_contracts,
     project_delivery,
+    audit,
 )
 DESCRIPTION = """\
 Every step of the 揭榜挂帅 procedure as a command, and the queries on it.

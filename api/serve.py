@@ -12,6 +12,7 @@ import uvicorn
 
 from api.app import Service, ServiceStarter, create_app
 from api.auth import issue_token, load_keys
+from jiebang_es.audit.checkpoints import Checkpointer
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
 from jiebang_es.errors import JiebangError
@@ -26,11 +27,19 @@ def _projection_runner(settings: Settings, app: JiebangApp) -> Service:  # noqa:
     return start_runner(settings)
 
 
+def _audit_checkpoints(settings: Settings, app: JiebangApp) -> Service:  # noqa: ARG001
+    """Signed checkpoints every N events or M seconds (off, with a warning, without a key)."""
+    checkpointer = Checkpointer(settings)
+    checkpointer.start()
+    return checkpointer
+
+
 def background_services(settings: Settings) -> list[ServiceStarter]:
     """What runs beside the API in this process, started in this order (stopped in reverse)."""
     services: list[ServiceStarter] = []
     if settings.serve_projections:
         services.append(_projection_runner)
+    services.append(_audit_checkpoints)
     return services
 
 
