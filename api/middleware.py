@@ -17,14 +17,10 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import PROBLEM_JSON
+from api.problems import PROBLEM_JSON, BodyTooLargeError
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("api.access")
-
-
-class BodyTooLargeError(Exception):
-    """The request body grew past the configured limit while it was read."""
 
 
 def _problem_413(path: str, request_id: str, limit: int) -> bytes:
@@ -80,7 +76,7 @@ class EdgeMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise BodyTooLargeError
+                    raise BodyTooLargeError(self.max_body_bytes)
             return message
 
         try:
@@ -89,7 +85,7 @@ class EdgeMiddleware:
             declared = 0
         try:
             if declared > self.max_body_bytes:
-                raise BodyTooLargeError
+                raise BodyTooLargeError(self.max_body_bytes)
             await self.app(scope, limited_receive, send_with_id)
         except BodyTooLargeError:
             if response_started:

@@ -57,6 +57,14 @@ class Problem(BaseModel):
     request_id: str | None = None
 
 
+class BodyTooLargeError(Exception):
+    """The request body grew past the configured limit while it was read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body exceeds the limit of {limit} bytes")
+        self.limit = limit
+
+
 class ProblemError(Exception):
     """An answer the API itself gives (not the domain): status, slug, title and detail."""
 
@@ -211,6 +219,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)  # noqa: S101
+        if isinstance(exc.__cause__, BodyTooLargeError):
+            # FastAPI reports any failure while reading the body as 400; this one is a 413.
+            return await on_too_large(request, exc.__cause__)
         return problem_response(
             request,
             exc.status_code,
@@ -218,6 +229,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             str(exc.detail),
             str(exc.detail),
             headers=dict(exc.headers or {}),
+        )
+
+    async def on_too_large(request: Request, exc: Exception) -> JSONResponse:
+        # A chunked body has no Content-Length: it is found too large while it is read.
+        return problem_response(
+            request,
+            413,
+            "body-too-large",
+            "The request body is too large",
+            str(exc),
+            headers={"Connection": "close"},
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -231,6 +253,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuthenticationError, on_auth)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(BodyTooLargeError, on_too_large)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -66,6 +67,22 @@ def test_body_over_the_limit_is_413(server: Server) -> None:
     assert response.status_code == 413
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json()["status"] == 413
+
+
+def test_chunked_body_over_the_limit_is_413(server: Server) -> None:
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"title": "'
+        for _ in range(20):
+            yield b"x" * 8192
+        yield b'"}'
+
+    response = bureau.post(
+        "/v1/demands", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == "application/problem+json"
 
 
 def test_unknown_route_and_missing_object_are_problems(server: Server) -> None:
