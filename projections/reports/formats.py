@@ -18,7 +18,7 @@ Sheet = tuple[Sequence[str], Sequence[Sequence[Any]]]  # headers, rows
 
 def check_format(value: str, allowed: Sequence[str] = FORMATS) -> str:
     if value not in allowed:
-        raise ValueError(f"--format: {value!r} is not one of {', '.join(allowed)}")
+        raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
     return value
 
 
