@@ -169,3 +169,16 @@ def test_withdrawal_failure_and_credit_record(server: Server) -> None:
         .status_code
         == 403
     )
+
+
+def test_notice_in_a_year_the_calendar_does_not_know_is_422_naming_the_year(
+    server: Server,
+) -> None:
+    journey = HttpJourney(server, uuid.uuid4().hex[:8]).to_selected()
+    server.on(date(2027, 5, 18))
+    response = journey.bureau.post(f"/v1/projects/{journey.project_id}/publicize", json={})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"] == "/problems/calendar-not-covered"
+    assert problem["year"] == 2027
+    assert "JIEBANG_HOLIDAY_SCHEDULE" in problem["detail"]
