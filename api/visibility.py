@@ -133,4 +133,4 @@ def sees_listed_project(principal: Principal, s: ProjectSummary) -> bool:
         (Role.APPLICANT, s.solver_code),
     ):
         return True
-    return not s.classified and s.status not in ("selected", "revoked")
+    return not s.classified and s.status != "selected"
