@@ -257,7 +257,10 @@ def funding_totals(store: ReadStore, dimension: str) -> list[FundingTotal]:
 def _china_iso(value: datetime, name: str) -> str:
     if value.tzinfo is None:
         raise InvalidValueError(name, "a point in time carries its time zone")
-    return value.astimezone(CHINA_TZ).isoformat()
+    try:
+        return value.astimezone(CHINA_TZ).isoformat()
+    except OverflowError:  # e.g. 0001-01-01 at UTC+13:36 is before year 1 in China time
+        raise InvalidValueError(name, "out of the range of dates") from None
 
 
 def audit_events(

@@ -245,7 +245,10 @@ class ServiceBase(Application[UUID]):
         effective_at = meta.effective_at or now
         if effective_at.tzinfo is None:
             raise InvalidValueError("effective_at", "a business time carries its time zone")
-        effective_at = effective_at.astimezone(CHINA_TZ)
+        try:
+            effective_at = effective_at.astimezone(CHINA_TZ)
+        except OverflowError:
+            raise InvalidValueError("effective_at", "out of the range of dates") from None
         if meta.effective_at is not None and not backdate:
             raise InvalidValueError(
                 "effective_at", "this step takes effect when it is recorded; it is not backdated"
