@@ -46,8 +46,10 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
             "60",
             "--seed",
             "20261126",
+            # One worker: schemathesis' generator was seen to crash in CPython's AST module
+            # under two threads (a tool error, not an answer of the API).
             "--workers",
-            "2",
+            "1",
             "--header",
             f"Authorization: Bearer {token}",
             "--no-color",
