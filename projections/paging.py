@@ -10,6 +10,7 @@ import base64
 import binascii
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from jiebang_es.errors import InvalidValueError
@@ -91,6 +92,7 @@ def page(
     limit: int,
     extra: str = "",
     params: tuple[Any, ...] = (),
+    convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Page[T]:
     check_limit(limit)
     after = decode_cursor(cursor)
@@ -101,7 +103,7 @@ def page(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(
-        items=[build_view(cls, r) for r in rows],
+        items=[build_view(cls, convert(r) if convert else r) for r in rows],
         next_cursor=encode_cursor(rows[-1][order]) if more else None,
     )
 

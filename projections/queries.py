@@ -7,10 +7,9 @@ raise ``InvalidValueError`` naming the field. The views they return are in ``vie
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from jiebang_es.errors import InvalidValueError
 from jiebang_es.service_base import CHINA_TZ
@@ -284,10 +283,10 @@ def audit_events(
     if recorded_until is not None:
         extra.append('"recorded_at" < ?')
         params.append(_china_iso(recorded_until, "recorded_until"))
-    raw = page(
+    return page(
         store,
         audit_index.AUDIT_EVENTS,
-        _RawAudit,
+        AuditEntry,
         {
             "aggregate_id": aggregate_id,
             "actor_id": actor_id,
@@ -299,29 +298,10 @@ def audit_events(
         limit=limit,
         extra=" AND ".join(extra),
         params=tuple(params),
+        convert=_with_exceptions,
     )
-    return Page(items=[r.entry() for r in raw.items], next_cursor=raw.next_cursor)
 
 
-@dataclass(frozen=True)
-class _RawAudit:
-    position: int
-    aggregate_type: str
-    aggregate_id: str
-    version: int
-    event_type: str
-    actor_id: str | None
-    role: str | None
-    org_code: str | None
-    reason: str | None
-    effective_at: str | None
-    recorded_at: str | None
-    request_id: str | None
-    correlation_id: str | None
-    causation_id: str | None
-    exceptions: str | None
-
-    def entry(self) -> AuditEntry:
-        fields = dataclasses.asdict(self)
-        fields["exceptions"] = json.loads(self.exceptions) if self.exceptions else []
-        return AuditEntry(**fields)
+def _with_exceptions(row: dict[str, Any]) -> dict[str, Any]:
+    """The audit row's exceptions, stored as JSON text, as a list."""
+    return {**row, "exceptions": json.loads(row["exceptions"]) if row["exceptions"] else []}
