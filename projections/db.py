@@ -156,7 +156,11 @@ class ReadDB:
 
     def ensure_schema(self) -> None:
         """The read schema and the tracking table (one position per read model)."""
-        if self.postgres:
+        # Asked first: a role that owns the schema but may not create schemas in the database
+        # (ops/postgres-harden.sh) is refused even CREATE SCHEMA IF NOT EXISTS.
+        if self.postgres and not self.query(
+            "SELECT 1 FROM pg_namespace WHERE nspname = ?", (self.target.read_schema,)
+        ):
             self.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.target.read_schema}"')
         self.execute(
             f"CREATE TABLE IF NOT EXISTS {self.name(TRACKING)} "

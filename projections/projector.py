@@ -71,6 +71,15 @@ def announce_new_events(db: ReadDB) -> None:
     so a missed notification only delays, never loses, an event.
     """
     t = db.target
+    # A store hardened for an append-only role (ops/postgres-harden.sh) has the trigger
+    # installed by the tables' owner; that role may not create triggers on the events table.
+    installed = db.query(
+        "SELECT 1 FROM pg_trigger WHERE tgname = 'jiebang_read_announce' "
+        "AND tgrelid = to_regclass(?)",
+        (f'"{t.events_schema}".jiebang_events',),
+    )
+    if installed:
+        return
     db.execute(
         f'CREATE OR REPLACE FUNCTION "{t.read_schema}".announce_events() RETURNS trigger '
         f"LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('{t.notify_channel}', ''); "

@@ -56,4 +56,18 @@ SELECT CASE WHEN :'schema' = 'public' THEN 'jiebang_read' ELSE :'schema' || '_re
     AS read_schema \gset
 CREATE SCHEMA IF NOT EXISTS :"read_schema" AUTHORIZATION :"app_role";
 
+-- The read models' runner LISTENs on "<read schema>_events"; the role may not put a trigger on
+-- the events table, so the owner installs the one that announces committed inserts.
+SELECT :'read_schema' || '_events' AS channel \gset
+CREATE OR REPLACE FUNCTION :"schema".jiebang_read_announce() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify(TG_ARGV[0], '');
+    RETURN NULL;
+END;
+$$;
+DROP TRIGGER IF EXISTS jiebang_read_announce ON :"schema".jiebang_events;
+CREATE TRIGGER jiebang_read_announce AFTER INSERT ON :"schema".jiebang_events
+    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_read_announce(:'channel');
+
 COMMIT;

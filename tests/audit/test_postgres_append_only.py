@@ -20,6 +20,8 @@ from psycopg import sql
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
 from jiebang_es.service import JiebangApp
+from projections.readstore import ReadStore
+from projections.runner import start_runner
 from tests.audit.attacker import collect
 from tests.conftest import new_postgres_schema
 from tests.support import ScriptedClock
@@ -96,6 +98,21 @@ def test_r_audit_immutable_app_role_cannot_change_the_record(hardened, statement
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(statement)  # type: ignore[arg-type]
     assert app.position() == before
+
+
+def test_read_models_follow_the_log_as_the_append_only_role(hardened):
+    app, app_url, _ = hardened
+    collect(app, 1)
+    settings = Settings(database_url=app_url, create_tables=False)
+    runner = start_runner(settings)
+    try:
+        reads = ReadStore.open(settings)
+        try:
+            assert reads.wait_until(app.position(), 20)
+        finally:
+            reads.close()
+    finally:
+        runner.stop()
 
 
 def test_r_audit_immutable_owner_is_refused_too_while_the_trigger_stands(hardened):
