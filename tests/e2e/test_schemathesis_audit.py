@@ -31,6 +31,8 @@ def test_schemathesis_on_the_audit_routes_as_a_supervisor(server: Server, tmp_pa
             "20",
             "--seed",
             "20261126",
+            "--workers",
+            "1",
             "--header",
             f"Authorization: Bearer {token}",
             "--no-color",
