@@ -10,12 +10,11 @@ ids already follow (DESIGN.md §2, §3).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor
@@ -176,68 +175,125 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                 "PRIMARY KEY (notification_id, key_id))"
             ).format(schema, checkpoints),
         ]
-        events = Identifier(self.events_table_name)
-        # One statement per event, computing the chain in the database from the last seal, so
-        # that sealing adds no round trip: it is pipelined with the insert of the events.
-        self._insert_seal = SQL(
-            "INSERT INTO {s}.{seals} (notification_id, originator_id, originator_version, "
-            "previous_id, digest, seal) "
-            "SELECT e.notification_id, %s, e.originator_version, COALESCE(p.notification_id, 0), "
-            "%s, sha256(%s || COALESCE(p.seal, %s) || %s) "
-            "FROM {s}.{events} e LEFT JOIN LATERAL (SELECT notification_id, seal FROM {s}.{seals} "
-            "ORDER BY notification_id DESC LIMIT 1) p ON true "
-            "WHERE e.originator_id = %s AND e.originator_version = %s "
-            "RETURNING notification_id, previous_id, seal"
-        ).format(s=schema, seals=seals, events=events)
-        self._insert_request = SQL(
-            "INSERT INTO {s}.{requests} (request_key, fingerprint, receipt, notification_id) "
-            "SELECT %s, %s, %s, MAX(notification_id) FROM {s}.{seals}"
-        ).format(s=schema, seals=seals, requests=requests)
+        # One statement inserts the events, seals them (the chain computed by the database from
+        # the last seal, in notification order) and keeps the idempotency key: sealing adds no
+        # round trip, and if anything in it fails, the whole statement fails with that error.
+        template = (
+            "WITH RECURSIVE "
+            "ins AS (INSERT INTO {s}.{events} (originator_id, originator_version, topic, state) "
+            "SELECT originator_id, originator_version, topic, state "
+            "FROM unnest(%(events)s::{s}.{event_type}[]) "
+            "RETURNING notification_id, originator_id, originator_version), "
+            "numbered AS (SELECT i.notification_id, i.originator_id, i.originator_version, "
+            "d.digest, row_number() OVER (ORDER BY i.notification_id) AS n FROM ins i "
+            "JOIN unnest(%(ids)s::{id_type}[], %(versions)s::bigint[], %(digests)s::bytea[]) "
+            "AS d(originator_id, originator_version, digest) "
+            "ON d.originator_id = i.originator_id "
+            "AND d.originator_version = i.originator_version), "
+            "last AS (SELECT notification_id, seal FROM {s}.{seals} "
+            "ORDER BY notification_id DESC LIMIT 1), "
+            "chain AS (SELECT n.n, n.notification_id, "
+            "COALESCE((SELECT notification_id FROM last), 0) AS previous_id, "
+            "sha256(%(tag)s || COALESCE((SELECT seal FROM last), %(genesis)s) || n.digest) AS seal "
+            "FROM numbered n WHERE n.n = 1 "
+            "UNION ALL SELECT n.n, n.notification_id, c.notification_id, "
+            "sha256(%(tag)s || c.seal || n.digest) FROM chain c JOIN numbered n ON n.n = c.n + 1), "
+            "sealed AS (INSERT INTO {s}.{seals} (notification_id, originator_id, "
+            "originator_version, previous_id, digest, seal) "
+            "SELECT c.notification_id, n.originator_id::text, n.originator_version, "
+            "c.previous_id, n.digest, c.seal FROM chain c JOIN numbered n ON n.n = c.n "
+            "RETURNING notification_id, previous_id, seal){request} "
+            "SELECT notification_id, previous_id, seal FROM sealed ORDER BY notification_id"
+        )
+        names = {
+            "s": schema,
+            "events": Identifier(self.events_table_name),
+            "event_type": Identifier(self.stored_event_type_name),
+            "id_type": SQL(self.datastore.originator_id_type),
+            "seals": seals,
+        }
+        keep_request = SQL(
+            ", req AS (INSERT INTO {s}.{requests} (request_key, fingerprint, receipt, "
+            "notification_id) SELECT %(key)s, %(fingerprint)s, %(receipt)s, "
+            "MAX(notification_id) FROM ins)"
+        ).format(s=schema, requests=requests)
+        # One event (most commands): the same, without the recursion over several.
+        single = (
+            "WITH ins AS (INSERT INTO {s}.{events} (originator_id, originator_version, topic, "
+            "state) SELECT originator_id, originator_version, topic, state "
+            "FROM unnest(%(events)s::{s}.{event_type}[]) RETURNING notification_id), "
+            "last AS (SELECT notification_id, seal FROM {s}.{seals} "
+            "ORDER BY notification_id DESC LIMIT 1), "
+            "sealed AS (INSERT INTO {s}.{seals} (notification_id, originator_id, "
+            "originator_version, previous_id, digest, seal) "
+            "SELECT ins.notification_id, %(id)s, %(version)s, "
+            "COALESCE((SELECT notification_id FROM last), 0), %(digest)s, "
+            "sha256(%(tag)s || COALESCE((SELECT seal FROM last), %(genesis)s) || %(digest)s) "
+            "FROM ins RETURNING notification_id, previous_id, seal){request} "
+            "SELECT notification_id, previous_id, seal FROM sealed"
+        )
+        self._insert_sealed = {
+            (many, keep): SQL(template if many else single).format(
+                request=keep_request if keep else SQL(""), **names
+            )
+            for many in (True, False)
+            for keep in (True, False)
+        }
         self._select_request = SQL(
             "SELECT r.fingerprint, r.receipt, r.notification_id, s.seal FROM {s}.{requests} r "
             "JOIN {s}.{seals} s USING (notification_id) WHERE r.request_key = %s"
         ).format(s=schema, seals=seals, requests=requests)
-        self._local = threading.local()
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        # The events table is locked (EXCLUSIVE) by the library first: the last seal is final.
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+        # As the library does: the table lock first (commit order = notification order).
+        self._lock_table(curs)
+        self._notify_channel(curs)
         note: SaveNote | None = kwargs.get("note")
         digests = [
-            (s, event_digest(s.originator_id, s.originator_version, s.topic, s.state))
+            event_digest(s.originator_id, s.originator_version, s.topic, s.state)
             for s in stored_events
         ]
-        seal_curs = curs.connection.cursor()
-        seal_curs.executemany(
-            self._insert_seal,
-            [
-                (canonical_originator_id(s.originator_id), d, SEAL_TAG, GENESIS, d,
-                 s.originator_id, s.originator_version)
-                for s, d in digests
+        params: dict[str, Any] = {
+            "events": [
+                self.construct_pg_stored_event(
+                    s.originator_id, s.originator_version, s.topic, s.state
+                )
+                for s in stored_events
             ],
-            returning=True,
-        )  # fmt: skip
+            "tag": SEAL_TAG,
+            "genesis": GENESIS,
+        }
+        many = len(stored_events) > 1
+        if many:
+            params |= {
+                "ids": [s.originator_id for s in stored_events],
+                "versions": [s.originator_version for s in stored_events],
+                "digests": digests,
+            }
+        else:
+            first = stored_events[0]
+            params |= {
+                "id": canonical_originator_id(first.originator_id),
+                "version": first.originator_version,
+                "digest": digests[0],
+            }
+        keep = note is not None and note.request is not None
         if note is not None and note.request is not None:
-            # Queued before the library's sync: a duplicate key fails the whole transaction.
-            curs.connection.cursor().execute(
-                self._insert_request,
-                (note.request.key, note.request.fingerprint, json.dumps(note.request.receipt)),
-            )
-        self._local.pending = (seal_curs, digests)
+            params |= {
+                "key": note.request.key,
+                "fingerprint": note.request.fingerprint,
+                "receipt": json.dumps(note.request.receipt),
+            }
+        curs.execute(self._insert_sealed[many, keep], params)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        seal_curs, digests = self._local.pending
-        self._local.pending = None
-        returned: list[Any] = []
-        while True:
-            returned.extend(seal_curs.fetchall())
-            if not seal_curs.nextset():
-                break
+        rows = curs.fetchall()
+        if len(rows) != len(stored_events):
+            raise ProgrammingError(f"sealed {len(rows)} of {len(stored_events)} events")
         note: SaveNote | None = kwargs.get("note")
         if note is not None:
             note.seals = [
@@ -246,12 +302,12 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                     originator_id=canonical_originator_id(s.originator_id),
                     originator_version=s.originator_version,
                     previous_position=int(r["previous_id"]),
-                    digest=d,
+                    digest=event_digest(s.originator_id, s.originator_version, s.topic, s.state),
                     seal=bytes(r["seal"]),
                 )
-                for r, (s, d) in zip(returned[: len(digests)], digests, strict=True)
+                for r, s in zip(rows, stored_events, strict=True)
             ]
-        return positions
+        return [int(r["notification_id"]) for r in rows]
 
     def select_request(self, key: str) -> tuple[str, str] | None:
         """The fingerprint and receipt kept under an idempotency key."""
