@@ -121,14 +121,15 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
         c.execute(_SQLITE_LAST_SEAL)
         row = c.fetchone()
         rows = _sealed(note, stored_events, positions, (row[0], bytes(row[1])) if row else None)
-        c.executemany(
-            _SQLITE_INSERT_SEAL,
-            [
-                (r.position, r.originator_id, r.originator_version, r.previous_position,
-                 r.digest, r.seal)
-                for r in rows
-            ],
-        )  # fmt: skip
+        values = [
+            (r.position, r.originator_id, r.originator_version, r.previous_position,
+             r.digest, r.seal)
+            for r in rows
+        ]  # fmt: skip
+        if len(values) == 1:  # most commands record one event; execute() is the cheaper call
+            c.execute(_SQLITE_INSERT_SEAL, values[0])
+        else:
+            c.executemany(_SQLITE_INSERT_SEAL, values)
         if note is not None and note.request is not None:
             c.execute(
                 _SQLITE_INSERT_REQUEST,
