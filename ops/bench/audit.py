@@ -155,7 +155,8 @@ def verify_speed(db_url: str, events: int) -> None:
         start = time.perf_counter()
         report = verify_store(settings)
         seconds = time.perf_counter() - start
-    assert report.intact and report.events == events, report.finding
+    if not report.intact or report.events != events:
+        raise SystemExit(f"verify found {report.events} events: {report.finding}")
     print(f"verify     {events:>9,} events in {seconds:.1f} s: {events / seconds:,.0f} events/s")
 
 
