@@ -13,12 +13,18 @@ bash ops/setup.sh
 export JIEBANG_DEV_MODE="${JIEBANG_DEV_MODE:-true}"
 PORT="${JIEBANG_PORT:-8000}"
 mkdir -p var
+# The audit checkpoints' signing key (kept in ./var/audit here; in production off the database
+# host): with it, the server signs a checkpoint every 1,000 events or 60 s.
+[ -f "${JIEBANG_AUDIT_KEY_FILE:-var/audit/checkpoint.key}" ] || .venv/bin/jiebang audit keygen
 .venv/bin/jiebang serve --port "$PORT" 2>>var/api.log &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true' EXIT
 .venv/bin/python ops/public_listing.py "http://127.0.0.1:$PORT" --wait-only
 .venv/bin/jiebang demo
 .venv/bin/python ops/public_listing.py "http://127.0.0.1:$PORT"
+# Tamper evidence: sign the log's end now, then recompute the whole seal chain.
+.venv/bin/jiebang audit checkpoint >/dev/null
+.venv/bin/jiebang audit verify
 if [ "${1:-}" = "--exit" ]; then
     exit 0
 fi
