@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus
@@ -1660,6 +1661,13 @@ class ProcedureMachine(RuleBasedStateMachine):
             other: Any = self.reader.repository.get(ident)
             assert type(replayed) is type(stored) is type(other)
             assert replayed.__dict__ == stored.__dict__ == other.__dict__
+
+    @invariant()
+    def r_audit_immutable_every_event_is_sealed_in_order(self) -> None:
+        """Whatever was recorded or refused, the seal chain covers exactly the events stored."""
+        report = verify_store(self.app.settings)
+        assert report.intact, report.finding
+        assert report.last_position == self.app.position()
 
 
 ProcedureMachine.TestCase.settings = settings(
