@@ -16,7 +16,7 @@ from typing import Any
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -51,12 +51,13 @@ class SaveNote:
     request: RequestToKeep | None = None
     seals: list[SealRow] = field(default_factory=list)
 
-    def receipt_json(self, request: RequestToKeep) -> str:
-        last = self.seals[-1]
-        return json.dumps(
-            request.receipt | {"position": last.position, "seal": last.seal.hex()},
-            sort_keys=True,
-        )
+
+def _kept_request(
+    fingerprint: str, receipt: str, position: int, seal: bytes
+) -> tuple[str, dict[str, Any]]:
+    """A kept request as both stores read it back: the receipt is completed with the position
+    and seal of its last event, which live in the seal table, not twice."""
+    return fingerprint, json.loads(receipt) | {"position": position, "seal": bytes(seal).hex()}
 
 
 def _sealed(
@@ -85,14 +86,15 @@ _SQLITE_LAST_SEAL = (
 )
 _SQLITE_INSERT_SEAL = f"INSERT INTO {SEALS_TABLE} VALUES (?,?,?,?,?,?)"  # noqa: S608
 _SQLITE_INSERT_REQUEST = f"INSERT INTO {REQUESTS_TABLE} VALUES (?,?,?,?)"  # noqa: S608
-_SQLITE_SELECT_REQUEST = f"SELECT fingerprint, receipt FROM {REQUESTS_TABLE} WHERE request_key=?"  # noqa: S608
+_SQLITE_SELECT_REQUEST = (
+    "SELECT r.fingerprint, r.receipt, r.notification_id, s.seal "  # noqa: S608
+    f"FROM {REQUESTS_TABLE} r JOIN {SEALS_TABLE} s USING (notification_id) "
+    "WHERE r.request_key=?"
+)
 
 
 class SealingSQLiteRecorder(SQLiteApplicationRecorder):
     """SQLite: events, their seals and idempotency keys in one transaction."""
-
-    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
-        super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -133,17 +135,17 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
         if note is not None and note.request is not None:
             c.execute(
                 _SQLITE_INSERT_REQUEST,
-                (note.request.key, note.request.fingerprint, note.receipt_json(note.request),
+                (note.request.key, note.request.fingerprint, json.dumps(note.request.receipt),
                  rows[-1].position),
             )  # fmt: skip
         return positions
 
-    def select_request(self, key: str) -> tuple[str, str] | None:
+    def select_request(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """The fingerprint and receipt kept under an idempotency key."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(_SQLITE_SELECT_REQUEST, (key,))
             row = c.fetchone()
-        return (str(row[0]), str(row[1])) if row else None
+        return _kept_request(row[0], row[1], row[2], row[3]) if row else None
 
 
 class SealingPostgresRecorder(PostgresApplicationRecorder):
@@ -203,8 +205,8 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
             "originator_version, previous_id, digest, seal) "
             "SELECT c.notification_id, n.originator_id::text, n.originator_version, "
             "c.previous_id, n.digest, c.seal FROM chain c JOIN numbered n ON n.n = c.n "
-            "RETURNING notification_id, previous_id, seal){request} "
-            "SELECT notification_id, previous_id, seal FROM sealed ORDER BY notification_id"
+            "RETURNING notification_id, previous_id, digest, seal){request} "
+            "SELECT notification_id, previous_id, digest, seal FROM sealed ORDER BY notification_id"
         )
         names = {
             "s": schema,
@@ -230,8 +232,8 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
             "SELECT ins.notification_id, %(id)s, %(version)s, "
             "COALESCE((SELECT notification_id FROM last), 0), %(digest)s, "
             "sha256(%(tag)s || COALESCE((SELECT seal FROM last), %(genesis)s) || %(digest)s) "
-            "FROM ins RETURNING notification_id, previous_id, seal){request} "
-            "SELECT notification_id, previous_id, seal FROM sealed"
+            "FROM ins RETURNING notification_id, previous_id, digest, seal){request} "
+            "SELECT notification_id, previous_id, digest, seal FROM sealed"
         )
         self._insert_sealed = {
             (many, keep): SQL(template if many else single).format(
@@ -280,14 +282,14 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                 "version": first.originator_version,
                 "digest": digests[0],
             }
-        keep = note is not None and note.request is not None
-        if note is not None and note.request is not None:
+        request = note.request if note is not None else None
+        if request is not None:
             params |= {
-                "key": note.request.key,
-                "fingerprint": note.request.fingerprint,
-                "receipt": json.dumps(note.request.receipt),
+                "key": request.key,
+                "fingerprint": request.fingerprint,
+                "receipt": json.dumps(request.receipt),
             }
-        curs.execute(self._insert_sealed[many, keep], params)
+        curs.execute(self._insert_sealed[many, request is not None], params)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -303,25 +305,23 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                     originator_id=canonical_originator_id(s.originator_id),
                     originator_version=s.originator_version,
                     previous_position=int(r["previous_id"]),
-                    digest=event_digest(s.originator_id, s.originator_version, s.topic, s.state),
+                    digest=bytes(r["digest"]),
                     seal=bytes(r["seal"]),
                 )
                 for r, s in zip(rows, stored_events, strict=True)
             ]
         return [int(r["notification_id"]) for r in rows]
 
-    def select_request(self, key: str) -> tuple[str, str] | None:
+    def select_request(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """The fingerprint and receipt kept under an idempotency key."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select_request, (key,), prepare=True)
             row = curs.fetchone()
         if row is None:
             return None
-        receipt = json.loads(row["receipt"]) | {
-            "position": int(row["notification_id"]),
-            "seal": bytes(row["seal"]).hex(),
-        }
-        return str(row["fingerprint"]), json.dumps(receipt, sort_keys=True)
+        return _kept_request(
+            row["fingerprint"], row["receipt"], row["notification_id"], row["seal"]
+        )
 
 
 SealingRecorder = SealingSQLiteRecorder | SealingPostgresRecorder

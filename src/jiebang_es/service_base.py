@@ -4,7 +4,6 @@ audit metadata of each command, loading, saving, concurrency and store errors.""
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -364,7 +363,7 @@ class ServiceBase(Application[UUID]):
         if row is None:
             return None
         fingerprint, receipt = row
-        return StoredRequest(key, fingerprint, Receipt.from_dict(json.loads(receipt)))
+        return StoredRequest(key, fingerprint, Receipt.from_dict(receipt))
 
     @property
     def _sealing_recorder(self) -> SealingRecorder:
