@@ -99,15 +99,6 @@ class Receipt:
     events: tuple[str, ...]
     seal: str = ""  # hex of the tamper-evidence seal of the last event recorded
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "aggregate_id": self.aggregate_id,
-            "version": self.version,
-            "position": self.position,
-            "events": list(self.events),
-            "seal": self.seal,
-        }
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Receipt:
         return cls(

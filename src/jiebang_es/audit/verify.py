@@ -59,7 +59,6 @@ class Report:
 
     events: int = 0
     last_position: int = 0
-    last_seal: bytes = GENESIS
     checkpoints: int = 0
     last_checkpoint: int = 0
     finding: Finding | None = None
@@ -112,7 +111,7 @@ def verify_chain(
             previous_position, previous_seal = position, seal
             count += 1
     report.events = count
-    report.last_position, report.last_seal = previous_position, previous_seal
+    report.last_position = previous_position
     orphan = seal_after(previous_position)
     if orphan is not None:
         report.finding = Finding(
