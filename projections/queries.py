@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from jiebang_es.errors import InvalidValueError
-from jiebang_es.service_base import CHINA_TZ
+from jiebang_es.service_base import in_china_time
 from projections.models import audit_index, catalogue, ledger, panels, pipeline, portfolio
 from projections.models import public_listing as listing
 from projections.paging import (
@@ -254,12 +254,7 @@ def funding_totals(store: ReadStore, dimension: str) -> list[FundingTotal]:
 
 # ---- the audit index ----------------------------------------------------------------------
 def _china_iso(value: datetime, name: str) -> str:
-    if value.tzinfo is None:
-        raise InvalidValueError(name, "a point in time carries its time zone")
-    try:
-        return value.astimezone(CHINA_TZ).isoformat()
-    except OverflowError:  # e.g. 0001-01-01 at UTC+13:36 is before year 1 in China time
-        raise InvalidValueError(name, "out of the range of dates") from None
+    return in_china_time(value, name).isoformat()
 
 
 def audit_events(

@@ -62,6 +62,17 @@ R = TypeVar("R")
 S = TypeVar("S", bound="ServiceBase")
 
 
+def in_china_time(value: datetime, field: str) -> datetime:
+    """A point in time given with its zone, as China time; a clear error naming the field for a
+    time without a zone or one that China time cannot express (before year 1)."""
+    if value.tzinfo is None:
+        raise InvalidValueError(field, "a point in time carries its time zone")
+    try:
+        return value.astimezone(CHINA_TZ)
+    except OverflowError:
+        raise InvalidValueError(field, "out of the range of dates") from None
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -232,13 +243,7 @@ class ServiceBase(Application[UUID]):
         self._check_actor(actor)
         recorded_at = datetime.now(CHINA_TZ)
         now = self.clock.now()
-        effective_at = meta.effective_at or now
-        if effective_at.tzinfo is None:
-            raise InvalidValueError("effective_at", "a business time carries its time zone")
-        try:
-            effective_at = effective_at.astimezone(CHINA_TZ)
-        except OverflowError:
-            raise InvalidValueError("effective_at", "out of the range of dates") from None
+        effective_at = in_china_time(meta.effective_at or now, "effective_at")
         if meta.effective_at is not None and not backdate:
             raise InvalidValueError(
                 "effective_at", "this step takes effect when it is recorded; it is not backdated"
@@ -391,8 +396,7 @@ class ServiceBase(Application[UUID]):
         """An aggregate as it was at a version, or as recorded by a date-time."""
         if as_of is None:
             return self._get(cls, ident, version=version)
-        if as_of.tzinfo is None:
-            raise InvalidValueError("as_of", "a point in time carries its time zone")
+        in_china_time(as_of, "as_of")
         events: list[JiebangAggregate.Event] = []
         # A prefix of the history: clocks of several hosts may disagree slightly, and the
         # state as of a time is the state after the last event recorded by then, in order.

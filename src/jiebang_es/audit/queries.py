@@ -17,7 +17,7 @@ from uuid import UUID
 from jiebang_es.domain.base import JiebangAggregate
 from jiebang_es.domain.values import Audit
 from jiebang_es.errors import InvalidValueError
-from jiebang_es.service_base import ServiceBase
+from jiebang_es.service_base import ServiceBase, in_china_time
 
 _SCAN_BATCH = 1000
 
@@ -130,8 +130,8 @@ def activity(
     if not (actor_id or request_id or correlation_id):
         raise InvalidValueError("actor_id", "name an actor, a request id or a correlation id")
     for name, moment in (("since", since), ("until", until)):
-        if moment is not None and moment.tzinfo is None:
-            raise InvalidValueError(name, "a point in time carries its time zone")
+        if moment is not None:
+            in_china_time(moment, name)
     found: list[LogEntry] = []
     for position, event in log_events(app):
         a = event.audit
