@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make a PostgreSQL event store append-only for the application's role (see README, "Tamper evidence").
+# Make a PostgreSQL event store append-only for the application's role (see docs/audit.md, "PostgreSQL, append-only for the application").
 #   ops/postgres-harden.sh OWNER_URL APP_ROLE [SCHEMA]
 # OWNER_URL: a connection as the role that owns (or will own) the tables, e.g.
 #   postgresql://jiebang_owner@127.0.0.1:5432/jiebang

@@ -1,6 +1,6 @@
 """R-AUDIT-IMMUTABLE on PostgreSQL: the application's role can append and read, nothing else.
 
-The store is hardened by the script the README documents (ops/postgres-harden.sh), run as the
+The store is hardened by the script docs/audit.md documents (ops/postgres-harden.sh), run as the
 tables' owner; the application then connects as its own role, with table creation off.
 """
 
