@@ -16,11 +16,13 @@ from pathlib import Path
 import jwt
 
 from jiebang_es.config import Settings
-from jiebang_es.domain.values import Actor, Role
+from jiebang_es.domain.values import Actor, Role, control_character
 from jiebang_es.errors import InvalidValueError
 
 DEV_SECRET_FILE = Path("var/dev-jwt-secret")
 SYMMETRIC = ("HS256", "HS384", "HS512")
+# The claims that become recorded text, with their longest accepted length.
+TEXT_CLAIMS = {"sub": 200, "org": 40, "name": 200, "role": 40}
 
 
 class AuthenticationError(Exception):
@@ -123,13 +125,32 @@ def authenticate(settings: Settings, keys: Keys, token: str) -> Principal:
         )
     except jwt.PyJWTError as e:
         raise AuthenticationError(str(e)) from None
+    text = {claim: _text_claim(claims, claim, limit) for claim, limit in TEXT_CLAIMS.items()}
+    for claim, value in claims.items():
+        if isinstance(value, str) and control_character(value) is not None:
+            raise AuthenticationError(f"the token's claim '{claim}' contains a control character")
     try:
-        role = Role(claims.get("role"))
+        role = Role(text["role"])
     except ValueError:
         raise AuthenticationError("the token names no known role") from None
-    org = claims.get("org")
-    sub = claims["sub"]
-    if not isinstance(org, str) or not org.strip() or not isinstance(sub, str) or not sub.strip():
+    if not text["org"].strip() or not text["sub"].strip():
         raise AuthenticationError("the token names no subject or organisation")
-    name = claims.get("name")
-    return Principal(sub=sub, role=role, org=org.strip().upper(), name=str(name or ""))
+    return Principal(sub=text["sub"], role=role, org=text["org"].strip().upper(), name=text["name"])
+
+
+def _text_claim(claims: dict[str, object], claim: str, limit: int) -> str:
+    """A claim that is recorded as text: a string, bounded, without control characters. An
+    identity provider's token is input like any other (a NUL cannot be held by PostgreSQL)."""
+    value = claims.get(claim, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise AuthenticationError(f"the token's claim '{claim}' is not a string")
+    if len(value) > limit:
+        raise AuthenticationError(f"the token's claim '{claim}' is longer than {limit} characters")
+    found = control_character(value)
+    if found is not None:
+        raise AuthenticationError(
+            f"the token's claim '{claim}' contains the control character U+{ord(found):04X}"
+        )
+    return value

@@ -112,3 +112,15 @@ def test_serve_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "JIEBANG_JWT_SECRET" in refused.stderr
     assert not (tmp_path / "var" / "dev-jwt-secret").exists()
+
+
+@pytest.mark.parametrize("claim", ["sub", "org", "name", "role"])
+def test_r_audit_who_claim_with_nul_is_refused_naming_the_claim(claim: str) -> None:
+    settings = Settings(jwt_secret=SecretStr("s" * 40))
+    keys = load_keys(settings)
+    token = issue_token(settings, keys, role=Role.BUREAU, org=BUREAU.credit_code, sub="li")
+    payload = jwt.decode(token, options={"verify_signature": False})
+    payload[claim] = str(payload[claim]) + "\x00"
+    forged = jwt.encode(payload, "s" * 40, algorithm="HS256")
+    with pytest.raises(AuthenticationError, match=f"'{claim}'"):
+        authenticate(settings, keys, forged)
