@@ -2,8 +2,10 @@
 
 A refusal under a rule is 422 with its ``rule_id`` (the client must change the request, not
 retry it), except the rules that say the actor may not do this step (403, with the rule id). A
-stale ``If-Match`` is 412, a race lost to another command 409 (retry with the new version), a
-store that cannot be reached 503 with ``Retry-After``; nothing was recorded in any of these.
+stale ``If-Match`` is 412, a race lost to another command 409 (retry with the new version):
+nothing was recorded in these. A store that cannot be reached is 503 with ``Retry-After``; a
+command may then have been recorded before the connection broke, so the answer says so and
+that a retry with the same ``Idempotency-Key`` is safe.
 """
 
 from __future__ import annotations
@@ -166,7 +168,9 @@ def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
             503,
             "store-unavailable",
             "The event store is unavailable",
-            "the event store cannot be reached; nothing was recorded, retry later",
+            "the event store did not answer; a command may or may not have been recorded. "
+            "Retrying with the same Idempotency-Key is safe: a recorded command is answered "
+            "with its receipt, once",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     log.error("unmapped_error", error=type(e).__name__, detail=str(e))
