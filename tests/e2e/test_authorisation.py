@@ -198,3 +198,28 @@ def test_applicant_sees_no_scores_before_selection(scene: Scene) -> None:
         scene.clients["applicant_own"].get(scene.path("/v1/applications/{p_application}"))
     )
     assert len(selected["scores"]) >= 5
+
+
+@pytest.mark.parametrize("role", ["applicant_other", "end_user_other", "expert_other"])
+@pytest.mark.parametrize("path", ["/v1/challenges", "/v1/projects"])
+def test_r_scope_hidden_rows_never_shape_a_page_or_its_cursor(
+    scene: Scene, role: str, path: str
+) -> None:
+    # Visibility is decided before paging: a page that has a next_cursor is full, so hidden
+    # rows leak neither their number nor their log positions.
+    client = scene.clients[role]
+    key, hidden = (
+        ("project_id", scene.c.project_id)
+        if path == "/v1/projects"
+        else ("challenge_id", scene.c.challenge_id)
+    )
+    cursor: str | None = None
+    seen: list[str] = []
+    while True:
+        page = ok(client.get(path, params={"limit": 2} | ({"cursor": cursor} if cursor else {})))
+        seen += [item[key] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        assert len(page["items"]) == 2, page
+    assert hidden not in seen
