@@ -93,8 +93,10 @@ def application_for(
     return a, c
 
 
-def can_see_project(principal: Principal, p: Project) -> bool:
-    """Whether the project exists for this caller."""
+def can_see_project(principal: Principal, p: Project, c: Challenge) -> bool:
+    """Whether the project exists for this caller: its parties see it; others know it from its
+    public notice (a classified one has none), and only if they may see its challenge
+    (R-SCOPE: a restricted challenge's project is as restricted as the challenge)."""
     if principal.role in SEES_EVERYTHING:
         return True
     if (principal.role, principal.org) in (
@@ -102,14 +104,14 @@ def can_see_project(principal: Principal, p: Project) -> bool:
         (Role.APPLICANT, p.solver_code),
     ):
         return True
-    # Others know a project from its public notice; a classified one has none.
-    return not p.classified and p.notice_starts is not None
+    return not p.classified and p.notice_starts is not None and can_see_challenge(principal, c)
 
 
 def project_for(app: JiebangApp, principal: Principal, project_id: str) -> Project:
-    """The project, or 404 when it is classified (or unannounced) and this actor no party."""
+    """The project, or 404 when it is classified, unannounced or of a challenge this actor may
+    not see, and this actor is no party."""
     p = app.project(project_id)
-    if not can_see_project(principal, p):
+    if not can_see_project(principal, p, app.challenge(p.challenge_id)):
         raise NotFoundError("project", project_id)
     return p
 

@@ -51,6 +51,17 @@ def build_view(cls: type[T], row: dict[str, Any]) -> T:
     return cls(**{k: v for k, v in row.items() if k in names})
 
 
+class _TableNames(dict[str, str]):
+    """Qualified table names for ``str.format_map``, looked up as they are asked for."""
+
+    def __init__(self, db: ReadDB) -> None:
+        super().__init__()
+        self.db = db
+
+    def __missing__(self, key: str) -> str:
+        return self.db.name(key)
+
+
 def select(
     db: ReadDB,
     t: Table,
@@ -65,7 +76,8 @@ def select(
     clauses = [f'"{k}" = ?' for k, v in where.items() if v is not None]
     values: list[Any] = [v for v in where.values() if v is not None]
     if extra:
-        clauses.append(extra)
+        # ``{table}`` in a condition names another read-model table (e.g. a subquery).
+        clauses.append(extra.format_map(_TableNames(db)))
         values.extend(params)
     if after is not None:
         clauses.append(f'"{order}" > ?')

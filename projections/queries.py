@@ -102,10 +102,15 @@ def challenges_visible_to(viewer: Viewer | None) -> Condition:
 
 def projects_visible_to(viewer: Viewer | None) -> Condition:
     """Portfolio rows a caller may list: parties see their own projects, others only those
-    publicly noticed (not classified, past selection)."""
+    publicly noticed (not classified, past selection) whose challenge the portal publishes
+    (R-SCOPE: a restricted challenge's project is no more visible than the challenge)."""
     if viewer is None:
         return "", ()
-    noticed: Condition = ('("classified" = ? AND "status" <> ?)', (False, "selected"))
+    noticed: Condition = (
+        '("classified" = ? AND "status" <> ? AND "challenge_id" IN '
+        f'(SELECT "challenge_id" FROM {{challenges}} WHERE {PUBLISHED[0]}))',
+        (False, "selected", *PUBLISHED[1]),
+    )
     party = {"end_user": "end_user_code", "applicant": "solver_code"}.get(viewer.role)
     return _either(party, viewer.org, noticed) if party else noticed
 

@@ -93,6 +93,22 @@ def test_r_scope_visibility_is_decided_before_paging(app, clock, settings, read_
     assert len(q.list_challenges(read_store, viewer=end_user, cursor=own.next_cursor).items) == 1
 
 
+def test_r_scope_restricted_project_hidden_from_outsiders(app, clock, settings, read_store):
+    public = Journey(app, clock, tag="p").to_selected().publicize()
+    restricted = key_challenge_content(scope=Scope.RESTRICTED, recipients=("区内单位",))
+    hidden = Journey(app, clock, content=restricted, tag="r").to_selected().publicize()
+    catch_up(settings)
+    outsider = q.Viewer(role="applicant", org=UNIVERSITY_JIANGNAN.credit_code)
+    assert [p.project_id for p in q.list_projects(read_store, viewer=outsider).items] == [
+        public.project_id
+    ]
+    party = q.Viewer(role="end_user", org=hidden.end_user.credit_code)
+    assert {p.project_id for p in q.list_projects(read_store, viewer=party).items} == {
+        public.project_id,
+        hidden.project_id,
+    }
+
+
 def test_bad_cursor_or_limit_is_refused_naming_the_field(read_store):
     with pytest.raises(InvalidValueError) as caught:
         q.list_challenges(read_store, cursor="not-a-cursor")
