@@ -68,7 +68,7 @@ FORGED_CURSORS = {
     "bool": "eyJhZnRlciI6IHRydWV9",  # {"after": true}
     "string": "eyJhZnRlciI6ICI1In0",  # {"after": "5"}
     "float": "eyJhZnRlciI6IDEuNX0",  # {"after": 1.5}
-    "huge": "eyJhZnRlciI6IDEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMH0",  # {"after": 100000000000000000000000}
+    "huge": "eyJhZnRlciI6IDEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMH0",  # {"after": 10**23}
     "negative": "eyJhZnRlciI6IC0xfQ",  # {"after": -1}
     "extra": "eyJhZnRlciI6IDEsICJ4IjogMn0",  # {"after": 1, "x": 2}
     "list": "WzFd",  # [1]
