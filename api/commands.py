@@ -39,6 +39,8 @@ def execute(
     key = ctx.idempotency_key
     if key is not None:
         stored = ctx.app.stored_request(key)
+        if stored is None and ctx.legacy_key is not None:
+            stored = ctx.app.stored_request(ctx.legacy_key)
         if stored is not None:
             return _replay(ctx, stored, created, details)
     meta = CommandMeta(
