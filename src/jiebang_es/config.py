@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(default=None, description="HS256 shared secret")
     jwt_public_key_file: Path | None = Field(default=None, description="PEM, verifies RS/ES/EdDSA")
     jwt_private_key_file: Path | None = Field(default=None, description="PEM, signs (operators)")
+    jwt_max_lifetime: int = Field(
+        default=86_400,
+        ge=60,
+        le=86_400 * 31,
+        description="seconds: tokens whose exp - iat exceeds it, or without iat, are refused",
+    )
     dev_mode: bool = Field(
         default=False, description="without a configured key, use a generated one in ./var"
     )

@@ -55,6 +55,10 @@ BAD_TOKENS = {
     "no_expiry": lambda s: jwt.encode(claims(s, exp=None), SECRET, algorithm="HS256"),
     "unknown_role": lambda s: jwt.encode(claims(s, role="mayor"), SECRET, algorithm="HS256"),
     "disallowed_algorithm": lambda s: jwt.encode(claims(s), SECRET, algorithm="HS512"),
+    "no_issued_at": lambda s: jwt.encode(claims(s, iat=None), SECRET, algorithm="HS256"),
+    "longer_than_max_lifetime": lambda s: jwt.encode(
+        claims(s, exp=int(time.time()) + 2 * 86400), SECRET, algorithm="HS256"
+    ),
 }
 
 
