@@ -21,6 +21,13 @@ from api.problems import PROBLEM_JSON, BodyTooLargeError
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("api.access")
+# On every answer: no content sniffing, no framing, no referrer to other sites.
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+NOT_STORED = ((b"cache-control", b"no-store"),)
 
 
 def _problem_413(path: str, request_id: str, limit: int) -> bytes:
@@ -56,6 +63,8 @@ class EdgeMiddleware:
         state["request_id"] = request_id
         status = 500
         response_started = False
+        # An answer to a request with credentials is the caller's own: no cache keeps it.
+        authenticated = "authorization" in headers
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
@@ -65,6 +74,8 @@ class EdgeMiddleware:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
+                    *SECURITY_HEADERS,
+                    *(NOT_STORED if authenticated else ()),
                 ]
             await send(message)
 

@@ -10,6 +10,7 @@ that a retry with the same ``Idempotency-Key`` is safe.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from api.auth import AuthenticationError
 from jiebang_es.errors import (
@@ -181,6 +183,27 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method the API serves on the request's path. Starlette names only the first
+    matching route's, and two routers (commands, queries) share some paths; the OpenAPI
+    document has them all, per path template."""
+    app = request.app
+    templates: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        app.state, "path_methods", None
+    )
+    if templates is None:
+        templates = [
+            (compile_path(path)[0], {m.upper() for m in operations})
+            for path, operations in app.openapi()["paths"].items()
+        ]
+        app.state.path_methods = templates
+    methods: set[str] = set()
+    for pattern, verbs in templates:
+        if pattern.match(request.url.path):
+            methods |= verbs
+    return ", ".join(sorted(methods))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error answer of the app becomes application/problem+json."""
 
@@ -212,6 +235,24 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)  # noqa: S101
+        malformed = [
+            e
+            for e in exc.errors()
+            if e.get("type") == "json_invalid"
+            # Without a JSON Content-Type the body reaches validation as its raw bytes.
+            or (tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), bytes))
+        ]
+        if malformed:
+            # Not JSON at all: the documented 400, not a 422 about fields it cannot have.
+            message = str(malformed[0].get("ctx", {}).get("error", "not a JSON document"))
+            return problem_response(
+                request,
+                400,
+                "malformed-json",
+                "The body is not parseable JSON",
+                f"body: {message}",
+                errors=[FieldError(field="body", message=message)],
+            )
         errors = [
             FieldError(field=_field_name(tuple(err["loc"])), message=err["msg"])
             for err in exc.errors()
@@ -226,13 +267,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc.__cause__, BodyTooLargeError):
             # FastAPI reports any failure while reading the body as 400; this one is a 413.
             return await on_too_large(request, exc.__cause__)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return problem_response(
             request,
             exc.status_code,
             "http",
             str(exc.detail),
             str(exc.detail),
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
 
     async def on_too_large(request: Request, exc: Exception) -> JSONResponse:

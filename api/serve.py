@@ -65,7 +65,10 @@ def serve(
         typer.echo("development token secret generated in var/dev-jwt-secret", err=True)
     app = create_app(settings, services=background_services(settings))
     typer.echo(f"jiebang API on http://{host}:{port} (OpenAPI at /docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # No "server: uvicorn" banner: the answer names no software and no version.
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=False, server_header=False
+    )
 
 
 def print_openapi() -> None:
