@@ -69,6 +69,21 @@ class BodyTooLargeError(Exception):
         self.limit = limit
 
 
+class BodyTimeoutError(Exception):
+    """The request body did not arrive within the configured deadline (a slow client)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the body did not arrive within {seconds:g} seconds")
+        self.seconds = seconds
+
+
+# The edge's own refusals while a body is read: status, slug and title.
+EDGE_PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
+    BodyTooLargeError: (413, "body-too-large", "The request body is too large"),
+    BodyTimeoutError: (408, "body-timeout", "The request body came too slowly"),
+}
+
+
 class ProblemError(Exception):
     """An answer the API itself gives (not the domain): status, slug, title and detail."""
 
@@ -264,9 +279,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)  # noqa: S101
-        if isinstance(exc.__cause__, BodyTooLargeError):
-            # FastAPI reports any failure while reading the body as 400; this one is a 413.
-            return await on_too_large(request, exc.__cause__)
+        if isinstance(exc.__cause__, BodyTooLargeError | BodyTimeoutError):
+            # FastAPI reports any failure while reading the body as 400; these are 413, 408.
+            return await on_edge(request, exc.__cause__)
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = allowed_methods(request)
@@ -279,15 +294,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=headers,
         )
 
-    async def on_too_large(request: Request, exc: Exception) -> JSONResponse:
-        # A chunked body has no Content-Length: it is found too large while it is read.
+    async def on_edge(request: Request, exc: Exception) -> JSONResponse:
+        # A body too large or too slow: answered, then the connection is closed (the rest of
+        # the body is not awaited).
+        status, slug, title = EDGE_PROBLEMS[type(exc)]
         return problem_response(
-            request,
-            413,
-            "body-too-large",
-            "The request body is too large",
-            str(exc),
-            headers={"Connection": "close"},
+            request, status, slug, title, str(exc), headers={"Connection": "close"}
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -301,7 +313,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuthenticationError, on_auth)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
-    app.add_exception_handler(BodyTooLargeError, on_too_large)
+    app.add_exception_handler(BodyTooLargeError, on_edge)
+    app.add_exception_handler(BodyTimeoutError, on_edge)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -12,6 +12,7 @@ import uvicorn
 
 from api.app import Service, ServiceStarter, create_app
 from api.auth import issue_token, load_keys
+from api.timeouts import protocol_with_header_deadline
 from jiebang_es.audit.checkpoints import Checkpointer
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
@@ -67,7 +68,14 @@ def serve(
     typer.echo(f"jiebang API on http://{host}:{port} (OpenAPI at /docs)", err=True)
     # No "server: uvicorn" banner: the answer names no software and no version.
     uvicorn.run(
-        app, host=host, port=port, log_level="warning", access_log=False, server_header=False
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        http=protocol_with_header_deadline(settings.header_timeout),
+        timeout_keep_alive=settings.keep_alive_timeout,
     )
 
 
