@@ -91,7 +91,12 @@ def token_issue(
     org: Annotated[str, typer.Option(help="the organisation's unified social credit code")],
     sub: Annotated[str, typer.Option(help="the person's id")],
     name: Annotated[str, typer.Option(help="the person's name")] = "",
-    ttl: Annotated[int, typer.Option(min=60, max=86400 * 31, help="lifetime in seconds")] = 3600,
+    ttl: Annotated[
+        int,
+        typer.Option(
+            min=60, max=86400 * 31, help="lifetime in seconds, ≤ JIEBANG_JWT_MAX_LIFETIME"
+        ),
+    ] = 3600,
 ) -> None:
     """Issue a signed bearer token for one person, role and organisation."""
     settings = Settings()
