@@ -7,22 +7,31 @@ the library's own retry decorator (the one on its ``insert_events``) then runs t
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.utils import Environment, EnvType, retry
+from pydantic import SecretStr
 
+from api.app import create_app
+from api.auth import Keys, issue_token
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
-from jiebang_es.domain.values import DemandSource
+from jiebang_es.domain.values import DemandSource, Role
 from jiebang_es.errors import ConcurrentWriteError
 from jiebang_es.recorders import SealingPostgresRecorder, SealingSQLiteRecorder
-from jiebang_es.sample import END_USER_EQUIPMENT
+from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta
+from tests.e2e.conftest import SECRET, free_port
+from tests.e2e.journey import org_json
 from tests.support import BUREAU_STAFF, Journey, ScriptedClock
 
 LOST: list[int] = [0]  # acknowledgements still to lose
@@ -119,3 +128,44 @@ def test_conflict_with_another_commands_events_is_still_a_conflict(
         assert lossy.position() == before
     finally:
         other.close()
+
+
+@pytest.fixture
+def lossy_api(lossy: JiebangApp) -> Iterator[str]:
+    """The HTTP API in this process (uvicorn in a thread) on the lossy application."""
+    settings = lossy.settings.model_copy(update={"jwt_secret": SecretStr(SECRET)})
+    config = uvicorn.Config(
+        create_app(settings, jiebang=lossy), host="127.0.0.1", port=free_port(), log_level="error"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("key", [None, "lost-ack-http"])
+def test_lost_acknowledgement_over_http_is_a_success_not_a_409(
+    lossy_api: str, lossy: JiebangApp, key: str | None
+) -> None:
+    settings = lossy.settings.model_copy(update={"jwt_secret": SecretStr(SECRET)})
+    token = issue_token(
+        settings, Keys(SECRET, SECRET, ("HS256",)), role=Role.BUREAU, org=BUREAU.credit_code,
+        sub="bureau-lost",
+    )  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}"} | ({"Idempotency-Key": key} if key else {})
+    body = {"source": "survey_visit", "enterprise": org_json(END_USER_EQUIPMENT),
+            "industry": "智能科技", "title": "需求"}  # fmt: skip
+    LOST[0] = 1
+    response = httpx.post(f"{lossy_api}/v1/demands", json=body, headers=headers, timeout=30)
+    assert LOST[0] == 0
+    assert response.status_code == 201, response.text
+    assert "Idempotent-Replayed" not in response.headers
+    receipt = response.json()
+    assert receipt["position"] == lossy.position()
+    assert [type(e).__name__ for e in lossy.events_of(receipt["aggregate_id"])] == ["Collected"]
