@@ -125,6 +125,7 @@ def create_app(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,
         log_level=settings.request_log_level,
+        body_timeout=settings.body_timeout,
     )
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 
 from jiebang_es.config import Settings
-from jiebang_es.domain.values import Actor, Role
+from jiebang_es.domain.values import Actor, Role, control_character
 from jiebang_es.errors import InvalidValueError
 
 DEV_SECRET_FILE = Path("var/dev-jwt-secret")
 SYMMETRIC = ("HS256", "HS384", "HS512")
+# The claims that become recorded text, with their longest accepted length.
+TEXT_CLAIMS = {"sub": 200, "org": 40, "name": 200, "role": 40}
 
 
 class AuthenticationError(Exception):
@@ -53,19 +57,55 @@ class Keys:
 
 
 def load_keys(settings: Settings) -> Keys:
-    """The configured keys; a generated dev secret only when dev mode is on."""
+    """The configured keys; a generated dev secret only when dev mode is on.
+
+    A configuration that would start a server refusing every token is refused here, naming the
+    setting, so that ``jiebang serve`` does not start: a secret and a public key at once (which
+    one verifies?), a key without an allowed algorithm of its kind, a private key alone."""
     algorithms = settings.jwt_algorithms
-    if settings.jwt_public_key_file is not None:
-        public = settings.jwt_public_key_file.read_bytes()
-        private = (
-            settings.jwt_private_key_file.read_bytes() if settings.jwt_private_key_file else None
-        )
-        return Keys(public, private, tuple(a for a in algorithms if a not in SYMMETRIC))
     symmetric = tuple(a for a in algorithms if a in SYMMETRIC)
+    asymmetric = tuple(a for a in algorithms if a not in SYMMETRIC)
+    if settings.jwt_secret is not None and settings.jwt_public_key_file is not None:
+        raise InvalidValueError(
+            "JIEBANG_JWT_SECRET",
+            "set either JIEBANG_JWT_SECRET (HS algorithms) or JIEBANG_JWT_PUBLIC_KEY_FILE "
+            "(RS256, ES256, EdDSA), not both",
+        )
+    if settings.jwt_public_key_file is not None:
+        if not asymmetric:
+            raise InvalidValueError(
+                "JIEBANG_JWT_ALGORITHMS",
+                f"{', '.join(algorithms)} cannot verify with JIEBANG_JWT_PUBLIC_KEY_FILE: "
+                "allow RS256, ES256 or EdDSA",
+            )
+        public = _read_key(settings.jwt_public_key_file, "JIEBANG_JWT_PUBLIC_KEY_FILE")
+        try:
+            serialization.load_pem_public_key(public)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            raise InvalidValueError(
+                "JIEBANG_JWT_PUBLIC_KEY_FILE", "not a PEM public key (RSA, EC or Ed25519)"
+            ) from None
+        private = (
+            _read_key(settings.jwt_private_key_file, "JIEBANG_JWT_PRIVATE_KEY_FILE")
+            if settings.jwt_private_key_file
+            else None
+        )
+        return Keys(public, private, asymmetric)
+    if settings.jwt_private_key_file is not None:
+        raise InvalidValueError(
+            "JIEBANG_JWT_PUBLIC_KEY_FILE",
+            "JIEBANG_JWT_PRIVATE_KEY_FILE is set without the public key that verifies its tokens",
+        )
     if settings.jwt_secret is not None:
         secret = settings.jwt_secret.get_secret_value()
         if len(secret) < 32:
             raise InvalidValueError("JIEBANG_JWT_SECRET", "use at least 32 characters")
+        if not symmetric:
+            raise InvalidValueError(
+                "JIEBANG_JWT_ALGORITHMS",
+                f"{', '.join(algorithms)} cannot verify with JIEBANG_JWT_SECRET: "
+                "allow HS256, HS384 or HS512",
+            )
         return Keys(secret, secret, symmetric)
     if not settings.dev_mode:
         raise InvalidValueError(
@@ -82,6 +122,17 @@ def load_keys(settings: Settings) -> Keys:
     return Keys(secret, secret, symmetric or ("HS256",), generated=generated)
 
 
+def _read_key(path: Path, setting: str) -> bytes:
+    """A PEM key file's bytes, or a refusal naming the setting."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InvalidValueError(setting, f"{path} cannot be read: {e.strerror}") from None
+    if b"-----BEGIN " not in data:
+        raise InvalidValueError(setting, f"{path} is not a PEM key")
+    return data
+
+
 def issue_token(
     settings: Settings,
     keys: Keys,
@@ -95,6 +146,12 @@ def issue_token(
     """A signed token for one person acting in one role for one organisation."""
     if keys.sign is None:
         raise InvalidValueError("JIEBANG_JWT_PRIVATE_KEY_FILE", "this process has no signing key")
+    if ttl_seconds > settings.jwt_max_lifetime:
+        raise InvalidValueError(
+            "ttl",
+            f"{ttl_seconds} s exceeds JIEBANG_JWT_MAX_LIFETIME ({settings.jwt_max_lifetime} s); "
+            "the API would refuse the token",
+        )
     now = int(time.time())
     claims = {
         "iss": settings.jwt_issuer,
@@ -118,18 +175,43 @@ def authenticate(settings: Settings, keys: Keys, token: str) -> Principal:
             algorithms=list(keys.algorithms),
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iss", "aud", "sub"]},
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             leeway=30,
         )
     except jwt.PyJWTError as e:
         raise AuthenticationError(str(e)) from None
+    lifetime = claims["exp"] - claims["iat"]
+    if lifetime > settings.jwt_max_lifetime:
+        raise AuthenticationError(
+            f"the token lives {lifetime} s (exp - iat), longer than the "
+            f"{settings.jwt_max_lifetime} s this API accepts"
+        )
+    text = {claim: _text_claim(claims, claim, limit) for claim, limit in TEXT_CLAIMS.items()}
+    for claim, value in claims.items():
+        if isinstance(value, str) and control_character(value) is not None:
+            raise AuthenticationError(f"the token's claim '{claim}' contains a control character")
     try:
-        role = Role(claims.get("role"))
+        role = Role(text["role"])
     except ValueError:
         raise AuthenticationError("the token names no known role") from None
-    org = claims.get("org")
-    sub = claims["sub"]
-    if not isinstance(org, str) or not org.strip() or not isinstance(sub, str) or not sub.strip():
+    if not text["org"].strip() or not text["sub"].strip():
         raise AuthenticationError("the token names no subject or organisation")
-    name = claims.get("name")
-    return Principal(sub=sub, role=role, org=org.strip().upper(), name=str(name or ""))
+    return Principal(sub=text["sub"], role=role, org=text["org"].strip().upper(), name=text["name"])
+
+
+def _text_claim(claims: dict[str, object], claim: str, limit: int) -> str:
+    """A claim that is recorded as text: a string, bounded, without control characters. An
+    identity provider's token is input like any other (a NUL cannot be held by PostgreSQL)."""
+    value = claims.get(claim, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise AuthenticationError(f"the token's claim '{claim}' is not a string")
+    if len(value) > limit:
+        raise AuthenticationError(f"the token's claim '{claim}' is longer than {limit} characters")
+    found = control_character(value)
+    if found is not None:
+        raise AuthenticationError(
+            f"the token's claim '{claim}' contains the control character U+{ord(found):04X}"
+        )
+    return value

@@ -5,7 +5,9 @@ fingerprint (method, path, body) is replayed, with another fingerprint it is ref
 key is saved with the command's events in one transaction, so a key two requests raced for is
 caught by the store (``DuplicateRequestError``, or the write conflict on the aggregate they both
 changed) and the loser replays the winner's receipt. A refused command records nothing, its key
-included: a retry is evaluated again.
+included: a retry is evaluated again. A command whose commit was recorded but whose
+acknowledgement was lost is recognised by the service itself (``ServiceBase._own_commit``) and
+answered with its receipt like any other success.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def execute(
     key = ctx.idempotency_key
     if key is not None:
         stored = ctx.app.stored_request(key)
+        if stored is None and ctx.legacy_key is not None:
+            stored = ctx.app.stored_request(ctx.legacy_key)
         if stored is not None:
             return _replay(ctx, stored, created, details)
     meta = CommandMeta(

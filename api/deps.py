@@ -94,8 +94,38 @@ class CommandContext:
     principal: Principal
     request_id: str
     expected_version: int | None
-    idempotency_key: str | None
+    idempotency_key: str | None  # as stored: ``stored_key`` of the subject and the header
     fingerprint: str
+    legacy_key: str | None = None  # the same request as the first release stored it
+
+
+def stored_key(subject: str, key: str) -> str:
+    """The stored form of an Idempotency-Key, scoped per subject (two callers never share one).
+
+    A hash of both, each length-prefixed: no subject and key can produce another pair's form.
+    The first release stored ``subject:key``, where subject ``urn:a`` with key ``b:c`` and
+    subject ``urn:a:b`` with key ``c`` collided; this form has no colon, so it never equals a
+    row of that release."""
+    digest = hashlib.sha256()
+    for part in (subject.encode(), key.encode()):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return "v2-" + digest.hexdigest()
+
+
+def legacy_key(subject: str, key: str) -> str | None:
+    """The first release's ``subject:key``, honoured for retries across the upgrade only where
+    it is unambiguous: neither part has a colon, so the row has exactly one writer."""
+    return None if ":" in subject or ":" in key else f"{subject}:{key}"
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What identifies a request under its Idempotency-Key: method, path and canonical body."""
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), _canonical(body)):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _expected_version(if_match: str | None) -> int | None:
@@ -143,18 +173,16 @@ async def command_context(
             errors=[FieldError(field="header.Idempotency-Key", message="1–200 visible ASCII")],
         )
     body = await request.body()
-    digest = hashlib.sha256()
-    for part in (request.method.encode(), request.url.path.encode(), _canonical(body)):
-        digest.update(part)
-        digest.update(b"\0")
     return CommandContext(
         app=app,
         principal=principal,
         request_id=request.state.request_id,
         expected_version=_expected_version(if_match),
-        # Keys are scoped per subject: two callers never share one by accident.
-        idempotency_key=None if idempotency_key is None else f"{principal.sub}:{idempotency_key}",
-        fingerprint=digest.hexdigest(),
+        idempotency_key=None
+        if idempotency_key is None
+        else stored_key(principal.sub, idempotency_key),
+        fingerprint=fingerprint(request.method, request.url.path, body),
+        legacy_key=None if idempotency_key is None else legacy_key(principal.sub, idempotency_key),
     )
 
 

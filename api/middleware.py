@@ -7,6 +7,7 @@ configured limit is refused with 413 before the endpoint sees it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -17,19 +18,26 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import PROBLEM_JSON, BodyTooLargeError
+from api.problems import EDGE_PROBLEMS, PROBLEM_JSON, BodyTimeoutError, BodyTooLargeError
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("api.access")
+# On every answer: no content sniffing, no framing, no referrer to other sites.
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+NOT_STORED = ((b"cache-control", b"no-store"),)
 
 
-def _problem_413(path: str, request_id: str, limit: int) -> bytes:
+def _problem(path: str, request_id: str, status: int, slug: str, title: str, detail: str) -> bytes:
     return json.dumps(
         {
-            "type": "/problems/body-too-large",
-            "title": "The request body is too large",
-            "status": 413,
-            "detail": f"the body exceeds the limit of {limit} bytes",
+            "type": f"/problems/{slug}",
+            "title": title,
+            "status": status,
+            "detail": detail,
             "instance": path,
             "request_id": request_id,
         }
@@ -39,9 +47,12 @@ def _problem_413(path: str, request_id: str, limit: int) -> bytes:
 class EdgeMiddleware:
     """Request id, body limit and the access log, for every HTTP request."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, log_level: str) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, log_level: str, body_timeout: float = 30.0
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.level = logging.getLevelNamesMapping()[log_level.upper()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,6 +67,8 @@ class EdgeMiddleware:
         state["request_id"] = request_id
         status = 500
         response_started = False
+        # An answer to a request with credentials is the caller's own: no cache keeps it.
+        authenticated = "authorization" in headers
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
@@ -65,16 +78,28 @@ class EdgeMiddleware:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
+                    *SECURITY_HEADERS,
+                    *(NOT_STORED if authenticated else ()),
                 ]
             await send(message)
 
         received = 0
+        body_done = False
+        body_deadline = time.monotonic() + self.body_timeout
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # later receives wait for a disconnect: no deadline
+                return await receive()
+            try:
+                message = await asyncio.wait_for(
+                    receive(), timeout=max(body_deadline - time.monotonic(), 0)
+                )
+            except TimeoutError:
+                raise BodyTimeoutError(self.body_timeout) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if received > self.max_body_bytes:
                     raise BodyTooLargeError(self.max_body_bytes)
             return message
@@ -87,19 +112,22 @@ class EdgeMiddleware:
             if declared > self.max_body_bytes:
                 raise BodyTooLargeError(self.max_body_bytes)
             await self.app(scope, limited_receive, send_with_id)
-        except BodyTooLargeError:
+        except (BodyTooLargeError, BodyTimeoutError) as e:
             if response_started:
                 raise
-            await self._send_413(scope, send_with_id, request_id)
+            status, slug, title = EDGE_PROBLEMS[type(e)]
+            body = _problem(scope["path"], request_id, status, slug, title, str(e))
+            await self._send_problem(send_with_id, body, status)
         finally:
             self._log(scope, state, request_id, status, started)
 
-    async def _send_413(self, scope: Scope, send: Send, request_id: str) -> None:
-        body = _problem_413(scope["path"], request_id, self.max_body_bytes)
+    @staticmethod
+    async def _send_problem(send: Send, body: bytes, status: int) -> None:
+        """A problem answered by the edge itself; the connection is closed after it."""
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),

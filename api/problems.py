@@ -2,12 +2,15 @@
 
 A refusal under a rule is 422 with its ``rule_id`` (the client must change the request, not
 retry it), except the rules that say the actor may not do this step (403, with the rule id). A
-stale ``If-Match`` is 412, a race lost to another command 409 (retry with the new version), a
-store that cannot be reached 503 with ``Retry-After``; nothing was recorded in any of these.
+stale ``If-Match`` is 412, a race lost to another command 409 (retry with the new version):
+nothing was recorded in these. A store that cannot be reached is 503 with ``Retry-After``; a
+command may then have been recorded before the connection broke, so the answer says so and
+that a retry with the same ``Idempotency-Key`` is safe.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -16,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from api.auth import AuthenticationError
 from jiebang_es.errors import (
@@ -63,6 +67,21 @@ class BodyTooLargeError(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the body exceeds the limit of {limit} bytes")
         self.limit = limit
+
+
+class BodyTimeoutError(Exception):
+    """The request body did not arrive within the configured deadline (a slow client)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the body did not arrive within {seconds:g} seconds")
+        self.seconds = seconds
+
+
+# The edge's own refusals while a body is read: status, slug and title.
+EDGE_PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
+    BodyTooLargeError: (413, "body-too-large", "The request body is too large"),
+    BodyTimeoutError: (408, "body-timeout", "The request body came too slowly"),
+}
 
 
 class ProblemError(Exception):
@@ -166,7 +185,9 @@ def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
             503,
             "store-unavailable",
             "The event store is unavailable",
-            "the event store cannot be reached; nothing was recorded, retry later",
+            "the event store did not answer; a command may or may not have been recorded. "
+            "Retrying with the same Idempotency-Key is safe: a recorded command is answered "
+            "with its receipt, once",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     log.error("unmapped_error", error=type(e).__name__, detail=str(e))
@@ -175,6 +196,27 @@ def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
 
 def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the API serves on the request's path. Starlette names only the first
+    matching route's, and two routers (commands, queries) share some paths; the OpenAPI
+    document has them all, per path template."""
+    app = request.app
+    templates: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        app.state, "path_methods", None
+    )
+    if templates is None:
+        templates = [
+            (compile_path(path)[0], {m.upper() for m in operations})
+            for path, operations in app.openapi()["paths"].items()
+        ]
+        app.state.path_methods = templates
+    methods: set[str] = set()
+    for pattern, verbs in templates:
+        if pattern.match(request.url.path):
+            methods |= verbs
+    return ", ".join(sorted(methods))
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -208,6 +250,24 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)  # noqa: S101
+        malformed = [
+            e
+            for e in exc.errors()
+            if e.get("type") == "json_invalid"
+            # Without a JSON Content-Type the body reaches validation as its raw bytes.
+            or (tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), bytes))
+        ]
+        if malformed:
+            # Not JSON at all: the documented 400, not a 422 about fields it cannot have.
+            message = str(malformed[0].get("ctx", {}).get("error", "not a JSON document"))
+            return problem_response(
+                request,
+                400,
+                "malformed-json",
+                "The body is not parseable JSON",
+                f"body: {message}",
+                errors=[FieldError(field="body", message=message)],
+            )
         errors = [
             FieldError(field=_field_name(tuple(err["loc"])), message=err["msg"])
             for err in exc.errors()
@@ -219,27 +279,27 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)  # noqa: S101
-        if isinstance(exc.__cause__, BodyTooLargeError):
-            # FastAPI reports any failure while reading the body as 400; this one is a 413.
-            return await on_too_large(request, exc.__cause__)
+        if isinstance(exc.__cause__, BodyTooLargeError | BodyTimeoutError):
+            # FastAPI reports any failure while reading the body as 400; these are 413, 408.
+            return await on_edge(request, exc.__cause__)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return problem_response(
             request,
             exc.status_code,
             "http",
             str(exc.detail),
             str(exc.detail),
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
 
-    async def on_too_large(request: Request, exc: Exception) -> JSONResponse:
-        # A chunked body has no Content-Length: it is found too large while it is read.
+    async def on_edge(request: Request, exc: Exception) -> JSONResponse:
+        # A body too large or too slow: answered, then the connection is closed (the rest of
+        # the body is not awaited).
+        status, slug, title = EDGE_PROBLEMS[type(exc)]
         return problem_response(
-            request,
-            413,
-            "body-too-large",
-            "The request body is too large",
-            str(exc),
-            headers={"Connection": "close"},
+            request, status, slug, title, str(exc), headers={"Connection": "close"}
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -253,7 +313,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuthenticationError, on_auth)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
-    app.add_exception_handler(BodyTooLargeError, on_too_large)
+    app.add_exception_handler(BodyTooLargeError, on_edge)
+    app.add_exception_handler(BodyTimeoutError, on_edge)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -12,6 +12,7 @@ import uvicorn
 
 from api.app import Service, ServiceStarter, create_app
 from api.auth import issue_token, load_keys
+from api.timeouts import protocol_with_header_deadline
 from jiebang_es.audit.checkpoints import Checkpointer
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
@@ -65,7 +66,17 @@ def serve(
         typer.echo("development token secret generated in var/dev-jwt-secret", err=True)
     app = create_app(settings, services=background_services(settings))
     typer.echo(f"jiebang API on http://{host}:{port} (OpenAPI at /docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # No "server: uvicorn" banner: the answer names no software and no version.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        http=protocol_with_header_deadline(settings.header_timeout),
+        timeout_keep_alive=settings.keep_alive_timeout,
+    )
 
 
 def print_openapi() -> None:
@@ -80,7 +91,12 @@ def token_issue(
     org: Annotated[str, typer.Option(help="the organisation's unified social credit code")],
     sub: Annotated[str, typer.Option(help="the person's id")],
     name: Annotated[str, typer.Option(help="the person's name")] = "",
-    ttl: Annotated[int, typer.Option(min=60, max=86400 * 31, help="lifetime in seconds")] = 3600,
+    ttl: Annotated[
+        int,
+        typer.Option(
+            min=60, max=86400 * 31, help="lifetime in seconds, ≤ JIEBANG_JWT_MAX_LIFETIME"
+        ),
+    ] = 3600,
 ) -> None:
     """Issue a signed bearer token for one person, role and organisation."""
     settings = Settings()

@@ -16,7 +16,7 @@ from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import Role, Scope
 from jiebang_es.errors import NotFoundError
 from jiebang_es.service import JiebangApp
-from projections.queries import ChallengeSummary, ProjectSummary
+from projections.queries import Viewer
 
 SEES_EVERYTHING = (Role.BUREAU, Role.SUPERVISOR, Role.ANALYST)
 
@@ -93,8 +93,10 @@ def application_for(
     return a, c
 
 
-def can_see_project(principal: Principal, p: Project) -> bool:
-    """Whether the project exists for this caller."""
+def can_see_project(principal: Principal, p: Project, c: Challenge) -> bool:
+    """Whether the project exists for this caller: its parties see it; others know it from its
+    public notice (a classified one has none), and only if they may see its challenge
+    (R-SCOPE: a restricted challenge's project is as restricted as the challenge)."""
     if principal.role in SEES_EVERYTHING:
         return True
     if (principal.role, principal.org) in (
@@ -102,35 +104,20 @@ def can_see_project(principal: Principal, p: Project) -> bool:
         (Role.APPLICANT, p.solver_code),
     ):
         return True
-    # Others know a project from its public notice; a classified one has none.
-    return not p.classified and p.notice_starts is not None
+    return not p.classified and p.notice_starts is not None and can_see_challenge(principal, c)
 
 
 def project_for(app: JiebangApp, principal: Principal, project_id: str) -> Project:
-    """The project, or 404 when it is classified (or unannounced) and this actor no party."""
+    """The project, or 404 when it is classified, unannounced or of a challenge this actor may
+    not see, and this actor is no party."""
     p = app.project(project_id)
-    if not can_see_project(principal, p):
+    if not can_see_project(principal, p, app.challenge(p.challenge_id)):
         raise NotFoundError("project", project_id)
     return p
 
 
-def sees_listed_challenge(principal: Principal, s: ChallengeSummary) -> bool:
-    """A row of the catalogue: everything for bureau, supervisors and analysts; the own
-    challenges of an end user; for everyone else what the portal publishes."""
+def viewer_of(principal: Principal) -> Viewer | None:
+    """Who reads a list, for the query to decide visibility before paging (None: everything)."""
     if principal.role in SEES_EVERYTHING:
-        return True
-    if principal.role is Role.END_USER and s.end_user_code == principal.org:
-        return True
-    return s.window_opens is not None and s.scope == Scope.PUBLIC.value and not s.classified
-
-
-def sees_listed_project(principal: Principal, s: ProjectSummary) -> bool:
-    """A row of the portfolio: parties see their own; others only the publicly noticed."""
-    if principal.role in SEES_EVERYTHING:
-        return True
-    if (principal.role, principal.org) in (
-        (Role.END_USER, s.end_user_code),
-        (Role.APPLICANT, s.solver_code),
-    ):
-        return True
-    return not s.classified and s.status != "selected"
+        return None
+    return Viewer(role=principal.role.value, org=principal.org)

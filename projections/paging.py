@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jiebang_es.errors import InvalidValueError
 from projections.db import ReadDB
@@ -21,10 +22,22 @@ from projections.views import Page
 
 T = TypeVar("T")
 MAX_LIMIT = 500
+MAX_POSITION = 2**62  # beyond any log, within a PostgreSQL bigint
+
+
+class CursorState(BaseModel):
+    """What a cursor holds: the last position of the page before. Strict, so that a forged
+    cursor (``{"after": true}``, a string, a float, a number past any log) is refused as a bad
+    cursor instead of reaching the database."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    after: int = Field(ge=0, le=MAX_POSITION)
 
 
 def encode_cursor(after: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
+    state = CursorState(after=after).model_dump_json()
+    return base64.urlsafe_b64encode(state.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> int:
@@ -33,12 +46,9 @@ def decode_cursor(cursor: str | None) -> int:
         return 0
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return CursorState.model_validate_json(base64.urlsafe_b64decode(padded.encode())).after
+    except (binascii.Error, ValueError, ValidationError):
         raise InvalidValueError("cursor", "not a cursor returned by this list") from None
-    if not isinstance(after, int) or after < 0:
-        raise InvalidValueError("cursor", "not a cursor returned by this list")
-    return after
 
 
 def check_limit(limit: int) -> None:
@@ -49,6 +59,17 @@ def check_limit(limit: int) -> None:
 def build_view(cls: type[T], row: dict[str, Any]) -> T:
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     return cls(**{k: v for k, v in row.items() if k in names})
+
+
+class _TableNames(dict[str, str]):
+    """Qualified table names for ``str.format_map``, looked up as they are asked for."""
+
+    def __init__(self, db: ReadDB) -> None:
+        super().__init__()
+        self.db = db
+
+    def __missing__(self, key: str) -> str:
+        return self.db.name(key)
 
 
 def select(
@@ -65,7 +86,8 @@ def select(
     clauses = [f'"{k}" = ?' for k, v in where.items() if v is not None]
     values: list[Any] = [v for v in where.values() if v is not None]
     if extra:
-        clauses.append(extra)
+        # ``{table}`` in a condition names another read-model table (e.g. a subquery).
+        clauses.append(extra.format_map(_TableNames(db)))
         values.extend(params)
     if after is not None:
         clauses.append(f'"{order}" > ?')

@@ -8,6 +8,7 @@ raise ``InvalidValueError`` naming the field. The views they return are in ``vie
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -59,13 +60,66 @@ __all__ = [
     "PublicNotice",
     "Recusal",
     "StepDays",
+    "Viewer",
 ]
+
+
+# ---- who reads a list ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads a list that not everyone may see in full (a role's value and a credit code).
+
+    Visibility is a condition of the query, decided before paging: a page, and the cursor to
+    the next one, only ever reflect rows this caller may see, so hidden rows leak neither their
+    number nor their log positions. ``None`` instead of a viewer (bureau staff, supervisors,
+    analysts, and the reports) reads every row."""
+
+    role: str
+    org: str
+
+
+Condition = tuple[str, tuple[Any, ...]]
+# Published on the portal: public scope, never classified (R-SCOPE, R-SECRET).
+PUBLISHED: Condition = (
+    '("window_opens" IS NOT NULL AND "scope" = ? AND "classified" = ?)',
+    ("public", False),
+)
+
+
+def _either(column: str, org: str, condition: Condition) -> Condition:
+    """The caller's own rows (``column`` is its credit code), or those meeting ``condition``."""
+    return f'("{column}" = ? OR {condition[0]})', (org, *condition[1])
+
+
+def challenges_visible_to(viewer: Viewer | None) -> Condition:
+    """Catalogue rows a caller may list: an end user's own, and what the portal publishes."""
+    if viewer is None:
+        return "", ()
+    if viewer.role == "end_user":
+        return _either("end_user_code", viewer.org, PUBLISHED)
+    return PUBLISHED
+
+
+def projects_visible_to(viewer: Viewer | None) -> Condition:
+    """Portfolio rows a caller may list: parties see their own projects, others only those
+    publicly noticed (not classified, past selection) whose challenge the portal publishes
+    (R-SCOPE: a restricted challenge's project is no more visible than the challenge)."""
+    if viewer is None:
+        return "", ()
+    noticed: Condition = (
+        '("classified" = ? AND "status" <> ? AND "challenge_id" IN '
+        f'(SELECT "challenge_id" FROM {{challenges}} WHERE {PUBLISHED[0]}))',
+        (False, "selected", *PUBLISHED[1]),
+    )
+    party = {"end_user": "end_user_code", "applicant": "solver_code"}.get(viewer.role)
+    return _either(party, viewer.org, noticed) if party else noticed
 
 
 # ---- the challenge catalogue --------------------------------------------------------------
 def list_challenges(
     store: ReadStore,
     *,
+    viewer: Viewer | None = None,
     status: str | None = None,
     industry: str | None = None,
     category: str | None = None,
@@ -74,7 +128,9 @@ def list_challenges(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[ChallengeSummary]:
-    """The challenge catalogue, filtered, in the order the challenges were drafted."""
+    """The challenge catalogue, filtered, in the order the challenges were drafted; only the
+    rows ``viewer`` may see."""
+    extra, params = challenges_visible_to(viewer)
     return page(
         store,
         catalogue.CHALLENGES,
@@ -89,6 +145,8 @@ def list_challenges(
         order="created_position",
         cursor=cursor,
         limit=limit,
+        extra=extra,
+        params=params,
     )
 
 
@@ -181,6 +239,7 @@ def recusals(store: ReadStore, challenge_id: str) -> list[Recusal]:
 def list_projects(
     store: ReadStore,
     *,
+    viewer: Viewer | None = None,
     status: str | None = None,
     year: int | None = None,
     industry: str | None = None,
@@ -189,7 +248,8 @@ def list_projects(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[ProjectSummary]:
-    """Projects in order of selection, filtered."""
+    """Projects in order of selection, filtered; only the rows ``viewer`` may see."""
+    extra, params = projects_visible_to(viewer)
     return page(
         store,
         portfolio.PROJECTS,
@@ -204,6 +264,8 @@ def list_projects(
         order="selected_position",
         cursor=cursor,
         limit=limit,
+        extra=extra,
+        params=params,
     )
 
 

@@ -12,7 +12,7 @@ from api.reads import ReadsDep
 from api.routers.common import READ_PROBLEMS
 from api.schemas.common import NO_NUL
 from api.schemas.lists import ApplicationCounts, ChallengePage, Cursor, Limit, PanelList
-from api.visibility import challenge_for, sees_listed_challenge
+from api.visibility import challenge_for, viewer_of
 from jiebang_es.domain.challenge import ChallengeStatus
 from jiebang_es.domain.values import Category, Role
 from jiebang_es.errors import NotFoundError
@@ -37,6 +37,7 @@ def list_challenges(
     """The challenge catalogue, filtered, in the order the challenges were drafted."""
     page = queries.list_challenges(
         reads,
+        viewer=viewer_of(principal),
         status=None if status is None else status.value,
         industry=industry,
         category=None if category is None else category.value,
@@ -45,8 +46,7 @@ def list_challenges(
         cursor=cursor,
         limit=limit,
     )
-    items = [s for s in page.items if sees_listed_challenge(principal, s)]
-    return ChallengePage(items=items, next_cursor=page.next_cursor)
+    return ChallengePage(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.get("/{challenge_id}/panels", response_model=PanelList, responses=READ_PROBLEMS)

@@ -12,7 +12,7 @@ from api.reads import ReadsDep
 from api.routers.common import READ_PROBLEMS
 from api.schemas.common import NO_NUL
 from api.schemas.lists import Cursor, DisbursementPage, Limit, ProjectPage
-from api.visibility import project_for, sees_listed_project
+from api.visibility import project_for, viewer_of
 from jiebang_es.domain.project import ProjectStatus
 from jiebang_es.domain.values import Category
 from projections import queries
@@ -35,6 +35,7 @@ def list_projects(
     """The project portfolio, filtered, in order of selection."""
     page = queries.list_projects(
         reads,
+        viewer=viewer_of(principal),
         status=None if status is None else status.value,
         year=year,
         industry=industry,
@@ -43,8 +44,7 @@ def list_projects(
         cursor=cursor,
         limit=limit,
     )
-    items = [p for p in page.items if sees_listed_project(principal, p)]
-    return ProjectPage(items=items, next_cursor=page.next_cursor)
+    return ProjectPage(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.get("/{project_id}/disbursements", response_model=DisbursementPage, responses=READ_PROBLEMS)

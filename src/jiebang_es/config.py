@@ -67,10 +67,26 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(default=None, description="HS256 shared secret")
     jwt_public_key_file: Path | None = Field(default=None, description="PEM, verifies RS/ES/EdDSA")
     jwt_private_key_file: Path | None = Field(default=None, description="PEM, signs (operators)")
+    jwt_max_lifetime: int = Field(
+        default=86_400,
+        ge=60,
+        le=86_400 * 31,
+        description="seconds: tokens whose exp - iat exceeds it, or without iat, are refused",
+    )
     dev_mode: bool = Field(
         default=False, description="without a configured key, use a generated one in ./var"
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="larger bodies: 413")
+    # Slow clients hold connections: each phase of a request has a deadline.
+    header_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="seconds for a request's line and headers"
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, le=3600, description="seconds for a request's whole body; then 408"
+    )
+    keep_alive_timeout: int = Field(
+        default=5, ge=1, le=300, description="seconds an idle keep-alive connection is kept"
+    )
     read_wait_seconds: float = Field(
         default=5.0, ge=0, le=60, description="read-your-writes: wait this long, then 503"
     )

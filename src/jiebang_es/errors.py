@@ -11,7 +11,7 @@ JiebangError
 │   ├── ConcurrentWriteError    another command wrote the aggregate first
 │   └── DuplicateRequestError   another request with the same idempotency key was recorded
 ├── CalendarNotCoveredError     the holiday calendar does not know a date's year
-└── StoreUnavailableError       the database cannot be reached; nothing was written
+└── StoreUnavailableError       the database cannot be reached (a command may or may not be)
 """
 
 from __future__ import annotations
@@ -93,4 +93,5 @@ class CalendarNotCoveredError(JiebangError):
 
 
 class StoreUnavailableError(JiebangError):
-    """The event store cannot be reached; the command was not recorded."""
+    """The event store cannot be reached. A command may still have been recorded (its COMMIT
+    sent, the answer lost): the caller retries with the same Idempotency-Key."""

@@ -91,6 +91,10 @@ _SQLITE_SELECT_REQUEST = (
     f"FROM {REQUESTS_TABLE} r JOIN {SEALS_TABLE} s USING (notification_id) "
     "WHERE r.request_key=?"
 )
+_SQLITE_SELECT_SEAL = (
+    f"SELECT notification_id, seal FROM {SEALS_TABLE} "  # noqa: S608
+    "WHERE originator_id=? AND originator_version=?"
+)
 
 
 class SealingSQLiteRecorder(SQLiteApplicationRecorder):
@@ -146,6 +150,13 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(_SQLITE_SELECT_REQUEST, (key,))
             row = c.fetchone()
         return _kept_request(row[0], row[1], row[2], row[3]) if row else None
+
+    def select_seal(self, originator_id: str, version: int) -> tuple[int, bytes] | None:
+        """The log position and seal of one stored event, if it is stored."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(_SQLITE_SELECT_SEAL, (canonical_originator_id(originator_id), version))
+            row = c.fetchone()
+        return (int(row[0]), bytes(row[1])) if row else None
 
 
 class SealingPostgresRecorder(PostgresApplicationRecorder):
@@ -246,6 +257,10 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
             "SELECT r.fingerprint, r.receipt, r.notification_id, s.seal FROM {s}.{requests} r "
             "JOIN {s}.{seals} s USING (notification_id) WHERE r.request_key = %s"
         ).format(s=schema, seals=seals, requests=requests)
+        self._select_seal = SQL(
+            "SELECT notification_id, seal FROM {s}.{seals} "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(s=schema, seals=seals)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -322,6 +337,13 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
         return _kept_request(
             row["fingerprint"], row["receipt"], row["notification_id"], row["seal"]
         )
+
+    def select_seal(self, originator_id: str, version: int) -> tuple[int, bytes] | None:
+        """The log position and seal of one stored event, if it is stored."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_seal, (canonical_originator_id(originator_id), version))
+            row = curs.fetchone()
+        return (int(row["notification_id"]), bytes(row["seal"])) if row else None
 
 
 SealingRecorder = SealingSQLiteRecorder | SealingPostgresRecorder

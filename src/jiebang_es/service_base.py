@@ -336,10 +336,15 @@ class ServiceBase(Application[UUID]):
                     "events": list(names),
                 },
             )
+        # Saving empties the pending lists: keep the events to recognise them after a conflict.
+        pending = [e for agg in (primary, *others) for e in agg.pending_events]
         try:
             with self._store_errors():
                 recordings = self.save(primary, *others, note=note)
         except RecordConflictError:
+            own = self._own_commit(primary, pending, names)
+            if own is not None:
+                return own
             if meta.idempotency_key and self.stored_request(meta.idempotency_key):
                 raise DuplicateRequestError(primary.id, meta.idempotency_key) from None
             raise ConcurrentWriteError(primary.id) from None
@@ -350,6 +355,55 @@ class ServiceBase(Application[UUID]):
             position=position,
             events=names,
             seal=note.seals[-1].seal.hex() if note.seals else "",
+        )
+
+    def _own_commit(
+        self,
+        primary: JiebangAggregate,
+        pending: Sequence[DomainEventProtocol[UUID]],
+        names: tuple[str, ...],
+    ) -> Receipt | None:
+        """The receipt of this very command when the conflict is with its own commit.
+
+        The library retries an insert whose acknowledgement was lost (the connection broke
+        after COMMIT was sent); the retry then conflicts with the events its first attempt
+        recorded. Those are ours when every event stored at our versions carries this command's
+        request id and recording time (set once per command, in ``_audit``)."""
+        if not pending:
+            return None
+        with self._store_errors():
+            for event in pending:
+                if not isinstance(event, JiebangAggregate.Event):
+                    return None
+                stored = list(
+                    self.events.get(
+                        event.originator_id,
+                        gt=event.originator_version - 1,
+                        lte=event.originator_version,
+                    )
+                )
+                if not (
+                    len(stored) == 1
+                    and type(stored[0]) is type(event)
+                    and isinstance(stored[0], JiebangAggregate.Event)
+                    and stored[0].audit.request_id == event.audit.request_id
+                    and stored[0].audit.recorded_at == event.audit.recorded_at
+                ):
+                    return None
+            positions = [
+                self._sealing_recorder.select_seal(str(e.originator_id), e.originator_version)
+                for e in pending
+            ]
+        if any(p is None for p in positions):
+            return None
+        last = max((p for p in positions if p is not None), key=lambda p: p[0])
+        log.warning("lost_acknowledgement_recognised", aggregate_id=str(primary.id))
+        return Receipt(
+            aggregate_id=str(primary.id),
+            version=primary.version,
+            position=last[0],
+            events=names,
+            seal=last[1].hex(),
         )
 
     def stored_request(self, key: str) -> StoredRequest | None:

@@ -12,6 +12,7 @@ import pytest
 
 from jiebang_es.sample import BUREAU
 from tests.e2e.conftest import SECRET, Server
+from tests.e2e.journey import org_json
 
 pytestmark = pytest.mark.postgres
 CLAIMS = {"sub": "bureau-li", "role": "bureau", "org": BUREAU.credit_code}
@@ -54,6 +55,10 @@ BAD_TOKENS = {
     "no_expiry": lambda s: jwt.encode(claims(s, exp=None), SECRET, algorithm="HS256"),
     "unknown_role": lambda s: jwt.encode(claims(s, role="mayor"), SECRET, algorithm="HS256"),
     "disallowed_algorithm": lambda s: jwt.encode(claims(s), SECRET, algorithm="HS512"),
+    "no_issued_at": lambda s: jwt.encode(claims(s, iat=None), SECRET, algorithm="HS256"),
+    "longer_than_max_lifetime": lambda s: jwt.encode(
+        claims(s, exp=int(time.time()) + 2 * 86400), SECRET, algorithm="HS256"
+    ),
 }
 
 
@@ -71,3 +76,26 @@ def test_bad_token_is_refused_401_with_bearer_challenge(server: Server, kind: st
 def test_valid_token_is_accepted(server: Server) -> None:
     token = jwt.encode(claims(server), SECRET, algorithm="HS256")
     assert get_with(server, token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [("sub", "bureau\u0000li"), ("org", BUREAU.credit_code + "\u0000"), ("name", "李\u0007"),
+     ("sub", "bureau\u009bli"), ("org", "\ud800")],
+)  # fmt: skip
+def test_r_audit_who_token_claim_with_control_character_is_refused_401_naming_it(
+    server: Server, claim: str, value: str
+) -> None:
+    # A validly signed token from an identity provider is input like any other: a NUL in the
+    # subject once recorded an event the PostgreSQL read models could not hold.
+    token = jwt.encode(claims(server, **{claim: value}), SECRET, algorithm="HS256")
+    response = httpx.post(
+        f"{server.base_url}/v1/demands",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"source": "survey_visit", "enterprise": org_json(BUREAU), "industry": "智能科技",
+              "title": "claims"},
+        timeout=10,
+    )  # fmt: skip
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert f"'{claim}'" in response.json()["detail"]

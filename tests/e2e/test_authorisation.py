@@ -51,6 +51,16 @@ class Scene:
             recipients=(INSTITUTE_WEST.credit_code,),
         )
         self.c = HttpJourney(server, uuid.uuid4().hex[:8], content=secret).to_selected()
+        # Restricted but not classified: its project's notice is no reason to show it to
+        # those who may not see the challenge (R-SCOPE).
+        restricted = replace(
+            key_challenge_content(),
+            scope=Scope.RESTRICTED,
+            recipients=(INSTITUTE_WEST.credit_code,),
+        )
+        self.rp = (
+            HttpJourney(server, uuid.uuid4().hex[:8], content=restricted).to_selected().publicize()
+        )
         panel_expert = self.p.sample_experts()[2]
         other_expert = self.r.sample_experts()[2]
         self.clients: dict[str, httpx.Client] = {
@@ -74,6 +84,7 @@ class Scene:
             r_challenge=self.r.challenge_id,
             r_application=self.r_application,
             c_project=self.c.project_id,
+            rp_project=self.rp.project_id,
         )
 
 
@@ -102,6 +113,19 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/applications/{r_application}"): (200, 404, 200, 404, 404, 200, 404, 404, 200, 200),
     ("GET", "/v1/projects/{p_project}"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/v1/projects/{c_project}"): (200, 200, 404, 200, 404, 404, 404, 404, 200, 200),
+    ("GET", "/v1/projects/{rp_project}"): (200, 200, 404, 200, 404, 404, 404, 404, 200, 200),
+    ("GET", "/v1/projects/{rp_project}/disbursements"): (
+        200,
+        200,
+        404,
+        200,
+        404,
+        404,
+        404,
+        404,
+        200,
+        200,
+    ),
     ("POST", "/v1/challenges/{r_challenge}/cancel"): (
         422,
         404,
@@ -198,3 +222,37 @@ def test_applicant_sees_no_scores_before_selection(scene: Scene) -> None:
         scene.clients["applicant_own"].get(scene.path("/v1/applications/{p_application}"))
     )
     assert len(selected["scores"]) >= 5
+
+
+@pytest.mark.parametrize("role", ["applicant_other", "end_user_other", "expert_other"])
+@pytest.mark.parametrize("path", ["/v1/challenges", "/v1/projects"])
+def test_r_scope_hidden_rows_never_shape_a_page_or_its_cursor(
+    scene: Scene, role: str, path: str
+) -> None:
+    # Visibility is decided before paging: a page that has a next_cursor is full, so hidden
+    # rows leak neither their number nor their log positions.
+    client = scene.clients[role]
+    key, hidden = (
+        ("project_id", scene.c.project_id)
+        if path == "/v1/projects"
+        else ("challenge_id", scene.c.challenge_id)
+    )
+    cursor: str | None = None
+    seen: list[str] = []
+    while True:
+        page = ok(client.get(path, params={"limit": 2} | ({"cursor": cursor} if cursor else {})))
+        seen += [item[key] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        assert len(page["items"]) == 2, page
+    assert hidden not in seen
+
+
+def test_r_scope_restricted_project_hidden_from_outsiders_in_the_portfolio(scene: Scene) -> None:
+    path = f"/v1/projects?challenge_id={scene.rp.challenge_id}"
+    for role in ("end_user_other", "applicant_other", "applicant_recipient", "expert_other"):
+        assert ok(scene.clients[role].get(path))["items"] == [], role
+    for role in ("bureau", "end_user_own", "applicant_own", "supervisor"):
+        items = ok(scene.clients[role].get(path))["items"]
+        assert [p["project_id"] for p in items] == [scene.rp.project_id], role

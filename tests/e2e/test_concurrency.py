@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import httpx
 import pytest
 
+from api.deps import fingerprint
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
+from jiebang_es.sample import actor
 from jiebang_es.service import JiebangApp
+from jiebang_es.service_base import CommandMeta
 from tests.e2e.conftest import Server
 from tests.e2e.journey import HttpJourney, content_json, ok
 
@@ -127,3 +132,46 @@ def test_racing_revisions_each_land_once_or_get_409(server: Server) -> None:
             assert r.json()["type"] == "/problems/conflict"
     end = ok(journey.eu.get(f"/v1/challenges/{journey.challenge_id}"))["version"]
     assert end - start == statuses.count(200)
+
+
+def test_keys_of_subjects_that_share_a_prefix_never_collide(server: Server) -> None:
+    # Stored as "subject:key", subject urn:person with key X:k once met subject urn:person:X
+    # with key k: the second person's command was answered with the first's receipt.
+    journey = HttpJourney(server, uuid.uuid4().hex[:8]).draft()
+    path = f"/v1/challenges/{journey.challenge_id}/revise"
+    content = content_json(journey.content)
+    first = server.client(Role.END_USER, journey.end_user, "urn:person")
+    second = server.client(Role.END_USER, journey.end_user, "urn:person:X")
+    ok(first.post(path, json={"content": content}, headers={"Idempotency-Key": "X:k"}))
+    response = second.post(path, json={"content": content}, headers={"Idempotency-Key": "k"})
+    assert response.status_code == 200, response.text
+    assert "Idempotent-Replayed" not in response.headers
+    assert response.json()["version"] == 3
+
+
+def test_first_release_key_of_an_unambiguous_pair_is_still_honoured(server: Server) -> None:
+    # A request the first release recorded under "subject:key" and retried after the upgrade
+    # replays its answer instead of recording the command twice.
+    journey = HttpJourney(server, uuid.uuid4().hex[:8]).draft()
+    path = f"/v1/challenges/{journey.challenge_id}/revise"
+    body = {"content": content_json(journey.content) | {"benchmarking": "旧版"}}
+    sub, key = f"eu-old-{journey.tag}", "old-1"
+    reader = JiebangApp(Settings(database_url=server.database_url))
+    try:
+        old = reader.revise_draft(
+            actor(Role.END_USER, journey.end_user, sub),
+            journey.challenge_id,
+            content=replace(journey.content, benchmarking="旧版"),
+            meta=CommandMeta(
+                idempotency_key=f"{sub}:{key}",
+                request_fingerprint=fingerprint("POST", path, json.dumps(body).encode()),
+            ),
+        )
+    finally:
+        reader.close()
+    retried = server.client(Role.END_USER, journey.end_user, sub).post(
+        path, json=body, headers={"Idempotency-Key": key}
+    )
+    assert retried.status_code == 200, retried.text
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.json()["version"] == old.version

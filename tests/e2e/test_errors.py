@@ -136,3 +136,38 @@ def test_text_with_nul_is_refused_naming_the_field(server: Server) -> None:
     )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["body.title"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", None])
+def test_body_that_is_not_json_is_400_as_documented(
+    server: Server, content_type: str | None
+) -> None:
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = bureau.post("/v1/demands", content=b"{not json", headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/malformed-json"
+    assert [e["field"] for e in response.json()["errors"]] == ["body"]
+
+
+def test_405_allow_names_the_methods_of_every_router_on_the_path(server: Server) -> None:
+    # GET /v1/challenges is a query router's, POST the command router's.
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    response = bureau.delete("/v1/challenges")
+    assert response.status_code == 405
+    allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert {"GET", "POST"} <= allowed
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_answers_carry_security_headers_and_no_server_banner(server: Server) -> None:
+    public = server.client().get("/v1/public/challenges")
+    private = server.client(Role.BUREAU, BUREAU, "bureau-errors").get("/v1/challenges")
+    for response in (public, private):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert "server" not in response.headers
+    assert private.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in public.headers.get("Cache-Control", "")

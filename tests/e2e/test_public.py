@@ -62,3 +62,25 @@ def test_catalogue_hides_restricted_challenges_from_applicants(server: Server) -
     seen_by_applicant = ok(restricted.solver().get("/v1/challenges", params=params))
     assert restricted.challenge_id in {c["challenge_id"] for c in seen_by_bureau["items"]}
     assert restricted.challenge_id not in {c["challenge_id"] for c in seen_by_applicant["items"]}
+
+
+FORGED_CURSORS = {
+    "bool": "eyJhZnRlciI6IHRydWV9",  # {"after": true}
+    "string": "eyJhZnRlciI6ICI1In0",  # {"after": "5"}
+    "float": "eyJhZnRlciI6IDEuNX0",  # {"after": 1.5}
+    "huge": "eyJhZnRlciI6IDEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMH0",  # {"after": 10**23}
+    "negative": "eyJhZnRlciI6IC0xfQ",  # {"after": -1}
+    "extra": "eyJhZnRlciI6IDEsICJ4IjogMn0",  # {"after": 1, "x": 2}
+    "list": "WzFd",  # [1]
+    "null": "eyJhZnRlciI6IG51bGx9",  # {"after": null}
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FORGED_CURSORS))
+@pytest.mark.parametrize("path", ["/v1/public/challenges", "/v1/public/notices"])
+def test_forged_cursor_is_refused_naming_the_cursor(server: Server, path: str, kind: str) -> None:
+    # {"after": true} once reached the database and answered 500 with a traceback.
+    response = server.client().get(path, params={"cursor": FORGED_CURSORS[kind]})
+    assert response.status_code == 422, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["cursor"]

@@ -108,6 +108,10 @@ def test_unreachable_database_is_503_with_retry_after_and_nothing_half_written(
             assert response.status_code == 503, response.text
             assert response.headers["Retry-After"].isdigit()
             assert response.headers["Content-Type"] == "application/problem+json"
+            # The answer cannot know whether a COMMIT sent before the break was recorded.
+            detail = response.json()["detail"]
+            assert "may or may not have been recorded" in detail
+            assert "Idempotency-Key" in detail
         finally:
             set_reachable(admin_url, database_url, reachable=True)
         assert ok(bureau.get("/v1/health"))["position"] == before

@@ -75,6 +75,40 @@ def test_catalogue_filters_and_cursor_pages_are_stable(app, clock, settings, rea
     assert q.list_challenges(read_store, industry="绿色低碳").items == []
 
 
+def test_r_scope_visibility_is_decided_before_paging(app, clock, settings, read_store):
+    # Hidden rows after the last visible one once produced a next_cursor (and so their count
+    # and log positions); the query now leaves them out before it pages.
+    public = Journey(app, clock, tag="p").to_published()
+    for tag in ("d1", "d2", "d3"):
+        Journey(app, clock, tag=tag).draft()
+    catch_up(settings)
+    applicant = q.Viewer(role="applicant", org=UNIVERSITY_JIANGNAN.credit_code)
+    first = q.list_challenges(read_store, viewer=applicant, limit=1)
+    assert [c.challenge_id for c in first.items] == [public.challenge_id]
+    assert first.next_cursor is None
+    end_user = q.Viewer(role="end_user", org=public.end_user.credit_code)
+    own = q.list_challenges(read_store, viewer=end_user, limit=3)
+    assert len(own.items) == 3
+    assert own.next_cursor is not None
+    assert len(q.list_challenges(read_store, viewer=end_user, cursor=own.next_cursor).items) == 1
+
+
+def test_r_scope_restricted_project_hidden_from_outsiders(app, clock, settings, read_store):
+    public = Journey(app, clock, tag="p").to_selected().publicize()
+    restricted = key_challenge_content(scope=Scope.RESTRICTED, recipients=("区内单位",))
+    hidden = Journey(app, clock, content=restricted, tag="r").to_selected().publicize()
+    catch_up(settings)
+    outsider = q.Viewer(role="applicant", org=UNIVERSITY_JIANGNAN.credit_code)
+    assert [p.project_id for p in q.list_projects(read_store, viewer=outsider).items] == [
+        public.project_id
+    ]
+    party = q.Viewer(role="end_user", org=hidden.end_user.credit_code)
+    assert {p.project_id for p in q.list_projects(read_store, viewer=party).items} == {
+        public.project_id,
+        hidden.project_id,
+    }
+
+
 def test_bad_cursor_or_limit_is_refused_naming_the_field(read_store):
     with pytest.raises(InvalidValueError) as caught:
         q.list_challenges(read_store, cursor="not-a-cursor")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jwt
@@ -102,13 +103,112 @@ def test_dev_mode_generates_one_secret_that_token_issue_uses(tmp_path: Path) -> 
     assert principal.role is Role.ANALYST
 
 
-def test_serve_refuses_to_start_without_a_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize("claim", ["sub", "org", "name", "role"])
+def test_r_audit_who_claim_with_nul_is_refused_naming_the_claim(claim: str) -> None:
+    settings = Settings(jwt_secret=SecretStr("s" * 40))
+    keys = load_keys(settings)
+    token = issue_token(settings, keys, role=Role.BUREAU, org=BUREAU.credit_code, sub="li")
+    payload = jwt.decode(token, options={"verify_signature": False})
+    payload[claim] = str(payload[claim]) + "\x00"
+    forged = jwt.encode(payload, "s" * 40, algorithm="HS256")
+    with pytest.raises(AuthenticationError, match=f"'{claim}'"):
+        authenticate(settings, keys, forged)
+
+
+def misconfigured(tmp_path: Path) -> dict[str, tuple[dict[str, str], str]]:
+    """Environments that would start a server refusing every token, with the setting named."""
+    _, public = ed25519_files(tmp_path)
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n")
+    secret = "s" * 40
+    return {
+        "public key with HS algorithms only": (
+            {"JIEBANG_JWT_PUBLIC_KEY_FILE": str(public), "JIEBANG_JWT_ALGORITHMS": "HS256"},
+            "JIEBANG_JWT_ALGORITHMS",
+        ),
+        "secret and public key": (
+            {"JIEBANG_JWT_SECRET": secret, "JIEBANG_JWT_PUBLIC_KEY_FILE": str(public),
+             "JIEBANG_JWT_ALGORITHMS": "HS256,EdDSA"},
+            "JIEBANG_JWT_SECRET",
+        ),
+        "secret with asymmetric algorithms only": (
+            {"JIEBANG_JWT_SECRET": secret, "JIEBANG_JWT_ALGORITHMS": "EdDSA"},
+            "JIEBANG_JWT_ALGORITHMS",
+        ),
+        "unparsable public key": (
+            {"JIEBANG_JWT_PUBLIC_KEY_FILE": str(garbage), "JIEBANG_JWT_ALGORITHMS": "EdDSA"},
+            "JIEBANG_JWT_PUBLIC_KEY_FILE",
+        ),
+        "missing public key file": (
+            {"JIEBANG_JWT_PUBLIC_KEY_FILE": str(tmp_path / "none.pem"),
+             "JIEBANG_JWT_ALGORITHMS": "EdDSA"},
+            "JIEBANG_JWT_PUBLIC_KEY_FILE",
+        ),
+        "no key": ({}, "JIEBANG_JWT_SECRET"),
+    }  # fmt: skip
+
+
+MISCONFIGURATIONS = [
+    "public key with HS algorithms only",
+    "secret and public key",
+    "secret with asymmetric algorithms only",
+    "unparsable public key",
+    "missing public key file",
+    "no key",
+]
+
+
+@pytest.mark.parametrize("case", MISCONFIGURATIONS)
+def test_misconfigured_keys_are_refused_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    env, setting = misconfigured(tmp_path)[case]
+    for name in [n for n in os.environ if n.startswith("JIEBANG_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(InvalidValueError) as refused:
+        load_keys(Settings())
+    assert refused.value.field == setting
+
+
+@pytest.mark.parametrize("case", ["no key", "secret and public key"])
+def test_serve_refuses_to_start_with_misconfigured_keys(tmp_path: Path, case: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIEBANG_")}
     env["JIEBANG_DATABASE_URL"] = f"sqlite:///{tmp_path}/events.db"
+    given, setting = misconfigured(tmp_path)[case]
     refused = subprocess.run(  # noqa: S603 - our own CLI
         [str(JIEBANG), "serve", "--port", "1"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        env=env | given, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert refused.returncode == 2
-    assert "JIEBANG_JWT_SECRET" in refused.stderr
+    assert setting in refused.stderr
     assert not (tmp_path / "var" / "dev-jwt-secret").exists()
+
+
+def signed(settings: Settings, **claims: object) -> str:
+    now = int(time.time())
+    payload = {"sub": "li", "role": "bureau", "org": BUREAU.credit_code,
+               "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "iat": now,
+               "exp": now + 600, **claims}  # fmt: skip
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""
+    return jwt.encode({k: v for k, v in payload.items() if v is not None}, secret, "HS256")
+
+
+def test_token_without_iat_is_refused() -> None:
+    settings = Settings(jwt_secret=SecretStr("s" * 40))
+    with pytest.raises(AuthenticationError, match="iat"):
+        authenticate(settings, load_keys(settings), signed(settings, iat=None))
+
+
+def test_token_living_longer_than_the_maximum_lifetime_is_refused() -> None:
+    settings = Settings(jwt_secret=SecretStr("s" * 40), jwt_max_lifetime=3600)
+    keys = load_keys(settings)
+    now = int(time.time())
+    assert authenticate(settings, keys, signed(settings, iat=now, exp=now + 3600)).sub == "li"
+    with pytest.raises(AuthenticationError, match="longer than the 3600 s"):
+        authenticate(settings, keys, signed(settings, iat=now, exp=now + 3601))
+    with pytest.raises(InvalidValueError) as refused:
+        issue_token(settings, keys, role=Role.BUREAU, org=BUREAU.credit_code, sub="li",
+                    ttl_seconds=3601)  # fmt: skip
+    assert refused.value.field == "ttl"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from eventsourcing.persistence import JSONTranscoder
 
-from jiebang_es.domain.values import Category, credit_code, parse_category, yuan
+from jiebang_es.domain.values import Actor, Category, Role, credit_code, parse_category, yuan
 from jiebang_es.errors import InvalidValueError, RuleViolationError
 from jiebang_es.sample import END_USER_EQUIPMENT, key_challenge_content, make_code
 from jiebang_es.service_base import CHINA_TZ
@@ -77,3 +77,15 @@ def test_values_round_trip_exactly_through_the_transcoder():
     assert str(decoded["content"].funding) == "100000.00"
     assert decoded["content"].indicators == content.indicators
     assert isinstance(decoded["content"].indicators, tuple)
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [("actor.id", {"id": "li\x00"}), ("actor.org_code", {"org_code": "91\x1f"}),
+     ("actor.name", {"name": "\x7f"})],
+)  # fmt: skip
+def test_r_audit_who_actor_with_control_character_is_refused(field, kwargs):
+    # No path may record a NUL: the PostgreSQL read models cannot hold one.
+    with pytest.raises(InvalidValueError) as refused:
+        Actor(**{"id": "li", "role": Role.BUREAU, "org_code": "91", **kwargs})
+    assert refused.value.field == field

@@ -6,6 +6,7 @@ exactly through the store (see ``transcodings.py``). Sequences are tuples for th
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,24 @@ from enum import Enum
 from jiebang_es.errors import InvalidValueError, RuleViolationError
 
 FEN = Decimal("0.01")
+
+
+def control_character(value: str) -> str | None:
+    """The first control character (C0, DEL, C1) or lone surrogate in ``value``, if any: text
+    the stores and read models keep must be printable (PostgreSQL text cannot hold NUL)."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            return char
+    return None
+
+
+def check_text(value: str, field_name: str) -> str:
+    """``value`` unchanged, or InvalidValueError naming the field when it holds a control
+    character."""
+    found = control_character(value)
+    if found is not None:
+        raise InvalidValueError(field_name, f"contains the control character U+{ord(found):04X}")
+    return value
 
 
 def yuan(value: Decimal | str | int, *, field_name: str = "amount") -> Decimal:
@@ -159,6 +178,11 @@ class Actor:
     role: Role
     org_code: str
     name: str = ""
+
+    def __post_init__(self) -> None:
+        # Every event names its actor: no path may record a control character.
+        for name in ("id", "org_code", "name"):
+            check_text(getattr(self, name), f"actor.{name}")
 
 
 @dataclass(frozen=True)
