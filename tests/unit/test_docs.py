@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")
-SETTING_ROW = re.compile(r"^\| `JIEBANG_[A-Z_]+`", re.MULTILINE)
+SETTINGS_TABLE = re.compile(r"^\| variable \| default \|", re.MULTILINE)
 
 
 def _pages() -> list[Path]:
@@ -57,6 +57,6 @@ def test_settings_tables_live_in_one_place_only() -> None:
     elsewhere = [
         p.name
         for p in [README, *_pages()]
-        if p.name != "configuration.md" and SETTING_ROW.search(p.read_text(encoding="utf-8"))
+        if p.name != "configuration.md" and SETTINGS_TABLE.search(p.read_text(encoding="utf-8"))
     ]
     assert elsewhere == []
