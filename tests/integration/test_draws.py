@@ -3,18 +3,24 @@ recompute — on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from jiebang_es.cli import cli
 from jiebang_es.commands_draw import verify_recorded_draw
+from jiebang_es.config import Settings
 from jiebang_es.domain.draw import Draw, DrawPurpose
 from jiebang_es.domain.expert import ExpertStatus, RelationKind
 from jiebang_es.domain.values import ExpertKind, Role
 from jiebang_es.draws.algorithm import commitment_of
 from jiebang_es.errors import InvalidValueError, NotPermittedError
 from jiebang_es.sample import END_USER_EQUIPMENT, INSTITUTE_WEST, actor, make_code
+from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta
 from tests.integration.rulecheck import refused
 from tests.support import BUREAU_STAFF, Journey
@@ -333,11 +339,6 @@ def test_r_draw_verify_names_a_replacement_out_of_order(app, clock, drafted):
 def test_r_draw_first_release_experts_join_the_pool_with_their_speciality(tmp_path):
     """Experts registered by the first release (one free-text speciality, no region) upcast:
     their speciality becomes their one speciality code, the region stays unknown."""
-    import shutil
-
-    from jiebang_es.config import Settings
-    from jiebang_es.service import JiebangApp
-
     store = tmp_path / "v1.sqlite"
     shutil.copy(Path(__file__).parents[1] / "fixtures/store_v1/demo-2026.sqlite", store)
     app = JiebangApp(Settings(database_url=f"sqlite:///{store}"))
@@ -351,3 +352,34 @@ def test_r_draw_first_release_experts_join_the_pool_with_their_speciality(tmp_pa
             assert expert.seats_in(2026) == 0
     finally:
         app.close()
+
+
+def test_r_draw_verify_draw_cli_names_a_tampered_public_value(tmp_path, clock):
+    """`jiebang audit verify-draw` recomputes from the stored record alone: intact → exit 0;
+    the stored public value edited in the database → exit 3 naming the places that moved."""
+    url = f"sqlite:///{tmp_path}/store.db"
+    app = JiebangApp(Settings(database_url=url), clock=clock)
+    try:
+        j = Journey(app, clock).draft()
+        _pool(app)
+        draw_id = _perform(app, clock, _schedule(app, clock, j.challenge_id)).aggregate_id
+    finally:
+        app.close()
+    runner = CliRunner()
+    env = {"JIEBANG_DATABASE_URL": url}
+    intact = runner.invoke(cli, ["audit", "verify-draw", draw_id], env=env)
+    assert intact.exit_code == 0, intact.output
+    assert "matches its record" in intact.output
+
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        (state,) = db.execute(
+            "SELECT state FROM stored_events WHERE topic LIKE '%DrawPerformed'"
+        ).fetchone()
+        forged = bytes(state).replace(PUBLIC.encode(), b"02 09 14 21 26 30 + 12")
+        assert forged != bytes(state)
+        db.execute(
+            "UPDATE stored_events SET state = ? WHERE topic LIKE '%DrawPerformed'", (forged,)
+        )
+    damaged = runner.invoke(cli, ["audit", "verify-draw", draw_id], env=env)
+    assert damaged.exit_code == 3
+    assert "place" in damaged.output
