@@ -159,7 +159,15 @@ def verify(
                     f"key from {b.key_source}"
                 ),
             )
-            notes: list[str] = []
+            notes = [
+                f"draw {draw_id}: " + ("; ".join(problems) or "recomputes from its record")
+                for draw_id, problems in b.draws.items()
+            ]
+            if finding is None and any(b.draws.values()):
+                sys.stdout.write("DAMAGED: an expert draw does not recompute (R-DRAW)\n")
+                for note in notes:
+                    err.print(note)
+                raise typer.Exit(EXIT_DAMAGED)
         else:
             r = verify_store(_settings(), checkpoint_file=checkpoints, public_key_file=public_key)
             finding, notes = r.finding, r.notes

@@ -25,6 +25,7 @@ from jiebang_es.domain.expert import Expert, ExpertStatus, Relation, RelationKin
 from jiebang_es.domain.values import Actor, ExpertKind, Role, credit_code
 from jiebang_es.draws import algorithm
 from jiebang_es.draws.eligibility import Avoidance, screen
+from jiebang_es.draws.verify import as_candidates, verify_recorded_draw
 from jiebang_es.errors import InvalidValueError, RuleViolationError
 from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
 
@@ -180,7 +181,7 @@ class DrawCommands(ServiceBase):
             ),
             specialities=tuple(sorted({s.strip() for s in specialities if s.strip()})),
             candidates=candidates,
-            candidates_digest=algorithm.candidates_digest(_as_candidates(candidates)),
+            candidates_digest=algorithm.candidates_digest(as_candidates(candidates)),
             exclusions=exclusions,
             commitment=commitment,
             randomness_source=randomness_source.strip(),
@@ -219,7 +220,7 @@ class DrawCommands(ServiceBase):
                 f"the source's value is published on {draw.randomness_date}, not before"
             )
         rankings = algorithm.perform(
-            _as_candidates(draw.candidates),
+            as_candidates(draw.candidates),
             {n.kind.value: n.count for n in draw.needs},
             seed,
             value,
@@ -284,47 +285,3 @@ class DrawCommands(ServiceBase):
 
 
 REPLACEMENT_CAUSES = frozenset({"refused", "absent", "recused"})
-
-
-def _as_candidates(members: Sequence[object]) -> tuple[algorithm.Candidate, ...]:
-    return tuple(
-        algorithm.Candidate(expert_id=m.expert_id, kind=m.kind.value)  # type: ignore[attr-defined]
-        for m in members
-    )
-
-
-def verify_recorded_draw(draw: Draw) -> list[str]:
-    """What `jiebang audit verify-draw` says of one draw: [] when the record recomputes."""
-    if draw.status is not DrawStatus.PERFORMED:
-        return ["the draw has not been performed yet: nothing to verify"]
-    problems = algorithm.verify(
-        algorithm.DrawRecord(
-            candidates=_as_candidates(draw.candidates),
-            candidates_digest=draw.candidates_digest,
-            needs={n.kind.value: n.count for n in draw.needs},
-            commitment=draw.commitment,
-            seed=draw.seed,
-            public_value=draw.public_value,
-            rankings=tuple(
-                algorithm.KindRanking(kind=r.kind.value, ranked=r.ranked, taken=r.taken)
-                for r in draw.rankings
-            ),
-            algorithm=draw.algorithm,
-        )
-    )
-    candidate_ids = {m.expert_id for m in draw.candidates}
-    excluded = {x.expert_id for x in draw.exclusions}
-    problems += [
-        f"expert {e}: both a candidate and excluded" for e in sorted(candidate_ids & excluded)
-    ]
-    # Replacements must walk each kind's order, place after place, from the first reserve.
-    expected_place = {r.kind: r.taken for r in draw.rankings}
-    for kind, place, expert_id in draw.replacements:
-        ranking = draw.ranking_of(kind)
-        expected_place[kind] += 1
-        if place != expected_place[kind] or ranking.ranked[place - 1] != expert_id:
-            problems.append(
-                f"replacement {expert_id} ({kind.value}): took place {place}, the order gives "
-                f"place {expected_place[kind]}"
-            )
-    return problems

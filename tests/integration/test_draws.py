@@ -7,17 +7,19 @@ import shutil
 import sqlite3
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from typer.testing import CliRunner
 
+from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.cli import cli
-from jiebang_es.commands_draw import verify_recorded_draw
 from jiebang_es.config import Settings
-from jiebang_es.domain.draw import Draw, DrawPurpose
+from jiebang_es.domain.draw import Draw, DrawPurpose, DrawRanking
 from jiebang_es.domain.expert import ExpertStatus, RelationKind
 from jiebang_es.domain.values import ExpertKind, Role
 from jiebang_es.draws.algorithm import commitment_of
+from jiebang_es.draws.verify import verify_recorded_draw
 from jiebang_es.errors import InvalidValueError, NotPermittedError
 from jiebang_es.sample import END_USER_EQUIPMENT, INSTITUTE_WEST, actor, make_code
 from jiebang_es.service import JiebangApp
@@ -383,3 +385,67 @@ def test_r_draw_verify_draw_cli_names_a_tampered_public_value(tmp_path, clock):
     damaged = runner.invoke(cli, ["audit", "verify-draw", draw_id], env=env)
     assert damaged.exit_code == 3
     assert "place" in damaged.output
+
+
+def _bundle_store(tmp_path, clock, steer: bool):
+    """A challenge with a performed draw in a SQLite store, checkpointed; the draw honest, or
+    steered by someone writing past the guards (the store seals whatever it is given)."""
+    keys = tmp_path / "keys"
+    env = {
+        "JIEBANG_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
+        "JIEBANG_AUDIT_KEY_FILE": str(keys / "checkpoint.key"),
+        "JIEBANG_AUDIT_PUBLIC_KEY_FILE": str(keys / "checkpoint.pub"),
+        "JIEBANG_AUDIT_CHECKPOINT_FILE": str(keys / "checkpoints.jsonl"),
+    }
+    settings = Settings(**{k.removeprefix("JIEBANG_").lower(): v for k, v in env.items()})
+    app = JiebangApp(settings, clock=clock)
+    try:
+        j = Journey(app, clock).draft()
+        _pool(app)
+        draw_id = _schedule(app, clock, j.challenge_id)
+        if steer:
+            clock.on(date(2026, 3, 5), 21)
+            draw = app.repository.get(UUID(draw_id))
+            peers = [m.expert_id for m in draw.candidates if m.kind is ExpertKind.PEER_INSIDE]
+            rankings = tuple(
+                DrawRanking(
+                    kind=n.kind,
+                    ranked=tuple(m.expert_id for m in draw.candidates if m.kind is n.kind),
+                    taken=n.count,
+                )
+                for n in draw.needs
+            )
+            assert peers
+            draw.record_result(
+                audit=app._audit(BUREAU_STAFF, CommandMeta()),
+                seed=SEED,
+                public_value=PUBLIC,
+                rankings=rankings,  # the first candidates by id: chosen, not drawn
+            )
+            app.save(draw)
+        else:
+            _perform(app, clock, draw_id)
+    finally:
+        app.close()
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    take_checkpoint(settings)
+    return env, j.challenge_id, draw_id
+
+
+@pytest.mark.parametrize("steer", [False, True], ids=["honest", "steered"])
+def test_r_draw_recomputed_offline_from_an_exported_bundle(tmp_path, clock, steer):
+    env, challenge_id, draw_id = _bundle_store(tmp_path, clock, steer)
+    runner = CliRunner()
+    bundle = tmp_path / "bundle.jsonl"
+    exported = runner.invoke(
+        cli, ["audit", "export", "--challenge", challenge_id, "--out", str(bundle)], env=env
+    )
+    assert exported.exit_code == 0, exported.output
+    checked = runner.invoke(cli, ["audit", "verify", "--bundle", str(bundle)], env=env)
+    if steer:
+        assert checked.exit_code == 3, checked.output
+        assert "R-DRAW" in checked.output
+        assert f"draw {draw_id}" in checked.output
+    else:
+        assert checked.exit_code == 0, checked.output
+        assert f"draw {draw_id}: recomputes from its record" in checked.output
