@@ -19,7 +19,7 @@ from projections.db import ReadDB, target_of
 from projections.projector import prepare
 from projections.readstore import ReadStore
 from projections.rebuild import RebuildInProgressError, rebuild
-from projections.reports import compliance, portfolio
+from projections.reports import compliance, portfolio, sittings
 from projections.reports.formats import check_format
 from projections.runner import run
 
@@ -149,6 +149,31 @@ def compliance_command(
     store = _store(settings)
     try:
         _output(output, compliance.render(compliance.compliance_report(store, year), fmt))
+    finally:
+        store.close()
+
+
+@report_cli.command("sittings")
+def sittings_command(
+    fmt: FormatOption = "md",
+    year: Annotated[int | None, typer.Option("--year", help="one business year")] = None,
+    min_pairs: Annotated[
+        int, typer.Option("--min-pairs", min=2, help="list pairs who met on this many panels")
+    ] = 3,
+    output: OutputOption = None,
+) -> None:
+    """How often each expert sat per year, per end user and per winning solver, and the pairs
+    of experts who met on many panels (for discipline inspection)."""
+    try:
+        check_format(fmt, ("json", "csv", "xlsx", "md"))
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--format") from None
+    settings = _settings()
+    run(settings, names=["panels", "catalogue", "portfolio"], until_caught_up=True)
+    store = _store(settings)
+    try:
+        report = sittings.sittings_report(store, year, min_pairs)
+        _output(output, sittings.render(report, fmt))
     finally:
         store.close()
 

@@ -36,6 +36,8 @@ def register_expert(body: RegisterExpertIn, ctx: CommandDep) -> JSONResponse:
             org_name=body.org_name,
             kind=body.kind,
             speciality=body.speciality,
+            specialities=body.specialities,
+            region=body.region,
             meta=meta,
         ),
         reason=body.reason,

@@ -19,7 +19,7 @@ from api.schemas.common import (
 )
 from api.schemas.examples import example
 from jiebang_es.domain.application import Application, ApplicationStatus
-from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.expert import Expert, ExpertStatus
 from jiebang_es.domain.values import ApplicantUnit, CreditStatus, ExpertKind
 
 ExpertIds = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=50)]
@@ -36,6 +36,10 @@ class RegisterExpertIn(CommandIn):
     org_name: Short
     kind: ExpertKind
     speciality: Short = ""
+    specialities: Annotated[list[Short], Field(max_length=20)] = Field(
+        default_factory=list, description="industry and field codes draws match on"
+    )
+    region: Short = Field(default="", description="administrative division code, e.g. 500106")
 
 
 class ExpertOut(BaseModel):
@@ -49,6 +53,9 @@ class ExpertOut(BaseModel):
     org_name: str
     kind: ExpertKind
     speciality: str
+    specialities: list[str]
+    region: str
+    status: ExpertStatus
 
     @classmethod
     def of(cls, e: Expert) -> ExpertOut:
@@ -61,6 +68,9 @@ class ExpertOut(BaseModel):
             org_name=e.org_name,
             kind=e.kind,
             speciality=e.speciality,
+            specialities=list(e.specialities),
+            region=e.region,
+            status=e.status,
         )
 
 

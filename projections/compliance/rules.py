@@ -74,7 +74,16 @@ RULES: tuple[Rule, ...] = (
         "R-SELECT-EU",
         "the challenge's end user selects a reviewed application, with the experts' opinions",
     ),
-    _r("R-CONFLICT", "no expert from an applicant's unit, or recused, scores that application"),
+    _r(
+        "R-CONFLICT",
+        "no expert from an applicant's unit, or recused, scores that application; no excluded "
+        "expert among a draw's candidates",
+    ),
+    _r(
+        "R-DRAW",
+        "every performed draw recomputes from its schedule (candidates and their digest, the "
+        "seed against its commitment, each ranked place); replacements follow the draw's order",
+    ),
     _r(
         "R-PUBLICITY",
         "non-classified selections publicized for the configured working days and closed before "

@@ -17,6 +17,7 @@ from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
+from jiebang_es.draws.algorithm import commitment_of, new_seed
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
 from jiebang_es.service import JiebangApp
@@ -158,7 +159,15 @@ def verify(
                     f"key from {b.key_source}"
                 ),
             )
-            notes: list[str] = []
+            notes = [
+                f"draw {draw_id}: " + ("; ".join(problems) or "recomputes from its record")
+                for draw_id, problems in b.draws.items()
+            ]
+            if finding is None and any(b.draws.values()):
+                sys.stdout.write("DAMAGED: an expert draw does not recompute (R-DRAW)\n")
+                for note in notes:
+                    err.print(note)
+                raise typer.Exit(EXIT_DAMAGED)
         else:
             r = verify_store(_settings(), checkpoint_file=checkpoints, public_key_file=public_key)
             finding, notes = r.finding, r.notes
@@ -190,3 +199,33 @@ def export(
         err.print(f"{count} events of challenge {challenge} written to {out}")
 
     _with_app(run)
+
+
+@audit_cli.command("verify-draw")
+def verify_draw(draw_id: str) -> None:
+    """Recompute an expert draw from its record alone (R-DRAW): candidates, their digest, the
+    seed against its commitment, every ranked place and every replacement. Exit 0 when it
+    matches, 3 naming each difference."""
+
+    def run(app: JiebangApp) -> None:
+        problems = app.verify_draw(draw_id)
+        if problems:
+            for problem in problems:
+                err.print(f"[red]draw {draw_id}: {problem}[/]")
+            raise typer.Exit(EXIT_DAMAGED)
+        draw = app.draw(draw_id)
+        seats = ", ".join(f"{r.kind.value} {r.taken}/{len(r.ranked)}" for r in draw.rankings)
+        sys.stdout.write(
+            f"draw {draw_id} matches its record: {seats}; seed matches its commitment; "
+            f"public value {draw.public_value!r} of {draw.randomness_source}\n"
+        )
+
+    _with_app(run)
+
+
+@audit_cli.command("draw-seed")
+def draw_seed() -> None:
+    """A fresh secret seed for an expert draw and its commitment: record the commitment when
+    scheduling the draw, keep the seed secret until the draw is performed."""
+    seed = new_seed()
+    _print_json({"seed": seed, "commitment": commitment_of(seed)})

@@ -13,6 +13,7 @@ from jiebang_es.config import Settings
 from jiebang_es.demo import DemoFailedError, SimulatedClock, run_demo
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
+from jiebang_es.pool_cli import experts_cli
 from jiebang_es.service import JiebangApp
 from projections.cli import projections_cli, report_cli
 
@@ -88,6 +89,7 @@ cli.add_typer(token_cli, name="token")
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(report_cli, name="report")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(experts_cli, name="experts")
 
 
 def main() -> None:

@@ -166,9 +166,12 @@ class ChallengeCommands(ServiceBase):
         org_name: str,
         kind: ExpertKind,
         speciality: str,
+        specialities: Sequence[str] = (),
+        region: str = "",
         meta: CommandMeta = NO_META,
     ) -> Receipt:
-        """Register an expert with the kind of expert they are (R-ARG-PANEL)."""
+        """Register an expert in the pool with the kind of expert they are (R-ARG-PANEL), their
+        speciality codes (industry and field, what draws match on) and region."""
         rules.check_role(actor, [Role.BUREAU], "R-ARG-PANEL", "registering an expert")
         if not person_id.strip() or not name.strip():
             raise InvalidValueError("person_id", "an expert has a person id and a name")
@@ -183,6 +186,9 @@ class ChallengeCommands(ServiceBase):
             org_name=org_name,
             kind=kind,
             speciality=speciality,
+            specialities=tuple(dict.fromkeys(s.strip() for s in specialities if s.strip()))
+            or ((speciality.strip(),) if speciality.strip() else ()),
+            region=region.strip(),
         )
         return self._save(expert)
 

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
         description="the bureau's credit code; when set, only its staff act as the bureau",
     )
     notice_working_days: int = Field(default=5, ge=1, le=60, description="R-PUBLICITY")
+    # The expert pool and its draws (R-DRAW, R-CONFLICT).
+    expert_max_seats_per_year: int = Field(
+        default=6, ge=1, le=100, description="R-DRAW: panels one expert may sit on in a year"
+    )
+    expert_relation_years: int = Field(
+        default=3,
+        ge=0,
+        le=30,
+        description="R-CONFLICT: years a former employer or a collaboration still excludes",
+    )
     holiday_schedule: Path | None = Field(
         default=None, description="JSON file of announced holiday schedules for later years"
     )

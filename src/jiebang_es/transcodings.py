@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from jiebang_es.domain import values
+from jiebang_es.domain import draw, expert, values
 from jiebang_es.domain.content import ChallengeContent
 
 
@@ -65,6 +65,9 @@ ENUMS: tuple[type[Enum], ...] = (
     values.UnitType,
     values.CreditStatus,
     values.Verdict,
+    draw.DrawPurpose,
+    expert.ExpertStatus,
+    expert.RelationKind,
 )
 VALUE_CLASSES: tuple[type[Any], ...] = (
     values.Organisation,
@@ -78,6 +81,10 @@ VALUE_CLASSES: tuple[type[Any], ...] = (
     values.PanelMember,
     values.ScoreRef,
     values.Signature,
+    draw.SeatNeed,
+    draw.DrawExclusion,
+    draw.DrawRanking,
+    expert.Relation,
     values.ContractTerms,
     ChallengeContent,
 )

@@ -11,30 +11,44 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from uuid import UUID
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    StoredEvent,
+    UUIDAsHex,
+)
+from eventsourcing.utils import get_topic
 
 from jiebang_es.audit.checkpoints import load_public_key, signature_valid
 from jiebang_es.audit.queries import jsonable, log_events
 from jiebang_es.audit.raw_store import RawStore, StoredCheckpoint
 from jiebang_es.audit.verify import Damage, Finding
 from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.draw import Draw
+from jiebang_es.draws.verify import verify_recorded_draw
 from jiebang_es.errors import InvalidValueError
 from jiebang_es.sealing import GENESIS, chain, event_digest
-from jiebang_es.service_base import ServiceBase
+from jiebang_es.service_base import ServiceBase, TupleMapper
+from jiebang_es.transcodings import register_domain_transcodings
 
 FORMAT = "jiebang-audit-bundle/1"
+DRAW_TOPIC = get_topic(Draw).rsplit(":", 1)[0] + ":Draw."
 
 
 def _related_ids(app: ServiceBase, challenge_id: str) -> set[str]:
     challenge = app.state_at(Challenge, challenge_id)
     ids = {str(challenge.id), *challenge.demand_ids}
     for _, event in log_events(app):
-        if getattr(event, "challenge_id", None) == str(challenge.id):
+        # Applications name their challenge by text, expert draws by UUID.
+        if str(getattr(event, "challenge_id", None)) == str(challenge.id):
             ids.add(str(event.originator_id))
     return ids
 
@@ -105,6 +119,7 @@ class BundleReport:
     checkpoint: int = 0
     key_source: str = ""
     finding: Finding | None = None
+    draws: dict[str, list[str]] = field(default_factory=dict)  # draw id -> differences
 
 
 def verify_bundle(path: Path, public_key_file: Path | None = None) -> BundleReport:
@@ -121,7 +136,33 @@ def verify_bundle(path: Path, public_key_file: Path | None = None) -> BundleRepo
             raise InvalidValueError("bundle", "its public key is not an Ed25519 key")
         key, report.key_source = loaded, "the bundle itself (give --public-key to rely on yours)"
     report.finding = _walk(lines[1:], key, report)
+    if report.finding is None:
+        report.draws = _recompute_draws(lines[1:])
     return report
+
+
+def _recompute_draws(lines: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Every expert draw in the bundle, replayed from its events and recomputed (R-DRAW)."""
+    transcoder = JSONTranscoder()
+    # the library's own transcodings, as its Application registers them, then the domain's
+    for library_transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(library_transcoding)
+    register_domain_transcodings(transcoder)
+    mapper = TupleMapper(transcoder=transcoder)
+    draws: dict[str, Any] = {}
+    for line in lines:
+        if line.get("kind") != "event" or not str(line["topic"]).startswith(DRAW_TOPIC):
+            continue
+        event: Any = mapper.to_domain_event(
+            StoredEvent(
+                originator_id=UUID(line["originator_id"]),
+                originator_version=int(line["version"]),
+                topic=line["topic"],
+                state=base64.b64decode(line["state"]),
+            )
+        )
+        draws[line["originator_id"]] = event.mutate(draws.get(line["originator_id"]))
+    return {draw_id: verify_recorded_draw(draw) for draw_id, draw in draws.items()}
 
 
 def _walk(

@@ -1,0 +1,87 @@
+"""Checks of expert draws (R-DRAW): each performed draw recomputed from what its schedule fixed,
+each replacement taken from the draw's own order, no excluded expert among the candidates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jiebang_es.domain.draw import Draw
+from jiebang_es.draws import algorithm
+from projections.compliance.check import Check, CheckFn
+
+
+def _candidates(state: dict[str, Any]) -> tuple[algorithm.Candidate, ...]:
+    return tuple(algorithm.Candidate(expert_id=i, kind=k) for k, i in state["candidates"])
+
+
+def scheduled(c: Check) -> None:
+    e = c.event
+    candidates = [[m.kind.value, m.expert_id] for m in e.candidates]
+    excluded = {x.expert_id for x in e.exclusions}
+    both = sorted({i for _, i in candidates} & excluded)
+    if both:
+        c.violation("R-CONFLICT", f"excluded experts listed as candidates: {', '.join(both)}")
+    c.save(
+        {
+            "candidates": candidates,
+            "digest": e.candidates_digest,
+            "needs": {n.kind.value: n.count for n in e.needs},
+            "commitment": e.commitment,
+            "algorithm": e.algorithm,
+            "scheduled_pos": c.position,
+            "rankings": {},
+            "next_place": {},
+        }
+    )
+
+
+def performed(c: Check) -> None:
+    e = c.event
+    state = c.state()
+    if not state:
+        c.violation("R-DRAW", "a draw performed that was never scheduled")
+        return
+    problems = algorithm.verify(
+        algorithm.DrawRecord(
+            candidates=_candidates(state),
+            candidates_digest=state["digest"],
+            needs=state["needs"],
+            commitment=state["commitment"],
+            seed=e.seed,
+            public_value=e.public_value,
+            rankings=tuple(
+                algorithm.KindRanking(kind=r.kind.value, ranked=r.ranked, taken=r.taken)
+                for r in e.rankings
+            ),
+            algorithm=state["algorithm"],
+        )
+    )
+    for problem in problems:
+        c.violation("R-DRAW", f"the draw does not recompute: {problem}", state["scheduled_pos"])
+    state["rankings"] = {r.kind.value: list(r.ranked) for r in e.rankings}
+    state["next_place"] = {r.kind.value: r.taken for r in e.rankings}
+    c.save(state)
+
+
+def replacement(c: Check) -> None:
+    e = c.event
+    state = c.state()
+    kind = e.kind.value
+    ranked = state.get("rankings", {}).get(kind, [])
+    expected = state.get("next_place", {}).get(kind, 0) + 1
+    if e.place != expected or len(ranked) < e.place or ranked[e.place - 1] != e.expert_id:
+        c.violation(
+            "R-DRAW",
+            f"replacement {e.expert_id} took place {e.place}; the draw's order gives place "
+            f"{expected}",
+            state.get("scheduled_pos"),
+        )
+    state.setdefault("next_place", {})[kind] = max(e.place, expected)
+    c.save(state)
+
+
+CHECKS: dict[type, CheckFn] = {
+    Draw.DrawScheduled: scheduled,
+    Draw.DrawPerformed: performed,
+    Draw.ReplacementDrawn: replacement,
+}

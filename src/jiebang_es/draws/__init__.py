@@ -1,0 +1,1 @@
+"""Verifiable expert draws (R-DRAW): who may sit, and a draw anyone can recompute offline."""
