@@ -82,6 +82,18 @@ def reviews_visible(principal: Principal, c: Challenge) -> bool:
     return principal.role is not Role.APPLICANT or c.status is ChallengeStatus.SELECTED
 
 
+def scores_visible(principal: Principal, c: Challenge, a: Application) -> bool:
+    """Scores as ``reviews_visible``; and an expert sees the other experts' scores of an
+    application only once his own is recorded (and never if he recused), so no score is
+    anchored on another's."""
+    if not reviews_visible(principal, c):
+        return False
+    if principal.role is not Role.EXPERT:
+        return True
+    me = expert_id_of(principal)
+    return me not in a.recused and any(s.expert_id == me for s in a.scores)
+
+
 def application_for(
     app: JiebangApp, principal: Principal, application_id: str
 ) -> tuple[Application, Challenge]:

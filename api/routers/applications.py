@@ -14,7 +14,13 @@ from api.deps import AppDep, CommandDep, PrincipalDep
 from api.routers.common import COMMAND_PROBLEMS, READ_PROBLEMS, tag
 from api.schemas.common import CommandIn, ReceiptOut
 from api.schemas.reviews import ApplicationOut, ApplyIn, DeclareConflictIn, ScoreIn
-from api.visibility import application_for, challenge_for, expert_id_of, reviews_visible
+from api.visibility import (
+    application_for,
+    challenge_for,
+    expert_id_of,
+    reviews_visible,
+    scores_visible,
+)
 
 router = APIRouter(tags=["applications"])
 ApplicationId = Annotated[UUID, Path(description="the application's id")]
@@ -58,10 +64,15 @@ def get_application(
     application_id: ApplicationId, app: AppDep, principal: PrincipalDep, response: Response
 ) -> ApplicationOut:
     """An application: its own units, the challenge's end user, the panel and the bureau see it;
-    applicants see declarations and scores only after the selection."""
+    applicants see declarations and scores only after the selection, an expert the others'
+    scores only after his own."""
     a, c = application_for(app, principal, str(application_id))
     tag(response, a.version)
-    return ApplicationOut.of(a, reviews_visible=reviews_visible(principal, c))
+    return ApplicationOut.of(
+        a,
+        reviews_visible=reviews_visible(principal, c),
+        scores_visible=scores_visible(principal, c, a),
+    )
 
 
 @router.post(

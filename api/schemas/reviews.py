@@ -167,7 +167,7 @@ class ApplicationOut(BaseModel):
     scores: list[ScoreOut] | None = Field(description="null where not visible to the caller")
 
     @classmethod
-    def of(cls, a: Application, *, reviews_visible: bool) -> ApplicationOut:
+    def of(cls, a: Application, *, reviews_visible: bool, scores_visible: bool) -> ApplicationOut:
         def unit(u: ApplicantUnit) -> ApplicantUnitOut:
             return ApplicantUnitOut(
                 organisation=OrganisationOut.of(u.organisation), credit_status=u.credit_status
@@ -196,6 +196,6 @@ class ApplicationOut(BaseModel):
                 )
                 for s in a.scores
             ]
-            if reviews_visible
+            if scores_visible
             else None,
         )
