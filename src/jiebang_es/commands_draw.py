@@ -111,7 +111,9 @@ class DrawCommands(ServiceBase):
     def _avoided_units(self, challenge: Challenge, purpose: DrawPurpose) -> dict[str, str]:
         if purpose is DrawPurpose.ARGUMENTATION:
             return {challenge.end_user.credit_code: "最终用户"}
-        units = {challenge.end_user.credit_code: "最终用户"}
+        # A review panel includes the end user's own responsible person (R-REVIEW-PANEL), who
+        # is designated, not drawn; what the drawn experts avoid is every applicant's unit.
+        units: dict[str, str] = {}
         for applied in self._events_of(Application.Applied):
             if applied.challenge_id != str(challenge.id):  # type: ignore[attr-defined]
                 continue

@@ -449,3 +449,32 @@ def test_r_draw_recomputed_offline_from_an_exported_bundle(tmp_path, clock, stee
     else:
         assert checked.exit_code == 0, checked.output
         assert f"draw {draw_id}: recomputes from its record" in checked.output
+
+
+def test_r_conflict_review_draw_does_not_avoid_the_end_users_own_unit(app, clock):
+    """Only applicants' units are avoided on a review panel: the end user's responsible person
+    sits on it by the plan (R-REVIEW-PANEL), so its unit is no ground for exclusion there."""
+    j = Journey(app, clock).to_published()
+    _pool(app)
+    clock.on(date(2026, 4, 20))
+    j.apply(lead=INSTITUTE_WEST)
+    own = app.register_expert(
+        BUREAU_STAFF,
+        person_id="pool-eu-peer",
+        name="需求单位技术专家",
+        org_code=END_USER_EQUIPMENT.credit_code,
+        org_name=END_USER_EQUIPMENT.name,
+        kind=ExpertKind.PEER_INSIDE,
+        speciality="智能制造",
+    ).aggregate_id
+    clock.on(date(2026, 5, 11))
+    draw_id = app.schedule_draw(
+        BUREAU_STAFF,
+        j.challenge_id,
+        purpose=DrawPurpose.REVIEW,
+        needs=NEEDS,
+        commitment=commitment_of(SEED),
+        randomness_source=SOURCE,
+        randomness_date=date(2026, 5, 13),
+    ).aggregate_id
+    assert own in {m.expert_id for m in app.draw(draw_id).candidates}
