@@ -79,6 +79,8 @@ VALUE_CLASSES: tuple[type[Any], ...] = (
     values.ScoreRef,
     values.Signature,
     values.ContractTerms,
+    values.Tranche,
+    values.PublicNotice,
     ChallengeContent,
 )
 
