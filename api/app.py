@@ -28,6 +28,7 @@ from api.routers import (
     demands,
     experts,
     health,
+    project_closing,
     project_contracts,
     project_delivery,
     project_queries,
@@ -53,6 +54,7 @@ ROUTERS = (
     project_queries,
     project_contracts,
     project_delivery,
+    project_closing,
     audit,
 )
 DESCRIPTION = """\
