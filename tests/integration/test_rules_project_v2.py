@@ -550,3 +550,33 @@ def test_first_release_projects_replay_with_the_documented_defaults(tmp_path):
             assert [n.notice for n in notices] == [None]
     finally:
         app.close()
+
+
+# ---- the year's counter ----------------------------------------------------------------------
+def test_r_objection_two_numberings_at_once_cannot_both_be_saved(make_app, clock):
+    from eventsourcing.persistence import RecordConflictError
+
+    from jiebang_es.domain.numbering import DistrictNumbering
+
+    first, second = make_app(), make_app()
+    in_management(first, clock)  # opens 2026's counter, number 001
+    counter_id = DistrictNumbering.create_id(2026)
+    audit = first._audit(BUREAU_STAFF, CommandMeta())
+    mine = first._get(DistrictNumbering, counter_id)
+    theirs = second._get(DistrictNumbering, counter_id)
+    assert mine.issue(audit, "project-a", "{year}-{seq}") == "2026-2"
+    assert theirs.issue(audit, "project-b", "{year}-{seq}") == "2026-2"
+    first.save(mine)
+    with pytest.raises(RecordConflictError):
+        second.save(theirs)
+    assert first._get(DistrictNumbering, counter_id).numbers["project-a"] == "2026-2"
+
+
+def test_r_objection_counter_never_runs_backwards_in_business_time(app, clock):
+    late = in_management(app, clock)  # numbered on 25 May
+    early = Journey(app, clock, tag="k2").to_selected().publicize()
+    clock.on(date(2026, 5, 23))  # before the counter's last number (25 May)
+    app.close_notice(BUREAU_STAFF, early.project_id)
+    assert app.project(early.project_id).district_number == "SPB-KJ-2026-002"
+    assert app.project(early.project_id).effective_at.date() == date(2026, 5, 23)
+    assert app.project(late.project_id).district_number == "SPB-KJ-2026-001"

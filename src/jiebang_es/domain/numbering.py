@@ -8,6 +8,7 @@ other (a concurrent write, retried by the caller), so no number is ever given tw
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -43,6 +44,11 @@ class DistrictNumbering(JiebangAggregate):
         """The year's next number for the project (the same project never gets two)."""
         if project_id in self.numbers:
             return self.numbers[project_id]
+        # The sequence follows commit order, not business time: a number issued for a decision
+        # that took effect earlier than the counter's last (a clock a little behind, a rehearsal
+        # moving its simulated clock) is recorded at the counter's time, so that the counter's
+        # own history never runs backwards (R-ORDER); the project's event keeps the decision's.
+        audit = replace(audit, effective_at=max(audit.effective_at, self.effective_at))
         sequence = self.last + 1
         number = format_number(number_format, self.year, sequence)
         if number in self.numbers.values():
