@@ -19,7 +19,9 @@ from api.schemas.projects import (
     RectificationAssessmentIn,
     RectificationReportIn,
 )
-from api.visibility import project_for
+from api.visibility import SEES_EVERYTHING, project_for
+from jiebang_es.domain.values import Role
+from jiebang_es.errors import NotFoundError
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 
@@ -36,6 +38,14 @@ def payment_schedule(
     """The contract's tranches, what has fallen due, what is paid and what may be paid now
     (R-DISBURSE, R-MILESTONE)."""
     p = project_for(app, principal, str(project_id))
+    # Payments are the parties' and the supervisors' business, not the public's (R-SCOPE keeps
+    # a restricted challenge's funding inside its range): anyone else finds no schedule.
+    party = (principal.role, principal.org) in (
+        (Role.END_USER, p.end_user_code),
+        (Role.APPLICANT, p.solver_code),
+    )
+    if not party and principal.role not in SEES_EVERYTHING:
+        raise NotFoundError("payment schedule", str(project_id))
     tag(response, p.version)
     return PaymentScheduleOut.of(p)
 

@@ -151,3 +151,14 @@ def test_r_eu_commit_reported_only_by_the_projects_end_user(server: Server) -> N
     )
     assert response.status_code in (403, 404, 422), response.text
     assert position(server) == before
+
+
+def test_payment_schedule_is_for_the_parties_and_supervisors(server: Server) -> None:
+    journey = HttpJourney(server, uuid.uuid4().hex[:8]).to_contracted()
+    path = f"/v1/projects/{journey.project_id}/payment-schedule"
+    assert journey.eu.get(path).status_code == 200
+    assert journey.solver().get(path).status_code == 200
+    outsider = server.client(Role.APPLICANT, ENTERPRISE_HUADONG, "rival")
+    response = outsider.get(path)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
