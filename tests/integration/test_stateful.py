@@ -22,17 +22,22 @@ file and as the command itself computed.
 
 from __future__ import annotations
 
+import atexit
+import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
-from uuid import UUID
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
 
+import psycopg
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from psycopg import sql
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
@@ -80,6 +85,7 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, NO_META, CommandMeta, Receipt
+from tests.conftest import DEFAULT_SERVER, _with_db, new_postgres_schema
 from tests.support import BUREAU_STAFF, Journey, ScriptedClock
 
 END_USERS = (END_USER_EQUIPMENT, END_USER_PHARMA)
@@ -786,8 +792,7 @@ class ProcedureMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{self.tmp.name}/x.db"
-        config = Settings(database_url=url, bureau_code=BUREAU.credit_code)
+        config = Settings(database_url=self.store_url(), bureau_code=BUREAU.credit_code)
         self.clock = ScriptedClock()
         self.app = RecordingApp(config, self.clock)
         # a second application on the same file, as another process would open it
@@ -800,6 +805,10 @@ class ProcedureMachine(RuleBasedStateMachine):
         self.stored: dict[int, tuple[Any, ...]] = {}  # every notification seen so far
         self.world: tuple[int, World] | None = None  # the store as read at a position
         self.when: datetime | None = None  # the business time the next command gives
+
+    def store_url(self) -> str:
+        """A fresh store for this run (SQLite here; PostgreSQL in the subclass below)."""
+        return f"sqlite:///{self.tmp.name}/x.db"
 
     def teardown(self) -> None:
         self.app.close()
@@ -1823,4 +1832,45 @@ ProcedureMachine.TestCase.settings = settings(
 TestProcedureStateMachine = ProcedureMachine.TestCase
 TestProcedureStateMachine.__doc__ = (
     "Random commands by random actors never break a hard rule, and the store replays exactly."
+)
+
+
+class PostgresProcedureMachine(ProcedureMachine):
+    """The same walk on PostgreSQL: one fresh schema per run, in a database of this session."""
+
+    database: ClassVar[str | None] = None
+
+    def store_url(self) -> str:
+        if PostgresProcedureMachine.database is None:
+            PostgresProcedureMachine.database = _session_database()
+        return new_postgres_schema(PostgresProcedureMachine.database)
+
+
+def _session_database() -> str:
+    """A database for this process's PostgreSQL runs, dropped when the process ends."""
+    server = os.environ.get("JIEBANG_TEST_POSTGRES_URL", DEFAULT_SERVER)
+    name = f"jiebang_machine_{uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def drop() -> None:
+        with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+    atexit.register(drop)
+    return _with_db(server, name)
+
+
+PostgresProcedureMachine.TestCase.settings = settings(
+    max_examples=10,
+    stateful_step_count=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+TestProcedureStateMachinePostgres = pytest.mark.postgres(PostgresProcedureMachine.TestCase)
+TestProcedureStateMachinePostgres.__doc__ = (
+    "The same random walk on PostgreSQL (fewer runs: each opens a schema of its own)."
 )
