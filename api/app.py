@@ -29,6 +29,7 @@ from api.routers import (
     draws,
     experts,
     health,
+    project_closing,
     project_contracts,
     project_delivery,
     project_queries,
@@ -55,6 +56,7 @@ ROUTERS = (
     project_queries,
     project_contracts,
     project_delivery,
+    project_closing,
     audit,
 )
 DESCRIPTION = """\

@@ -73,6 +73,16 @@ class PublicNotice:
     starts_on: str
     ends_on: str
     status: str
+    # R-PUBLICITY (v2): None on notices recorded by the first release, which kept no text; for
+    # a restricted challenge the funding and period are withheld (None).
+    project_title: str | None = None
+    restricted: bool | None = None
+    end_user_name: str | None = None
+    funding: Decimal | None = None
+    period_months: int | None = None
+    project_leader: str | None = None
+    objection_channel: str | None = None
+    district_number: str | None = None  # 区级科研项目编号, once it passed the notice
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,7 @@ class Milestone:
     verdict: str | None
     remarks: str | None
     assessed_at: str | None
+    rectified_at: str | None = None  # a failed milestone's rectification passed (整改)
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,9 @@ class ProjectSummary:
     verdict: str | None
     selected_at: str
     updated_at: str
+    district_number: str | None = None
+    co_investment_committed: Decimal | None = None  # the contract's, beside the funding
+    co_investment_reported: Decimal | None = None  # what the end user reported (R-EU-COMMIT)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ def extend(project_id: ProjectId, body: ExtendIn, ctx: CommandDep) -> JSONRespon
             str(project_id),
             extra_months=body.extra_months,
             opinions=[(o.expert_id, o.opinion) for o in body.opinions],
+            exception_reason=body.exception_reason,
             meta=meta,
         ),
     )

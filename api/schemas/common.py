@@ -12,6 +12,7 @@ from jiebang_es.domain.values import (
     Indicator,
     Milestone,
     Organisation,
+    Tranche,
     UnitType,
 )
 
@@ -131,13 +132,34 @@ def plan_out(
     )
 
 
+class TrancheIO(Shape):
+    """One payment of the schedule: its amount and the condition on which it falls due."""
+
+    amount: Money
+    condition: Annotated[
+        str,
+        Field(
+            max_length=40,
+            pattern=r"^(signature|final_assessment|milestone:[0-9]{1,3})$",
+            examples=["signature", "milestone:1", "final_assessment"],
+        ),
+    ]
+
+
 class TermsIn(Shape):
-    """A task contract's terms: indicators, milestones, budget and period."""
+    """A task contract's terms: indicators, milestones, budget and period; optionally the end
+    user's co-investment (default: its commitment in the challenge), the payment schedule
+    (default: the configured shares), the project leader and the lead unit (default: those of
+    the selected application; another one is a contract change)."""
 
     indicators: Annotated[list[IndicatorIO], Field(max_length=100)]
     milestones: Annotated[list[MilestoneIO], Field(max_length=100)]
     budget: Money
     period_months: Annotated[int, Field(ge=1, le=120)]
+    co_investment: Money | None = None
+    tranches: Annotated[list[TrancheIO], Field(max_length=50)] = []
+    project_leader: Short = ""
+    lead_unit_code: Annotated[str, Field(max_length=40)] = ""
 
     def value(self) -> ContractTerms:
         indicators, milestones = plan_in(self.indicators, self.milestones)
@@ -146,6 +168,10 @@ class TermsIn(Shape):
             milestones=milestones,
             budget=Decimal(self.budget),
             period_months=self.period_months,
+            co_investment=None if self.co_investment is None else Decimal(self.co_investment),
+            tranches=tuple(Tranche(Decimal(t.amount), t.condition) for t in self.tranches),
+            project_leader=self.project_leader,
+            lead_unit_code=self.lead_unit_code,
         )
 
 
@@ -156,6 +182,10 @@ class TermsOut(BaseModel):
     milestones: list[MilestoneIO]
     budget: str
     period_months: int
+    co_investment: str | None
+    tranches: list[TrancheIO]
+    project_leader: str
+    lead_unit_code: str
 
     @classmethod
     def of(cls, terms: ContractTerms) -> TermsOut:
@@ -165,6 +195,12 @@ class TermsOut(BaseModel):
             milestones=milestones,
             budget=money(terms.budget),
             period_months=terms.period_months,
+            co_investment=None if terms.co_investment is None else money(terms.co_investment),
+            tranches=[
+                TrancheIO(amount=money(t.amount), condition=t.condition) for t in terms.tranches
+            ],
+            project_leader=terms.project_leader,
+            lead_unit_code=terms.lead_unit_code,
         )
 
 

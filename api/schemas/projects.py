@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -80,7 +81,9 @@ class MilestoneAssessmentIn(BackdatedIn):
 class RouteChangeIn(CommandIn):
     """充分授权: a change of technical route or team, filed by the solver, no approval."""
 
-    kind: Literal["technical_route", "team"]
+    # project_leader and lead_unit are accepted so that the domain can say why they are refused:
+    # R-AUTONOMY makes them contract changes (POST …/contract-changes), not filings.
+    kind: Literal["technical_route", "team", "project_leader", "lead_unit"]
     description: Text
 
 
@@ -95,6 +98,9 @@ class ExtendIn(CommandIn):
 
     extra_months: Annotated[int, Field(ge=1, le=60)]
     opinions: Annotated[list[OpinionIn], Field(max_length=50)]
+    exception_reason: Text | None = Field(
+        default=None, description="R-ARG-PANEL: why a panel short of five or of a kind suffices"
+    )
 
 
 class AssessIn(BackdatedIn):
@@ -104,6 +110,86 @@ class AssessIn(BackdatedIn):
 
     verdict: Verdict
     remarks: Text
+
+
+class RectificationReportIn(BackdatedIn):
+    """整改: the solver's report on how it remedied a failed milestone."""
+
+    report: Text
+
+
+class RectificationAssessmentIn(BackdatedIn):
+    """The end user's verdict on a rectification; a pass clears the failed milestone."""
+
+    verdict: Verdict
+    remarks: Text
+
+
+class AcceptIn(BackdatedIn):
+    """验收/结题: the bureau's acceptance on the end user's verdict. ``verdict``, when given, must
+    be the end user's: the bureau cannot reverse it."""
+
+    remarks: Text
+    verdict: Verdict | None = None
+
+
+class CoInvestmentIn(BackdatedIn):
+    """R-EU-COMMIT: an amount the end user actually invested since its last report."""
+
+    amount: Money
+    note: Text
+
+
+class TrancheStatusOut(BaseModel):
+    """A tranche of the schedule and whether its condition is met."""
+
+    amount: str
+    condition: str
+    fallen_due: bool
+
+
+class PaymentScheduleOut(BaseModel):
+    """A project's payment schedule: what has fallen due, what is paid, what may be paid now."""
+
+    project_id: str
+    budget: str
+    tranches: list[TrancheStatusOut]
+    fallen_due: str
+    disbursed: str
+    payable_now: str
+    stopped_by_failed_milestones: list[str]
+    co_investment_contracted: str | None
+    co_investment_reported: str
+
+    @classmethod
+    def of(cls, p: Project) -> PaymentScheduleOut:
+        terms = p.terms
+        tranches = () if terms is None else terms.tranches
+        due = p.fallen_due()
+        stopped = p.failed_milestones()
+        payable = (
+            Decimal("0.00") if stopped or terms is None else max(due - p.disbursed, Decimal("0.00"))
+        )
+        return cls(
+            project_id=str(p.id),
+            budget=money(Decimal("0.00") if terms is None else terms.budget),
+            tranches=[
+                TrancheStatusOut(
+                    amount=money(t.amount),
+                    condition=t.condition,
+                    fallen_due=p.condition_met(t.condition),
+                )
+                for t in tranches
+            ],
+            fallen_due=money(due),
+            disbursed=money(p.disbursed),
+            payable_now=money(payable),
+            stopped_by_failed_milestones=stopped,
+            co_investment_contracted=None
+            if terms is None or terms.co_investment is None
+            else money(terms.co_investment),
+            co_investment_reported=money(p.co_invested),
+        )
 
 
 class SignatureOut(BaseModel):
@@ -143,6 +229,11 @@ class ProjectOut(BaseModel):
     pending_changes: list[str]
     extended_months: int
     verdict: Verdict | None
+    district_number: str | None = Field(
+        description="纳入区级科研项目管理: given when it passes the notice"
+    )
+    rectifications_pending: list[str]
+    co_invested: str
 
     @classmethod
     def of(cls, p: Project) -> ProjectOut:
@@ -180,4 +271,7 @@ class ProjectOut(BaseModel):
             pending_changes=list(p.changes),
             extended_months=p.extended_months,
             verdict=p.verdict,
+            district_number=p.district_number,
+            rectifications_pending=list(p.rectifications),
+            co_invested=money(p.co_invested),
         )

@@ -1,5 +1,7 @@
-"""Checks of projects: selection, public notice and objections, contract, funds, milestones,
-changes, extension and final assessment (R-SELECT-EU … R-EXTEND)."""
+"""Checks of projects: selection, public notice and objections, the district number, contract and
+payment schedule, funds as they fall due, milestones and rectifications, changes, extension,
+the end user's assessment, the reported co-investment and the bureau's acceptance
+(R-SELECT-EU … R-EXTEND, R-EU-COMMIT as reported)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,17 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from jiebang_es.domain.project import Project
-from jiebang_es.domain.values import Role
+from jiebang_es.domain import schedule
+from jiebang_es.domain.project import CONTRACT_CHANGE_KINDS, Project
+from jiebang_es.domain.rules import ARG_PANEL_KINDS, MIN_PANEL, missing_kinds
+from jiebang_es.domain.values import ExpertKind, Role, Verdict
 from jiebang_es.errors import JiebangError
 from projections.compliance.application_checks import dishonest
 from projections.compliance.challenge_checks import PERIOD_MAX, check_money_and_period
 from projections.compliance.check import Check, CheckFn
+
+# Statuses under which payments follow the schedule (the final tranche after acceptance too).
+PAYABLE = ("contracted", "assessed", "completed")
 
 
 def selected(c: Check) -> None:
@@ -63,6 +70,22 @@ def publicized(c: Check) -> None:
         c.violation("R-PUBLICITY", "a classified project publicized", state.get("selected_pos"))
     if state.get("status") != "selected":
         c.violation("R-ORDER", f"a notice for a {state.get('status')} project")
+    notice = e.notice  # None: a first-release notice, which recorded no text
+    if notice is not None:
+        blank = [
+            name
+            for name, value in (
+                ("solver", notice.solver_name),
+                ("end user", notice.end_user_name),
+                ("project leader", notice.project_leader),
+                ("where and how to object", notice.objection_channel),
+            )
+            if not value.strip()
+        ]
+        if not notice.restricted and not (notice.challenge_name and notice.funding):
+            blank.append("challenge and funding")
+        if blank:
+            c.violation("R-PUBLICITY", "the notice does not say its " + ", ".join(blank))
     days = working_days(c, e.starts_on, e.ends_on)
     if days is not None and days < c.settings.notice_working_days:
         c.violation(
@@ -122,7 +145,7 @@ def notice_closed(c: Check) -> None:
     ends = state.get("notice_ends")
     if state.get("status") != "publicized" or ends is None or c.on.isoformat() <= ends:
         c.violation(
-            "R-OBJECTION",
+            "R-PUBLICITY",
             f"the notice closed before it ended ({ends})",
             state.get("publicized_pos"),
         )
@@ -144,8 +167,68 @@ def notice_waived(c: Check) -> None:
     c.save(state)
 
 
+NUMBERS = "district-numbers"  # the compliance state of every district number given
+
+
+def entered_management(c: Check) -> None:
+    """R-OBJECTION: a number only after the notice passed (or was waived), unique in its year."""
+    e, state = c.event, c.state()
+    if state.get("status") != "in_management":
+        c.violation(
+            "R-OBJECTION",
+            f"district number {e.number} given to a {state.get('status')} project",
+            state.get("publicized_pos"),
+        )
+    if state.get("district_number"):
+        c.violation(
+            "R-OBJECTION", f"a second district number {e.number}", state.get("numbered_pos")
+        )
+    given = c.state(NUMBERS)
+    if e.number in given:
+        c.violation("R-OBJECTION", f"district number {e.number} given twice", given[e.number])
+    c.save({**given, e.number: c.position}, NUMBERS)
+    state.update(district_number=e.number, numbered_pos=c.position)
+    c.save(state)
+
+
+def check_schedule(c: Check, terms: Any) -> None:
+    """R-CONTRACT: the payment schedule pays exactly the budget on conditions the contract has."""
+    total = sum((t.amount for t in terms.tranches), Decimal("0.00"))
+    if not terms.tranches or total != terms.budget:
+        c.violation("R-CONTRACT", f"the payment schedule totals {total}, not {terms.budget}")
+    for t in terms.tranches:
+        try:
+            n = schedule.milestone_number(t.condition)
+            schedule.check_condition(t.condition)
+        except JiebangError:
+            c.violation("R-CONTRACT", f"a tranche on an unknown condition {t.condition!r}")
+            continue
+        if n is not None and n > len(terms.milestones):
+            c.violation("R-CONTRACT", f"a tranche on milestone {n} the contract lacks")
+
+
+def fallen_due(state: dict[str, Any]) -> Decimal:
+    """What the recorded schedule had made due, from the checker's own state."""
+    milestones = state.get("milestones_ordered", [])
+    passed = set(state.get("passed", []))
+
+    def met(condition: str) -> bool:
+        if condition == schedule.SIGNATURE:
+            return True
+        if condition == schedule.FINAL_ASSESSMENT:
+            return state.get("verdict") == Verdict.PASS.value
+        try:
+            n = schedule.milestone_number(condition)
+        except JiebangError:
+            return False
+        return n is not None and n <= len(milestones) and milestones[n - 1] in passed
+
+    return sum((Decimal(a) for a, cond in state.get("tranches", []) if met(cond)), Decimal(0))
+
+
 def check_terms(c: Check, state: dict[str, Any], terms: Any) -> None:
     """R-CONTRACT, R-FUND-CAP, R-PERIOD-MAX on contract terms (first or amended)."""
+    check_schedule(c, terms)
     if terms.budget > Decimal(state.get("funding") or "0"):
         c.violation("R-CONTRACT", f"budget {terms.budget} over the funding {state.get('funding')}")
     if terms.period_months > (state.get("period") or 0) + state.get("extended", 0):
@@ -184,20 +267,41 @@ def contracted(c: Check) -> None:
         contracted_pos=c.position,
         budget=str(e.terms.budget),
         milestones=[m.name for m in e.terms.milestones],
+        **schedule_state(e.terms),
     )
     c.save(state)
 
 
+def schedule_state(terms: Any) -> dict[str, Any]:
+    return {
+        "milestones_ordered": [m.name for m in terms.milestones],
+        "tranches": [[str(t.amount), t.condition] for t in terms.tranches],
+    }
+
+
 def funded(c: Check) -> None:
     e, state = c.event, c.state()
-    if state.get("status") != "contracted" or state.get("budget") is None:
+    if state.get("status") not in PAYABLE or state.get("budget") is None:
         c.violation("R-DISBURSE", "a disbursement before the contract", state.get("selected_pos"))
+    if state.get("failed"):
+        c.violation(
+            "R-MILESTONE",
+            "a disbursement while milestone " + ", ".join(state["failed"]) + " stands failed",
+            *state.get("failed_pos", []),
+        )
     total = Decimal(state.get("disbursed", "0")) + e.amount
     budget = state.get("budget")
+    due = fallen_due(state)
     if budget is not None and total > Decimal(budget):
         c.violation(
             "R-DISBURSE",
             f"disbursed {total} in total, over the contracted {budget}",
+            state.get("contracted_pos"),
+        )
+    elif state.get("tranches") and total > due:
+        c.violation(
+            "R-DISBURSE",
+            f"disbursed {total} in total, more than the {due} the schedule had made due",
             state.get("contracted_pos"),
         )
     state["disbursed"] = str(total)
@@ -218,13 +322,52 @@ def milestone_assessed(c: Check) -> None:
         c.violation("R-MILESTONE", f"{e.milestone!r} assessed before its report")
     if c.audit.role is not Role.END_USER or c.audit.org_code != state.get("end_user"):
         c.violation("R-MILESTONE", f"{e.milestone!r} assessed by someone other than the end user")
+    if e.milestone in state.get("assessed", []):
+        c.violation("R-MILESTONE", f"{e.milestone!r} assessed a second time")
     state["assessed"] = [*state.get("assessed", []), e.milestone]
+    mark(state, e.milestone, e.verdict, c.position)
+    c.save(state)
+
+
+def mark(state: dict[str, Any], milestone: str, verdict: Verdict, position: int) -> None:
+    """The checker's view of which milestones stand passed and which failed."""
+    failed = [m for m in state.get("failed", []) if m != milestone]
+    passed = [m for m in state.get("passed", []) if m != milestone]
+    if verdict is Verdict.PASS:
+        passed.append(milestone)
+    else:
+        failed.append(milestone)
+        state["failed_pos"] = [*state.get("failed_pos", []), position]
+    state.update(failed=failed, passed=passed)
+
+
+def rectification_reported(c: Check) -> None:
+    e, state = c.event, c.state()
+    if e.milestone not in state.get("failed", []):
+        c.violation("R-MILESTONE", f"a rectification of {e.milestone!r}, which had not failed")
+    state["rectifying"] = sorted({*state.get("rectifying", []), e.milestone})
+    c.save(state)
+
+
+def rectification_assessed(c: Check) -> None:
+    e, state = c.event, c.state()
+    if e.milestone not in state.get("rectifying", []):
+        c.violation("R-MILESTONE", f"a rectification of {e.milestone!r} assessed, never reported")
+    if c.audit.role is not Role.END_USER or c.audit.org_code != state.get("end_user"):
+        c.violation("R-MILESTONE", f"a rectification assessed by {c.audit.role.value}")
+    state["rectifying"] = [m for m in state.get("rectifying", []) if m != e.milestone]
+    if e.verdict is Verdict.PASS:
+        mark(state, e.milestone, e.verdict, c.position)
     c.save(state)
 
 
 def route_change_filed(c: Check) -> None:
     if c.audit.role is not Role.APPLICANT or c.audit.org_code != c.state().get("solver"):
         c.violation("R-AUTONOMY", "a route or team change filed by someone other than the solver")
+    if c.event.kind in CONTRACT_CHANGE_KINDS:
+        c.violation(
+            "R-AUTONOMY", f"a change of {c.event.kind} filed, not approved as a contract change"
+        )
 
 
 def change_approved(c: Check) -> None:
@@ -244,7 +387,10 @@ def amended(c: Check) -> None:
         budget=str(e.terms.budget),
         milestones=sorted({*state.get("milestones", []), *(m.name for m in e.terms.milestones)}),
         approvals={},
+        **schedule_state(e.terms),
     )
+    if e.terms.lead_unit_code:
+        state["solver"] = e.terms.lead_unit_code
     c.save(state)
 
 
@@ -252,6 +398,13 @@ def extended(c: Check) -> None:
     e, state = c.event, c.state()
     if not e.opinions or any(not o.opinion.strip() for o in e.opinions):
         c.violation("R-EXTEND", "an extension without written expert opinions")
+    kinds: list[ExpertKind | None] = [o.kind for o in e.opinions]
+    short = len(kinds) < MIN_PANEL or missing_kinds(kinds, ARG_PANEL_KINDS)
+    if short and not any(x.rule_id == "R-ARG-PANEL" for x in c.audit.exceptions):
+        c.violation(
+            "R-EXTEND",
+            f"an extension argued by {len(kinds)} experts, not a full panel (R-ARG-PANEL)",
+        )
     cap = PERIOD_MAX.get(state.get("category", "major"), 60)
     if e.terms.period_months > cap:
         c.violation("R-EXTEND", f"extended to {e.terms.period_months} months, over {cap}")
@@ -270,7 +423,54 @@ def assessed(c: Check) -> None:
     unassessed = set(state.get("milestones", [])) - set(state.get("assessed", []))
     if unassessed:
         c.violation("R-MILESTONE", "finally assessed before " + ", ".join(sorted(unassessed)))
+    if c.event.verdict is Verdict.PASS and state.get("failed"):
+        c.violation(
+            "R-MILESTONE",
+            "a final pass while milestone " + ", ".join(state["failed"]) + " stood failed",
+            *state.get("failed_pos", []),
+        )
+    # A first-release assessment closed the project itself (``closes``, upcast).
+    state.update(
+        status="completed" if c.event.closes else "assessed",
+        verdict=c.event.verdict.value,
+        assessed_pos=c.position,
+    )
+    c.save(state)
+
+
+def accepted(c: Check) -> None:
+    """R-ASSESS-EU: the bureau's acceptance follows the end user's verdict and keeps it."""
+    e, state = c.event, c.state()
+    if c.audit.role is not Role.BUREAU:
+        c.violation("R-ASSESS-EU", f"the acceptance recorded by {c.audit.role.value}")
+    if state.get("status") != "assessed":
+        c.violation(
+            "R-ASSESS-EU", f"an acceptance of a {state.get('status')} project, before the verdict"
+        )
+    elif e.verdict.value != state.get("verdict"):
+        c.violation(
+            "R-ASSESS-EU",
+            f"the acceptance says {e.verdict.value}; the end user's verdict was "
+            f"{state.get('verdict')}",
+            state.get("assessed_pos"),
+        )
+    if not state.get("co_investment_reports"):
+        c.violation("R-EU-COMMIT", "closed without the end user's report of its co-investment")
     state["status"] = "completed"
+    c.save(state)
+
+
+def co_investment_reported(c: Check) -> None:
+    """R-EU-COMMIT: the project's own end user reports, under a contract."""
+    e, state = c.event, c.state()
+    if c.audit.role is not Role.END_USER or c.audit.org_code != state.get("end_user"):
+        c.violation("R-EU-COMMIT", f"co-investment reported by {c.audit.role.value}")
+    if state.get("status") not in PAYABLE:
+        c.violation("R-EU-COMMIT", f"co-investment reported on a {state.get('status')} project")
+    total = Decimal(state.get("co_invested", "0")) + e.amount
+    state.update(
+        co_invested=str(total), co_investment_reports=state.get("co_investment_reports", 0) + 1
+    )
     c.save(state)
 
 
@@ -298,4 +498,9 @@ CHECKS: dict[type, CheckFn] = {
     Project.Extended: extended,
     Project.Assessed: assessed,
     Project.Terminated: terminated,
+    Project.EnteredDistrictManagement: entered_management,
+    Project.RectificationReported: rectification_reported,
+    Project.RectificationAssessed: rectification_assessed,
+    Project.Accepted: accepted,
+    Project.CoInvestmentReported: co_investment_reported,
 }

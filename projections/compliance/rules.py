@@ -28,7 +28,11 @@ RULES: tuple[Rule, ...] = (
     _r("R-INDUSTRY", "every draft and revision names one of the configured industries"),
     _r("R-CHOKEPOINT", "every draft states the chokepoint problem and its effect on the industry"),
     _r("R-CONTENT", "every argued draft has all list contents (indicators measurable)"),
-    _r("R-EU-COMMIT", "every argued draft records the end user's investment, support, pledge"),
+    _r(
+        "R-EU-COMMIT",
+        "every argued draft records the end user's investment, support, pledge; the end user "
+        "reports its co-investment itself, under a contract, before the project is closed",
+    ),
     _r("R-CATEGORY", "every challenge is key or major"),
     _r("R-FUND-CAP", "funding and contracted budgets within the category's cap, in fen"),
     _r("R-PERIOD-MAX", "challenge and contract periods within the category's maximum"),
@@ -86,32 +90,48 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         "R-PUBLICITY",
-        "non-classified selections publicized for the configured working days and closed before "
-        "the contract; classified ones never publicized, their notice waived",
+        "non-classified selections publicized for the configured working days and closed after "
+        "their end, before the contract; notices say solver, end user, leader, funding and how "
+        "to object; classified ones never publicized, their notice waived",
     ),
     _r(
         "R-OBJECTION",
-        "objections lodged during the notice; notices closed after their end with every "
-        "objection resolved; revoked selections never contracted",
+        "objections lodged during the notice; notices closed with every objection resolved; "
+        "revoked selections never contracted; district numbers only after the notice passed "
+        "(or was waived), once per project and never twice",
     ),
     _r(
         "R-CONTRACT",
-        "contracts within the challenge's funding and period, naming its indicators, signed by "
-        "bureau, end user and solver",
+        "contracts within the challenge's funding and period, naming its indicators, with a "
+        "payment schedule totalling the budget on known conditions, signed by bureau, end user "
+        "and solver",
     ),
-    _r("R-DISBURSE", "disbursements only after the contract, their total within the budget"),
+    _r(
+        "R-DISBURSE",
+        "disbursements only after the contract, never more than the schedule had made due, "
+        "their total within the budget",
+    ),
     _r(
         "R-MILESTONE",
-        "milestones reported by contract, assessed by the end user after their report, all "
-        "assessed before the final assessment",
+        "milestones reported by contract, assessed once by the end user after their report, all "
+        "assessed before the final assessment; no payment while one stands failed and no final "
+        "pass over it; rectifications of failed milestones only",
     ),
     _r(
         "R-AUTONOMY",
-        "filed route changes carry their reason; contract terms change only when bureau and end "
-        "user both approved",
+        "filed route changes carry their reason and are never of the project leader or lead "
+        "unit; contract terms change only when bureau and end user both approved",
     ),
-    _r("R-ASSESS-EU", "the final assessment is the project's end user's"),
-    _r("R-EXTEND", "extensions carry expert opinions and stay within the category's maximum"),
+    _r(
+        "R-ASSESS-EU",
+        "the final assessment is the project's end user's; the bureau's acceptance follows it "
+        "and keeps its verdict",
+    ),
+    _r(
+        "R-EXTEND",
+        "extensions argued by a full panel (or with an R-ARG-PANEL justification), within the "
+        "category's maximum",
+    ),
     _r(
         "R-AUDIT-WHO",
         "every event names person, role, organisation, business and recording time; reasons "

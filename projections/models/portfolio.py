@@ -1,5 +1,7 @@
-"""Project portfolio: each project's status, milestones and their assessments, contracted
-against disbursed money, and the days each challenge and project spent in each step."""
+"""Project portfolio: each project's status, district number, milestones and their assessments
+(a rectification that passed marks its milestone passed), contracted against disbursed money,
+the end user's co-investment committed in the contract against what it reported, and the days
+each challenge and project spent in each step."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.project import Project
-from jiebang_es.domain.values import Conclusion, ContractTerms
+from jiebang_es.domain.values import Conclusion, ContractTerms, Verdict
 from projections.model import Handler, ReadModel, Rows, days_between, iso
 from projections.schema import table
 
@@ -17,13 +19,14 @@ PROJECTS = table(
     "project_id, challenge_id, application_id, selected_position:int, year:int, industry, "
     "category, classified:bool, end_user_code, solver_code, solver_name, status, funding:money, "
     "contracted:money, disbursed:money, period_months:int, contracted_on, verdict, selected_at, "
-    "updated_at",
+    "updated_at, district_number, co_investment_committed:money, co_investment_reported:money",
     key=("project_id",),
     indexes=(("selected_position",), ("challenge_id",)),
 )
 MILESTONES = table(
     "project_milestones",
-    "project_id, milestone, due_month:int, deliverable, reported_at, verdict, remarks, assessed_at",
+    "project_id, milestone, due_month:int, deliverable, reported_at, verdict, remarks, "
+    "assessed_at, rectified_at",
     key=("project_id", "milestone"),
 )
 STEPS = table(
@@ -65,6 +68,10 @@ class Portfolio(ReadModel):
             Project.MilestoneAssessed: self.milestone_assessed,
             Project.Assessed: self.assessed,
             Project.Terminated: self.status("terminated"),
+            Project.EnteredDistrictManagement: self.numbered,
+            Project.RectificationAssessed: self.rectified,
+            Project.CoInvestmentReported: self.co_invested,
+            Project.Accepted: self.status("completed"),
         }
 
     # ---- steps ------------------------------------------------------------------------------
@@ -157,7 +164,12 @@ class Portfolio(ReadModel):
 
     def _terms(self, rows: Rows, e: Any, terms: ContractTerms, **changes: Any) -> None:
         self._project(
-            rows, e, contracted=terms.budget, period_months=terms.period_months, **changes
+            rows,
+            e,
+            contracted=terms.budget,
+            period_months=terms.period_months,
+            co_investment_committed=terms.co_investment,
+            **changes,
         )
         pid = str(e.originator_id)
         for m in terms.milestones:
@@ -206,4 +218,25 @@ class Portfolio(ReadModel):
         )
 
     def assessed(self, e: Project.Assessed, pos: int, rows: Rows) -> None:
-        self._project(rows, e, status="completed", verdict=e.verdict.value)
+        # v2: the end user's verdict, then the bureau's acceptance closes; a first-release
+        # assessment (closes) closed the project itself.
+        status = "completed" if e.closes else "assessed"
+        self._project(rows, e, status=status, verdict=e.verdict.value)
+
+    def numbered(self, e: Project.EnteredDistrictManagement, pos: int, rows: Rows) -> None:
+        self._project(rows, e, district_number=e.number)
+
+    def rectified(self, e: Project.RectificationAssessed, pos: int, rows: Rows) -> None:
+        if e.verdict is Verdict.PASS:
+            rows.update(
+                MILESTONES.name,
+                (str(e.originator_id), e.milestone),
+                verdict=e.verdict.value,
+                rectified_at=iso(e.audit.effective_at),
+            )
+
+    def co_invested(self, e: Project.CoInvestmentReported, pos: int, rows: Rows) -> None:
+        row = rows.get(PROJECTS.name, str(e.originator_id))
+        if row is not None:
+            total = (row["co_investment_reported"] or 0) + e.amount
+            self._project(rows, e, co_investment_reported=total)

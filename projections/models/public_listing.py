@@ -1,8 +1,11 @@
 """Public listing: what the district portal shows, and nothing else, ever (R-SCOPE, R-PUBLICITY).
 
 Only public-scope, non-classified challenges once published, with their guide and window; and
-the public notices (公示) of selected projects that are not classified. A notice of a project
-on a restricted challenge names the solver and the dates, never the restricted challenge.
+the public notices (公示) of selected projects that are not classified, with what the public
+needs to object (R-PUBLICITY): solver, end user, project leader, dates, where and how to object,
+and for a public challenge its name, funding and period. A notice of a project on a restricted
+challenge names the parties, the leader and the dates, never the challenge, its funding or its
+period (R-SCOPE). A notice that passed shows the project's district number.
 The private reference table holds what the listing needs to decide that; queries never read it.
 """
 
@@ -28,7 +31,8 @@ PUBLIC_CHALLENGES = table(
 PUBLIC_NOTICES = table(
     "public_notices",
     "project_id, publicized_position:int, challenge_id, challenge_name, industry, category, "
-    "solver_name, starts_on, ends_on, status",
+    "solver_name, starts_on, ends_on, status, project_title, restricted:bool, end_user_name, "
+    "funding:money, period_months:int, project_leader, objection_channel, district_number",
     key=("project_id",),
     indexes=(("publicized_position",),),
 )
@@ -63,6 +67,7 @@ class PublicListing(ReadModel):
             Project.ObjectionResolved: self.notice_status("objection resolved"),
             Project.SelectionRevoked: self.notice_status("revoked"),
             Project.NoticeClosed: self.notice_status("closed"),
+            Project.EnteredDistrictManagement: self.numbered,
         }
 
     def drafted(self, e: Any, pos: int, rows: Rows) -> None:
@@ -142,6 +147,9 @@ class PublicListing(ReadModel):
             return  # R-PUBLICITY: a classified project's details never go public
         challenge = rows.get(REFS.name, project["challenge_id"]) or {}
         shown = bool(challenge.get("is_public"))
+        # R-PUBLICITY: the notice's own text since v2; a first-release notice (None) shows
+        # what the listing showed then, and nothing for the fields it did not record.
+        n = e.notice
         rows.put(
             PUBLIC_NOTICES.name,
             {
@@ -151,12 +159,23 @@ class PublicListing(ReadModel):
                 "challenge_name": challenge.get("name") if shown else None,
                 "industry": challenge.get("industry"),
                 "category": challenge.get("category"),
-                "solver_name": project["solver_name"],
+                "solver_name": n.solver_name if n else project["solver_name"],
                 "starts_on": iso(e.starts_on),
                 "ends_on": iso(e.ends_on),
                 "status": "running",
+                "project_title": n.project_title if n else None,
+                "restricted": n.restricted if n else not shown,
+                "end_user_name": n.end_user_name if n else None,
+                "funding": n.funding if n else None,
+                "period_months": n.period_months if n else None,
+                "project_leader": n.project_leader if n else None,
+                "objection_channel": n.objection_channel if n else None,
             },
         )
+
+    def numbered(self, e: Project.EnteredDistrictManagement, pos: int, rows: Rows) -> None:
+        # Only a notice the public saw gets its number shown (a classified one has no row).
+        rows.update(PUBLIC_NOTICES.name, (str(e.originator_id),), district_number=e.number)
 
     def notice_status(self, status: str) -> Handler:
         def handler(e: Any, pos: int, rows: Rows) -> None:

@@ -1,5 +1,6 @@
 """The portfolio report: per year, industry and category — challenges, applications,
-selections, funds contracted and disbursed, median days per step; with a chart of funds and
+selections, funds contracted and disbursed beside the end users' co-investment committed and
+reported (R-EU-COMMIT), median days per step; with a chart of funds and
 durations per year. Read from the catalogue, pipeline and portfolio read models."""
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class PortfolioLine:
     selections: int = 0
     contracted: Decimal = Decimal("0.00")
     disbursed: Decimal = Decimal("0.00")
+    # R-EU-COMMIT: the end users' co-investment beside the district's funding.
+    co_investment_committed: Decimal = Decimal("0.00")
+    co_investment_reported: Decimal = Decimal("0.00")
     median_days: dict[str, float] = field(default_factory=dict)
 
 
@@ -79,6 +83,8 @@ def portfolio_report(store: ReadStore) -> PortfolioReport:
         entry.selections += 1
         entry.contracted += p["contracted"] or Decimal(0)
         entry.disbursed += p["disbursed"] or Decimal(0)
+        entry.co_investment_committed += p["co_investment_committed"] or Decimal(0)
+        entry.co_investment_reported += p["co_investment_reported"] or Decimal(0)
     for s in steps:
         if s["days"] is not None and s["aggregate_id"] in group_of:
             name = f"{s['kind']}:{s['step']}"
@@ -100,6 +106,8 @@ def _sheet(report: PortfolioReport) -> Sheet:
         "selections",
         "contracted",
         "disbursed",
+        "co-investment committed",
+        "co-investment reported",
         *(f"median days {s}" for s in steps),
     ]
     rows = [
@@ -112,6 +120,8 @@ def _sheet(report: PortfolioReport) -> Sheet:
             x.selections,
             x.contracted,
             x.disbursed,
+            x.co_investment_committed,
+            x.co_investment_reported,
             *(x.median_days.get(s) for s in steps),
         ]
         for x in report.lines

@@ -9,20 +9,28 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from jiebang_es.domain import rules
+from jiebang_es.domain import rules, schedule
+from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.numbering import DistrictNumbering
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import (
     Actor,
+    Audit,
     ContractTerms,
+    PublicNotice,
     Role,
+    Scope,
+    Tranche,
     Verdict,
     yuan,
 )
-from jiebang_es.errors import InvalidValueError, NotPermittedError
+from jiebang_es.errors import InvalidValueError, NotFoundError, NotPermittedError
 from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
 
 EVERY_PARTY = (Role.BUREAU, Role.END_USER, Role.APPLICANT)
+# On the notice of a project on a restricted challenge, in place of the challenge's name.
+RESTRICTED_TITLE = "揭榜挂帅项目（定向发布榜单，榜单内容不公开）"
 
 
 def normalise_terms(terms: ContractTerms) -> ContractTerms:
@@ -31,7 +39,22 @@ def normalise_terms(terms: ContractTerms) -> ContractTerms:
         indicators=tuple(terms.indicators),
         milestones=tuple(terms.milestones),
         budget=yuan(terms.budget, field_name="budget"),
+        co_investment=None
+        if terms.co_investment is None
+        else yuan(terms.co_investment, field_name="co_investment"),
+        tranches=tuple(
+            Tranche(amount=yuan(t.amount, field_name="tranches"), condition=t.condition.strip())
+            for t in terms.tranches
+        ),
+        project_leader=terms.project_leader.strip(),
+        lead_unit_code=terms.lead_unit_code.strip().upper(),
     )
+
+
+def committed_co_investment(challenge: Challenge) -> Decimal:
+    """R-EU-COMMIT: the end user's own R&D investment as the challenge records it."""
+    commitment = challenge.content.commitment
+    return Decimal("0.00") if commitment is None else commitment.own_investment
 
 
 class ProjectCommands(ServiceBase):
@@ -73,8 +96,39 @@ class ProjectCommands(ServiceBase):
         start = starts_on or audit.effective_at.date()
         days = self.settings.notice_working_days
         ends_on = self.calendar.working_days_end(start, days)
-        project.publicize(audit, start, ends_on, days, self.calendar.version)
+        notice = self._notice_text(project)
+        project.publicize(audit, start, ends_on, days, self.calendar.version, notice)
         return self._save(project)
+
+    def _notice_text(self, project: Project) -> PublicNotice:
+        """R-PUBLICITY: what the notice says. For a restricted challenge (R-SCOPE) it names the
+        parties, the leader and the dates, never the challenge's name, funding or period."""
+        challenge = self._get(Challenge, project.challenge_id)
+        application = self._get(Application, project.application_id)
+        restricted = challenge.content.scope is not Scope.PUBLIC
+        return PublicNotice(
+            project_title=RESTRICTED_TITLE if restricted else challenge.content.name,
+            challenge_name=None if restricted else challenge.content.name,
+            restricted=restricted,
+            solver_name=application.lead.organisation.name,
+            end_user_name=challenge.end_user.name,
+            funding=None if restricted else project.funding,
+            period_months=None if restricted else project.challenge_period_months,
+            project_leader=application.leader_name,
+            objection_channel=self.settings.objection_channel,
+        )
+
+    def _number(self, project: Project, audit: Audit) -> DistrictNumbering:
+        """纳入区级科研项目管理: the year's next district number, from the year's counter, saved
+        with the project in one transaction (a concurrent numbering is a write conflict)."""
+        year = audit.effective_at.year
+        try:
+            counter = self._get(DistrictNumbering, DistrictNumbering.create_id(year))
+        except NotFoundError:
+            counter = DistrictNumbering(audit=audit, year=year)
+        number = counter.issue(audit, str(project.id), self.settings.district_number_format)
+        project.enter_district_management(audit, number, year)
+        return counter
 
     @command
     def lodge_objection(
@@ -131,8 +185,10 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, [Role.BUREAU], "R-OBJECTION", "closing the notice"
         )
-        project.close_notice(self._audit(actor, meta))
-        return self._save(project)
+        audit = self._audit(actor, meta)
+        project.close_notice(audit)
+        counter = self._number(project, audit)
+        return self._save(project, counter)
 
     @command
     def waive_notice(
@@ -143,8 +199,10 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, [Role.BUREAU], "R-PUBLICITY", "waiving the public notice"
         )
-        project.waive_notice(self._audit(actor, meta))
-        return self._save(project)
+        audit = self._audit(actor, meta)
+        project.waive_notice(audit)
+        counter = self._number(project, audit)
+        return self._save(project, counter)
 
     # ---- 8. the task contract (任务书签订) ----------------------------------------------------
     @command
@@ -155,7 +213,19 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, [Role.BUREAU], "R-CONTRACT", "drafting the task contract"
         )
-        project.draft_contract(self._audit(actor, meta), normalise_terms(terms))
+        challenge = self._get(Challenge, project.challenge_id)
+        committed = committed_co_investment(challenge)
+        given = normalise_terms(terms)
+        application = self._get(Application, project.application_id)
+        filled = replace(
+            given,
+            co_investment=committed if given.co_investment is None else given.co_investment,
+            tranches=given.tranches
+            or schedule.default_tranches(self.settings.payment_schedule_default, given.budget),
+            project_leader=given.project_leader or application.leader_name,
+            lead_unit_code=given.lead_unit_code or project.solver_code,
+        )
+        project.draft_contract(self._audit(actor, meta), filled, committed)
         return self._save(project)
 
     @command
@@ -251,8 +321,31 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, EVERY_PARTY, "R-AUTONOMY", "proposing a contract change"
         )
+        given = normalise_terms(terms)
+        current = project.terms
+        if current is not None:
+            # What the proposal leaves out stays as contracted; a new budget without its own
+            # schedule is split by the configured shares.
+            same_budget = given.budget == current.budget
+            given = replace(
+                given,
+                co_investment=current.co_investment
+                if given.co_investment is None
+                else given.co_investment,
+                tranches=given.tranches
+                or (
+                    current.tranches
+                    if same_budget
+                    else schedule.default_tranches(
+                        self.settings.payment_schedule_default, given.budget
+                    )
+                ),
+                project_leader=given.project_leader or current.project_leader,
+                lead_unit_code=given.lead_unit_code or current.lead_unit_code,
+            )
+        committed = committed_co_investment(self._get(Challenge, project.challenge_id))
         project.propose_contract_change(
-            self._audit(actor, meta), uuid.uuid4().hex, normalise_terms(terms)
+            self._audit(actor, meta), uuid.uuid4().hex, given, committed
         )
         return self._save(project)
 
@@ -280,14 +373,19 @@ class ProjectCommands(ServiceBase):
         *,
         extra_months: int,
         opinions: Sequence[tuple[str, str]],
+        exception_reason: str | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
-        """Extend the period after an expert argumentation, within the category's maximum."""
+        """Extend the period after an argumentation panel (R-ARG-PANEL), within the category's
+        maximum (R-PERIOD-MAX)."""
         project = self._project_for(
             actor, project_id, meta, [Role.BUREAU], "R-EXTEND", "extending a project"
         )
         recorded = self._opinions(opinions, "R-EXTEND")
-        project.extend(self._audit(actor, meta), extra_months, recorded)
+        exceptions = rules.panel_exceptions(
+            "R-ARG-PANEL", [o.kind for o in recorded], rules.ARG_PANEL_KINDS, exception_reason
+        )
+        project.extend(self._audit(actor, meta, exceptions), extra_months, recorded)
         return self._save(project)
 
     @command
@@ -305,6 +403,78 @@ class ProjectCommands(ServiceBase):
             actor, project_id, meta, [Role.END_USER], "R-ASSESS-EU", "the final assessment"
         )
         project.assess(self._audit(actor, meta, backdate=True), verdict, remarks)
+        return self._save(project)
+
+    @command
+    def accept(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        remarks: str,
+        verdict: Verdict | None = None,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The bureau's acceptance (验收/结题) on the end user's verdict; it closes the project."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.BUREAU], "R-ASSESS-EU", "the acceptance (验收)"
+        )
+        project.accept(self._audit(actor, meta, backdate=True), remarks, verdict)
+        return self._save(project)
+
+    @command
+    def report_rectification(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        milestone: str,
+        report: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The solver reports the rectification (整改) of a failed milestone."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.APPLICANT], "R-MILESTONE", "reporting a rectification"
+        )
+        project.report_rectification(self._audit(actor, meta, backdate=True), milestone, report)
+        return self._save(project)
+
+    @command
+    def assess_rectification(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        milestone: str,
+        verdict: Verdict,
+        remarks: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The end user assesses a rectification; a pass clears the failed milestone."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.END_USER], "R-MILESTONE", "assessing a rectification"
+        )
+        audit = self._audit(actor, meta, backdate=True)
+        project.assess_rectification(audit, milestone, verdict, remarks)
+        return self._save(project)
+
+    @command
+    def report_co_investment(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        amount: Decimal | str | int,
+        note: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """R-EU-COMMIT: the end user reports an amount it actually invested (since its last
+        report)."""
+        project = self._project_for(
+            actor, project_id, meta, [Role.END_USER], "R-EU-COMMIT", "reporting co-investment"
+        )
+        amount = yuan(amount, field_name="amount")
+        project.report_co_investment(self._audit(actor, meta, backdate=True), amount, note)
         return self._save(project)
 
     @command

@@ -13,10 +13,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from jiebang_es.domain.numbering import format_number
 from jiebang_es.domain.rules import DEFAULT_INDUSTRIES
+from jiebang_es.domain.schedule import parse_default_schedule
 from jiebang_es.errors import InvalidValueError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/jiebang.db"
+DEFAULT_OBJECTION_CHANNEL = (
+    "公示期内，任何单位或个人可向沙坪坝区科学技术局书面提出异议，写明异议项目、事实和理由，"
+    "并署真实姓名（单位加盖公章）及联系方式；逾期或匿名异议不予受理。"
+)
 
 
 class Settings(BaseSettings):
@@ -44,6 +50,23 @@ class Settings(BaseSettings):
         ge=0,
         le=30,
         description="R-CONFLICT: years a former employer or a collaboration still excludes",
+    )
+    # ---- the project's side of the procedure (docs/rules-project.md) ----
+    objection_channel: str = Field(
+        default=DEFAULT_OBJECTION_CHANNEL,
+        min_length=1,
+        description="R-PUBLICITY: where and how the public objects, printed on every notice",
+    )
+    district_number_format: str = Field(
+        default="SPB-KJ-{year}-{seq:03d}",
+        min_length=1,
+        description="R-OBJECTION: the district project number; {year} and {seq} (per year)",
+    )
+    payment_schedule_default: str = Field(
+        default="signature:50,milestone:1:30,final_assessment:20",
+        min_length=1,
+        description="R-DISBURSE: a contract drafted without tranches gets these "
+        "condition:percent shares of its budget",
     )
     holiday_schedule: Path | None = Field(
         default=None, description="JSON file of announced holiday schedules for later years"
@@ -123,6 +146,27 @@ class Settings(BaseSettings):
     )
     checkpoint_every_events: int = Field(default=1000, ge=1, description="while serving")
     checkpoint_every_seconds: float = Field(default=60.0, gt=0, description="while serving")
+
+    @field_validator("payment_schedule_default", mode="after")
+    @classmethod
+    def _schedule_parses(cls, value: str) -> str:
+        try:
+            parse_default_schedule(value)
+        except InvalidValueError as e:
+            raise ValueError(e.message) from None
+        return value
+
+    @field_validator("district_number_format", mode="after")
+    @classmethod
+    def _number_format(cls, value: str) -> str:
+        # Numbers are unique because the sequence restarts each year under its year.
+        if "{seq" not in value or "{year" not in value:
+            raise ValueError("the number format uses {year} and {seq} (the year's sequence)")
+        try:
+            format_number(value, 2026, 1)
+        except InvalidValueError as e:
+            raise ValueError(e.message) from None
+        return value
 
     @field_validator("jwt_algorithms", mode="after")
     @classmethod

@@ -86,6 +86,8 @@ VALUE_CLASSES: tuple[type[Any], ...] = (
     draw.DrawRanking,
     expert.Relation,
     values.ContractTerms,
+    values.Tranche,
+    values.PublicNotice,
     ChallengeContent,
 )
 

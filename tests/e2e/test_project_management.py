@@ -73,6 +73,7 @@ def test_contracted_project_runs_to_its_final_assessment(server: Server) -> None
             json={
                 "extra_months": 6,
                 "opinions": [{"expert_id": x, "opinion": "同意延期"} for x in experts],
+                "exception_reason": "延期半年，两位专家论证已足",
                 "reason": "样机验证需补充环境试验",
             },
         )
@@ -86,6 +87,11 @@ def test_contracted_project_runs_to_its_final_assessment(server: Server) -> None
             journey.eu.post(f"{base}/milestones/{milestone}/assess", json={"verdict": "pass"})
         )
     journey.record(journey.eu.post(f"{base}/assess", json={"verdict": "pass", "remarks": "达标"}))
+    journey.record(
+        journey.eu.post(f"{base}/co-investments", json={"amount": "200000.00", "note": "投入"}),
+        201,
+    )
+    journey.record(journey.bureau.post(f"{base}/accept", json={"remarks": "同意结题"}))
     project = ok(journey.bureau.get(f"{base}", params={"min_position": journey.last_position}))
     assert project["status"] == "completed"
     assert project["terms"]["budget"] == "95000.00"
@@ -96,11 +102,11 @@ def test_contracted_project_runs_to_its_final_assessment(server: Server) -> None
 def test_disbursements_and_portfolio_read_from_the_read_models(server: Server) -> None:
     journey = HttpJourney(server, uuid.uuid4().hex[:8]).to_contracted()
     journey.record(journey.disburse("30000.00"), 201)
-    journey.record(journey.disburse("20000.00"), 201)
+    journey.record(journey.disburse("15000.00"), 201)
     after = {"min_position": journey.last_position}
     ledger = ok(journey.eu.get(f"/v1/projects/{journey.project_id}/disbursements", params=after))
-    assert [d["amount"] for d in ledger["items"]] == ["30000.00", "20000.00"]
-    assert ledger["items"][-1]["project_total"] == "50000.00"
+    assert [d["amount"] for d in ledger["items"]] == ["30000.00", "15000.00"]
+    assert ledger["items"][-1]["project_total"] == "45000.00"
     portfolio = ok(
         journey.bureau.get("/v1/projects", params=after | {"challenge_id": journey.challenge_id})
     )

@@ -69,6 +69,8 @@ def test_r_ask_cap_applicant_cannot_ask_more_than_the_challenge_funds(server: Se
 
 def test_r_disburse_bureau_cannot_pay_over_the_contracted_budget(server: Server) -> None:
     journey = HttpJourney(server, uuid.uuid4().hex[:8]).to_contracted()
-    journey.record(journey.disburse("49000.00"), 201)
+    journey.record(journey.disburse("45000.00"), 201)
     before = position(server)
     assert_refused(server, before, journey.disburse("60000.00"), "R-DISBURSE")
+    # Within the budget, but more than the schedule has made due (R-DISBURSE, v2).
+    assert_refused(server, before, journey.disburse("0.01"), "R-DISBURSE")

@@ -23,20 +23,34 @@ def run_demo_twice(url: str) -> list[str]:
 
 def check(outputs: list[str], url: str) -> None:
     first, second = outputs
-    for rule_id in ("R-FUND-CAP", "R-EU-NOT-SOLVER", "R-ASK-CAP", "R-DISBURSE"):
+    for rule_id in (
+        "R-FUND-CAP",
+        "R-EU-NOT-SOLVER",
+        "R-ASK-CAP",
+        "R-DISBURSE",
+        "R-MILESTONE",
+        "R-ASSESS-EU",
+    ):
         assert f"refused {rule_id}" in first
     assert "recused" in first
     assert "ObjectionLodged" in first
     assert "ObjectionResolved" in first
-    assert first.count("Funded") == 3
+    # A: signature, milestone after its rectification, final tranche; B: signature.
+    assert first.count("Funded") == 4
+    for step in ("RectificationAssessed", "Accepted", "CoInvestmentReported"):
+        assert step in first
+    assert "district project number SPB-KJ-2026-001" in first
+    assert "district project number SPB-KJ-2026-004" in second
     assert "Contracted" in first
-    per_run = int(first.split(" events recorded")[0].rsplit("\n", 1)[-1])
+    runs = [int(out.split(" events recorded")[0].rsplit("\n", 1)[-1]) for out in outputs]
+    # The year's district-number counter opens once, in the first run.
+    assert runs[0] == runs[1] + 1
     app = JiebangApp(Settings(database_url=url))
     try:
-        assert app.position() == 2 * per_run
+        assert app.position() == sum(runs)
     finally:
         app.close()
-    assert f"the log now ends at position {2 * per_run}" in second
+    assert f"the log now ends at position {sum(runs)}" in second
 
 
 def test_demo_runs_twice_on_sqlite(tmp_path):

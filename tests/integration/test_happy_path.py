@@ -52,6 +52,7 @@ def test_nine_steps_record_the_spine_events_in_order(app, clock):
         "Selected",
         "Publicized",
         "NoticeClosed",
+        "EnteredDistrictManagement",
         "ContractDrafted",
         "ContractSigned",
         "ContractSigned",
@@ -96,6 +97,10 @@ def test_milestones_assessment_and_completion(app, clock):
         )
         app.assess_milestone(j.eu, j.project_id, milestone=milestone.name, verdict=Verdict.PASS)
     app.assess(j.eu, j.project_id, verdict=Verdict.PASS, remarks="指标全部达成")
+    # v2: the end user's verdict first, then its co-investment, then the bureau's acceptance.
+    assert app.project(j.project_id).status is ProjectStatus.ASSESSED
+    app.report_co_investment(j.eu, j.project_id, amount="200000.00", note="测试平台与装机验证")
+    app.accept(BUREAU_STAFF, j.project_id, remarks="同意结题")
     assert app.project(j.project_id).status is ProjectStatus.COMPLETED
 
 

@@ -221,6 +221,7 @@ def test_r_autonomy_pending_changes_lapse_when_the_contract_is_extended(app, clo
         j.project_id,
         extra_months=6,
         opinions=[(j.experts["exp-k-mgmt"], "同意延期")],
+        exception_reason="延期半年，主管部门专家论证",  # v2: short of a full panel (R-ARG-PANEL)
         meta=CommandMeta(reason="设备延期"),
     )
     refused(

@@ -102,10 +102,11 @@ def test_r_objection_unresolved_objection_blocks_the_close(app, clock):
     refused(app, "R-OBJECTION", app.close_notice, BUREAU_STAFF, j.project_id)
 
 
-def test_r_objection_notice_cannot_close_before_it_ends(app, clock):
+def test_r_publicity_notice_cannot_close_before_it_ends(app, clock):
+    # v2: the notice's own period keeps it open (R-PUBLICITY), not an objection.
     j = selected(app, clock).publicize()
     clock.on(date(2026, 5, 22))
-    refused(app, "R-OBJECTION", app.close_notice, BUREAU_STAFF, j.project_id)
+    refused(app, "R-PUBLICITY", app.close_notice, BUREAU_STAFF, j.project_id)
 
 
 def test_r_objection_dismissed_then_the_project_enters_management(app, clock):
@@ -200,7 +201,9 @@ def test_r_disburse_before_the_contract_refused(app, clock):
     )
 
 
-def test_r_disburse_running_total_never_exceeds_the_budget(app, clock):
+def test_r_disburse_running_total_never_exceeds_the_budget(make_app, clock):
+    # v2: payments follow the schedule; this one makes the whole budget due on signature.
+    app = make_app(payment_schedule_default="signature:100")
     j = in_management(app, clock).contract()
     app.disburse(BUREAU_STAFF, j.project_id, amount="60000.00", purpose="首期")
     refused(
@@ -355,6 +358,8 @@ def test_r_extend_without_an_expert_argumentation_refused(app, clock):
 def test_r_extend_past_the_category_maximum_refused(app, clock):
     j = in_management(app, clock).contract()
     opinions = [(j.experts["exp-k-mgmt"], "同意延期")]
+    # v2: one opinion is not a full panel (R-ARG-PANEL): it passes only with a justification.
+    why = "仅延期半年，由行业主管部门专家出具意见"
     refused(
         app,
         "R-EXTEND",
@@ -363,10 +368,16 @@ def test_r_extend_past_the_category_maximum_refused(app, clock):
         j.project_id,
         extra_months=19,
         opinions=opinions,
+        exception_reason=why,
         meta=_reason("设备延期到货"),
     )
     app.extend(
-        BUREAU_STAFF, j.project_id, extra_months=18, opinions=opinions, meta=_reason("设备延期到货")
+        BUREAU_STAFF,
+        j.project_id,
+        extra_months=18,
+        opinions=opinions,
+        exception_reason=why,
+        meta=_reason("设备延期到货"),
     )
     assert app.project(j.project_id).terms.period_months == 36
 

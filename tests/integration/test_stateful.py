@@ -22,17 +22,22 @@ file and as the command itself computed.
 
 from __future__ import annotations
 
+import atexit
+import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
-from uuid import UUID
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
 
+import psycopg
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from psycopg import sql
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
@@ -43,6 +48,7 @@ from jiebang_es.domain.content import ChallengeContent, missing_contents
 from jiebang_es.domain.credit import CreditRecord
 from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.numbering import DistrictNumbering
 from jiebang_es.domain.project import Project, ProjectStatus
 from jiebang_es.domain.rules import DEFAULT_INDUSTRIES, FUND_CAP, MIN_PANEL, PERIOD_MAX_MONTHS
 from jiebang_es.domain.values import (
@@ -79,6 +85,7 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, NO_META, CommandMeta, Receipt
+from tests.conftest import DEFAULT_SERVER, _with_db, new_postgres_schema
 from tests.support import BUREAU_STAFF, Journey, ScriptedClock
 
 END_USERS = (END_USER_EQUIPMENT, END_USER_PHARMA)
@@ -98,6 +105,8 @@ BACKDATED = (
     *(Demand.Collected, Challenge.Reviewed, Challenge.Listed, CreditRecord.Recorded),
     *(Project.ContractSigned, Project.Contracted, Project.Assessed, CreditRecord.Updated),
     *(Project.MilestoneReported, Project.MilestoneAssessed),
+    *(Project.RectificationReported, Project.RectificationAssessed),
+    *(Project.Accepted, Project.CoInvestmentReported),
 )
 
 # ---- strategies ----------------------------------------------------------------------------------
@@ -314,7 +323,15 @@ STEPS: dict[type, tuple[tuple[Role, ...], tuple[Any, ...] | None, bool]] = {
     Project.ContractDrafted: ((B,), (PS.IN_MANAGEMENT,), False),
     Project.ContractSigned: ((B, E, A), (PS.IN_MANAGEMENT,), False),
     Project.Contracted: ((B, E, A), (PS.IN_MANAGEMENT,), False),
-    Project.Funded: ((B,), (PS.CONTRACTED,), False),  # R-DISBURSE
+    # R-DISBURSE: the final tranche (尾款) follows the assessment and the acceptance
+    Project.Funded: ((B,), (PS.CONTRACTED, PS.ASSESSED, PS.COMPLETED), False),
+    Project.EnteredDistrictManagement: ((B,), (PS.IN_MANAGEMENT,), False),  # R-OBJECTION
+    DistrictNumbering.Opened: ((B,), NEW, False),
+    DistrictNumbering.NumberIssued: ((B,), ANY, False),
+    Project.RectificationReported: ((A,), (PS.CONTRACTED,), False),  # R-MILESTONE
+    Project.RectificationAssessed: ((E,), (PS.CONTRACTED,), False),
+    Project.Accepted: ((B,), (PS.ASSESSED,), False),  # R-ASSESS-EU
+    Project.CoInvestmentReported: ((E,), (PS.CONTRACTED, PS.ASSESSED, PS.COMPLETED), False),
     Project.MilestoneReported: ((A,), (PS.CONTRACTED,), False),
     Project.MilestoneAssessed: ((E,), (PS.CONTRACTED,), False),
     Project.RouteChangeFiled: ((A,), (PS.CONTRACTED,), True),  # R-AUTONOMY
@@ -420,6 +437,16 @@ def check_terms(terms: ContractTerms, p: Project) -> None:
     assert 1 <= terms.period_months <= p.challenge_period_months + p.extended_months
     assert terms.period_months <= PERIOD_MAX_MONTHS[p.category]
     assert all(1 <= m.due_month <= terms.period_months for m in terms.milestones)
+    # R-CONTRACT (v2): a schedule paying exactly the budget; the end user's co-investment
+    assert sum(t.amount for t in terms.tranches) == terms.budget, "R-CONTRACT: schedule"
+    assert terms.co_investment is not None
+    assert terms.project_leader.strip()
+
+
+def committed(p: Project, w: World) -> Decimal:
+    """The end user's commitment in the challenge (R-EU-COMMIT)."""
+    commitment = w.state[UUID(p.challenge_id)].content.commitment
+    return Decimal(0) if commitment is None else commitment.own_investment
 
 
 def check_challenge_event(s: Challenge | None, e: Any, w: World) -> None:
@@ -585,6 +612,19 @@ def check_project_event(s: Project | None, e: Any, w: World) -> None:
     if isinstance(e, Project.Publicized):
         assert not s.classified, "R-PUBLICITY: a classified project was publicized"
         assert a.effective_at.date() <= e.starts_on <= e.ends_on, "R-PUBLICITY"
+        n = e.notice  # what the public needs to object
+        assert all((n.solver_name, n.end_user_name, n.project_leader, n.objection_channel))
+        assert n.restricted or (n.funding, n.period_months) == (
+            s.funding,
+            s.challenge_period_months,
+        )
+        challenge = w.state[UUID(s.challenge_id)]
+        assert n.restricted is (challenge.content.scope is not Scope.PUBLIC), "R-SCOPE"
+        assert not n.restricted or (n.challenge_name, n.funding) == (None, None), "R-SCOPE"
+    elif isinstance(e, Project.EnteredDistrictManagement):
+        assert s.district_number is None
+        before = [type(x) for x in w.events[s.id] if w.position_of(x) < position]
+        assert before[-1] in (Project.NoticeClosed, Project.NoticeWaived), "R-OBJECTION"
     elif isinstance(e, Project.ObjectionLodged):
         assert not s.classified
         assert s.notice_starts is not None
@@ -605,6 +645,8 @@ def check_project_event(s: Project | None, e: Any, w: World) -> None:
         assert s.classified, "R-PUBLICITY: the notice of a project not classified was waived"
     elif isinstance(e, Project.ContractDrafted):
         check_terms(e.terms, s)
+        assert e.terms.co_investment >= committed(s, w), "R-CONTRACT: co-investment"
+        assert e.terms.lead_unit_code == s.solver_code, "R-AUTONOMY: another lead unit"
         assert set(s.challenge_indicators) <= set(e.terms.indicators), "R-CONTRACT: indicators"
     elif isinstance(e, Project.ContractSigned):
         assert s.draft_terms is not None
@@ -632,12 +674,26 @@ def check_project_event(s: Project | None, e: Any, w: World) -> None:
         assert s.contracted_on <= e.paid_on <= a.effective_at.date(), "R-DISBURSE: paid when?"
         assert e.amount > 0
         assert s.disbursed + e.amount <= s.terms.budget, "R-DISBURSE: over the budget"
+        assert s.disbursed + e.amount <= s.fallen_due(), "R-DISBURSE: more than has fallen due"
+        assert not s.failed_milestones(), "R-MILESTONE: paid over a failed milestone"
     elif isinstance(e, Project.MilestoneReported):
         assert e.report.strip()
         assert s.terms is not None
         assert e.milestone in {m.name for m in s.terms.milestones}
     elif isinstance(e, Project.MilestoneAssessed):
         assert e.milestone in s.reports
+        assert e.milestone not in s.milestone_verdicts, "R-MILESTONE: assessed twice"
+    elif isinstance(e, Project.RectificationReported):
+        assert s.milestone_verdicts.get(e.milestone) is Verdict.FAIL, "R-MILESTONE"
+        assert e.report.strip()
+    elif isinstance(e, Project.RectificationAssessed):
+        assert e.milestone in s.rectifications, "R-MILESTONE: no rectification reported"
+    elif isinstance(e, Project.Accepted):
+        assert e.verdict is s.verdict, "R-ASSESS-EU: the verdict reversed"
+        assert s.co_investment_reports > 0, "R-EU-COMMIT: closed without the report"
+    elif isinstance(e, Project.CoInvestmentReported):
+        assert e.amount > 0
+        assert e.note.strip()
     elif isinstance(e, Project.RouteChangeFiled):
         assert e.kind in ("technical_route", "team")
     elif isinstance(e, Project.ContractChangeProposed):
@@ -658,11 +714,30 @@ def check_project_event(s: Project | None, e: Any, w: World) -> None:
         assert e.extra_months >= 1
         assert e.terms == replace(s.terms, period_months=s.terms.period_months + e.extra_months)
         assert e.terms.period_months <= PERIOD_MAX_MONTHS[s.category], "R-EXTEND"
+        kinds = [o.kind for o in e.opinions]
+        full = len(kinds) >= MIN_PANEL and not rules.missing_kinds(kinds, rules.ARG_PANEL_KINDS)
+        assert full or justified(a, "R-ARG-PANEL"), "R-EXTEND: no full argumentation panel"
     elif isinstance(e, Project.Assessed):
         assert e.remarks.strip()
         assert s.terms is not None
         milestones = {m.name for m in s.terms.milestones}
         assert milestones <= set(s.milestone_verdicts), "R-MILESTONE: assessed before them all"
+        assert e.verdict is Verdict.FAIL or not s.failed_milestones(), "R-MILESTONE: pass"
+        assert not e.closes, "only a first-release assessment closes the project itself"
+
+
+def check_numbering_event(s: DistrictNumbering | None, e: Any, w: World) -> None:
+    """R-OBJECTION: each year's numbers follow one another and are never given twice; each is
+    the number its project entered district management with."""
+    if isinstance(e, DistrictNumbering.Opened):
+        assert e.originator_id == DistrictNumbering.create_id(e.year)
+        return
+    assert s is not None
+    assert e.sequence == s.last + 1
+    assert e.number not in s.numbers.values(), "R-OBJECTION: a number given twice"
+    assert e.project_id not in s.numbers
+    project = w.state[UUID(e.project_id)]
+    assert project.district_number == e.number
 
 
 def check_demand_event(s: Demand | None, e: Any, w: World) -> None:
@@ -706,6 +781,7 @@ CHECKS: dict[type, Callable[[Any, Any, World], None]] = {
     Demand: check_demand_event,
     Expert: check_expert_event,
     CreditRecord: check_credit_event,
+    DistrictNumbering: check_numbering_event,
 }
 
 
@@ -716,8 +792,7 @@ class ProcedureMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{self.tmp.name}/x.db"
-        config = Settings(database_url=url, bureau_code=BUREAU.credit_code)
+        config = Settings(database_url=self.store_url(), bureau_code=BUREAU.credit_code)
         self.clock = ScriptedClock()
         self.app = RecordingApp(config, self.clock)
         # a second application on the same file, as another process would open it
@@ -730,6 +805,10 @@ class ProcedureMachine(RuleBasedStateMachine):
         self.stored: dict[int, tuple[Any, ...]] = {}  # every notification seen so far
         self.world: tuple[int, World] | None = None  # the store as read at a position
         self.when: datetime | None = None  # the business time the next command gives
+
+    def store_url(self) -> str:
+        """A fresh store for this run (SQLite here; PostgreSQL in the subclass below)."""
+        return f"sqlite:///{self.tmp.name}/x.db"
 
     def teardown(self) -> None:
         self.app.close()
@@ -997,6 +1076,14 @@ class ProcedureMachine(RuleBasedStateMachine):
             self.attempt(self.app.sign_contract, who, pid)
         elif p.status is ProjectStatus.CONTRACTED:
             self.proceed_contract(p, twist, eu, solver)
+        elif p.status is ProjectStatus.ASSESSED and p.co_investment_reports == 0:
+            report = self.app.report_co_investment
+            self.attempt(report, eu, pid, amount="150000.00", note="测试平台与验证投入")
+        elif p.status is ProjectStatus.ASSESSED:
+            self.attempt(self.app.accept, BUREAU_STAFF, pid, remarks="同意结题")
+        elif p.status is ProjectStatus.COMPLETED and p.fallen_due() > p.disbursed:
+            rest = p.fallen_due() - p.disbursed
+            self.attempt(self.app.disburse, BUREAU_STAFF, pid, amount=rest, purpose="尾款")
 
     def proceed_contract(self, p: Project, twist: bool, eu: Actor, solver: Actor) -> None:
         """Funds, milestones and the final assessment; with a twist, a contract change approved
@@ -1010,26 +1097,50 @@ class ProcedureMachine(RuleBasedStateMachine):
             who = eu if Role.BUREAU in approved else BUREAU_STAFF
             self.attempt(self.app.approve_contract_change, who, pid, change_id=change_id, meta=why)
         elif twist and p.extended_months == 0 and len(p.reports) == 1:
+            # three experts: short of a full panel, so with a justification (R-ARG-PANEL)
             opinions = [(x, "同意延期") for x in self.panel_of(p.challenge_id)[:3]]
-            extend = self.app.extend
-            self.attempt(extend, BUREAU_STAFF, pid, extra_months=6, opinions=opinions, meta=why)
+            self.attempt(
+                self.app.extend,
+                BUREAU_STAFF,
+                pid,
+                extra_months=6,
+                opinions=opinions,
+                exception_reason="延期半年，三位专家论证",
+                meta=why,
+            )
         elif twist and p.reports:
             file = self.app.file_route_change
             self.attempt(file, solver, pid, kind="team", description="更换项目骨干", meta=why)
         elif twist:
             changed = self.terms_for(pid, "at", "short", "ok", "altered")
             self.attempt(self.app.propose_contract_change, solver, pid, terms=changed, meta=why)
-        elif p.disbursed == 0 or (not unreported and p.disbursed < terms.budget):
-            # a first tranche of half, the rest once every milestone is reported
-            rest = terms.budget - p.disbursed
-            amount = rest if p.disbursed else max(FEN, (rest / 2).quantize(FEN))
-            self.attempt(self.app.disburse, BUREAU_STAFF, pid, amount=amount, purpose="拨付")
+        elif p.fallen_due() > p.disbursed and not p.failed_milestones():
+            # what the schedule has made due (R-DISBURSE)
+            due = p.fallen_due() - p.disbursed
+            self.attempt(self.app.disburse, BUREAU_STAFF, pid, amount=due, purpose="拨付")
+        elif p.failed_milestones() and p.failed_milestones()[0] not in p.rectifications:
+            name = p.failed_milestones()[0]
+            rectify = self.app.report_rectification
+            self.attempt(rectify, solver, pid, milestone=name, report="整改完成")
+        elif p.failed_milestones():
+            name = p.failed_milestones()[0]
+            self.attempt(
+                self.app.assess_rectification,
+                eu,
+                pid,
+                milestone=name,
+                verdict=Verdict.PASS,
+                remarks="整改达标",
+            )
         elif unreported:
             report = self.app.report_milestone
             self.attempt(report, solver, pid, milestone=unreported[0], report="完成")
         elif unassessed:
+            # half the projects fail their first milestone and go through a rectification
+            first = not p.milestone_verdicts and p.id.int % 2 == 1
+            verdict = Verdict.FAIL if first else Verdict.PASS
             assess = self.app.assess_milestone
-            self.attempt(assess, eu, pid, milestone=unassessed[0], verdict=Verdict.PASS)
+            self.attempt(assess, eu, pid, milestone=unassessed[0], verdict=verdict)
         else:
             self.attempt(self.app.assess, eu, pid, verdict=Verdict.PASS, remarks="全部指标达到")
 
@@ -1516,10 +1627,11 @@ class ProcedureMachine(RuleBasedStateMachine):
         period=st.sampled_from(("at", "short", "over")),
         indicators=st.sampled_from(("all", "all", "altered")),
         i=PICK,
-        kind=st.sampled_from(("technical_route", "team", "budget")),
+        kind=st.sampled_from(("technical_route", "team", "budget", "project_leader")),
         extra=st.sampled_from((0, 1, 6, 12, 30)),
         opinion=st.sampled_from(("延期确有必要", "延期确有必要", " ")),
         reason=REASON,
+        exception_reason=EXCEPTION_REASON,
         who=actors(("solver", "bureau", "end_user"), "wrong_end_user", "applicant"),
     )
     def change_contract(
@@ -1534,6 +1646,7 @@ class ProcedureMachine(RuleBasedStateMachine):
         extra: int,
         opinion: str,
         reason: str,
+        exception_reason: str | None,
         who: str,
     ) -> None:
         """R-AUTONOMY and R-EXTEND: a contract change proposed or approved, a route or team
@@ -1550,9 +1663,45 @@ class ProcedureMachine(RuleBasedStateMachine):
             file = self.app.file_route_change
             self.on_project(p, who, file, kind=kind, description="改用国产光栅方案", meta=meta)
         else:
-            opinions = [(x, opinion) for x in list(self.experts.values())[: i % 4]]
-            extend = self.app.extend
-            self.on_project(p, who, extend, extra_months=extra, opinions=opinions, meta=meta)
+            opinions = [(x, opinion) for x in list(self.experts.values())[: i % 7]]
+            self.on_project(
+                p,
+                who,
+                self.app.extend,
+                extra_months=extra,
+                opinions=opinions,
+                exception_reason=exception_reason,
+                meta=meta,
+            )
+
+    @precondition(lambda self: self.projects)
+    @rule(
+        p=PICK,
+        step=st.sampled_from(("rectify", "assess_rectification", "co_invest", "accept")),
+        m=PICK,
+        verdict=st.sampled_from(Verdict),
+        text=TEXT,
+        amount=st.sampled_from(("200000.00", "0.01", "0", "0.001")),
+        who=PARTIES_STEP,
+    )
+    def rectify_or_close(
+        self, p: int, step: str, m: int, verdict: Verdict, text: str, amount: str, who: str
+    ) -> None:
+        """R-MILESTONE, R-ASSESS-EU, R-EU-COMMIT: a rectification reported or assessed, the end
+        user's co-investment reported, the bureau's acceptance (maybe reversing the verdict)."""
+        project = self.app.project(self.pick(self.projects, p))
+        names = [x.name for x in project.terms.milestones] if project.terms else []
+        name = self.pick([*names, "不存在的节点"], m)
+        if step == "rectify":
+            self.on_project(p, who, self.app.report_rectification, milestone=name, report=text)
+        elif step == "assess_rectification":
+            assess = self.app.assess_rectification
+            self.on_project(p, who, assess, milestone=name, verdict=verdict, remarks=text)
+        elif step == "co_invest":
+            self.on_project(p, who, self.app.report_co_investment, amount=amount, note=text)
+        else:
+            chosen = verdict if m % 2 else None
+            self.on_project(p, who, self.app.accept, remarks=text, verdict=chosen)
 
     @precondition(lambda self: self.projects)
     @rule(p=PICK, reason=RARE_REASON, who=BUREAU_STEP)
@@ -1636,6 +1785,9 @@ class ProcedureMachine(RuleBasedStateMachine):
             assert (
                 p.funding == w.state[UUID(p.challenge_id)].content.funding <= FUND_CAP[p.category]
             )
+            numbers = [w.state[i].district_number for i in w.of_type(Project)]
+            given = [n for n in numbers if n is not None]
+            assert len(set(given)) == len(given), "R-OBJECTION: a district number twice"
             if p.terms is None:
                 assert p.disbursed == 0
             else:
@@ -1680,4 +1832,45 @@ ProcedureMachine.TestCase.settings = settings(
 TestProcedureStateMachine = ProcedureMachine.TestCase
 TestProcedureStateMachine.__doc__ = (
     "Random commands by random actors never break a hard rule, and the store replays exactly."
+)
+
+
+class PostgresProcedureMachine(ProcedureMachine):
+    """The same walk on PostgreSQL: one fresh schema per run, in a database of this session."""
+
+    database: ClassVar[str | None] = None
+
+    def store_url(self) -> str:
+        if PostgresProcedureMachine.database is None:
+            PostgresProcedureMachine.database = _session_database()
+        return new_postgres_schema(PostgresProcedureMachine.database)
+
+
+def _session_database() -> str:
+    """A database for this process's PostgreSQL runs, dropped when the process ends."""
+    server = os.environ.get("JIEBANG_TEST_POSTGRES_URL", DEFAULT_SERVER)
+    name = f"jiebang_machine_{uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def drop() -> None:
+        with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+    atexit.register(drop)
+    return _with_db(server, name)
+
+
+PostgresProcedureMachine.TestCase.settings = settings(
+    max_examples=10,
+    stateful_step_count=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+TestProcedureStateMachinePostgres = pytest.mark.postgres(PostgresProcedureMachine.TestCase)
+TestProcedureStateMachinePostgres.__doc__ = (
+    "The same random walk on PostgreSQL (fewer runs: each opens a schema of its own)."
 )

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from jiebang_es.cli import cli
 from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
-from jiebang_es.domain.values import Actor, Role, Signature, Verdict
+from jiebang_es.domain.values import Actor, Role, Signature, Verdict, first_release_terms
 from jiebang_es.sample import END_USER_EQUIPMENT, actor, key_challenge_content, unit
 from jiebang_es.service_base import CommandMeta
 from projections.compliance.rules import RULE_IDS
@@ -149,7 +149,7 @@ def test_r_objection_notice_closed_with_an_open_objection_is_reported(
 def test_r_publicity_contract_without_a_notice_is_reported(app, clock, settings, read_store):
     j = Journey(app, clock).to_selected()
     clock.on(date(2026, 6, 1))
-    terms = j.terms()
+    terms = first_release_terms(j.terms())  # a schedule of one tranche: only the signatures fail
     forge(app, j.project_id, "_contract_drafted", terms=terms)
     signatures = tuple(
         Signature(a.id, a.role, a.org_code, date(2026, 6, 1))
@@ -183,7 +183,9 @@ def test_r_conflict_score_by_a_recused_expert_is_reported(app, clock, settings, 
 
 def test_r_assess_eu_final_assessment_by_the_bureau_is_reported(app, clock, settings, read_store):
     j = Journey(app, clock).to_contracted()
-    assessed = forge(app, j.project_id, "_assessed", verdict=Verdict.PASS, remarks="通过")
+    assessed = forge(
+        app, j.project_id, "_assessed", verdict=Verdict.PASS, remarks="通过", closes=False
+    )
     assert [f.position for f in findings(settings, read_store, "R-ASSESS-EU")] == [assessed]
     assert [f.position for f in findings(settings, read_store, "R-MILESTONE")] == [assessed]
 

@@ -136,7 +136,7 @@ def panel_exceptions(
     exception_reason: str | None,
 ) -> tuple[RuleException, ...]:
     """Panel size and composition (R-ARG-PANEL, R-REVIEW-PANEL), both in principle."""
-    missing = [name for name, accepted in required.items() if not accepted & set(kinds)]
+    missing = missing_kinds(kinds, required)
     problems = []
     if len(kinds) < MIN_PANEL:
         problems.append(f"{len(kinds)} experts, fewer than {MIN_PANEL}")
@@ -145,6 +145,14 @@ def panel_exceptions(
     return in_principle(
         rule_id, bool(problems), "panel has " + "; ".join(problems), exception_reason
     )
+
+
+def missing_kinds(
+    kinds: Iterable[ExpertKind | None], required: dict[str, set[ExpertKind]]
+) -> list[str]:
+    """The kinds of expert a panel must have and does not."""
+    present = set(kinds)
+    return [name for name, accepted in required.items() if not accepted & present]
 
 
 def require_reason(reason: str, rule_id: str, what: str) -> None:

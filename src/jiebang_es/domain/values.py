@@ -271,10 +271,68 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class Tranche:
+    """One payment of the task contract's schedule (R-DISBURSE): an amount and the condition on
+    which it falls due: ``signature``, ``milestone:<n>`` (the contract's n-th milestone, from
+    1, passed) or ``final_assessment`` (the end user's final verdict is a pass)."""
+
+    amount: Decimal
+    condition: str
+
+
+@dataclass(frozen=True)
 class ContractTerms:
-    """What the task contract (任务书) fixes: indicators, milestones, budget and period."""
+    """What the task contract (任务书) fixes: indicators, milestones, budget and period; the end
+    user's co-investment and the payment schedule (R-CONTRACT); the project leader and the lead
+    unit, which only a contract change alters (R-AUTONOMY).
+
+    The fields after ``period_months`` were added in the second release. Their defaults exist
+    only so that the first release's stored terms decode; the events' upcasts then give them
+    explicit values (``first_release_terms``), and the command layer fills a new draft's from
+    the challenge, the application and the configured schedule before the domain checks them.
+    """
 
     indicators: tuple[Indicator, ...]
     milestones: tuple[Milestone, ...]
     budget: Decimal
     period_months: int
+    co_investment: Decimal | None = None
+    tranches: tuple[Tranche, ...] = ()
+    project_leader: str = ""
+    lead_unit_code: str = ""  # "" in terms of the first release: the lead unit as selected
+
+
+def first_release_terms(terms: ContractTerms) -> ContractTerms:
+    """The explicit defaults for contract terms recorded by the first release, which knew no
+    schedule and no co-investment: the whole budget fell due on signature, no co-investment was
+    contracted (0.00), and the leader and lead unit are those of the selected application."""
+    if terms.tranches:
+        return terms
+    return ContractTerms(
+        indicators=terms.indicators,
+        milestones=terms.milestones,
+        budget=terms.budget,
+        period_months=terms.period_months,
+        co_investment=Decimal("0.00") if terms.co_investment is None else terms.co_investment,
+        tranches=(Tranche(amount=terms.budget, condition="signature"),),
+        project_leader=terms.project_leader,
+        lead_unit_code=terms.lead_unit_code,
+    )
+
+
+@dataclass(frozen=True)
+class PublicNotice:
+    """What a public notice (公示) says so that a member of the public can object (R-PUBLICITY).
+
+    For a restricted challenge the notice withholds what R-SCOPE keeps inside the range: the
+    challenge's name, funding and period are ``None`` and the title is a neutral one."""
+
+    project_title: str
+    challenge_name: str | None
+    restricted: bool
+    solver_name: str
+    end_user_name: str
+    funding: Decimal | None
+    period_months: int | None
+    project_leader: str
+    objection_channel: str
