@@ -3,7 +3,8 @@
 A refusal under a rule is 422 with its ``rule_id`` (the client must change the request, not
 retry it), except the rules that say the actor may not do this step (403, with the rule id). A
 stale ``If-Match`` is 412, a race lost to another command 409 (retry with the new version), a
-store that cannot be reached 503 with ``Retry-After``; nothing was recorded in any of these.
+store that cannot take the command 503 with ``Retry-After`` and what is wrong with it
+(``fault``: read-only, disk full, unreachable); nothing was recorded in any of these.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from jiebang_es.errors import (
     StaleVersionError,
     StoreUnavailableError,
 )
+from jiebang_es.store_faults import StoreFault
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -54,6 +56,11 @@ class Problem(BaseModel):
     rule_id: str | None = Field(default=None, examples=["R-FUND-CAP"])
     errors: list[FieldError] | None = None
     year: int | None = None
+    fault: str | None = Field(
+        default=None,
+        description="503 from the store: read-only, disk-full, unreachable or failed",
+        examples=["read-only"],
+    )
     request_id: str | None = None
 
 
@@ -166,8 +173,9 @@ def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
             503,
             "store-unavailable",
             "The event store is unavailable",
-            "the event store cannot be reached; nothing was recorded, retry later",
+            f"{StoreFault(e.fault).sentence}; nothing was recorded, retry later",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            fault=e.fault,
         )
     log.error("unmapped_error", error=type(e).__name__, detail=str(e))
     return problem_response(request, 500, "internal", "Internal error", "an unexpected error")

@@ -70,7 +70,14 @@ def target_of(settings: Settings) -> Target:
 
 def sqlite_connect(path: str) -> sqlite3.Connection:
     """A connection to the SQLite file, transactions managed explicitly."""
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    # A file: URI (e.g. ``?mode=ro``) is opened as one, as the event store's recorder does.
+    conn = sqlite3.connect(
+        path,
+        timeout=10,
+        isolation_level=None,
+        check_same_thread=False,
+        uri=path.startswith("file:"),
+    )
     conn.execute("PRAGMA busy_timeout = 10000")
     return conn
 

@@ -62,6 +62,24 @@ def new_postgres_schema(db_url: str) -> str:
     return f"{db_url}?schema={schema}"
 
 
+@pytest.fixture
+def own_database(postgres_db: str) -> Iterator[tuple[str, str]]:
+    """A database of its own (its URL, the admin URL), dropped afterwards: for tests that make
+    it unreachable or read-only."""
+    parts = urlsplit(postgres_db)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    name = f"jiebang_own_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}")), admin_url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
 AppFactory = Callable[..., JiebangApp]
 
 

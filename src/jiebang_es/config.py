@@ -83,6 +83,22 @@ class Settings(BaseSettings):
         description="`jiebang serve` runs the read models' runner in its own process; turn off "
         "where runners run as processes of their own (`jiebang projections run`)",
     )
+    # ---- operations: readiness and metrics (api/routers/health.py, api/metrics.py) ----
+    ready_max_lag_events: int = Field(
+        default=1000,
+        ge=0,
+        description="/v1/health/ready: the read models may be at most this many events behind",
+    )
+    ready_max_lag_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="/v1/health/ready: … and the oldest event they lack at most this old",
+    )
+    metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="when set, /metrics answers only `Authorization: Bearer <this token>`",
+    )
     # ---- the audit trail (jiebang_es.audit) ----
     audit_key_file: Path = Field(
         default=Path("./var/audit/checkpoint.key"),

@@ -11,7 +11,7 @@ JiebangError
 │   ├── ConcurrentWriteError    another command wrote the aggregate first
 │   └── DuplicateRequestError   another request with the same idempotency key was recorded
 ├── CalendarNotCoveredError     the holiday calendar does not know a date's year
-└── StoreUnavailableError       the database cannot be reached; nothing was written
+└── StoreUnavailableError       the database is unreachable, read-only or full (``fault``)
 """
 
 from __future__ import annotations
@@ -93,4 +93,9 @@ class CalendarNotCoveredError(JiebangError):
 
 
 class StoreUnavailableError(JiebangError):
-    """The event store cannot be reached; the command was not recorded."""
+    """The event store cannot take the command: unreachable, read-only or full (``fault``, a
+    ``StoreFault`` value) — said as it is, since an operator acts differently on each."""
+
+    def __init__(self, message: str, fault: str = "unreachable") -> None:
+        super().__init__(message)
+        self.fault = fault

@@ -93,7 +93,8 @@ class RawStore:
 
     # ---- connections -------------------------------------------------------------------
     def _sqlite(self) -> sqlite3.Connection:
-        return sqlite3.connect(self._env["SQLITE_DBNAME"], timeout=10)
+        path = self._env["SQLITE_DBNAME"]
+        return sqlite3.connect(path, timeout=10, uri=path.startswith("file:"))
 
     def _postgres(self) -> psycopg.Connection[Any]:
         return psycopg.connect(
