@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api.auth import load_keys
 from api.clock import clock_for
+from api.metrics import install_metrics
 from api.middleware import EdgeMiddleware
 from api.problems import FieldError, Problem, install_problem_handlers
 from api.routers import (
@@ -121,6 +122,7 @@ def create_app(
     for module in ROUTERS:
         app.include_router(module.router)
     install_problem_handlers(app)
+    install_metrics(app, settings)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,

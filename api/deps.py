@@ -96,6 +96,7 @@ class CommandContext:
     expected_version: int | None
     idempotency_key: str | None
     fingerprint: str
+    command: str = ""  # the route's name: the application's command (for the metrics)
 
 
 def _expected_version(if_match: str | None) -> int | None:
@@ -155,6 +156,7 @@ async def command_context(
         # Keys are scoped per subject: two callers never share one by accident.
         idempotency_key=None if idempotency_key is None else f"{principal.sub}:{idempotency_key}",
         fingerprint=digest.hexdigest(),
+        command=getattr(request.scope.get("route"), "name", "") or request.url.path,
     )
 
 

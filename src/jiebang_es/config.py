@@ -111,6 +111,10 @@ class Settings(BaseSettings):
         default=Path("./var/audit/checkpoints.jsonl"),
         description="every checkpoint is also appended here, for supervisors to copy away",
     )
+    audit_verification_file: Path = Field(
+        default=Path("./var/audit/last-verification.json"),
+        description="`jiebang audit verify` writes its result here; /metrics reports it",
+    )
     checkpoint_every_events: int = Field(default=1000, ge=1, description="while serving")
     checkpoint_every_seconds: float = Field(default=60.0, gt=0, description="while serving")
 

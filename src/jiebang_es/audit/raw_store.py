@@ -176,6 +176,16 @@ class RawStore:
             )
         ]
 
+    def last_checkpoint(self) -> tuple[int, str] | None:
+        """The position and signing time of the latest checkpoint kept in the database."""
+        for row in self._query(
+            "SELECT notification_id, taken_at FROM {table} "
+            "ORDER BY notification_id DESC, taken_at DESC LIMIT 1",
+            CHECKPOINTS_TABLE,
+        ):
+            return int(row[0]), str(row[1])
+        return None
+
     def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         c = checkpoint
         params = (c.position, c.seal, c.taken_at, c.key_id, c.signature)
