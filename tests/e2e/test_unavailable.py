@@ -15,15 +15,9 @@ from jiebang_es.domain.values import Role
 from jiebang_es.sample import BUREAU
 from tests.conftest import new_postgres_schema
 from tests.e2e.conftest import start_server, stop_server
-from tests.e2e.journey import ok, org_json
+from tests.e2e.journey import DEMAND, ok
 
 pytestmark = pytest.mark.postgres
-DEMAND = {
-    "source": "survey_visit",
-    "enterprise": org_json(BUREAU),
-    "industry": "智能科技",
-    "title": "需求",
-}
 
 
 def test_read_models_not_caught_up_answer_503_with_retry_after(

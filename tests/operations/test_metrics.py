@@ -14,18 +14,11 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from jiebang_es.sample import BUREAU
 from tests.conftest import new_postgres_schema
 from tests.e2e.conftest import JIEBANG, Server, start_server, stop_server
-from tests.e2e.journey import HttpJourney, content_json, ok, org_json
+from tests.e2e.journey import DEMAND, HttpJourney, content_json, ok
 
 pytestmark = pytest.mark.postgres
-DEMAND = {
-    "source": "survey_visit",
-    "enterprise": org_json(BUREAU),
-    "industry": "智能科技",
-    "title": "需求",
-}
 
 
 def scrape(server: Server, **headers: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -20,14 +20,7 @@ from jiebang_es.service import JiebangApp
 from jiebang_es.store_faults import StoreFault, fault_of, is_store_fault
 from projections.readstore import ReadStore
 from tests.e2e.conftest import Server, start_server, stop_server
-from tests.e2e.journey import ok, org_json
-
-DEMAND = {
-    "source": "survey_visit",
-    "enterprise": org_json(BUREAU),
-    "industry": "智能科技",
-    "title": "需求",
-}
+from tests.e2e.journey import DEMAND, ok
 
 
 def log_lines(server: Server) -> list[dict[str, object]]:
