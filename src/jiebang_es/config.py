@@ -154,6 +154,11 @@ class Settings(BaseSettings):
         }
 
 
+def read_schema_of(schema: str) -> str:
+    """The PostgreSQL schema of the read models that belong to an events schema."""
+    return "jiebang_read" if schema == "public" else f"{schema}_read"
+
+
 def store_env(url: str) -> dict[str, str]:
     """Translate a database URL into the eventsourcing environment."""
     parts = urlsplit(url)
