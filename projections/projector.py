@@ -27,7 +27,8 @@ class EventSource:
     """The log, read through the application's recorder and mapper."""
 
     def __init__(self, settings: Settings) -> None:
-        self.app = JiebangApp(settings)
+        # One reader, one batch at a time: one connection, never a pool's worth.
+        self.app = JiebangApp(settings.model_copy(update={"pool_size": 1, "pool_max_overflow": 0}))
 
     def read(self, after: int, limit: int) -> list[tuple[int, Any]]:
         """Up to ``limit`` events after position ``after``, decoded, in log order."""
