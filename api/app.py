@@ -92,7 +92,7 @@ def create_app(
         """Open the store, the read models and the background services; close them at shutdown."""
         keys = load_keys(settings)
         if keys.generated:
-            log.warning("dev_jwt_secret_generated", path="var/dev-jwt-secret")
+            log.warning("dev_jwt_secret_generated", path=str(keys.path))
         if settings.clock_file is not None:
             log.warning("simulated_business_clock", path=str(settings.clock_file))
         service = jiebang or JiebangApp(settings, clock=clock_for(settings.clock_file))

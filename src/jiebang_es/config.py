@@ -68,7 +68,12 @@ class Settings(BaseSettings):
     jwt_public_key_file: Path | None = Field(default=None, description="PEM, verifies RS/ES/EdDSA")
     jwt_private_key_file: Path | None = Field(default=None, description="PEM, signs (operators)")
     dev_mode: bool = Field(
-        default=False, description="without a configured key, use a generated one in ./var"
+        default=False,
+        description="without a configured key, use a generated one beside the store (SQLite) "
+        "or in ~/.config/jiebang (PostgreSQL)",
+    )
+    dev_secret_file: Path | None = Field(
+        default=None, description="dev mode: keep the generated token secret here instead"
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="larger bodies: 413")
     read_wait_seconds: float = Field(
