@@ -39,6 +39,15 @@ def _with_db(url: str, dbname: str) -> str:
     return urlunsplit(parts._replace(path="/" + dbname))
 
 
+WATCHES: list[ConnectionWatch] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The session's PostgreSQL connection peak, printed with the summary."""
+    for watch in WATCHES:
+        terminalreporter.write_line(f"{watch.report()} (budget {BUDGET})")
+
+
 @pytest.fixture(scope="session")
 def postgres_db() -> Iterator[str]:
     """A fresh database for this test session; its URL."""
@@ -60,7 +69,7 @@ def postgres_db() -> Iterator[str]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-    print(f"\n{watch.report()}")  # noqa: T201 - the session's budget, for the log
+    WATCHES.append(watch)
     assert watch.peak <= BUDGET, f"{watch.report()}: over the budget of {BUDGET}"
 
 
