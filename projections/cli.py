@@ -90,7 +90,7 @@ def rebuild_command(names: NamesArg = None) -> None:
 
         try:
             position = rebuild(settings, chosen, progress=progress)
-        except RebuildInProgressError as e:
+        except (RebuildInProgressError, ProjectionStoppedError) as e:
             console.print(f"[red]{e}[/]")
             raise typer.Exit(1) from e
     console.print(f"rebuilt {', '.join(chosen)} up to position {position}")

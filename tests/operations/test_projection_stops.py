@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import structlog
 from prometheus_client import REGISTRY
+from typer.testing import CliRunner
 
+from jiebang_es.cli import cli
 from jiebang_es.config import Settings
 from jiebang_es.sample import END_USER_EQUIPMENT
 from jiebang_es.service import JiebangApp
@@ -117,3 +119,15 @@ def test_server_with_a_stopped_read_model_is_not_ready_and_says_where(
     finally:
         server.close()
         stop_server(process)
+
+
+def test_rebuild_and_run_commands_stop_at_the_event_and_exit_1(
+    poisoned: tuple[Settings, int],
+) -> None:
+    settings, poison = poisoned
+    env = {"JIEBANG_DATABASE_URL": settings.database_url}
+    for command in (["projections", "run", "--until-caught-up"], ["projections", "rebuild"]):
+        result = CliRunner().invoke(cli, command, env=env)
+        assert result.exit_code == 1, result.output
+        assert "audit_index stopped at" in " ".join(result.output.split())
+    assert str(poison) in result.output
