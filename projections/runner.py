@@ -78,7 +78,6 @@ def run(
                 on_batch(count, max(projector.positions.values()) if projector.positions else 0)
             if count:
                 continue
-            STATUS.caught_up()
             if until_caught_up:
                 break
             if waiter is None:

@@ -1,5 +1,5 @@
 """The runner's health as this process knows it: stopped on an event it cannot write (which
-model, which position, why), and when the read models were last caught up with the log.
+model, which position, why).
 
 A read model that meets an event it cannot apply or write must not skip it (its rows would
 no longer be the log's) nor retry it forever in silence: the runner stops, says so at error
@@ -52,15 +52,11 @@ class RunnerStatus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.stopped: Stopped | None = None
-        self.caught_up_at: float | None = None  # time.time() when the log's end was reached
 
     def stop(self, error: ProjectionStoppedError) -> None:
         with self._lock:
             self.stopped = Stopped(error.model, error.position, str(error.cause), time.time())
         STOPS.labels(model=error.model).inc()
-
-    def caught_up(self) -> None:
-        self.caught_up_at = time.time()
 
     def reset(self) -> None:
         with self._lock:
