@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api.auth import load_keys
 from api.clock import clock_for
+from api.metrics import install_metrics
 from api.middleware import EdgeMiddleware
 from api.problems import FieldError, Problem, install_problem_handlers
 from api.routers import (
@@ -95,7 +96,7 @@ def create_app(
         """Open the store, the read models and the background services; close them at shutdown."""
         keys = load_keys(settings)
         if keys.generated:
-            log.warning("dev_jwt_secret_generated", path="var/dev-jwt-secret")
+            log.warning("dev_jwt_secret_generated", path=str(keys.path))
         if settings.clock_file is not None:
             log.warning("simulated_business_clock", path=str(settings.clock_file))
         service = jiebang or JiebangApp(settings, clock=clock_for(settings.clock_file))
@@ -125,6 +126,7 @@ def create_app(
     for module in ROUTERS:
         app.include_router(module.router)
     install_problem_handlers(app)
+    install_metrics(app, settings)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,

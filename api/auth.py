@@ -3,25 +3,28 @@
 The key comes from the settings: an HS256 secret, or a PEM public key for RS256/ES256/EdDSA
 (with the private key only where operators issue tokens). Without any configured key the API
 refuses to start, unless ``JIEBANG_DEV_MODE=true``: then a random secret is generated once into
-``./var/dev-jwt-secret`` and said so on start-up, so that `jiebang token issue` finds it too.
+``dev-jwt-secret`` beside the store (``dev_secret_path``) and said so on start-up, so that
+`jiebang token issue` finds it from any directory that names the same store.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from jiebang_es.config import Settings
+from jiebang_es.config import Settings, store_env
 from jiebang_es.domain.values import Actor, Role, control_character
 from jiebang_es.errors import InvalidValueError
 
-DEV_SECRET_FILE = Path("var/dev-jwt-secret")
+DEV_SECRET_NAME = "dev-jwt-secret"  # noqa: S105 - a file name, not a secret
 SYMMETRIC = ("HS256", "HS384", "HS512")
 # The claims that become recorded text, with their longest accepted length.
 TEXT_CLAIMS = {"sub": 200, "org": 40, "name": 200, "role": 40}
@@ -54,6 +57,7 @@ class Keys:
     sign: str | bytes | None
     algorithms: tuple[str, ...]
     generated: bool = False
+    path: Path | None = None  # dev mode: where the generated secret lives
 
 
 def load_keys(settings: Settings) -> Keys:
@@ -111,15 +115,33 @@ def load_keys(settings: Settings) -> Keys:
         raise InvalidValueError(
             "JIEBANG_JWT_SECRET",
             "no token key is configured: set JIEBANG_JWT_SECRET or JIEBANG_JWT_PUBLIC_KEY_FILE "
-            "(or JIEBANG_DEV_MODE=true to generate a development secret in ./var)",
+            "(or JIEBANG_DEV_MODE=true to generate a development secret beside the store)",
         )
-    generated = not DEV_SECRET_FILE.exists()
+    path = dev_secret_path(settings)
+    generated = not path.exists()
     if generated:
-        DEV_SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
-        DEV_SECRET_FILE.write_text(secrets.token_urlsafe(48))
-        DEV_SECRET_FILE.chmod(0o600)
-    secret = DEV_SECRET_FILE.read_text().strip()
-    return Keys(secret, secret, symmetric or ("HS256",), generated=generated)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    secret = path.read_text().strip()
+    return Keys(secret, secret, symmetric or ("HS256",), generated=generated, path=path)
+
+
+def dev_secret_path(settings: Settings) -> Path:
+    """Where dev mode keeps its generated secret: ``JIEBANG_DEV_SECRET_FILE``; else beside the
+    SQLite file; else (PostgreSQL) in the user's configuration folder."""
+    if settings.dev_secret_file is not None:
+        return settings.dev_secret_file.expanduser().absolute()
+    env = store_env(settings.database_url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        name = env["SQLITE_DBNAME"]
+        if name.startswith("file:"):
+            name = unquote(urlsplit(name).path)
+        if name and name != ":memory:":
+            return Path(name).absolute().parent / DEV_SECRET_NAME
+    config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config_home) / "jiebang" / DEV_SECRET_NAME
 
 
 def _read_key(path: Path, setting: str) -> bytes:

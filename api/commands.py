@@ -18,6 +18,7 @@ from datetime import datetime
 from fastapi.responses import JSONResponse
 
 from api.deps import CommandContext
+from api.metrics import count_command, outcome_of
 from api.problems import ProblemError
 from api.schemas.common import ReceiptOut
 from jiebang_es.errors import ConflictError
@@ -37,7 +38,25 @@ def execute(
     details: Details | None = None,
 ) -> JSONResponse:
     """Run ``run`` with the request's meta; answer with its receipt (201 when it ``created``
-    a resource under that path prefix)."""
+    a resource under that path prefix). Counted by outcome and rule id (``/metrics``)."""
+    try:
+        response = _execute(ctx, run, reason, effective_at, created, details)
+    except Exception as e:
+        count_command(ctx.command, *outcome_of(e))
+        raise
+    replayed = response.headers.get("Idempotent-Replayed") == "true"
+    count_command(ctx.command, "replayed" if replayed else "recorded")
+    return response
+
+
+def _execute(
+    ctx: CommandContext,
+    run: Callable[[CommandMeta], Receipt],
+    reason: str,
+    effective_at: datetime | None,
+    created: str | None,
+    details: Details | None,
+) -> JSONResponse:
     key = ctx.idempotency_key
     if key is not None:
         stored = ctx.app.stored_request(key)

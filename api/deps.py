@@ -97,6 +97,7 @@ class CommandContext:
     idempotency_key: str | None  # as stored: ``stored_key`` of the subject and the header
     fingerprint: str
     legacy_key: str | None = None  # the same request as the first release stored it
+    command: str = ""  # the route's name: the application's command (for the metrics)
 
 
 def stored_key(subject: str, key: str) -> str:
@@ -183,6 +184,7 @@ async def command_context(
         else stored_key(principal.sub, idempotency_key),
         fingerprint=fingerprint(request.method, request.url.path, body),
         legacy_key=None if idempotency_key is None else legacy_key(principal.sub, idempotency_key),
+        command=getattr(request.scope.get("route"), "name", "") or request.url.path,
     )
 
 

@@ -3,9 +3,11 @@
 A refusal under a rule is 422 with its ``rule_id`` (the client must change the request, not
 retry it), except the rules that say the actor may not do this step (403, with the rule id). A
 stale ``If-Match`` is 412, a race lost to another command 409 (retry with the new version):
-nothing was recorded in these. A store that cannot be reached is 503 with ``Retry-After``; a
-command may then have been recorded before the connection broke, so the answer says so and
-that a retry with the same ``Idempotency-Key`` is safe.
+nothing was recorded in these. A store that cannot take the command is 503 with
+``Retry-After`` and what is wrong with it (``fault``: read-only, disk full, unreachable). A
+read-only or full store recorded nothing; an unreachable one may have recorded a command
+before the connection broke, so the answer says so and that a retry with the same
+``Idempotency-Key`` is safe.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from jiebang_es.errors import (
     StaleVersionError,
     StoreUnavailableError,
 )
+from jiebang_es.store_faults import StoreFault
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -58,6 +61,11 @@ class Problem(BaseModel):
     rule_id: str | None = Field(default=None, examples=["R-FUND-CAP"])
     errors: list[FieldError] | None = None
     year: int | None = None
+    fault: str | None = Field(
+        default=None,
+        description="503 from the store: read-only, disk-full, unreachable or failed",
+        examples=["read-only"],
+    )
     request_id: str | None = None
 
 
@@ -185,10 +193,15 @@ def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
             503,
             "store-unavailable",
             "The event store is unavailable",
-            "the event store did not answer; a command may or may not have been recorded. "
-            "Retrying with the same Idempotency-Key is safe: a recorded command is answered "
-            "with its receipt, once",
+            f"{StoreFault(e.fault).sentence}; "
+            + (
+                "nothing was recorded, retry later"
+                if e.fault in (StoreFault.READ_ONLY, StoreFault.DISK_FULL)
+                else "a command may or may not have been recorded. Retrying with the same "
+                "Idempotency-Key is safe: a recorded command is answered with its receipt, once"
+            ),
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            fault=e.fault,
         )
     log.error("unmapped_error", error=type(e).__name__, detail=str(e))
     return problem_response(request, 500, "internal", "Internal error", "an unexpected error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import sys
 from typing import Annotated
 
@@ -63,20 +64,38 @@ def serve(
         typer.echo(f"jiebang serve: {e}", err=True)
         raise typer.Exit(2) from e
     if keys.generated:
-        typer.echo("development token secret generated in var/dev-jwt-secret", err=True)
+        typer.echo(f"development token secret generated in {keys.path}", err=True)
+    # The port first: taken, it is said at once, before the store and the runner start.
+    try:
+        sock = listen_on(host, port)
+    except OSError as e:
+        typer.echo(f"jiebang serve: cannot listen on {host}:{port}: {e.strerror or e}", err=True)
+        raise typer.Exit(2) from e
     app = create_app(settings, services=background_services(settings))
     typer.echo(f"jiebang API on http://{host}:{port} (OpenAPI at /docs)", err=True)
     # No "server: uvicorn" banner: the answer names no software and no version.
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
         log_level="warning",
         access_log=False,
         server_header=False,
         http=protocol_with_header_deadline(settings.header_timeout),
         timeout_keep_alive=settings.keep_alive_timeout,
     )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def listen_on(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (uvicorn listens on it); OSError when it is taken."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def print_openapi() -> None:

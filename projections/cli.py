@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,12 +23,14 @@ from projections.rebuild import RebuildInProgressError, rebuild
 from projections.reports import compliance, portfolio, sittings
 from projections.reports.formats import check_format
 from projections.runner import run
+from projections.status import ProjectionStoppedError
 
 projections_cli = typer.Typer(
     help="The read models: run them, rebuild them, compare their digests.", no_args_is_help=True
 )
 report_cli = typer.Typer(help="Reports from the read models.", no_args_is_help=True)
 console = Console()
+log = structlog.get_logger("jiebang_es.projections")
 NamesArg = Annotated[
     list[str] | None, typer.Argument(help=f"read models ({', '.join(read_models.NAMES)})")
 ]
@@ -61,6 +64,10 @@ def run_command(
     except KeyboardInterrupt:
         console.print("stopped")
         return
+    except ProjectionStoppedError as e:
+        log.error("projection_stopped", model=e.model, position=e.position, error=str(e.cause))
+        console.print(f"[red]{e}[/]")
+        raise typer.Exit(1) from e
     console.print(f"{applied} events applied")
 
 
@@ -83,7 +90,7 @@ def rebuild_command(names: NamesArg = None) -> None:
 
         try:
             position = rebuild(settings, chosen, progress=progress)
-        except RebuildInProgressError as e:
+        except (RebuildInProgressError, ProjectionStoppedError) as e:
             console.print(f"[red]{e}[/]")
             raise typer.Exit(1) from e
     console.print(f"rebuilt {', '.join(chosen)} up to position {position}")

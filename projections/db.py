@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 
-from jiebang_es.config import Settings, store_env
+from jiebang_es.config import Settings, read_schema_of, store_env
 from projections.schema import Row, Table, to_python, to_stored
 
 TRACKING = "tracking"
@@ -52,7 +52,7 @@ def target_of(settings: Settings) -> Target:
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return Target(kind="sqlite", sqlite_path=env["SQLITE_DBNAME"])
     schema = env.get("POSTGRES_SCHEMA", "public")
-    read_schema = "jiebang_read" if schema == "public" else f"{schema}_read"
+    read_schema = read_schema_of(schema)
     for ident in (schema, read_schema):
         if not _IDENT.match(ident) or len(ident) > 50:
             raise ValueError(f"JIEBANG_DATABASE_URL: schema {ident!r} is not a plain identifier")
@@ -70,7 +70,14 @@ def target_of(settings: Settings) -> Target:
 
 def sqlite_connect(path: str) -> sqlite3.Connection:
     """A connection to the SQLite file, transactions managed explicitly."""
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    # A file: URI (e.g. ``?mode=ro``) is opened as one, as the event store's recorder does.
+    conn = sqlite3.connect(
+        path,
+        timeout=10,
+        isolation_level=None,
+        check_same_thread=False,
+        uri=path.startswith("file:"),
+    )
     conn.execute("PRAGMA busy_timeout = 10000")
     return conn
 

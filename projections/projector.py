@@ -16,16 +16,19 @@ from typing import Any
 
 from jiebang_es.config import Settings
 from jiebang_es.service import JiebangApp
+from jiebang_es.store_faults import is_store_fault
 from projections.db import ReadDB, Target, target_of
 from projections.model import CACHE_ROWS, ReadModel, Rows
 from projections.schema import Row, Table
+from projections.status import ProjectionStoppedError
 
 
 class EventSource:
     """The log, read through the application's recorder and mapper."""
 
     def __init__(self, settings: Settings) -> None:
-        self.app = JiebangApp(settings)
+        # One reader, one batch at a time: one connection, never a pool's worth.
+        self.app = JiebangApp(settings.model_copy(update={"pool_size": 1, "pool_max_overflow": 0}))
 
     def read(self, after: int, limit: int) -> list[tuple[int, Any]]:
         """Up to ``limit`` events after position ``after``, decoded, in log order."""
@@ -114,6 +117,7 @@ class Projector:
         self.rows = {m.name: Rows(m.tables, self.load_row, cache_rows) for m in self.models}
         self.positions: dict[str, int] | None = None  # as committed; None: reload first
         self.batch_size = settings.projection_batch_size
+        self.batch_span = (0, 0)  # the first and last position of the batch being applied
         self.max_rate = settings.projection_max_rate
 
     def tracking_name(self, model: ReadModel) -> str:
@@ -172,12 +176,22 @@ class Projector:
     def advance(self, committed: dict[str, int], limit: int) -> tuple[int, dict[str, int]]:
         """Apply the next events (in memory) to every model behind them."""
         start = min(committed.values(), default=0)
-        batch = self.source.read(start, limit)
+        try:
+            batch = self.source.read(start, limit)
+        except Exception as e:
+            if is_store_fault(e):
+                raise
+            raise ProjectionStoppedError("(log)", start + 1, e, exact=limit == 1) from e
         began = time.monotonic()
         for i, (position, event) in enumerate(batch, 1):
             for m in self.models:
                 if position > committed[self.tracking_name(m)]:
-                    m.apply(event, position, self.rows[m.name])
+                    try:
+                        m.apply(event, position, self.rows[m.name])
+                    except Exception as e:
+                        if is_store_fault(e):
+                            raise
+                        raise ProjectionStoppedError(m.name, position, e) from e
             if self.max_rate:
                 # Throttled: a busy production database is spared a rebuild's full speed.
                 delay = began + i / self.max_rate - time.monotonic()
@@ -186,23 +200,49 @@ class Projector:
         if not batch:
             return 0, committed
         last = batch[-1][0]
+        self.batch_span = (batch[0][0], last)
         return len(batch), {name: max(p, last) for name, p in committed.items()}
 
     def flush(self, positions: dict[str, int]) -> None:
         """Write the batch's changed rows and the new positions (inside the transaction)."""
         for m in self.models:
-            rows = self.rows[m.name]
-            for t in m.tables:
-                if t.append_only:
-                    self.db.insert(t, rows.appended[t.name], self.suffix)
-                    continue
-                self.db.delete(t, sorted(rows.deleted[t.name]), self.suffix)
-                self.db.upsert(t, rows.changed(t.name), self.suffix)
+            try:
+                self.write_rows(m)
+            except Exception as e:
+                if is_store_fault(e):
+                    raise
+                # Which event of the batch it was is found by replaying it one by one.
+                first, last = self.batch_span
+                raise ProjectionStoppedError(m.name, last, e, exact=first == last) from e
         self.db.set_positions(positions)
+
+    def write_rows(self, m: ReadModel) -> None:
+        rows = self.rows[m.name]
+        for t in m.tables:
+            if t.append_only:
+                self.db.insert(t, rows.appended[t.name], self.suffix)
+                continue
+            self.db.delete(t, sorted(rows.deleted[t.name]), self.suffix)
+            self.db.upsert(t, rows.changed(t.name), self.suffix)
 
     def clear(self) -> None:
         for rows in self.rows.values():
             rows.settle()
+
+    def pinpoint(self, error: ProjectionStoppedError) -> ProjectionStoppedError:
+        """The exact event a batch failed on: its events applied again one per transaction
+        (those before it are committed, as they would have been in smaller batches)."""
+        if error.exact:
+            return error
+        size, self.batch_size = self.batch_size, 1
+        try:
+            while self.step():
+                continue
+        except ProjectionStoppedError as exact:
+            return exact
+        finally:
+            self.batch_size = size
+        return error
 
     def catch_up(self) -> int:
         """Apply batches until no event is left; the number applied."""

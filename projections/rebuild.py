@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from jiebang_es.config import Settings
 from projections import models as read_models
 from projections.projector import Projector, prepare
+from projections.status import ProjectionStoppedError
 
 SUFFIX = "__rebuild"
 # A rebuild writes tables nobody reads yet: larger transactions rewrite each row fewer times.
@@ -52,7 +53,7 @@ def rebuild(
             fresh.db.forget(fresh.tracking_names)
         fresh.prepare(indexes=False)
         head = fresh.source.head()
-        while fresh.step():
+        while _step(fresh):
             reached = max(fresh.positions.values()) if fresh.positions else 0
             head = max(head, reached)
             if progress is not None:
@@ -66,6 +67,14 @@ def rebuild(
         return switch_over(fresh, [m.name for m in models])
     finally:
         fresh.close()  # ends the session: its advisory lock goes with it
+
+
+def _step(fresh: Projector) -> int:
+    """One batch; an event a model cannot write stops the rebuild, naming that very event."""
+    try:
+        return fresh.step()
+    except ProjectionStoppedError as e:
+        raise fresh.pinpoint(e) from e.cause
 
 
 def switch_over(fresh: Projector, names: list[str]) -> int:

@@ -16,9 +16,11 @@ import psycopg
 import structlog
 
 from jiebang_es.config import Settings
+from jiebang_es.store_faults import fault_of
 from projections import models as read_models
 from projections.db import Target
 from projections.projector import Projector
+from projections.status import STATUS, ProjectionStoppedError
 
 log = structlog.get_logger("jiebang_es.projections")
 
@@ -67,7 +69,10 @@ def run(
     try:
         projector.prepare()
         while not stop.is_set():
-            count = projector.step()
+            try:
+                count = projector.step()
+            except ProjectionStoppedError as e:
+                raise projector.pinpoint(e) from e.cause
             applied += count
             if count and on_batch is not None:
                 on_batch(count, max(projector.positions.values()) if projector.positions else 0)
@@ -98,12 +103,29 @@ class RunnerHandle:
 
     def _main(self) -> None:
         # A database that goes away for a while must not end the runner: retry after a pause.
+        # An event a read model cannot write ends it: retrying would spin on it for ever.
         while not self._stop.is_set():
             try:
                 run(self.settings, names=self._names, stop=self._stop)
+            except ProjectionStoppedError as e:
+                self.error = e
+                STATUS.stop(e)
+                log.error(
+                    "projection_stopped",
+                    model=e.model,
+                    position=e.position,
+                    error=str(e.cause),
+                    error_type=type(e.cause).__name__,
+                )
+                return
             except Exception as e:  # logged, then retried; only stop() ends the loop
                 self.error = e
-                log.warning("projection_runner_failed", error=str(e), error_type=type(e).__name__)
+                log.error(
+                    "projection_runner_failed",
+                    fault=fault_of(e).value,
+                    error=str(e),
+                    error_type=type(e).__name__,
+                )
                 self._stop.wait(max(1.0, self.settings.projection_poll_interval))
 
     @property

@@ -19,9 +19,14 @@ from psycopg import sql
 
 from jiebang_es.config import Settings
 from jiebang_es.service import JiebangApp
+from tests.connection_budget import BUDGET, ConnectionWatch
 from tests.support import ScriptedClock
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Small pools for every store the tests open, here and in the servers they start (which
+# inherit the environment): the suite shares one PostgreSQL server (tests/connection_budget.py).
+os.environ.setdefault("JIEBANG_POOL_SIZE", "1")
+os.environ.setdefault("JIEBANG_POOL_MAX_OVERFLOW", "4")
 _schemas = itertools.count(1)
 
 
@@ -32,6 +37,15 @@ def _server_url() -> str:
 def _with_db(url: str, dbname: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + dbname))
+
+
+WATCHES: list[ConnectionWatch] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The session's PostgreSQL connection peak, printed with the summary."""
+    for watch in WATCHES:
+        terminalreporter.write_line(f"{watch.report()} (budget {BUDGET})")
 
 
 @pytest.fixture(scope="session")
@@ -45,14 +59,18 @@ def postgres_db() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is required under CI=true and unreachable: {e}")
         pytest.skip(f"PostgreSQL unreachable: {e}")
     name = f"jiebang_test_{uuid.uuid4().hex[:10]}"
+    watch = ConnectionWatch(server, name).start()
     with admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
             yield _with_db(server, name)
         finally:
+            watch.stop()
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+    WATCHES.append(watch)
+    assert watch.peak <= BUDGET, f"{watch.report()}: over the budget of {BUDGET}"
 
 
 def new_postgres_schema(db_url: str) -> str:
@@ -60,6 +78,25 @@ def new_postgres_schema(db_url: str) -> str:
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     return f"{db_url}?schema={schema}"
+
+
+@pytest.fixture
+def own_database(postgres_db: str) -> Iterator[tuple[str, str]]:
+    """A database of its own (its URL, the admin URL), dropped afterwards: for tests that make
+    it unreachable or read-only."""
+    parts = urlsplit(postgres_db)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    # Named after the session's database, so the connection budget counts it too.
+    name = f"{urlsplit(postgres_db).path.lstrip('/')}_own_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}")), admin_url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 AppFactory = Callable[..., JiebangApp]

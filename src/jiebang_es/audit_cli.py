@@ -15,7 +15,7 @@ from jiebang_es.audit import queries
 from jiebang_es.audit.bundle import export_bundle, verify_bundle
 from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.audit.raw_store import RawStore
-from jiebang_es.audit.verify_store import verify_store
+from jiebang_es.audit.verify_store import record_verification, verify_store
 from jiebang_es.config import Settings
 from jiebang_es.draws.algorithm import commitment_of, new_seed
 from jiebang_es.errors import JiebangError
@@ -169,7 +169,9 @@ def verify(
                     err.print(note)
                 raise typer.Exit(EXIT_DAMAGED)
         else:
-            r = verify_store(_settings(), checkpoint_file=checkpoints, public_key_file=public_key)
+            settings = _settings()
+            r = verify_store(settings, checkpoint_file=checkpoints, public_key_file=public_key)
+            record_verification(settings.audit_verification_file, r)
             finding, notes = r.finding, r.notes
             summary = (
                 f"{r.events} events up to position {r.last_position}, "

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from api.serve import print_openapi, serve, token_cli
 from jiebang_es.audit_cli import audit_cli
+from jiebang_es.backup.cli import backup_cli
 from jiebang_es.config import Settings
 from jiebang_es.demo import DemoFailedError, SimulatedClock, run_demo
 from jiebang_es.errors import JiebangError
@@ -90,6 +91,7 @@ cli.add_typer(projections_cli, name="projections")
 cli.add_typer(report_cli, name="report")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(experts_cli, name="experts")
+cli.add_typer(backup_cli, name="backup")
 
 
 def main() -> None:

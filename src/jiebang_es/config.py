@@ -107,7 +107,12 @@ class Settings(BaseSettings):
         description="seconds: tokens whose exp - iat exceeds it, or without iat, are refused",
     )
     dev_mode: bool = Field(
-        default=False, description="without a configured key, use a generated one in ./var"
+        default=False,
+        description="without a configured key, use a generated one beside the store (SQLite) "
+        "or in ~/.config/jiebang (PostgreSQL)",
+    )
+    dev_secret_file: Path | None = Field(
+        default=None, description="dev mode: keep the generated token secret here instead"
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="larger bodies: 413")
     # Slow clients hold connections: each phase of a request has a deadline.
@@ -132,6 +137,22 @@ class Settings(BaseSettings):
         description="`jiebang serve` runs the read models' runner in its own process; turn off "
         "where runners run as processes of their own (`jiebang projections run`)",
     )
+    # ---- operations: readiness and metrics (api/routers/health.py, api/metrics.py) ----
+    ready_max_lag_events: int = Field(
+        default=1000,
+        ge=0,
+        description="/v1/health/ready: the read models may be at most this many events behind",
+    )
+    ready_max_lag_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="/v1/health/ready: … and the oldest event they lack at most this old",
+    )
+    metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="when set, /metrics answers only `Authorization: Bearer <this token>`",
+    )
     # ---- the audit trail (jiebang_es.audit) ----
     audit_key_file: Path = Field(
         default=Path("./var/audit/checkpoint.key"),
@@ -143,6 +164,10 @@ class Settings(BaseSettings):
     audit_checkpoint_file: Path = Field(
         default=Path("./var/audit/checkpoints.jsonl"),
         description="every checkpoint is also appended here, for supervisors to copy away",
+    )
+    audit_verification_file: Path = Field(
+        default=Path("./var/audit/last-verification.json"),
+        description="`jiebang audit verify` writes its result here; /metrics reports it",
     )
     checkpoint_every_events: int = Field(default=1000, ge=1, description="while serving")
     checkpoint_every_seconds: float = Field(default=60.0, gt=0, description="while serving")
@@ -202,6 +227,11 @@ class Settings(BaseSettings):
             "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
             "POSTGRES_PRE_PING": "y",
         }
+
+
+def read_schema_of(schema: str) -> str:
+    """The PostgreSQL schema of the read models that belong to an events schema."""
+    return "jiebang_read" if schema == "public" else f"{schema}_read"
 
 
 def store_env(url: str) -> dict[str, str]:

@@ -11,7 +11,8 @@ JiebangError
 │   ├── ConcurrentWriteError    another command wrote the aggregate first
 │   └── DuplicateRequestError   another request with the same idempotency key was recorded
 ├── CalendarNotCoveredError     the holiday calendar does not know a date's year
-└── StoreUnavailableError       the database cannot be reached (a command may or may not be)
+└── StoreUnavailableError       unreachable, read-only or full (``fault``); when unreachable a
+                                command may or may not have been recorded
 """
 
 from __future__ import annotations
@@ -93,5 +94,11 @@ class CalendarNotCoveredError(JiebangError):
 
 
 class StoreUnavailableError(JiebangError):
-    """The event store cannot be reached. A command may still have been recorded (its COMMIT
-    sent, the answer lost): the caller retries with the same Idempotency-Key."""
+    """The event store cannot take the command: unreachable, read-only or full (``fault``, a
+    ``StoreFault`` value) — said as it is, since an operator acts differently on each. When it
+    is unreachable a command may still have been recorded (its COMMIT sent, the answer lost):
+    the caller retries with the same Idempotency-Key."""
+
+    def __init__(self, message: str, fault: str = "unreachable") -> None:
+        super().__init__(message)
+        self.fault = fault

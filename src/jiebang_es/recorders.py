@@ -10,6 +10,7 @@ ids already follow (DESIGN.md §2, §3).
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,7 @@ _SQLITE_LAST_SEAL = (
 )
 _SQLITE_INSERT_SEAL = f"INSERT INTO {SEALS_TABLE} VALUES (?,?,?,?,?,?)"  # noqa: S608
 _SQLITE_INSERT_REQUEST = f"INSERT INTO {REQUESTS_TABLE} VALUES (?,?,?,?)"  # noqa: S608
+_SQLITE_PROBE_WRITE = f"INSERT INTO {REQUESTS_TABLE} VALUES (?, '', '{{}}', 0)"  # noqa: S608
 _SQLITE_SELECT_REQUEST = (
     "SELECT r.fingerprint, r.receipt, r.notification_id, s.seal "  # noqa: S608
     f"FROM {REQUESTS_TABLE} r JOIN {SEALS_TABLE} s USING (notification_id) "
@@ -143,6 +145,11 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
                  rows[-1].position),
             )  # fmt: skip
         return positions
+
+    def probe_write(self) -> None:
+        """Write one row and roll it back: raises when the store cannot take writes."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(_SQLITE_PROBE_WRITE, (_probe_key(),))
 
     def select_request(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """The fingerprint and receipt kept under an idempotency key."""
@@ -253,6 +260,9 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
             for many in (True, False)
             for keep in (True, False)
         }
+        self._probe_write = SQL("INSERT INTO {s}.{requests} VALUES (%s, '', '{{}}', 0)").format(
+            s=schema, requests=requests
+        )
         self._select_request = SQL(
             "SELECT r.fingerprint, r.receipt, r.notification_id, s.seal FROM {s}.{requests} r "
             "JOIN {s}.{seals} s USING (notification_id) WHERE r.request_key = %s"
@@ -327,6 +337,11 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
             ]
         return [int(r["notification_id"]) for r in rows]
 
+    def probe_write(self) -> None:
+        """Write one row and roll it back: raises when the store cannot take writes."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._probe_write, (_probe_key(),))
+
     def select_request(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """The fingerprint and receipt kept under an idempotency key."""
         with self.datastore.transaction(commit=False) as curs:
@@ -344,6 +359,11 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(self._select_seal, (canonical_originator_id(originator_id), version))
             row = curs.fetchone()
         return (int(row["notification_id"]), bytes(row["seal"])) if row else None
+
+
+def _probe_key() -> str:
+    # Unique per probe, so that two probes never wait on each other's uncommitted row.
+    return f"write-probe/{uuid.uuid4()}"
 
 
 SealingRecorder = SealingSQLiteRecorder | SealingPostgresRecorder

@@ -4,6 +4,7 @@ audit metadata of each command, loading, saving, concurrency and store errors.""
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -50,11 +51,13 @@ from jiebang_es.recorders import (
     SealingRecorder,
     SealingSQLiteRecorder,
 )
+from jiebang_es.store_faults import StoreFault, fault_of
 from jiebang_es.transcodings import register_domain_transcodings
 
 # China has one time zone and no daylight saving: business dates are dates at UTC+8.
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 log = structlog.get_logger("jiebang_es")
+DISK_FULL_MEMORY_SECONDS = 60.0
 
 A = TypeVar("A", bound=JiebangAggregate)
 P = ParamSpec("P")
@@ -190,6 +193,9 @@ class ServiceBase(Application[UUID]):
         self.settings = settings or Settings()
         self.clock: Clock = clock or SystemClock()
         self.calendar = WorkingDayCalendar.load(self.settings.holiday_schedule)
+        # A full disk is seen only by a write that needs space, not by a probe that rolls
+        # back: remembered until a write succeeds or for DISK_FULL_MEMORY_SECONDS.
+        self.write_fault: tuple[StoreFault, float] | None = None
         with self._store_errors():
             super().__init__(env=self.settings.eventsourcing_env())
 
@@ -339,8 +345,9 @@ class ServiceBase(Application[UUID]):
         # Saving empties the pending lists: keep the events to recognise them after a conflict.
         pending = [e for agg in (primary, *others) for e in agg.pending_events]
         try:
-            with self._store_errors():
+            with self._store_errors(writing=True):
                 recordings = self.save(primary, *others, note=note)
+            self.write_fault = None
         except RecordConflictError:
             own = self._own_commit(primary, pending, names)
             if own is not None:
@@ -423,14 +430,33 @@ class ServiceBase(Application[UUID]):
         return recorder
 
     @contextmanager
-    def _store_errors(self) -> Iterator[None]:
-        """A store that cannot be reached is a 503, never a half-written change."""
+    def _store_errors(self, *, writing: bool = False) -> Iterator[None]:
+        """A store that cannot take the command is a 503, never a half-written change; the
+        operator's log says why at error level (read-only, disk full, unreachable)."""
         try:
             yield
         except RecordConflictError:
             raise
         except PersistenceError as e:
-            raise StoreUnavailableError(f"the event store is unavailable: {e}") from e
+            fault = fault_of(e)
+            if writing and fault is StoreFault.DISK_FULL:
+                self.write_fault = (fault, time.monotonic())
+            log.error("store_unavailable", fault=fault.value, writing=writing, error=str(e))
+            raise StoreUnavailableError(f"{fault.sentence}: {e}", fault.value) from e
+
+    def probe_write(self) -> StoreFault | None:
+        """Whether the store can take a write now: a row written and rolled back (None: it
+        can). A write that failed for want of disk space since the last success counts."""
+        try:
+            with self._store_errors():
+                self._sealing_recorder.probe_write()
+        except StoreUnavailableError as e:
+            return StoreFault(e.fault)
+        if self.write_fault is not None:
+            fault, seen = self.write_fault
+            if time.monotonic() - seen < DISK_FULL_MEMORY_SECONDS:
+                return fault
+        return None
 
     # ---- queries ---------------------------------------------------------------------------
     def events_of(self, ident: str | UUID) -> list[JiebangAggregate.Event]:

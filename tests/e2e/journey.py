@@ -71,6 +71,15 @@ def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     return body
 
 
+# The smallest command: a demand collected by the bureau (for tests about the store, not steps).
+DEMAND = {
+    "source": "survey_visit",
+    "enterprise": org_json(BUREAU),
+    "industry": "智能科技",
+    "title": "需求",
+}
+
+
 @dataclass
 class HttpJourney:
     """One challenge from demand to funds, every step an HTTP request by the right party."""

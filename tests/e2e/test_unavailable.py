@@ -4,10 +4,8 @@ Retry-After, and nothing half-written. Each test runs its own server on its own 
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -17,15 +15,9 @@ from jiebang_es.domain.values import Role
 from jiebang_es.sample import BUREAU
 from tests.conftest import new_postgres_schema
 from tests.e2e.conftest import start_server, stop_server
-from tests.e2e.journey import ok, org_json
+from tests.e2e.journey import DEMAND, ok
 
 pytestmark = pytest.mark.postgres
-DEMAND = {
-    "source": "survey_visit",
-    "enterprise": org_json(BUREAU),
-    "industry": "智能科技",
-    "title": "需求",
-}
 
 
 def test_read_models_not_caught_up_answer_503_with_retry_after(
@@ -53,23 +45,6 @@ def test_read_models_not_caught_up_answer_503_with_retry_after(
     finally:
         server.close()
         stop_server(process)
-
-
-@pytest.fixture
-def own_database(postgres_db: str) -> Iterator[tuple[str, str]]:
-    """A database of its own (its URL, its name), dropped afterwards."""
-    parts = urlsplit(postgres_db)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    name = f"jiebang_outage_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}")), admin_url
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def set_reachable(admin_url: str, database_url: str, reachable: bool) -> None:

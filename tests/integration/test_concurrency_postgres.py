@@ -63,11 +63,12 @@ def race(request: pytest.FixtureRequest, postgres_db: str) -> Iterator[Race]:
             content=key_challenge_content(),
             demand_ids=[demand_id],
         )
+        # One connection per writer either way: the suite's budget is 20 (connection_budget.py).
         if request.param == "one shared app":
-            shared = open_app(pool_size=2, pool_max_overflow=WRITERS)
+            shared = open_app(pool_size=1, pool_max_overflow=WRITERS - 1)
             apps = [shared] * WRITERS
-        else:  # at most two connections each: 16 apps stay well under max_connections
-            apps = [open_app(pool_size=1, pool_max_overflow=1) for _ in range(WRITERS)]
+        else:
+            apps = [open_app(pool_size=1, pool_max_overflow=0) for _ in range(WRITERS)]
         yield Race(setup, receipt.aggregate_id, apps)
     finally:
         for app in opened:

@@ -93,7 +93,8 @@ class RawStore:
 
     # ---- connections -------------------------------------------------------------------
     def _sqlite(self) -> sqlite3.Connection:
-        return sqlite3.connect(self._env["SQLITE_DBNAME"], timeout=10)
+        path = self._env["SQLITE_DBNAME"]
+        return sqlite3.connect(path, timeout=10, uri=path.startswith("file:"))
 
     def _postgres(self) -> psycopg.Connection[Any]:
         return psycopg.connect(
@@ -174,6 +175,16 @@ class RawStore:
                 CHECKPOINTS_TABLE,
             )
         ]
+
+    def last_checkpoint(self) -> tuple[int, str] | None:
+        """The position and signing time of the latest checkpoint kept in the database."""
+        for row in self._query(
+            "SELECT notification_id, taken_at FROM {table} "
+            "ORDER BY notification_id DESC, taken_at DESC LIMIT 1",
+            CHECKPOINTS_TABLE,
+        ):
+            return int(row[0]), str(row[1])
+        return None
 
     def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         c = checkpoint

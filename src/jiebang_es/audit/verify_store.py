@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from jiebang_es.audit.checkpoints import load_public_key, read_file
@@ -36,3 +39,38 @@ def _union(*sources: list[StoredCheckpoint]) -> list[StoredCheckpoint]:
         for c in source:
             seen.setdefault((c.position, c.key_id, c.seal, c.taken_at, c.signature), c)
     return sorted(seen.values(), key=lambda c: (c.position, c.key_id))
+
+
+@dataclass(frozen=True)
+class LastVerification:
+    """The result of the last whole-store verification, as `jiebang audit verify` left it."""
+
+    intact: bool
+    position: int
+    verified_at: float  # seconds since the epoch
+    finding: str | None
+
+
+def record_verification(path: Path, report: Report) -> None:
+    """Keep the result for the metrics (replaced atomically: a scrape never reads half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "intact": report.intact,
+        "position": report.last_position,
+        "verified_at": time.time(),
+        "finding": str(report.finding) if report.finding else None,
+    }
+    partial = path.with_suffix(path.suffix + ".partial")
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    partial.replace(path)
+
+
+def last_verification(path: Path) -> LastVerification | None:
+    """The recorded result, or None when no verification was recorded (or it is unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return LastVerification(
+            bool(data["intact"]), int(data["position"]), float(data["verified_at"]), data["finding"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
