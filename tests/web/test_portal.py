@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from fastapi.testclient import TestClient
 
 from jiebang_es.sample import key_challenge_content
+from jiebang_es.service import JiebangApp
 from tests.web.conftest import Demo
 
 PORTAL_PAGES = ("/portal", "/portal/notices", "/portal/feed.atom")
@@ -46,7 +47,11 @@ def test_r_scope_restricted_challenge_page_answers_404_as_the_json_route(
 def test_r_content_challenge_page_shows_the_whole_list_entry_and_its_guide(
     web: TestClient, demo: Demo
 ) -> None:
-    content = key_challenge_content()
+    app = JiebangApp(demo.settings)
+    try:
+        content = app.challenge(demo.public_id).content  # as published, after the demo's revisions
+    finally:
+        app.close()
     page = web.get(f"/portal/challenges/{demo.public_id}")
     assert page.status_code == 200
     for text in (content.chokepoint, content.industry_effect, content.benchmarking):
