@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -80,7 +81,7 @@ def web(demo: Demo) -> Iterator[TestClient]:
         yield client
 
 
-def sign_in(client: TestClient, token: str) -> None:
+def sign_in(client: TestClient, token: str) -> httpx.Response:
     """Sign in through the form, as a browser does (CSRF cookie, then the post)."""
     form = client.get("/sign-in")
     csrf = client.cookies.get("jiebang_csrf")
@@ -90,3 +91,4 @@ def sign_in(client: TestClient, token: str) -> None:
         "/sign-in", data={"csrf": value, "token": token, "next": ""}, follow_redirects=False
     )
     assert answer.status_code == 303, answer.text
+    return answer
