@@ -90,9 +90,29 @@ def timeline(
         request,
         reader,
         aggregate_id=str(aggregate_id),
-        entries=[e.as_json() for e in entries],
+        entries=[{**e.as_json(), "changes": _flat(e.as_json()["changes"])} for e in entries],
     )
     return page(request, "console_timeline.html", context, private=True)
+
+
+def _flat(changes: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:
+    """Each changed field; a structured value (the list entry's content) split into the
+    sub-fields that changed, so a revision reads ``content.funding: 150000 → 100000``."""
+    rows: list[tuple[str, Any, Any]] = []
+
+    def walk(field: str, old: Any, new: Any, depth: int) -> None:
+        if depth < 3 and isinstance(old, dict | None) and isinstance(new, dict | None):
+            before, after = old or {}, new or {}
+            if before or after:
+                for key in sorted(before.keys() | after.keys()):
+                    if before.get(key) != after.get(key):
+                        walk(f"{field}.{key}", before.get(key), after.get(key), depth + 1)
+                return
+        rows.append((field, old, new))
+
+    for change in changes:
+        walk(change["field"], change["old"], change["new"], 0)
+    return rows
 
 
 @router.get("/aggregates/{aggregate_id}/state")

@@ -3,6 +3,7 @@ pages for the errors a browser meets (404, 403, 503) instead of problem+json."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -72,6 +73,7 @@ TEMPLATES.env.filters.update(
     category=lambda v: CATEGORY_ZH.get(str(v), v or "—"),
     status=lambda v: STATUS_ZH.get(str(v), v or "—"),
     role=lambda v: ROLE_ZH.get(str(v), v or "—"),
+    plain=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
 )
 
 

@@ -28,7 +28,10 @@ def test_r_audit_who_timeline_shows_who_why_and_fields_changed(web: TestClient, 
     for label in ("操作人", "角色", "单位", "生效时间", "记录时间", "原因", "变更的字段"):
         assert label in page.text
     assert "Challenge.Published" in page.text
-    assert 'class="change-old"' in page.text and 'class="change-new"' in page.text
+    assert 'class="change-old"' in page.text
+    assert 'class="change-new"' in page.text
+    # a structured value is split into the sub-fields that changed
+    assert "<code>content.funding</code>" in page.text
 
 
 def test_state_as_of_a_time_and_a_bad_time_is_explained(web: TestClient, demo: Demo) -> None:
