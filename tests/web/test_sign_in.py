@@ -4,6 +4,7 @@ API for what does not exist."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from jiebang_es.domain.values import Role
@@ -126,3 +127,23 @@ def test_sign_in_never_redirects_to_another_site(web: TestClient, demo: Demo) ->
         follow_redirects=False,
     )
     assert answer.headers["location"] == "/console"
+
+
+def test_a_short_session_secret_is_refused_at_start_naming_the_setting(demo: Demo) -> None:
+    from pydantic import SecretStr
+
+    from api.app import create_app
+    from jiebang_es.errors import InvalidValueError
+
+    short = demo.settings.model_copy(update={"session_secret": SecretStr("too-short")})
+    with pytest.raises(InvalidValueError, match="JIEBANG_SESSION_SECRET"):
+        create_app(short)
+
+
+def test_without_a_session_secret_sign_in_is_off_and_the_portal_works(demo: Demo) -> None:
+    from api.app import create_app
+
+    unset = demo.settings.model_copy(update={"session_secret": None, "dev_mode": False})
+    with TestClient(create_app(unset)) as client:
+        assert client.get("/sign-in").status_code == 503
+        assert client.get("/portal").status_code == 200
