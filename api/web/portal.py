@@ -34,7 +34,7 @@ from projections.readstore import ReadStore
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
-OPEN_STATES = ("open", "closed")
+OPEN_STATES = ("open", "upcoming", "closed")
 FEED_ENTRIES = 50
 
 
@@ -53,6 +53,15 @@ def is_open(c: PublicChallenge, now: datetime) -> bool:
     """Accepting applications now: published, and inside the application window."""
     opens, closes = datetime.fromisoformat(c.window_opens), datetime.fromisoformat(c.window_closes)
     return c.status == "published" and opens <= now < closes
+
+
+def window_state(c: PublicChallenge, now: datetime) -> str:
+    """``open`` inside the window, ``upcoming`` before it opens, ``closed`` otherwise."""
+    if is_open(c, now):
+        return "open"
+    if c.status == "published" and now < datetime.fromisoformat(c.window_opens):
+        return "upcoming"
+    return "closed"
 
 
 def notice_running(n: PublicNotice, today: str) -> bool:
@@ -86,11 +95,11 @@ def challenges(
         and (not industry or c.industry == industry)
         and (not category or c.category == category)
         and (not year or str(c.year) == year)
-        and (state not in OPEN_STATES or is_open(c, now) == (state == "open"))
+        and (state not in OPEN_STATES or window_state(c, now) == state)
     ]
     shown.reverse()
     context = {
-        "items": [(c, is_open(c, now)) for c in shown],
+        "items": [(c, window_state(c, now)) for c in shown],
         "total": len(rows),
         "filters": {"q": q, "industry": industry, "category": category, "year": year},
         "state": state,
@@ -121,7 +130,7 @@ def challenge(
     context = {
         "c": listed,
         "content": content,
-        "open": is_open(listed, app.clock.now()),
+        "window": window_state(listed, app.clock.now()),
         "notices": notices,
     }
     return page(request, "portal_challenge.html", context)

@@ -113,3 +113,30 @@ def test_pages_carry_a_content_security_policy_and_chinese(web: TestClient) -> N
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert '<html lang="zh-CN">' in page.text
     assert web.get("/", follow_redirects=False).headers["location"] == "/portal"
+
+
+def test_r_guide_window_state_before_inside_and_after_the_window() -> None:
+    from datetime import datetime
+
+    from api.web.portal import window_state
+    from projections.queries import PublicChallenge
+
+    c = PublicChallenge(
+        challenge_id="c",
+        name="n",
+        industry="智能科技",
+        category="key",
+        year=2026,
+        end_user_name="e",
+        funding=None,
+        period_months=None,
+        solver_conditions="",
+        guide="g",
+        window_opens="2026-04-10T09:00:00+08:00",
+        window_closes="2026-05-10T17:00:00+08:00",
+        published_at="2026-04-01T10:00:00+08:00",
+        status="published",
+    )
+    assert window_state(c, datetime.fromisoformat("2026-04-01T00:00:00+08:00")) == "upcoming"
+    assert window_state(c, datetime.fromisoformat("2026-04-10T09:00:00+08:00")) == "open"
+    assert window_state(c, datetime.fromisoformat("2026-05-10T17:00:00+08:00")) == "closed"
