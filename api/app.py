@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api import web
 from api.auth import load_keys
 from api.clock import clock_for
 from api.metrics import install_metrics
@@ -121,12 +122,16 @@ def create_app(
         summary="揭榜挂帅 challenges, event-sourced and audit-first",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by api.web.docs from local assets: no CDN on an intranet.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     for module in ROUTERS:
         app.include_router(module.router)
     install_problem_handlers(app)
     install_metrics(app, settings)
+    web.install(app)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,

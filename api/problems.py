@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
 from api.auth import AuthenticationError
+from api.problem_text import in_chinese, prefers_chinese
 from jiebang_es.errors import (
     CalendarNotCoveredError,
     ConcurrentWriteError,
@@ -124,7 +125,11 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    """An application/problem+json answer."""
+    """An application/problem+json answer; title and detail in Chinese when the request's
+    ``Accept-Language`` prefers it (type, status, rule id and errors unchanged)."""
+    chinese = prefers_chinese(request.headers.get("accept-language"))
+    if chinese:
+        title, detail = in_chinese(slug, title, detail, extra.get("rule_id"))
     body = Problem(
         type=f"/problems/{slug}",
         title=title,
@@ -138,7 +143,11 @@ def problem_response(
         body.model_dump(mode="json", exclude_none=True),
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers=headers,
+        headers={
+            **(headers or {}),
+            "Content-Language": "zh" if chinese else "en",
+            "Vary": "Accept-Language",
+        },
     )
 
 

@@ -26,7 +26,7 @@ case "$PORT" in
 esac
 # Set up (again) only when the environment is missing or older than pyproject.toml.
 if [ ! -x .venv/bin/jiebang ] || [ pyproject.toml -nt .venv/bin/jiebang ]; then
-    bash ops/setup.sh
+    bash ops/setup.sh --no-browser
 fi
 export JIEBANG_DEV_MODE="${JIEBANG_DEV_MODE:-true}"
 mkdir -p var

@@ -114,6 +114,18 @@ class Settings(BaseSettings):
     dev_secret_file: Path | None = Field(
         default=None, description="dev mode: keep the generated token secret here instead"
     )
+    # ---- the web pages (api/web) ----
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="signs the web pages' session and CSRF cookies (at least 32 characters); "
+        "without it, sign-in is off unless dev mode generates one in ./var",
+    )
+    session_max_age: int = Field(
+        default=28_800,
+        ge=60,
+        le=86_400 * 31,
+        description="seconds a signed-in session lasts (never past its token's expiry)",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="larger bodies: 413")
     # Slow clients hold connections: each phase of a request has a deadline.
     header_timeout: float = Field(

@@ -1,0 +1,114 @@
+"""The analyst's dashboard (sign-in: analysts, supervisors, bureau staff): the portfolio report
+as charts — the funnel from challenges to selections per year and per industry, funds
+contracted and disbursed per year, median days per step — and the same numbers as XLSX, made
+by ``projections.reports.portfolio`` exactly as ``jiebang report portfolio`` makes them."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
+from starlette.responses import Response
+
+from api.auth import Principal
+from api.reads import ReadsDep
+from api.web.charts import Group, bar_chart
+from api.web.render import page
+from api.web.signin import csrf_token, signed_in
+from jiebang_es.domain.values import Role
+from projections.reports.portfolio import PortfolioLine, PortfolioReport, portfolio_report, render
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+Reader = Annotated[Principal, Depends(signed_in(Role.ANALYST, Role.SUPERVISOR, Role.BUREAU))]
+FUNNEL = ("榜单", "申报", "入选")
+STEP_ZH = {
+    "challenge": "榜单",
+    "project": "项目",
+}
+
+
+def _by(
+    report: PortfolioReport, key: Callable[[PortfolioLine], str]
+) -> dict[str, list[PortfolioLine]]:
+    grouped: dict[str, list[PortfolioLine]] = defaultdict(list)
+    for line in report.lines:
+        grouped[key(line)].append(line)
+    return dict(sorted(grouped.items()))
+
+
+def _funnel(lines: list[PortfolioLine]) -> list[float]:
+    return [
+        float(sum(x.challenges for x in lines)),
+        float(sum(x.applications for x in lines)),
+        float(sum(x.selections for x in lines)),
+    ]
+
+
+def _funds(lines: list[PortfolioLine]) -> list[float]:
+    contracted = sum((x.contracted for x in lines), Decimal(0))
+    disbursed = sum((x.disbursed for x in lines), Decimal(0))
+    return [float(contracted), float(disbursed)]
+
+
+def figures(report: PortfolioReport) -> dict[str, Any]:
+    """The charts and the tables beside them, from one report."""
+    years = _by(report, lambda x: f"{x.year} 年" if x.year else "未列入年度")
+    industries = _by(report, lambda x: x.industry)
+    steps: list[Group] = []
+    for step in report.steps:
+        found = [x.median_days[step] for x in report.lines if step in x.median_days]
+        kind, _, name = step.partition(":")
+        steps.append(Group(f"{STEP_ZH.get(kind, kind)}·{name}", [float(statistics.median(found))]))
+    funnel_year = [Group(k, _funnel(v)) for k, v in years.items()]
+    funnel_industry = [Group(k, _funnel(v)) for k, v in industries.items()]
+    funds = [Group(k, _funds(v)) for k, v in years.items()]
+    return {
+        "charts": [
+            ("funnel-year", "各年度：榜单、申报、入选", FUNNEL, funnel_year, ""),
+            ("funnel-industry", "各产业：榜单、申报、入选", FUNNEL, funnel_industry, ""),
+            ("funds", "各年度：合同金额与已拨付（元）", ("合同金额", "已拨付"), funds, ""),
+            ("days", "各环节用时中位数（天）", ("中位数",), steps, " 天"),
+        ],
+    }
+
+
+@router.get("")
+def dashboard(request: Request, reader: Reader, reads: ReadsDep) -> Response:
+    report = portfolio_report(reads)
+    charts = [
+        {
+            "id": ident,
+            "title": title,
+            "series": series,
+            "groups": groups,
+            "svg": Markup(bar_chart(ident, title, series, groups, unit)),  # noqa: S704 - escaped
+        }
+        for ident, title, series, groups, unit in figures(report)["charts"]
+    ]
+    context = {
+        "reader": reader,
+        "csrf": csrf_token(request),
+        "report": report,
+        "charts": charts,
+    }
+    return page(request, "dashboard.html", context, private=True)
+
+
+@router.get("/portfolio.xlsx")
+def portfolio_xlsx(reader: Reader, reads: ReadsDep) -> Response:  # noqa: ARG001
+    """The same numbers as a workbook (``jiebang report portfolio --format xlsx``)."""
+    body = render(portfolio_report(reads), "xlsx")
+    assert isinstance(body, bytes)  # noqa: S101 - xlsx is bytes
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": 'attachment; filename="portfolio.xlsx"',
+            "Cache-Control": "no-store",
+        },
+    )

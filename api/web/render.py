@@ -1,0 +1,141 @@
+"""Rendering pages: one Jinja2 environment (autoescaped), the headers every page carries, and
+pages for the errors a browser meets (404, 403, 503) instead of problem+json."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# Pages carry no inline script or style: everything comes from /static of this application.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+CATEGORY_ZH = {"key": "重点项目", "major": "重大项目"}
+STATUS_ZH = {
+    "draft": "草稿",
+    "argued": "已论证",
+    "listed": "已列入年度榜单",
+    "published": "已发布",
+    "selected": "已确定揭榜单位",
+    "failed": "流榜",
+    "cancelled": "已撤销",
+    "objection lodged": "有异议待处理",
+    "objection resolved": "异议已处理",
+    "revoked": "已撤销入选",
+    "closed": "公示结束",
+    "publicized": "公示中",
+}
+ROLE_ZH = {
+    "bureau": "区科技局",
+    "end_user": "最终用户",
+    "applicant": "揭榜单位",
+    "expert": "专家",
+    "supervisor": "监督人员",
+    "analyst": "分析人员",
+}
+
+
+def yuan(value: Any) -> str:
+    """An amount in yuan with thousands separators, or a dash."""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)):,.2f} 元"
+
+
+def when(value: Any) -> str:
+    """An ISO date-time as the reader expects it (date and minutes), or a dash."""
+    if not value:
+        return "—"
+    text = str(value)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if len(text) <= 10:
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+TEMPLATES.env.filters.update(
+    yuan=yuan,
+    when=when,
+    category=lambda v: CATEGORY_ZH.get(str(v), v or "—"),
+    status=lambda v: STATUS_ZH.get(str(v), v or "—"),
+    role=lambda v: ROLE_ZH.get(str(v), v or "—"),
+    plain=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
+)
+
+
+def page(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+    private: bool = False,
+) -> HTMLResponse:
+    """A page; a signed-in reader's pages are never stored by a cache."""
+    response = TEMPLATES.TemplateResponse(
+        request, template, dict(context or {}), status_code=status
+    )
+    set_page_headers(response, private=private)
+    fresh = getattr(request.state, "csrf_cookie", None)
+    if fresh is not None:
+        response.set_cookie(**fresh)
+    return response
+
+
+def set_page_headers(response: Response, *, private: bool) -> None:
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["Content-Language"] = "zh-CN"
+    if private:
+        response.headers["Cache-Control"] = "no-store"
+
+
+class PageError(Exception):
+    """An error a page answers with a page of its own (not problem+json)."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+class SignInRequiredError(Exception):
+    """An anonymous (or expired) reader of a signed-in page: sent to sign in, then back."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def install_page_errors(app: FastAPI) -> None:
+    async def on_sign_in_required(request: Request, exc: Exception) -> Response:  # noqa: ARG001
+        assert isinstance(exc, SignInRequiredError)  # noqa: S101
+        target = "/sign-in?" + urlencode({"next": exc.path})
+        return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+
+    app.add_exception_handler(SignInRequiredError, on_sign_in_required)
+
+    async def on_page_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageError)  # noqa: S101 - registered for this class only
+        context = {"title": exc.title, "detail": exc.detail, "status": exc.status}
+        return page(request, "error.html", context, status=exc.status, private=True)
+
+    app.add_exception_handler(PageError, on_page_error)
+
+
+def not_found() -> PageError:
+    return PageError(404, "未找到", "该页面不存在，或您无权查看。")

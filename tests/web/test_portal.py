@@ -1,0 +1,142 @@
+"""The public portal (no sign-in) after the demo: the public challenge, its whole list entry and
+guide, its notices, the feed — and never anything of the restricted challenge (R-SCOPE) or a
+classified project (R-PUBLICITY), in a page, a link, a count or the feed."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from fastapi.testclient import TestClient
+
+from jiebang_es.sample import key_challenge_content
+from jiebang_es.service import JiebangApp
+from tests.web.conftest import Demo
+
+PORTAL_PAGES = ("/portal", "/portal/notices", "/portal/feed.atom")
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r'href="([^"]+)"', html)
+
+
+def test_r_scope_portal_lists_the_public_challenge_never_the_restricted_one(
+    web: TestClient, demo: Demo
+) -> None:
+    listing = web.get("/portal")
+    assert listing.status_code == 200
+    assert demo.public_name in listing.text
+    assert f"/portal/challenges/{demo.public_id}" in _links(listing.text)
+    assert "共 1 项" in listing.text
+    for path in PORTAL_PAGES:
+        text = web.get(path).text
+        assert demo.restricted_name not in text, path
+        assert demo.restricted_id not in text, path
+
+
+def test_r_scope_restricted_challenge_page_answers_404_as_the_json_route(
+    web: TestClient, demo: Demo
+) -> None:
+    assert web.get(f"/v1/public/challenges/{demo.restricted_id}").status_code == 404
+    page = web.get(f"/portal/challenges/{demo.restricted_id}")
+    assert page.status_code == 404
+    assert demo.restricted_name not in page.text
+    assert web.get(f"/portal/challenges/{demo.restricted_id}/guide.txt").status_code == 404
+
+
+def test_r_content_challenge_page_shows_the_whole_list_entry_and_its_guide(
+    web: TestClient, demo: Demo
+) -> None:
+    app = JiebangApp(demo.settings)
+    try:
+        content = app.challenge(demo.public_id).content  # as published, after the demo's revisions
+    finally:
+        app.close()
+    page = web.get(f"/portal/challenges/{demo.public_id}")
+    assert page.status_code == 200
+    for text in (content.chokepoint, content.industry_effect, content.benchmarking):
+        assert text in page.text
+    for indicator in content.indicators:
+        assert indicator.name in page.text
+    for milestone in content.milestones:
+        assert milestone.name in page.text
+    guide = web.get(f"/portal/challenges/{demo.public_id}/guide.txt")
+    assert guide.status_code == 200
+    assert "attachment" in guide.headers["content-disposition"]
+
+
+def test_portal_filters_by_industry_category_year_and_state(web: TestClient, demo: Demo) -> None:
+    content = key_challenge_content()
+    assert demo.public_name in web.get("/portal", params={"industry": content.industry}).text
+    assert demo.public_name not in web.get("/portal", params={"industry": "绿色低碳"}).text
+    assert demo.public_name in web.get("/portal", params={"category": "key"}).text
+    assert demo.public_name not in web.get("/portal", params={"category": "major"}).text
+    assert demo.public_name not in web.get("/portal", params={"year": "1999"}).text
+    assert demo.public_name in web.get("/portal", params={"q": demo.public_name[:4]}).text
+    # The demo's year is over: its window is closed.
+    assert demo.public_name in web.get("/portal", params={"state": "closed"}).text
+    assert demo.public_name not in web.get("/portal", params={"state": "open"}).text
+
+
+def test_r_publicity_notices_say_the_period_and_how_to_object(web: TestClient, demo: Demo) -> None:
+    notices = web.get("/portal/notices")
+    assert notices.status_code == 200
+    links = [x for x in _links(notices.text) if x.startswith("/portal/notices/")]
+    assert links
+    for link in links:
+        page = web.get(link)
+        assert page.status_code == 200
+        assert "如何提出异议" in page.text
+        assert "公示期" in page.text
+        assert demo.restricted_name not in page.text
+        assert demo.restricted_id not in page.text
+
+
+def test_atom_feed_is_valid_and_holds_only_public_entries(web: TestClient, demo: Demo) -> None:
+    answer = web.get("/portal/feed.atom")
+    assert answer.headers["content-type"].startswith("application/atom+xml")
+    feed = ET.fromstring(answer.content)  # noqa: S314 - our own document
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = feed.findall("a:entry", ns)
+    titles = [e.findtext("a:title", namespaces=ns) or "" for e in entries]
+    assert any(demo.public_name in t for t in titles)
+    assert all(demo.restricted_name not in t for t in titles)
+    for entry in entries:
+        link = entry.find("a:link", ns)
+        assert link is not None
+        href = link.get("href", "")
+        assert web.get(href.replace("http://testserver", "")).status_code == 200
+
+
+def test_pages_carry_a_content_security_policy_and_chinese(web: TestClient) -> None:
+    page = web.get("/portal")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert '<html lang="zh-CN">' in page.text
+    assert web.get("/", follow_redirects=False).headers["location"] == "/portal"
+
+
+def test_r_guide_window_state_before_inside_and_after_the_window() -> None:
+    from datetime import datetime
+
+    from api.web.portal import window_state
+    from projections.queries import PublicChallenge
+
+    c = PublicChallenge(
+        challenge_id="c",
+        name="n",
+        industry="智能科技",
+        category="key",
+        year=2026,
+        end_user_name="e",
+        funding=None,
+        period_months=None,
+        solver_conditions="",
+        guide="g",
+        window_opens="2026-04-10T09:00:00+08:00",
+        window_closes="2026-05-10T17:00:00+08:00",
+        published_at="2026-04-01T10:00:00+08:00",
+        status="published",
+    )
+    assert window_state(c, datetime.fromisoformat("2026-04-01T00:00:00+08:00")) == "upcoming"
+    assert window_state(c, datetime.fromisoformat("2026-04-10T09:00:00+08:00")) == "open"
+    assert window_state(c, datetime.fromisoformat("2026-05-10T17:00:00+08:00")) == "closed"
