@@ -14,6 +14,7 @@ from jiebang_es.domain.content import ChallengeContent
 from jiebang_es.domain.values import (
     Conclusion,
     ContractTerms,
+    CreditStatus,
     DemandSource,
     Organisation,
     Role,
@@ -22,7 +23,11 @@ from jiebang_es.errors import NotFoundError
 from jiebang_es.sample import (
     BUREAU,
     END_USER_EQUIPMENT,
+    ENTERPRISE_HUADONG,
+    ENTERPRISE_STARTUP,
     INSTITUTE_WEST,
+    UNIVERSITY_JIANGNAN,
+    UNIVERSITY_MEDICAL,
     SampleExpert,
     actor,
     experts_for,
@@ -45,6 +50,27 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 BUREAU_STAFF = actor(Role.BUREAU, BUREAU, "bureau-li")
+# The sample's solver units, whose credit the journey checks before each step that needs it.
+SOLVER_UNITS = (
+    INSTITUTE_WEST,
+    UNIVERSITY_JIANGNAN,
+    ENTERPRISE_HUADONG,
+    ENTERPRISE_STARTUP,
+    UNIVERSITY_MEDICAL,
+)
+
+
+def check_credit(app, *orgs: Organisation, status: CreditStatus = CreditStatus.GOOD) -> None:
+    """R-CREDIT: the bureau checks the units in the national credit system today."""
+    for org in orgs or SOLVER_UNITS:
+        record = app.credit_record(org.credit_code)
+        if record is not None and record.effective_at > app.clock.now():
+            continue  # another journey on this store checked it later in the simulated year
+        app.record_credit_status(
+            BUREAU_STAFF, org_code=org.credit_code, status=status, source="信用中国 查询"
+        )
+
+
 WINDOW_OPENS = at(date(2026, 4, 10), 9)
 WINDOW_CLOSES = at(date(2026, 5, 10), 17)
 
@@ -134,6 +160,7 @@ class Journey:
             window_opens=WINDOW_OPENS,
             window_closes=WINDOW_CLOSES,
         )
+        check_credit(self.app)
         return self
 
     def apply(
@@ -191,6 +218,7 @@ class Journey:
 
     def select(self, application_id: str) -> Journey:
         self._on(date(2026, 5, 15))
+        check_credit(self.app)
         r = self.app.select(self.eu, self.challenge_id, application_id=application_id)
         self.project_id = r.aggregate_id
         return self
@@ -215,6 +243,7 @@ class Journey:
 
     def contract(self, lead: Organisation = INSTITUTE_WEST) -> Journey:
         self._on(date(2026, 6, 1))
+        check_credit(self.app)
         self.app.draft_contract(BUREAU_STAFF, self.project_id, terms=self.terms())
         self.app.sign_contract(BUREAU_STAFF, self.project_id)
         self.app.sign_contract(self.eu, self.project_id)

@@ -6,35 +6,30 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from jiebang_es.commands_challenge import normalise_org
+from jiebang_es.commands_credit import CreditCommands
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus, check_units
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
-from jiebang_es.domain.credit import CreditRecord
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import (
     Actor,
-    ApplicantUnit,
-    CreditStatus,
     ExpertKind,
     Organisation,
     PanelMember,
     Role,
-    credit_code,
     yuan,
 )
-from jiebang_es.errors import InvalidValueError, NotFoundError, RuleViolationError
+from jiebang_es.errors import InvalidValueError, RuleViolationError
 from jiebang_es.service_base import (
     NO_META,
     CommandMeta,
     Receipt,
-    ServiceBase,
-    check_version,
     command,
 )
 
 
-class ReviewCommands(ServiceBase):
+class ReviewCommands(CreditCommands):
     @command
     def apply(
         self,
@@ -63,6 +58,11 @@ class ReviewCommands(ServiceBase):
             self._with_credit(normalise_org(p, "participants.credit_code")) for p in participants
         )
         check_units(lead_unit, units, challenge.end_user.credit_code)
+        self._check_credit_recent(
+            (lead_org, *(u.organisation for u in units)),
+            audit.effective_at.date(),
+            "applying (揭榜)",
+        )
         if not technical_plan.strip() or not ip_declaration:
             raise RuleViolationError(
                 "R-PLAN-IP",
@@ -94,47 +94,6 @@ class ReviewCommands(ServiceBase):
             period_months=period_months,
         )
         return self._save(application)
-
-    # ---- the bureau's credit record (R-CREDIT) ---------------------------------------------
-    @command
-    def record_credit_status(
-        self,
-        actor: Actor,
-        *,
-        org_code: str,
-        status: CreditStatus,
-        source: str,
-        meta: CommandMeta = NO_META,
-    ) -> Receipt:
-        """Record a unit's social credit as found in the national credit system, with the source."""
-        rules.check_role(actor, [Role.BUREAU], "R-CREDIT", "recording a unit's social credit")
-        code = credit_code(org_code, field_name="org_code")
-        rules.require_text(source, "R-CREDIT", "the source of the credit record")
-        audit = self._audit(actor, meta, backdate=True)
-        record = self._credit_record(code)
-        if record is None:
-            record = CreditRecord(
-                audit=audit, credit_code=code, status=status, source=source.strip()
-            )
-        else:
-            check_version(record, meta)
-            record.update(audit, status, source.strip())
-        return self._save(record)
-
-    def credit_status_of(self, org_code: str) -> CreditStatus:
-        """The bureau's record of a unit; a unit never recorded is not on the dishonest list."""
-        record = self._credit_record(credit_code(org_code, field_name="org_code"))
-        return CreditStatus.GOOD if record is None else record.status
-
-    def _credit_record(self, code: str) -> CreditRecord | None:
-        """One read: the unit's record, or None when the bureau never recorded it."""
-        try:
-            return self._get(CreditRecord, CreditRecord.create_id(code))
-        except NotFoundError:
-            return None
-
-    def _with_credit(self, org: Organisation) -> ApplicantUnit:
-        return ApplicantUnit(organisation=org, credit_status=self.credit_status_of(org.credit_code))
 
     @command
     def withdraw(
@@ -287,12 +246,6 @@ class ReviewCommands(ServiceBase):
             raise InvalidValueError("application_id", "the application is to another challenge")
         if application.status is not ApplicationStatus.APPLIED:
             raise RuleViolationError("R-SELECT-EU", "a withdrawn application cannot be selected")
-        for unit in (application.lead, *application.participants):
-            if self.credit_status_of(unit.organisation.credit_code) is not CreditStatus.GOOD:
-                raise RuleViolationError(
-                    "R-CREDIT",
-                    f"{unit.organisation.name} has since been recorded as seriously dishonest",
-                )
         if str(application.id) in challenge.revoked_applications:
             raise RuleViolationError(
                 "R-OBJECTION", "an upheld objection revoked this application's selection"
@@ -306,6 +259,11 @@ class ReviewCommands(ServiceBase):
                 "every member's opinion on record",
             )
         audit = self._audit(actor, meta)
+        self._check_credit_recent(
+            (u.organisation for u in (application.lead, *application.participants)),
+            audit.effective_at.date(),
+            "selection (确定揭榜单位)",
+        )
         content = challenge.content
         funding, period, _ = content.settled()
         project = Project(

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         description="the bureau's credit code; when set, only its staff act as the bureau",
     )
     notice_working_days: int = Field(default=5, ge=1, le=60, description="R-PUBLICITY")
+    credit_max_age_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="R-CREDIT: a unit's credit check counts for this many days after it was made",
+    )
     holiday_schedule: Path | None = Field(
         default=None, description="JSON file of announced holiday schedules for later years"
     )

@@ -25,6 +25,7 @@ from jiebang_es.domain.values import (
     Actor,
     Conclusion,
     ContractTerms,
+    CreditStatus,
     DemandSource,
     Organisation,
     Role,
@@ -47,6 +48,15 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, CommandMeta, Receipt
+
+# The sample's solver units (揭榜单位), whose credit the bureau checks before each step.
+SOLVERS = (
+    INSTITUTE_WEST,
+    UNIVERSITY_JIANGNAN,
+    ENTERPRISE_STARTUP,
+    ENTERPRISE_HUADONG,
+    UNIVERSITY_MEDICAL,
+)
 
 
 class SimulatedClock:
@@ -260,6 +270,23 @@ class DemoRun:
                 window_closes=closes,
             )
 
+    def check_credit(self, *orgs: Organisation) -> None:
+        """R-CREDIT: the bureau checks the solvers in the national credit system today; a
+        check counts for the configured number of days (default 30)."""
+        for org in orgs:
+            record = self.app.credit_record(org.credit_code)
+            if record is not None and record.effective_at >= self.clock.now():
+                continue  # an earlier run of the sample year checked it on this day or later
+            r = self.app.record_credit_status(
+                self.bureau,
+                org_code=org.credit_code,
+                status=CreditStatus.GOOD,
+                source="信用中国 严重失信主体名单查询",
+            )
+            self.recorded.update(r.events)
+        names = "、".join(o.name for o in orgs)
+        self.console.print(f"  [green]✓[/] bureau: credit checked today (信用中国): {names}")
+
     def _apply(
         self,
         track: Track,
@@ -286,6 +313,7 @@ class DemoRun:
 
     def applications(self, a: Track, b: Track) -> None:
         self.day(date(2026, 4, 20), "6 揭榜 applications")
+        self.check_credit(*SOLVERS)
         self._apply(a, INSTITUTE_WEST, "95000.00")
         self._apply(a, UNIVERSITY_JIANGNAN, "98000.00", (ENTERPRISE_STARTUP,))
         self._apply(a, ENTERPRISE_HUADONG, "88000.00")
@@ -348,6 +376,7 @@ class DemoRun:
             for lead_name, application_id in track.applications.items():
                 self._score(track, lead_name, application_id, scores.get(lead_name, 80))
         self.day(date(2026, 5, 15), "6 the end users select their solvers")
+        self.check_credit(UNIVERSITY_JIANGNAN, ENTERPRISE_STARTUP, UNIVERSITY_MEDICAL)
         for track, winner in ((a, UNIVERSITY_JIANGNAN), (b, UNIVERSITY_MEDICAL)):
             r = self.do(
                 f"end user {track.end_user.name}",
@@ -430,6 +459,7 @@ class DemoRun:
 
     def contract_and_fund(self, a: Track, b: Track) -> None:
         self.day(date(2026, 6, 1), "8 任务书签订 task contracts")
+        self.check_credit(UNIVERSITY_JIANGNAN, ENTERPRISE_STARTUP, UNIVERSITY_MEDICAL)
         for track, solver, budget in (
             (a, UNIVERSITY_JIANGNAN, "98000.00"),
             (b, UNIVERSITY_MEDICAL, "290000.00"),
@@ -497,6 +527,7 @@ class DemoRun:
             remarks="达到节点要求",
         )
         self.day(date(2026, 12, 10), "9 second disbursement")
+        self.check_credit(UNIVERSITY_JIANGNAN, ENTERPRISE_STARTUP)
         self.do(
             "bureau",
             "disburse 29,400 yuan to A",
