@@ -200,26 +200,45 @@ class Journey:
         self.app.confirm_review_panel(self.eu, self.challenge_id)
         return self
 
-    def review(self, application_id: str, score: str = "88") -> None:
-        """Every panel member declares and, unless recused, scores."""
+    def review(self, application_id: str, score: str = "88", recommend: bool | None = None) -> None:
+        """Every effective panel member (replacements included, absentees not) declares and,
+        unless recused, scores; those who already did are left as they are."""
         self._on(date(2026, 5, 12))
         challenge = self.app.challenge(self.challenge_id)
-        for member in challenge.panel:
+        members = challenge.panel_member_ids()
+        for member in (*challenge.panel, *challenge.replacements):
+            if member.expert_id not in members or member.expert_id in challenge.absent:
+                continue
             expert = self.app.expert(member.expert_id)
             who = actor(Role.EXPERT, _org(expert.org_code), expert.person_id)
-            self.app.declare_conflict(
-                who, application_id, expert_id=member.expert_id, conflict=False
-            )
-            if member.expert_id in self.app.application(application_id).recused:
+            application = self.app.application(application_id)
+            if member.expert_id not in (*application.cleared, *application.recused):
+                self.app.declare_conflict(
+                    who, application_id, expert_id=member.expert_id, conflict=False
+                )
+            application = self.app.application(application_id)
+            if member.expert_id in application.recused or any(
+                x.expert_id == member.expert_id for x in application.scores
+            ):
                 continue
             self.app.score(
-                who, application_id, expert_id=member.expert_id, score=score, opinion="方案可行"
+                who,
+                application_id,
+                expert_id=member.expert_id,
+                score=score,
+                opinion="方案可行",
+                recommend=recommend,
             )
 
-    def select(self, application_id: str) -> Journey:
+    def select(self, application_id: str, exception_reason: str | None = None) -> Journey:
         self._on(date(2026, 5, 15))
         check_credit(self.app)
-        r = self.app.select(self.eu, self.challenge_id, application_id=application_id)
+        r = self.app.select(
+            self.eu,
+            self.challenge_id,
+            application_id=application_id,
+            exception_reason=exception_reason,
+        )
         self.project_id = r.aggregate_id
         return self
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from projections.compliance import application_checks, challenge_checks, project_checks
+from projections.compliance import (
+    application_checks,
+    challenge_checks,
+    project_checks,
+    review_checks,
+)
 from projections.compliance.check import (
     FINDINGS,
     REASON_REQUIRED,
@@ -21,6 +26,7 @@ CHECKS: dict[type, CheckFn] = {
     **challenge_checks.CHECKS,
     **application_checks.CHECKS,
     **project_checks.CHECKS,
+    **review_checks.CHECKS,
 }
 
 
@@ -42,6 +48,9 @@ class Compliance(ReadModel):
         fn = CHECKS.get(type(event))
         if fn is not None:
             fn(check)
+        after = review_checks.AFTER.get(type(event))
+        if after is not None:
+            after(check)
 
 
 def audit_checks(c: Check) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
+from eventsourcing.utils import get_topic
+
 from jiebang_es.commands_challenge import normalise_org
 from jiebang_es.commands_credit import CreditCommands
 from jiebang_es.domain import rules
@@ -12,6 +14,7 @@ from jiebang_es.domain.application import Application, ApplicationStatus, check_
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.project import Project
+from jiebang_es.domain.selection import review_panel_exceptions, selection_exceptions
 from jiebang_es.domain.values import (
     Actor,
     ExpertKind,
@@ -154,6 +157,55 @@ class ReviewCommands(CreditCommands):
         challenge.confirm_panel(self._audit(actor, meta))
         return self._save(challenge)
 
+    @command
+    def propose_replacement(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        expert_id: str,
+        replaces: str,
+        reason: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Propose an expert for the confirmed panel in place of a recused or absent member
+        (R-REVIEW-PANEL); bureau and end user both confirm it (R-PANEL-JOINT)."""
+        challenge = self._challenge_for(
+            actor, challenge_id, meta, "R-PANEL-JOINT", "proposing a replacement expert"
+        )
+        expert = self._get(Expert, expert_id)
+        member = PanelMember(expert_id=str(expert.id), kind=expert.kind)
+        challenge.propose_replacement(self._audit(actor, meta), member, replaces, reason.strip())
+        return self._save(challenge)
+
+    @command
+    def confirm_replacement(
+        self, actor: Actor, challenge_id: str, *, expert_id: str, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """The bureau's or the end user's confirmation of a proposed replacement expert."""
+        challenge = self._challenge_for(
+            actor, challenge_id, meta, "R-PANEL-JOINT", "confirming a replacement expert"
+        )
+        challenge.confirm_replacement(self._audit(actor, meta), expert_id)
+        return self._save(challenge)
+
+    @command
+    def record_absence(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        expert_id: str,
+        reason: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The bureau records that a panel member takes no further part in the review: the
+        member's applications no longer wait for their score (R-REVIEW-PANEL)."""
+        rules.check_role(actor, [Role.BUREAU], "R-REVIEW-PANEL", "recording an expert's absence")
+        challenge = self._load(Challenge, challenge_id, meta)
+        challenge.record_absence(self._audit(actor, meta), expert_id, reason.strip())
+        return self._save(challenge)
+
     # ---- conflicts of interest and scores --------------------------------------------------------
     def _panel_expert(
         self, actor: Actor, application: Application, expert_id: str
@@ -170,6 +222,10 @@ class ReviewCommands(CreditCommands):
             )
         if str(expert.id) not in challenge.panel_member_ids():
             raise RuleViolationError("R-PANEL-JOINT", "the expert is not on the confirmed panel")
+        if str(expert.id) in challenge.absent:
+            raise RuleViolationError(
+                "R-REVIEW-PANEL", "the expert was recorded absent and takes no further part"
+            )
         return challenge, expert
 
     @command
@@ -200,9 +256,11 @@ class ReviewCommands(CreditCommands):
         expert_id: str,
         score: Decimal | str | int,
         opinion: str,
+        recommend: bool | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
-        """An expert's score (0–100) and written opinion on an application."""
+        """An expert's score (0–100), written opinion and, where given, whether they recommend
+        the application (推荐) or advise against it (不推荐)."""
         application = self._load(Application, application_id, meta)
         challenge, expert = self._panel_expert(actor, application, expert_id)
         audit = self._audit(actor, meta)
@@ -218,7 +276,7 @@ class ReviewCommands(CreditCommands):
             raise InvalidValueError("score", f"{score!r} is not a number") from None
         if not value.is_finite():
             raise InvalidValueError("score", f"{score!r} is not a finite number")
-        application.score(audit, str(expert.id), expert.org_code, value, opinion)
+        application.score(audit, str(expert.id), expert.org_code, value, opinion, recommend)
         return self._save(application)
 
     # ---- selection (Selected) ----------------------------------------------------------
@@ -230,9 +288,11 @@ class ReviewCommands(CreditCommands):
         *,
         application_id: str,
         note: str = "",
+        exception_reason: str | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
-        """The end user selects the solver from the reviewed applications (R-SELECT-EU)."""
+        """The end user selects the solver from the reviewed applications (R-SELECT-EU), in
+        the light of the experts' opinions (R-SELECT-REASON)."""
         challenge = self._load(Challenge, challenge_id, meta)
         rules.check_party(
             actor,
@@ -250,15 +310,24 @@ class ReviewCommands(CreditCommands):
             raise RuleViolationError(
                 "R-OBJECTION", "an upheld objection revoked this application's selection"
             )
+        members = challenge.panel_member_ids()
         if not challenge.panel_is_effective or not application.is_reviewed_by(
-            challenge.panel_member_ids()
+            members, challenge.absent
         ):
             raise RuleViolationError(
                 "R-SELECT-EU",
                 "the end user selects from applications the confirmed panel has reviewed, with "
-                "every member's opinion on record",
+                "every effective member's opinion on record",
             )
-        audit = self._audit(actor, meta)
+        exceptions = (
+            *review_panel_exceptions(application, members, challenge.absent, exception_reason),
+            *selection_exceptions(
+                application,
+                self.reviewed_applications(challenge),
+                exception_reason,
+            ),
+        )
+        audit = self._audit(actor, meta, exceptions)
         self._check_credit_recent(
             (u.organisation for u in (application.lead, *application.participants)),
             audit.effective_at.date(),
@@ -283,6 +352,38 @@ class ReviewCommands(CreditCommands):
         )
         challenge.record_selection(audit, str(project.id), str(application.id))
         return self._save(project, challenge)
+
+    def applications_to(self, challenge_id: str) -> list[Application]:
+        """Every application to a challenge, in the order they were made.
+
+        Applications are aggregates of their own (DESIGN.md §1), so the challenge does not
+        list them: the log is read for their creation events, by topic, on the store's side.
+        """
+        topic = get_topic(Application.Applied)
+        found: list[Application] = []
+        start = 1
+        while True:
+            with self._store_errors():
+                batch = self.recorder.select_notifications(start, 500, topics=[topic])
+            for notification in batch:
+                applied = self.mapper.to_domain_event(notification)
+                if getattr(applied, "challenge_id", None) == challenge_id:
+                    found.append(self._get(Application, applied.originator_id))
+            if len(batch) < 500:
+                return found
+            start = batch[-1].id + 1
+
+    def reviewed_applications(self, challenge: Challenge) -> list[Application]:
+        """The applications the end user may choose among: applied, not revoked, reviewed by
+        every effective member of the confirmed panel."""
+        members = challenge.panel_member_ids()
+        return [
+            a
+            for a in self.applications_to(str(challenge.id))
+            if a.status is ApplicationStatus.APPLIED
+            and str(a.id) not in challenge.revoked_applications
+            and a.is_reviewed_by(members, challenge.absent)
+        ]
 
     def application(self, application_id: str) -> Application:
         return self._get(Application, application_id)
