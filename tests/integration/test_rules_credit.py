@@ -24,9 +24,7 @@ from tests.integration.rulecheck import refused
 from tests.support import BUREAU_STAFF, Journey, at, check_credit
 
 # A unit the journey never checks: its credit is whatever each test records.
-HOSPITAL = Organisation(
-    make_code("12500106MB7777712"), "沙坪坝区人民医院", UnitType.ENTERPRISE, True
-)
+HOSPITAL = Organisation(make_code("12500106MB7777712"), "沙坪坝区人民医院", UnitType.HOSPITAL, True)
 
 
 def published(app, clock) -> Journey:
