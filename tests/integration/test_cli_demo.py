@@ -23,9 +23,11 @@ def run_demo_twice(url: str) -> list[str]:
 
 def check(outputs: list[str], url: str) -> None:
     first, second = outputs
-    for rule_id in ("R-FUND-CAP", "R-EU-NOT-SOLVER", "R-ASK-CAP", "R-DISBURSE"):
+    for rule_id in ("R-FUND-CAP", "R-EU-NOT-SOLVER", "R-ASK-CAP", "R-DISBURSE", "R-SELECT-REASON"):
         assert f"refused {rule_id}" in first
     assert "recused" in first
+    assert first.count("ReplacementExpertConfirmed") == 2  # after the recusal, by both parties
+    assert "with its justification → Selected" in first
     assert "ObjectionLodged" in first
     assert "ObjectionResolved" in first
     assert first.count("Funded") == 3
