@@ -59,17 +59,19 @@ def credit_problem(c: Check, code: str, on: date) -> str | None:
     return None
 
 
-def check_units_credit(c: Check, codes: list[str], step: str) -> None:
+def check_units_credit(c: Check, codes: list[str], step: str, dishonest_too: bool) -> None:
+    """Each unit's credit on the event's business date; a dishonest record only where the
+    first build's checks (application, selection) do not report it already."""
     for code in codes:
         problem = credit_problem(c, code, c.on)
-        if problem:
+        if problem and (dishonest_too or not problem.startswith("recorded ")):
             c.violation("R-CREDIT", f"{step}: unit {code} {problem}")
 
 
 def applied(c: Check) -> None:
     e = c.event
     units = [u.organisation.credit_code for u in (e.lead, *e.participants)]
-    check_units_credit(c, units, "application")
+    check_units_credit(c, units, "application", dishonest_too=False)
     ref = review_ref(e.challenge_id)
     state = c.state(ref)
     state["applications"] = [*state.get("applications", []), c.aggregate_id]
@@ -158,7 +160,10 @@ def selected(c: Check) -> None:
             application.get("applied_pos"),
         )
     means = {}
-    for other in c.state(review_ref(e.challenge_id)).get("applications", []):
+    review = c.state(review_ref(e.challenge_id))
+    for other in review.get("applications", []):
+        if other in review.get("revoked", []):
+            continue  # an upheld objection took it out of the running
         state = c.state(other)
         reviewed = effective_reviewers(challenge, state) <= set(state.get("scored", []))
         value = mean(c, other)
@@ -176,8 +181,22 @@ def selected(c: Check) -> None:
     if problems and not excepted(c, "R-SELECT-REASON"):
         c.violation("R-SELECT-REASON", "; ".join(problems) + ", without a justification")
     units = application.get("units", [e.solver_code])
-    check_units_credit(c, units, "selection")
+    check_units_credit(c, units, "selection", dishonest_too=False)
     c.save({"units": units}, review_ref(c.aggregate_id))
+
+
+def solver_selected(c: Check) -> None:
+    ref = review_ref(c.aggregate_id)
+    state = c.state(ref)
+    state["selected"] = c.event.application_id
+    c.save(state, ref)
+
+
+def selection_revoked(c: Check) -> None:
+    ref = review_ref(c.aggregate_id)
+    state = c.state(ref)
+    state["revoked"] = [*state.get("revoked", []), state.get("selected")]
+    c.save(state, ref)
 
 
 def project_units(c: Check) -> list[str]:
@@ -187,11 +206,11 @@ def project_units(c: Check) -> list[str]:
 
 
 def contract_signed(c: Check) -> None:
-    check_units_credit(c, project_units(c), "contract signature")
+    check_units_credit(c, project_units(c), "contract signature", dishonest_too=True)
 
 
 def funded(c: Check) -> None:
-    check_units_credit(c, project_units(c), "disbursement")
+    check_units_credit(c, project_units(c), "disbursement", dishonest_too=True)
 
 
 CHECKS: dict[type, CheckFn] = {
@@ -206,6 +225,8 @@ AFTER: dict[type, CheckFn] = {
     Application.Applied: applied,
     Application.Scored: scored,
     Project.Selected: selected,
+    Challenge.SolverSelected: solver_selected,
+    Challenge.SolverSelectionRevoked: selection_revoked,
     Project.ContractSigned: contract_signed,
     Project.Funded: funded,
 }

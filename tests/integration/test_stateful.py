@@ -1021,6 +1021,11 @@ class ProcedureMachine(RuleBasedStateMachine):
         credit = self.app.credit_status_of
         good = [a for a in reviewed if {credit(u) for u in a.unit_codes()} == {CreditStatus.GOOD}]
         unreviewed = [a for a in live if a not in reviewed]
+        members = ch.panel_member_ids()
+        short = [a for a in live if ch.panel_is_effective and set(a.recused) & members]
+        pending = [
+            m.expert_id for m in ch.replacements if not ch.replacement_is_effective(m.expert_id)
+        ]
         if now < ch.window_opens:
             self.clock.current = ch.window_opens
         elif ch.window_is_open(now) and live:
@@ -1034,6 +1039,18 @@ class ProcedureMachine(RuleBasedStateMachine):
         elif not ch.panel_is_effective:
             who = eu if Role.BUREAU in ch.panel_confirmed_by else BUREAU_STAFF
             self.attempt(self.app.confirm_review_panel, who, cid)
+        elif short and not ch.replacements:
+            # R-REVIEW-PANEL: after a recusal, both parties add a replacement
+            spare = next(x for x in self.experts.values() if x not in ch.panel_member_ids())
+            recused = sorted(set(short[0].recused) & ch.panel_member_ids())[0]
+            propose = self.app.propose_replacement
+            why = {"replaces": recused, "reason": "回避后补充专家"}
+            self.attempt(propose, BUREAU_STAFF, cid, expert_id=spare, **why)
+        elif pending:
+            spare = pending[0]
+            confirmed = {role for x, role in ch.replacement_confirmed_by if x == spare}
+            who = eu if Role.BUREAU in confirmed else BUREAU_STAFF
+            self.attempt(self.app.confirm_replacement, who, cid, expert_id=spare)
         elif good:
             self.refresh_credit(good[0].unit_codes())
             # the end user justifies any departure from the experts' judgement (recorded only
@@ -1502,16 +1519,22 @@ class ProcedureMachine(RuleBasedStateMachine):
         e=st.integers(0, 12),
         r=st.integers(0, 12),
         who=actors(("bureau", "end_user"), "wrong_end_user", "supervisor", "applicant"),
-        reason=TEXT,
+        reason=st.sampled_from(("", "回避后补充专家", "因病无法参会", "因病无法参会")),
     )
     def change_panel(self, c: int, step: str, e: int, r: int, who: str, reason: str) -> None:
         """A replacement proposed for a member of the confirmed panel, or confirmed by one
         party (R-PANEL-JOINT), or a member recorded absent (R-REVIEW-PANEL)."""
-        cid = self.pick(self.challenges, c)
+        # mostly a challenge under review, whose panel took effect
+        reviewing = [x for x in self.challenges if self.app.challenge(x).panel_is_effective]
+        cid = self.pick(reviewing if reviewing and c % 4 else self.challenges, c)
+        c = self.challenges.index(cid)
         experts = list(self.experts.values())
         expert_id = experts[e % len(experts)]
+        members = sorted(self.app.challenge(cid).panel_member_ids()) or experts
         if step == "propose":
-            members = sorted(self.app.challenge(cid).panel_member_ids()) or experts
+            # mostly an expert not yet on the panel, sometimes one already on it
+            others = [x for x in experts if x not in members] if e % 4 else experts
+            expert_id = (others or experts)[e % len(others or experts)]
             replaces = members[r % len(members)]
             propose = self.app.propose_replacement
             self.on_challenge(
@@ -1522,7 +1545,8 @@ class ProcedureMachine(RuleBasedStateMachine):
             confirm = self.app.confirm_replacement
             self.on_challenge(c, who, confirm, expert_id=proposed[e % len(proposed)])
         else:
-            self.on_challenge(c, who, self.app.record_absence, expert_id=expert_id, reason=reason)
+            absent = members[e % len(members)] if r % 4 else expert_id
+            self.on_challenge(c, who, self.app.record_absence, expert_id=absent, reason=reason)
 
     @precondition(lambda self: self.challenges and self.applications)
     @rule(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from jiebang_es.domain.project import Project
-from jiebang_es.domain.values import PanelMember, Role
+from jiebang_es.domain.values import CreditStatus, PanelMember, Role
 from jiebang_es.sample import (
     ENTERPRISE_HUADONG,
     INSTITUTE_WEST,
@@ -201,3 +201,22 @@ def test_r_credit_history_recorded_with_recent_checks_holds(app, clock, settings
     clock.on(date(2026, 6, 10))
     app.disburse(BUREAU_STAFF, j.project_id, amount="1000.00", purpose="首期")
     assert findings(settings, read_store, "R-CREDIT") == []
+
+
+def test_r_credit_disbursement_to_a_unit_found_dishonest_is_reported(
+    app, clock, settings, read_store
+):
+    j = Journey(app, clock).to_contracted()
+    clock.on(date(2026, 6, 10))
+    check_credit(app, INSTITUTE_WEST, status=CreditStatus.SERIOUSLY_DISHONEST)
+    paid = forge(
+        app,
+        j.project_id,
+        "_funded",
+        amount=Decimal("1000.00"),
+        purpose="首期",
+        paid_on=date(2026, 6, 10),
+    )
+    [finding] = findings(settings, read_store, "R-CREDIT")
+    assert finding.position == paid
+    assert "seriously_dishonest" in finding.detail
