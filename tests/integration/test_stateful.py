@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -79,6 +80,7 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, NO_META, CommandMeta, Receipt
+from tests.conftest import new_postgres_schema
 from tests.support import BUREAU_STAFF, Journey, ScriptedClock
 
 END_USERS = (END_USER_EQUIPMENT, END_USER_PHARMA)
@@ -797,7 +799,7 @@ class ProcedureMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{self.tmp.name}/x.db"
+        url = self.store_url() or f"sqlite:///{self.tmp.name}/x.db"
         config = Settings(database_url=url, bureau_code=BUREAU.credit_code)
         self.clock = ScriptedClock()
         self.app = RecordingApp(config, self.clock)
@@ -811,6 +813,10 @@ class ProcedureMachine(RuleBasedStateMachine):
         self.stored: dict[int, tuple[Any, ...]] = {}  # every notification seen so far
         self.world: tuple[int, World] | None = None  # the store as read at a position
         self.when: datetime | None = None  # the business time the next command gives
+
+    def store_url(self) -> str | None:
+        """The store of each run: a fresh SQLite file (here) or PostgreSQL schema (below)."""
+        return None
 
     def teardown(self) -> None:
         self.app.close()
@@ -1899,3 +1905,26 @@ TestProcedureStateMachine = ProcedureMachine.TestCase
 TestProcedureStateMachine.__doc__ = (
     "Random commands by random actors never break a hard rule, and the store replays exactly."
 )
+
+
+class PostgresProcedureMachine(ProcedureMachine):
+    """The same walk on PostgreSQL: each run on a fresh schema of the session's database."""
+
+    database_url = ""  # set by the fixture below, once per test session
+
+    def store_url(self) -> str | None:
+        return new_postgres_schema(type(self).database_url)
+
+
+PostgresProcedureMachine.TestCase.settings = settings(
+    ProcedureMachine.TestCase.settings, max_examples=10
+)
+
+
+@pytest.mark.postgres
+class TestProcedureStateMachineOnPostgres(PostgresProcedureMachine.TestCase):  # type: ignore[misc, valid-type]
+    """The state machine's rules and invariants hold on PostgreSQL too."""
+
+    @pytest.fixture(autouse=True)
+    def _database(self, postgres_db: str) -> None:
+        PostgresProcedureMachine.database_url = postgres_db
