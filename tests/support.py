@@ -14,6 +14,7 @@ from jiebang_es.domain.content import ChallengeContent
 from jiebang_es.domain.values import (
     Conclusion,
     ContractTerms,
+    CreditStatus,
     DemandSource,
     Organisation,
     Role,
@@ -22,7 +23,11 @@ from jiebang_es.errors import NotFoundError
 from jiebang_es.sample import (
     BUREAU,
     END_USER_EQUIPMENT,
+    ENTERPRISE_HUADONG,
+    ENTERPRISE_STARTUP,
     INSTITUTE_WEST,
+    UNIVERSITY_JIANGNAN,
+    UNIVERSITY_MEDICAL,
     SampleExpert,
     actor,
     experts_for,
@@ -45,6 +50,27 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 BUREAU_STAFF = actor(Role.BUREAU, BUREAU, "bureau-li")
+# The sample's solver units, whose credit the journey checks before each step that needs it.
+SOLVER_UNITS = (
+    INSTITUTE_WEST,
+    UNIVERSITY_JIANGNAN,
+    ENTERPRISE_HUADONG,
+    ENTERPRISE_STARTUP,
+    UNIVERSITY_MEDICAL,
+)
+
+
+def check_credit(app, *orgs: Organisation, status: CreditStatus = CreditStatus.GOOD) -> None:
+    """R-CREDIT: the bureau checks the units in the national credit system today."""
+    for org in orgs or SOLVER_UNITS:
+        record = app.credit_record(org.credit_code)
+        if record is not None and record.effective_at > app.clock.now():
+            continue  # another journey on this store checked it later in the simulated year
+        app.record_credit_status(
+            BUREAU_STAFF, org_code=org.credit_code, status=status, source="信用中国 查询"
+        )
+
+
 WINDOW_OPENS = at(date(2026, 4, 10), 9)
 WINDOW_CLOSES = at(date(2026, 5, 10), 17)
 
@@ -134,6 +160,7 @@ class Journey:
             window_opens=WINDOW_OPENS,
             window_closes=WINDOW_CLOSES,
         )
+        check_credit(self.app)
         return self
 
     def apply(
@@ -173,25 +200,45 @@ class Journey:
         self.app.confirm_review_panel(self.eu, self.challenge_id)
         return self
 
-    def review(self, application_id: str, score: str = "88") -> None:
-        """Every panel member declares and, unless recused, scores."""
+    def review(self, application_id: str, score: str = "88", recommend: bool | None = None) -> None:
+        """Every effective panel member (replacements included, absentees not) declares and,
+        unless recused, scores; those who already did are left as they are."""
         self._on(date(2026, 5, 12))
         challenge = self.app.challenge(self.challenge_id)
-        for member in challenge.panel:
+        members = challenge.panel_member_ids()
+        for member in (*challenge.panel, *challenge.replacements):
+            if member.expert_id not in members or member.expert_id in challenge.absent:
+                continue
             expert = self.app.expert(member.expert_id)
             who = actor(Role.EXPERT, _org(expert.org_code), expert.person_id)
-            self.app.declare_conflict(
-                who, application_id, expert_id=member.expert_id, conflict=False
-            )
-            if member.expert_id in self.app.application(application_id).recused:
+            application = self.app.application(application_id)
+            if member.expert_id not in (*application.cleared, *application.recused):
+                self.app.declare_conflict(
+                    who, application_id, expert_id=member.expert_id, conflict=False
+                )
+            application = self.app.application(application_id)
+            if member.expert_id in application.recused or any(
+                x.expert_id == member.expert_id for x in application.scores
+            ):
                 continue
             self.app.score(
-                who, application_id, expert_id=member.expert_id, score=score, opinion="方案可行"
+                who,
+                application_id,
+                expert_id=member.expert_id,
+                score=score,
+                opinion="方案可行",
+                recommend=recommend,
             )
 
-    def select(self, application_id: str) -> Journey:
+    def select(self, application_id: str, exception_reason: str | None = None) -> Journey:
         self._on(date(2026, 5, 15))
-        r = self.app.select(self.eu, self.challenge_id, application_id=application_id)
+        check_credit(self.app)
+        r = self.app.select(
+            self.eu,
+            self.challenge_id,
+            application_id=application_id,
+            exception_reason=exception_reason,
+        )
         self.project_id = r.aggregate_id
         return self
 
@@ -215,6 +262,7 @@ class Journey:
 
     def contract(self, lead: Organisation = INSTITUTE_WEST) -> Journey:
         self._on(date(2026, 6, 1))
+        check_credit(self.app)
         self.app.draft_contract(BUREAU_STAFF, self.project_id, terms=self.terms())
         self.app.sign_contract(BUREAU_STAFF, self.project_id)
         self.app.sign_contract(self.eu, self.project_id)

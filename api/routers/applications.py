@@ -13,14 +13,25 @@ from api.consistency import StoreRead
 from api.deps import AppDep, CommandDep, PrincipalDep
 from api.routers.common import COMMAND_PROBLEMS, READ_PROBLEMS, tag
 from api.schemas.common import CommandIn, ReceiptOut
-from api.schemas.reviews import ApplicationOut, ApplyIn, DeclareConflictIn, ScoreIn
+from api.schemas.lists import Cursor, Limit
+from api.schemas.reviews import (
+    ApplicationOut,
+    ApplicationPage,
+    ApplyIn,
+    DeclareConflictIn,
+    ScoreIn,
+)
 from api.visibility import (
+    SEES_EVERYTHING,
     application_for,
     challenge_for,
     expert_id_of,
     reviews_visible,
     scores_visible,
 )
+from jiebang_es.domain.values import Role
+from jiebang_es.errors import NotFoundError
+from projections.paging import decode_cursor, encode_cursor
 
 router = APIRouter(tags=["applications"])
 ApplicationId = Annotated[UUID, Path(description="the application's id")]
@@ -51,6 +62,35 @@ def apply(challenge_id: Annotated[UUID, Path()], body: ApplyIn, ctx: CommandDep)
         ),
         reason=body.reason,
         created="/v1/applications",
+    )
+
+
+@router.get(
+    "/v1/challenges/{challenge_id}/applications",
+    response_model=ApplicationPage,
+    responses=READ_PROBLEMS,
+    dependencies=[StoreRead],
+)
+def list_applications(
+    challenge_id: Annotated[UUID, Path()],
+    app: AppDep,
+    principal: PrincipalDep,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> ApplicationPage:
+    """A challenge's applications, for the bureau (and supervisors, analysts) and the
+    challenge's own end user; scores with each expert's recommendation and the mean."""
+    c = challenge_for(app, principal, str(challenge_id))
+    own_end_user = principal.role is Role.END_USER and principal.org == c.end_user.credit_code
+    if principal.role not in SEES_EVERYTHING and not own_end_user:
+        raise NotFoundError("applications of challenge", challenge_id)
+    items, after = app.application_page(str(challenge_id), after=decode_cursor(cursor), limit=limit)
+    visible = reviews_visible(principal, c)
+    return ApplicationPage(
+        items=[
+            ApplicationOut.of(a, reviews_visible=visible, scores_visible=visible) for a in items
+        ],
+        next_cursor=None if after is None else encode_cursor(after),
     )
 
 
@@ -130,6 +170,7 @@ def score(application_id: ApplicationId, body: ScoreIn, ctx: CommandDep) -> JSON
             expert_id=expert_id_of(ctx.principal),
             score=body.score,
             opinion=body.opinion,
+            recommend=body.recommend,
             meta=meta,
         ),
         reason=body.reason,

@@ -130,6 +130,7 @@ def select(challenge_id: ChallengeId, body: SelectIn, ctx: CommandDep) -> JSONRe
             str(challenge_id),
             application_id=body.application_id,
             note=body.note,
+            exception_reason=body.exception_reason,
             meta=meta,
         ),
         reason=body.reason,

@@ -28,6 +28,7 @@ def record_credit_status(body: CreditRecordIn, ctx: CommandDep) -> JSONResponse:
             org_code=body.org_code,
             status=body.status,
             source=body.source,
+            checked_on=body.checked_on,
             meta=meta,
         ),
         reason=body.reason,
@@ -44,6 +45,14 @@ def record_credit_status(body: CreditRecordIn, ctx: CommandDep) -> JSONResponse:
 def credit_status_of(
     org_code: Annotated[str, Path(max_length=40, pattern=NO_NUL)], app: AppDep
 ) -> CreditOut:
-    """The bureau's record of a unit; a unit never recorded is not on the dishonest list."""
-    status = app.credit_status_of(org_code)
-    return CreditOut(org_code=org_code.strip().upper(), status=status)
+    """The bureau's record of a unit, with the source and date of its latest check; a unit
+    never checked is not on the dishonest list, but its credit does not count (R-CREDIT)."""
+    record = app.credit_record(org_code)
+    if record is None:
+        return CreditOut(org_code=org_code.strip().upper(), status=app.credit_status_of(org_code))
+    return CreditOut(
+        org_code=record.credit_code,
+        status=record.status,
+        source=record.source,
+        checked_on=record.checked_on,
+    )

@@ -237,6 +237,11 @@ class SelectIn(CommandIn):
 
     application_id: Annotated[str, Field(max_length=64)]
     note: Text = ""
+    exception_reason: Text | None = Field(
+        default=None,
+        description="why, where the selection departs from the experts' ranking or advice "
+        "(R-SELECT-REASON) or stands on fewer than five effective reviewers (R-REVIEW-PANEL)",
+    )
 
 
 class PanelMemberOut(BaseModel):
@@ -264,6 +269,13 @@ class ChallengeOut(BaseModel):
     window_closes: datetime | None
     panel: list[PanelMemberOut]
     panel_confirmed_by: list[str]
+    replacements: list[PanelMemberOut] = Field(
+        default_factory=list, description="experts proposed to join the confirmed panel"
+    )
+    replacements_confirmed: list[str] = Field(
+        default_factory=list, description="the replacements both parties confirmed"
+    )
+    absent: list[str] = Field(default_factory=list, description="members recorded absent")
     project_id: str | None
     application_id: str | None
 
@@ -285,6 +297,13 @@ class ChallengeOut(BaseModel):
             window_closes=c.window_closes,
             panel=[PanelMemberOut(expert_id=m.expert_id, kind=m.kind.value) for m in c.panel],
             panel_confirmed_by=[r.value for r in c.panel_confirmed_by],
+            replacements=[
+                PanelMemberOut(expert_id=m.expert_id, kind=m.kind.value) for m in c.replacements
+            ],
+            replacements_confirmed=[
+                m.expert_id for m in c.replacements if c.replacement_is_effective(m.expert_id)
+            ],
+            absent=list(c.absent),
             project_id=c.project_id,
             application_id=c.application_id,
         )

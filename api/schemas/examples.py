@@ -103,6 +103,13 @@ BODIES: dict[str, dict[str, Any]] = {
     "contract": {"terms": TERMS},
     "disburse": {"amount": "49000.00", "purpose": "首期拨付", "paid_on": "2026-06-10"},
     "assess": {"verdict": "pass", "remarks": "达到考核指标"},
+    # R-REVIEW-PANEL (version 2): replacements and absences on a confirmed panel.
+    "replacement": {
+        "expert_id": "5a8f3c21-9d4e-5b7a-8c6f-0e1d2c3b4a59",
+        "replaces": EXPERT_ID,
+        "reason": "王教授所在单位为申报单位，回避",
+    },
+    "absence": {"expert_id": EXPERT_ID, "reason": "住院，无法参加评审"},
 }
 
 

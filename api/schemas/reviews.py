@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -115,6 +116,11 @@ class ScoreIn(CommandIn):
 
     score: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
     opinion: Text
+    recommend: bool | None = Field(
+        default=None,
+        description="true: recommends the application (推荐); false: advises against it "
+        "(不推荐); absent: not stated (R-SELECT-REASON)",
+    )
 
 
 class CreditRecordIn(BackdatedIn):
@@ -123,6 +129,11 @@ class CreditRecordIn(BackdatedIn):
     org_code: Annotated[str, Field(max_length=40)]
     status: CreditStatus
     source: Short
+    checked_on: date | None = Field(
+        default=None,
+        description="the date the credit system was checked; by default the record's business "
+        "date (R-CREDIT: a check counts for JIEBANG_CREDIT_MAX_AGE_DAYS days)",
+    )
 
 
 class CreditOut(BaseModel):
@@ -130,6 +141,8 @@ class CreditOut(BaseModel):
 
     org_code: str
     status: CreditStatus
+    source: str | None = Field(default=None, description="null: the unit was never checked")
+    checked_on: date | None = Field(default=None, description="the date of the latest check")
 
 
 class ApplicantUnitOut(BaseModel):
@@ -146,6 +159,9 @@ class ScoreOut(BaseModel):
     score: str
     opinion: str
     event_version: int
+    recommended: bool | None = Field(
+        default=None, description="recommends (true), advises against (false), not stated"
+    )
 
 
 class ApplicationOut(BaseModel):
@@ -165,6 +181,11 @@ class ApplicationOut(BaseModel):
     cleared: list[str] | None = Field(description="experts who declared no conflict")
     recused: list[str] | None
     scores: list[ScoreOut] | None = Field(description="null where not visible to the caller")
+    mean_score: str | None = Field(
+        default=None,
+        description="the mean of the scores, the experts' ranking (R-SELECT-REASON); null "
+        "where not visible or not scored",
+    )
 
     @classmethod
     def of(cls, a: Application, *, reviews_visible: bool, scores_visible: bool) -> ApplicationOut:
@@ -193,9 +214,36 @@ class ApplicationOut(BaseModel):
                     score=str(s.score),
                     opinion=s.opinion,
                     event_version=s.event_version,
+                    recommended=s.recommended,
                 )
                 for s in a.scores
             ]
             if scores_visible
             else None,
+            mean_score=str(mean) if reviews_visible and (mean := a.mean_score()) else None,
         )
+
+
+class ApplicationPage(BaseModel):
+    """A challenge's applications, in the order they were made."""
+
+    items: list[ApplicationOut]
+    next_cursor: str | None
+
+
+class ReplacementIn(CommandIn):
+    """An expert proposed for the confirmed review panel in place of a recused or absent member
+    (R-REVIEW-PANEL); ``reason`` (required) says why. Bureau and end user both confirm it."""
+
+    model_config = example("replacement")
+
+    expert_id: Annotated[str, Field(max_length=64)]
+    replaces: Annotated[str, Field(max_length=64, description="the member it makes up for")]
+
+
+class AbsenceIn(CommandIn):
+    """A panel member who takes no further part in the review; ``reason`` (required) says why."""
+
+    model_config = example("absence")
+
+    expert_id: Annotated[str, Field(max_length=64)]

@@ -116,6 +116,7 @@ class CheckSettings:
 
     industries: tuple[str, ...] = DEFAULT_INDUSTRIES
     notice_working_days: int = 5
+    credit_max_age_days: int = 30  # R-CREDIT: how long a credit check counts
     calendar: WorkingDayCalendar = field(default_factory=lambda: WorkingDayCalendar.load(None))
 
 

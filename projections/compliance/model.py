@@ -10,6 +10,7 @@ from projections.compliance import (
     challenge_checks,
     draw_checks,
     project_checks,
+    review_checks,
 )
 from projections.compliance.check import (
     FINDINGS,
@@ -27,6 +28,7 @@ CHECKS: dict[type, CheckFn] = {
     **application_checks.CHECKS,
     **project_checks.CHECKS,
     **draw_checks.CHECKS,
+    **review_checks.CHECKS,
 }
 
 
@@ -48,6 +50,9 @@ class Compliance(ReadModel):
         fn = CHECKS.get(type(event))
         if fn is not None:
             fn(check)
+        after = review_checks.AFTER.get(type(event))
+        if after is not None:
+            after(check)
 
 
 def audit_checks(c: Check) -> None:

@@ -33,7 +33,12 @@ def selected(c: Check) -> None:
             "R-SELECT-EU",
             f"the solver selected by {c.audit.role.value} {c.audit.org_code}, not the end user",
         )
-    expected = set(challenge.get("panel", [])) - set(application.get("recused", []))
+    # Absent members' scores are not awaited (R-REVIEW-PANEL, version 2).
+    expected = (
+        set(challenge.get("panel", []))
+        - set(application.get("recused", []))
+        - set(challenge.get("absent", []))
+    )
     if not expected or not expected <= set(application.get("scored", [])) or not e.opinions:
         c.violation(
             "R-SELECT-EU",

@@ -60,23 +60,36 @@ RULES: tuple[Rule, ...] = (
     _r("R-SCOPE", "classified never public; restricted challenges name their recipients"),
     _r("R-GUIDE", "publication carries a guide and a window that closes after it opens"),
     _r("R-OPEN", "applications record no registration age, age, degree or title"),
-    _r("R-CREDIT", "no unit recorded as seriously dishonest applies or is selected"),
+    _r(
+        "R-CREDIT",
+        "every unit applying, selected, signing or paid was checked, not seriously dishonest, "
+        "within the configured age (default 30 days) of the step",
+    ),
     _r("R-PLAN-IP", "every application carries a technical plan and the IP declaration"),
     _r("R-EU-NOT-SOLVER", "the end user is never a lead or participating unit, nor the solver"),
     _r("R-ASK-CAP", "applications ask at most the challenge's funding and period"),
     _r(
         "R-REVIEW-PANEL",
-        "review panels of five including the end user's head, or a recorded justification",
+        "review panels of five including the end user's head; per application, five effective "
+        "reviewers after recusals and absences (replacements counted), or a recorded "
+        "justification on the selection; replacements and absences give their reason",
         "in principle",
     ),
     _r(
         "R-PANEL-JOINT",
-        "review panels confirmed by bureau and end user before scoring and selection; scores "
-        "only from panel members",
+        "review panels and each replacement confirmed by bureau and end user before scoring "
+        "and selection; scores only from panel members",
     ),
     _r(
         "R-SELECT-EU",
-        "the challenge's end user selects a reviewed application, with the experts' opinions",
+        "the challenge's end user selects an application every effective reviewer scored, "
+        "the selection referencing every score on record",
+    ),
+    _r(
+        "R-SELECT-REASON",
+        "a selection other than the top mean score, or of an application most scorers advised "
+        "against, carries a recorded justification",
+        "in principle",
     ),
     _r(
         "R-CONFLICT",

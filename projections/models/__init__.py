@@ -35,6 +35,7 @@ def check_settings(settings: Settings) -> CheckSettings:
     return CheckSettings(
         industries=tuple(settings.industries),
         notice_working_days=settings.notice_working_days,
+        credit_max_age_days=settings.credit_max_age_days,
         calendar=WorkingDayCalendar.load(settings.holiday_schedule),
     )
 

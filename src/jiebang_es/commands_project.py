@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from jiebang_es.commands_credit import CreditCommands
 from jiebang_es.domain import rules, schedule
 from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
@@ -26,7 +27,7 @@ from jiebang_es.domain.values import (
     yuan,
 )
 from jiebang_es.errors import InvalidValueError, NotFoundError, NotPermittedError
-from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
+from jiebang_es.service_base import NO_META, CommandMeta, Receipt, command
 
 EVERY_PARTY = (Role.BUREAU, Role.END_USER, Role.APPLICANT)
 # On the notice of a project on a restricted challenge, in place of the challenge's name.
@@ -57,7 +58,7 @@ def committed_co_investment(challenge: Challenge) -> Decimal:
     return Decimal("0.00") if commitment is None else commitment.own_investment
 
 
-class ProjectCommands(ServiceBase):
+class ProjectCommands(CreditCommands):
     def _project_for(
         self,
         actor: Actor,
@@ -236,7 +237,10 @@ class ProjectCommands(ServiceBase):
         project = self._project_for(
             actor, project_id, meta, EVERY_PARTY, "R-CONTRACT", "signing the task contract"
         )
-        project.sign_contract(self._audit(actor, meta, backdate=True))
+        audit = self._audit(actor, meta, backdate=True)
+        # R-CREDIT (rules-review): the solver's credit, checked recently, at every signature.
+        self._check_project_credit(project, audit.effective_at.date(), "signing the task contract")
+        project.sign_contract(audit)
         return self._save(project)
 
     # ---- 9. funds (资金拨付) ---------------------------------------------------------------------
@@ -256,6 +260,8 @@ class ProjectCommands(ServiceBase):
             actor, project_id, meta, [Role.BUREAU], "R-DISBURSE", "disbursing funds"
         )
         audit = self._audit(actor, meta)
+        # R-CREDIT (rules-review): the solver's credit, checked recently, at every disbursement.
+        self._check_project_credit(project, audit.effective_at.date(), "a disbursement")
         project.disburse(audit, yuan(amount), purpose, paid_on or audit.effective_at.date())
         return self._save(project)
 

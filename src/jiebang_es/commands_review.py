@@ -4,37 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
 
 from jiebang_es.commands_challenge import normalise_org
+from jiebang_es.commands_credit import CreditCommands
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus, check_units
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
-from jiebang_es.domain.credit import CreditRecord
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.project import Project
+from jiebang_es.domain.selection import review_panel_exceptions, selection_exceptions
 from jiebang_es.domain.values import (
     Actor,
-    ApplicantUnit,
-    CreditStatus,
     ExpertKind,
     Organisation,
     PanelMember,
     Role,
-    credit_code,
     yuan,
 )
-from jiebang_es.errors import InvalidValueError, NotFoundError, RuleViolationError
+from jiebang_es.errors import InvalidValueError, RuleViolationError
 from jiebang_es.service_base import (
     NO_META,
     CommandMeta,
     Receipt,
-    ServiceBase,
-    check_version,
     command,
 )
 
 
-class ReviewCommands(ServiceBase):
+class ReviewCommands(CreditCommands):
     @command
     def apply(
         self,
@@ -63,6 +62,11 @@ class ReviewCommands(ServiceBase):
             self._with_credit(normalise_org(p, "participants.credit_code")) for p in participants
         )
         check_units(lead_unit, units, challenge.end_user.credit_code)
+        self._check_credit_recent(
+            (lead_org, *(u.organisation for u in units)),
+            audit.effective_at.date(),
+            "applying (揭榜)",
+        )
         if not technical_plan.strip() or not ip_declaration:
             raise RuleViolationError(
                 "R-PLAN-IP",
@@ -94,47 +98,6 @@ class ReviewCommands(ServiceBase):
             period_months=period_months,
         )
         return self._save(application)
-
-    # ---- the bureau's credit record (R-CREDIT) ---------------------------------------------
-    @command
-    def record_credit_status(
-        self,
-        actor: Actor,
-        *,
-        org_code: str,
-        status: CreditStatus,
-        source: str,
-        meta: CommandMeta = NO_META,
-    ) -> Receipt:
-        """Record a unit's social credit as found in the national credit system, with the source."""
-        rules.check_role(actor, [Role.BUREAU], "R-CREDIT", "recording a unit's social credit")
-        code = credit_code(org_code, field_name="org_code")
-        rules.require_text(source, "R-CREDIT", "the source of the credit record")
-        audit = self._audit(actor, meta, backdate=True)
-        record = self._credit_record(code)
-        if record is None:
-            record = CreditRecord(
-                audit=audit, credit_code=code, status=status, source=source.strip()
-            )
-        else:
-            check_version(record, meta)
-            record.update(audit, status, source.strip())
-        return self._save(record)
-
-    def credit_status_of(self, org_code: str) -> CreditStatus:
-        """The bureau's record of a unit; a unit never recorded is not on the dishonest list."""
-        record = self._credit_record(credit_code(org_code, field_name="org_code"))
-        return CreditStatus.GOOD if record is None else record.status
-
-    def _credit_record(self, code: str) -> CreditRecord | None:
-        """One read: the unit's record, or None when the bureau never recorded it."""
-        try:
-            return self._get(CreditRecord, CreditRecord.create_id(code))
-        except NotFoundError:
-            return None
-
-    def _with_credit(self, org: Organisation) -> ApplicantUnit:
-        return ApplicantUnit(organisation=org, credit_status=self.credit_status_of(org.credit_code))
 
     @command
     def withdraw(
@@ -195,6 +158,55 @@ class ReviewCommands(ServiceBase):
         challenge.confirm_panel(self._audit(actor, meta))
         return self._save(challenge)
 
+    @command
+    def propose_replacement(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        expert_id: str,
+        replaces: str,
+        reason: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Propose an expert for the confirmed panel in place of a recused or absent member
+        (R-REVIEW-PANEL); bureau and end user both confirm it (R-PANEL-JOINT)."""
+        challenge = self._challenge_for(
+            actor, challenge_id, meta, "R-PANEL-JOINT", "proposing a replacement expert"
+        )
+        expert = self._get(Expert, expert_id)
+        member = PanelMember(expert_id=str(expert.id), kind=expert.kind)
+        challenge.propose_replacement(self._audit(actor, meta), member, replaces, reason.strip())
+        return self._save(challenge)
+
+    @command
+    def confirm_replacement(
+        self, actor: Actor, challenge_id: str, *, expert_id: str, meta: CommandMeta = NO_META
+    ) -> Receipt:
+        """The bureau's or the end user's confirmation of a proposed replacement expert."""
+        challenge = self._challenge_for(
+            actor, challenge_id, meta, "R-PANEL-JOINT", "confirming a replacement expert"
+        )
+        challenge.confirm_replacement(self._audit(actor, meta), expert_id)
+        return self._save(challenge)
+
+    @command
+    def record_absence(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        expert_id: str,
+        reason: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The bureau records that a panel member takes no further part in the review: the
+        member's applications no longer wait for their score (R-REVIEW-PANEL)."""
+        rules.check_role(actor, [Role.BUREAU], "R-REVIEW-PANEL", "recording an expert's absence")
+        challenge = self._load(Challenge, challenge_id, meta)
+        challenge.record_absence(self._audit(actor, meta), expert_id, reason.strip())
+        return self._save(challenge)
+
     # ---- conflicts of interest and scores --------------------------------------------------------
     def _panel_expert(
         self, actor: Actor, application: Application, expert_id: str
@@ -211,6 +223,10 @@ class ReviewCommands(ServiceBase):
             )
         if str(expert.id) not in challenge.panel_member_ids():
             raise RuleViolationError("R-PANEL-JOINT", "the expert is not on the confirmed panel")
+        if str(expert.id) in challenge.absent:
+            raise RuleViolationError(
+                "R-REVIEW-PANEL", "the expert was recorded absent and takes no further part"
+            )
         return challenge, expert
 
     @command
@@ -241,9 +257,11 @@ class ReviewCommands(ServiceBase):
         expert_id: str,
         score: Decimal | str | int,
         opinion: str,
+        recommend: bool | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
-        """An expert's score (0–100) and written opinion on an application."""
+        """An expert's score (0–100), written opinion and, where given, whether they recommend
+        the application (推荐) or advise against it (不推荐)."""
         application = self._load(Application, application_id, meta)
         challenge, expert = self._panel_expert(actor, application, expert_id)
         audit = self._audit(actor, meta)
@@ -259,7 +277,7 @@ class ReviewCommands(ServiceBase):
             raise InvalidValueError("score", f"{score!r} is not a number") from None
         if not value.is_finite():
             raise InvalidValueError("score", f"{score!r} is not a finite number")
-        application.score(audit, str(expert.id), expert.org_code, value, opinion)
+        application.score(audit, str(expert.id), expert.org_code, value, opinion, recommend)
         return self._save(application)
 
     # ---- selection (Selected) ----------------------------------------------------------
@@ -271,9 +289,11 @@ class ReviewCommands(ServiceBase):
         *,
         application_id: str,
         note: str = "",
+        exception_reason: str | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
-        """The end user selects the solver from the reviewed applications (R-SELECT-EU)."""
+        """The end user selects the solver from the reviewed applications (R-SELECT-EU), in
+        the light of the experts' opinions (R-SELECT-REASON)."""
         challenge = self._load(Challenge, challenge_id, meta)
         rules.check_party(
             actor,
@@ -287,25 +307,33 @@ class ReviewCommands(ServiceBase):
             raise InvalidValueError("application_id", "the application is to another challenge")
         if application.status is not ApplicationStatus.APPLIED:
             raise RuleViolationError("R-SELECT-EU", "a withdrawn application cannot be selected")
-        for unit in (application.lead, *application.participants):
-            if self.credit_status_of(unit.organisation.credit_code) is not CreditStatus.GOOD:
-                raise RuleViolationError(
-                    "R-CREDIT",
-                    f"{unit.organisation.name} has since been recorded as seriously dishonest",
-                )
         if str(application.id) in challenge.revoked_applications:
             raise RuleViolationError(
                 "R-OBJECTION", "an upheld objection revoked this application's selection"
             )
+        members = challenge.panel_member_ids()
         if not challenge.panel_is_effective or not application.is_reviewed_by(
-            challenge.panel_member_ids()
+            members, challenge.absent
         ):
             raise RuleViolationError(
                 "R-SELECT-EU",
                 "the end user selects from applications the confirmed panel has reviewed, with "
-                "every member's opinion on record",
+                "every effective member's opinion on record",
             )
-        audit = self._audit(actor, meta)
+        exceptions = (
+            *review_panel_exceptions(application, members, challenge.absent, exception_reason),
+            *selection_exceptions(
+                application,
+                self.reviewed_applications(challenge),
+                exception_reason,
+            ),
+        )
+        audit = self._audit(actor, meta, exceptions)
+        self._check_credit_recent(
+            (u.organisation for u in (application.lead, *application.participants)),
+            audit.effective_at.date(),
+            "selection (确定揭榜单位)",
+        )
         content = challenge.content
         funding, period, _ = content.settled()
         project = Project(
@@ -325,6 +353,51 @@ class ReviewCommands(ServiceBase):
         )
         challenge.record_selection(audit, str(project.id), str(application.id))
         return self._save(project, challenge)
+
+    def applications_to(self, challenge_id: str) -> list[Application]:
+        """Every application to a challenge, in the order they were made."""
+        return [self._get(Application, ident) for _, ident in self._applied(challenge_id, 0)]
+
+    def application_page(
+        self, challenge_id: str, *, after: int = 0, limit: int = 50
+    ) -> tuple[list[Application], int | None]:
+        """A page of a challenge's applications made after log position ``after``; and the
+        position to continue after, when there are more."""
+        applied = self._applied(challenge_id, after)
+        page = [self._get(Application, ident) for _, ident in applied[:limit]]
+        return page, applied[limit - 1][0] if len(applied) > limit else None
+
+    def _applied(self, challenge_id: str, after: int) -> list[tuple[int, UUID]]:
+        """The log positions and ids of a challenge's applications.
+
+        Applications are aggregates of their own (DESIGN.md §1), so the challenge does not
+        list them: the log is read for their creation events, selected by topic in the store.
+        """
+        topic = get_topic(Application.Applied)
+        found: list[tuple[int, UUID]] = []
+        start = after + 1
+        while True:
+            with self._store_errors():
+                batch = self.recorder.select_notifications(start, 500, topics=[topic])
+            for notification in batch:
+                applied = self.mapper.to_domain_event(notification)
+                if getattr(applied, "challenge_id", None) == challenge_id:
+                    found.append((notification.id, applied.originator_id))
+            if len(batch) < 500:
+                return found
+            start = batch[-1].id + 1
+
+    def reviewed_applications(self, challenge: Challenge) -> list[Application]:
+        """The applications the end user may choose among: applied, not revoked, reviewed by
+        every effective member of the confirmed panel."""
+        members = challenge.panel_member_ids()
+        return [
+            a
+            for a in self.applications_to(str(challenge.id))
+            if a.status is ApplicationStatus.APPLIED
+            and str(a.id) not in challenge.revoked_applications
+            and a.is_reviewed_by(members, challenge.absent)
+        ]
 
     def application(self, application_id: str) -> Application:
         return self._get(Application, application_id)

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         description="R-DISBURSE: a contract drafted without tranches gets these "
         "condition:percent shares of its budget",
     )
+    credit_max_age_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="R-CREDIT: a unit's credit check counts for this many days after it was made",
+    )
     holiday_schedule: Path | None = Field(
         default=None, description="JSON file of announced holiday schedules for later years"
     )

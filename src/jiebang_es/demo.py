@@ -1,13 +1,14 @@
 """`jiebang demo`: one simulated year of the procedure on the configured store.
 
 Two challenges (a key one in 智能科技, public; a major one in 生命健康, restricted) go through all
-nine steps with applicants from inside and outside the district, a recusal, an objection lodged
-and dismissed, the district project numbers, contracts with payment schedules, a failed
-milestone stopping a tranche until its rectification passes, the end user's assessment, its
-reported co-investment, the bureau's acceptance and the final tranche — and the refusals the
-rules must produce. Business dates are simulated (2026, a year the holiday calendar knows;
-2027 for the end of A's delivery); recording times are real. Each run adds a new sample:
-nothing is overwritten.
+nine steps with applicants from inside and outside the district, a recusal and the replacement
+expert bureau and end user add after it, a selection against the experts' ranking with its
+justification, an objection lodged and dismissed, the district project numbers, contracts with
+payment schedules, a failed milestone stopping a tranche until its rectification passes, the end
+user's assessment, its reported co-investment, the bureau's acceptance and the final tranche —
+and the refusals the rules must produce. Business dates are simulated (2026, a year the holiday
+calendar knows; 2027 for the end of A's delivery); recording times are real. Each run adds a new
+sample: nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from jiebang_es.domain.values import (
     Actor,
     Conclusion,
     ContractTerms,
+    CreditStatus,
     DemandSource,
+    ExpertKind,
     Organisation,
     Role,
 )
@@ -50,6 +53,15 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, CommandMeta, Receipt
+
+# The sample's solver units (揭榜单位), whose credit the bureau checks before each step.
+SOLVERS = (
+    INSTITUTE_WEST,
+    UNIVERSITY_JIANGNAN,
+    ENTERPRISE_STARTUP,
+    ENTERPRISE_HUADONG,
+    UNIVERSITY_MEDICAL,
+)
 
 
 class SimulatedClock:
@@ -263,6 +275,23 @@ class DemoRun:
                 window_closes=closes,
             )
 
+    def check_credit(self, *orgs: Organisation) -> None:
+        """R-CREDIT: the bureau checks the solvers in the national credit system today; a
+        check counts for the configured number of days (default 30)."""
+        for org in orgs:
+            record = self.app.credit_record(org.credit_code)
+            if record is not None and record.effective_at >= self.clock.now():
+                continue  # an earlier run of the sample year checked it on this day or later
+            r = self.app.record_credit_status(
+                self.bureau,
+                org_code=org.credit_code,
+                status=CreditStatus.GOOD,
+                source="信用中国 严重失信主体名单查询",
+            )
+            self.recorded.update(r.events)
+        names = "、".join(o.name for o in orgs)
+        self.console.print(f"  [green]✓[/] bureau: credit checked today (信用中国): {names}")
+
     def _apply(
         self,
         track: Track,
@@ -289,6 +318,7 @@ class DemoRun:
 
     def applications(self, a: Track, b: Track) -> None:
         self.day(date(2026, 4, 20), "6 揭榜 applications")
+        self.check_credit(*SOLVERS)
         self._apply(a, INSTITUTE_WEST, "95000.00")
         self._apply(a, UNIVERSITY_JIANGNAN, "98000.00", (ENTERPRISE_STARTUP,))
         self._apply(a, ENTERPRISE_HUADONG, "88000.00")
@@ -342,30 +372,95 @@ class DemoRun:
             )
         self.day(date(2026, 5, 12), "6 declarations of interest and scores")
         scores = {
-            INSTITUTE_WEST.name: 86,
-            UNIVERSITY_JIANGNAN.name: 91,
-            ENTERPRISE_HUADONG.name: 78,
-            UNIVERSITY_MEDICAL.name: 89,
+            ("A", INSTITUTE_WEST.name): 86,
+            ("A", UNIVERSITY_JIANGNAN.name): 91,
+            ("A", ENTERPRISE_HUADONG.name): 78,
+            ("B", UNIVERSITY_MEDICAL.name): 89,
+            ("B", INSTITUTE_WEST.name): 92,
         }
         for track in (a, b):
             for lead_name, application_id in track.applications.items():
-                self._score(track, lead_name, application_id, scores.get(lead_name, 80))
+                score = scores.get((track.label, lead_name), 80)
+                self._score(track, lead_name, application_id, score)
+                if (track.label, lead_name) == ("A", INSTITUTE_WEST.name):
+                    self.replace_recused(track, application_id, score)
         self.day(date(2026, 5, 15), "6 the end users select their solvers")
-        for track, winner in ((a, UNIVERSITY_JIANGNAN), (b, UNIVERSITY_MEDICAL)):
-            r = self.do(
-                f"end user {track.end_user.name}",
-                f"select {winner.name} for {track.label}",
-                self.app.select,
-                track.eu,
+        self.check_credit(UNIVERSITY_JIANGNAN, ENTERPRISE_STARTUP, UNIVERSITY_MEDICAL)
+        r = self.do(
+            f"end user {a.end_user.name}",
+            f"select {UNIVERSITY_JIANGNAN.name} for A (ranked first)",
+            self.app.select,
+            a.eu,
+            a.challenge_id,
+            application_id=a.applications[UNIVERSITY_JIANGNAN.name],
+            note="综合评分最高",
+        )
+        a.project_id = r.aggregate_id
+        # R-SELECT-REASON: the experts ranked 西部智能制造研究院 first for B.
+        self.refuse(
+            "R-SELECT-REASON",
+            f"end user {b.end_user.name}",
+            f"select {UNIVERSITY_MEDICAL.name} for B (ranked second) without a reason",
+            self.app.select,
+            b.eu,
+            b.challenge_id,
+            application_id=b.applications[UNIVERSITY_MEDICAL.name],
+        )
+        r = self.do(
+            f"end user {b.end_user.name}",
+            f"select {UNIVERSITY_MEDICAL.name} for B (ranked second), with its justification",
+            self.app.select,
+            b.eu,
+            b.challenge_id,
+            application_id=b.applications[UNIVERSITY_MEDICAL.name],
+            note="结合专家评审意见",
+            exception_reason="附属医院可开展临床验证，需求单位可率先应用；评分差距3分",
+        )
+        b.project_id = r.aggregate_id
+
+    def replace_recused(self, track: Track, application_id: str, score: int) -> None:
+        """R-REVIEW-PANEL: after a recusal, bureau and end user add a replacement expert to
+        the confirmed panel (R-PANEL-JOINT), who then reviews every application."""
+        application = self.app.application(application_id)
+        (recused,) = application.recused
+        r = self.app.register_expert(
+            self.bureau,
+            person_id=f"exp-{track.tag}-spare",
+            name="钱研究员",
+            org_code=UNIVERSITY_MEDICAL.credit_code,
+            org_name=UNIVERSITY_MEDICAL.name,
+            kind=ExpertKind.PEER_INSIDE,
+            speciality="精密测量",
+        )
+        self.recorded.update(r.events)
+        spare = r.aggregate_id
+        self.do(
+            "bureau",
+            f"propose a replacement for the recused expert {track.experts[recused][0]}",
+            self.app.propose_replacement,
+            self.bureau,
+            track.challenge_id,
+            expert_id=spare,
+            replaces=recused,
+            reason="王教授回避西部智能制造研究院的申请，补充区内同行专家",
+        )
+        for who, party in (("bureau", self.bureau), ("end user", track.eu)):
+            self.do(
+                who,
+                "confirm the replacement",
+                self.app.confirm_replacement,
+                party,
                 track.challenge_id,
-                application_id=track.applications[winner.name],
-                note="综合评分最高",
+                expert_id=spare,
             )
-            track.project_id = r.aggregate_id
+        track.experts[spare] = (f"exp-{track.tag}-spare", UNIVERSITY_MEDICAL.credit_code, "peer")
+        self._score(track, INSTITUTE_WEST.name, application_id, score)
 
     def _score(self, track: Track, lead_name: str, application_id: str, score: int) -> None:
         application = self.app.application(application_id)
         for expert_id, (person, org_code, _kind) in track.experts.items():
+            if expert_id in (*application.cleared, *application.recused):
+                continue  # declared already, before a replacement joined the panel
             who = Actor(id=person, role=Role.EXPERT, org_code=org_code)
             r = self.app.declare_conflict(who, application_id, expert_id=expert_id, conflict=False)
             self.recorded.update(r.events)
@@ -435,6 +530,7 @@ class DemoRun:
 
     def contract_and_fund(self, a: Track, b: Track) -> None:
         self.day(date(2026, 6, 1), "8 任务书签订 task contracts")
+        self.check_credit(UNIVERSITY_JIANGNAN, ENTERPRISE_STARTUP, UNIVERSITY_MEDICAL)
         for track, solver, budget in (
             (a, UNIVERSITY_JIANGNAN, "98000.00"),
             (b, UNIVERSITY_MEDICAL, "290000.00"),

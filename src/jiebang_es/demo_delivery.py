@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from jiebang_es.domain.values import Role, Verdict
-from jiebang_es.sample import UNIVERSITY_JIANGNAN, actor
+from jiebang_es.sample import ENTERPRISE_STARTUP, UNIVERSITY_JIANGNAN, actor
 
 if TYPE_CHECKING:
     from jiebang_es.demo import DemoRun, Track
@@ -43,6 +43,7 @@ def deliver(run: DemoRun, a: Track) -> None:
         remarks="分辨率未达23位",
     )
     run.day(date(2026, 12, 4), "9 the milestone tranche is stopped")
+    run.check_credit(UNIVERSITY_JIANGNAN, ENTERPRISE_STARTUP)  # R-CREDIT: checked recently
     run.refuse(
         "R-MILESTONE",
         "bureau",
@@ -74,6 +75,7 @@ def deliver(run: DemoRun, a: Track) -> None:
         remarks="复测达标",
     )
     run.day(date(2026, 12, 10), "9 the milestone tranche")
+    run.check_credit(UNIVERSITY_JIANGNAN, ENTERPRISE_STARTUP)  # R-CREDIT: checked recently
     run.do(
         "bureau",
         "disburse 29,400 yuan to A",
@@ -134,6 +136,7 @@ def deliver(run: DemoRun, a: Track) -> None:
     run.day(date(2027, 12, 15), "验收 the bureau's acceptance closes A")
     run.do("bureau", "accept A (结题)", app.accept, bureau, a.project_id, remarks="同意结题")
     run.day(date(2027, 12, 20), "9 the final tranche (尾款)")
+    run.check_credit(UNIVERSITY_JIANGNAN, ENTERPRISE_STARTUP)  # R-CREDIT: checked recently
     run.do(
         "bureau",
         "disburse the final 19,600 yuan to A",

@@ -20,6 +20,7 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service_base import CHINA_TZ
 from tests.e2e.conftest import Server
+from tests.support import SOLVER_UNITS
 
 
 def at(day: date, hour: int = 10) -> str:
@@ -197,7 +198,21 @@ class HttpJourney:
                 },
             )
         )
+        self.check_credit()
         return self
+
+    def check_credit(self) -> None:
+        """R-CREDIT: the bureau checks the sample's solver units today (a check counts 30
+        days). Another journey on this server may have checked one later in the simulated
+        year: its record cannot go back in business time, and that earlier check stands."""
+        for org in SOLVER_UNITS:
+            response = self.bureau.post(
+                "/v1/credit-records",
+                json={"org_code": org.credit_code, "status": "good", "source": "信用中国 查询"},
+            )
+            if response.status_code == 422 and response.json().get("rule_id") == "R-ORDER":
+                continue
+            self.record(response)
 
     # ---- step 6 -------------------------------------------------------------------------
     def apply_json(
@@ -247,6 +262,7 @@ class HttpJourney:
 
     def select(self, application_id: str) -> HttpJourney:
         self.server.on(date(2026, 5, 15))
+        self.check_credit()
         body = self.record(
             self.eu.post(
                 f"/v1/challenges/{self.challenge_id}/select",
@@ -279,6 +295,7 @@ class HttpJourney:
 
     def contract(self, lead: Organisation = INSTITUTE_WEST) -> HttpJourney:
         self.server.on(date(2026, 6, 1))
+        self.check_credit()
         base = f"/v1/projects/{self.project_id}/contract"
         self.record(self.bureau.post(f"{base}/draft", json={"terms": self.terms()}))
         for client in (self.bureau, self.eu, self.solver(lead)):

@@ -111,6 +111,43 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/challenges/{p_challenge}"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/v1/applications/{p_application}"): (200, 200, 404, 200, 404, 404, 200, 404, 200, 200),
     ("GET", "/v1/applications/{r_application}"): (200, 404, 200, 404, 404, 200, 404, 404, 200, 200),
+    # A challenge's applications: the bureau's side and the challenge's own end user only.
+    ("GET", "/v1/challenges/{p_challenge}/applications"): (
+        200,
+        200,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        200,
+        200,
+    ),
+    ("GET", "/v1/challenges/{r_challenge}/applications"): (
+        200,
+        404,
+        200,
+        404,
+        404,
+        404,
+        404,
+        404,
+        200,
+        200,
+    ),
+    ("POST", "/v1/challenges/{p_challenge}/review-panel/absences"): (
+        422,
+        403,
+        403,
+        403,
+        403,
+        403,
+        403,
+        403,
+        403,
+        403,
+    ),
     ("GET", "/v1/projects/{p_project}"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/v1/projects/{c_project}"): (200, 200, 404, 200, 404, 404, 404, 404, 200, 200),
     ("GET", "/v1/projects/{rp_project}"): (200, 200, 404, 200, 404, 404, 404, 404, 200, 200),
@@ -177,6 +214,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
 }
 BODIES = {
     "/v1/projects/{p_project}/disbursements": {"amount": "1000.00", "purpose": "x"},
+    "/v1/challenges/{p_challenge}/review-panel/absences": {"expert_id": "x", "reason": "病假"},
 }
 CASES = [
     pytest.param(method, template, role, expected[i], id=f"{method} {template} as {role}")

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 from jiebang_es.domain.application import Application
-from jiebang_es.domain.values import CreditStatus, Role
+from jiebang_es.domain.values import CreditStatus, Role, UnitType
 from jiebang_es.errors import NotPermittedError
 from jiebang_es.sample import (
     END_USER_EQUIPMENT,
@@ -63,6 +63,16 @@ def test_r_open_units_of_every_kind_inside_or_outside_the_district_may_apply(app
     for org in (INSTITUTE_WEST, UNIVERSITY_JIANGNAN, ENTERPRISE_HUADONG, ENTERPRISE_STARTUP):
         j.apply(lead=org)
     assert len(j.applications) == 4
+
+
+def test_r_open_hospitals_new_type_rd_institutions_and_other_research_units_may_apply(app, clock):
+    j = published(app, clock)
+    kinds = (UnitType.HOSPITAL, UnitType.NEW_RD_INSTITUTION, UnitType.OTHER_RESEARCH_UNIT)
+    units = (UNIVERSITY_JIANGNAN, ENTERPRISE_HUADONG, ENTERPRISE_STARTUP)
+    for kind, org in zip(kinds, units, strict=True):
+        lead = replace(org, unit_type=kind)
+        application_id = j.apply(lead=lead)
+        assert app.application(application_id).lead.organisation.unit_type is kind
 
 
 def test_r_open_no_registration_age_or_leader_age_degree_title_is_asked(app, clock):

@@ -22,22 +22,18 @@ file and as the command itself computed.
 
 from __future__ import annotations
 
-import atexit
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from typing import Any
+from uuid import UUID
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from psycopg import sql
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
@@ -45,7 +41,7 @@ from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.content import ChallengeContent, missing_contents
-from jiebang_es.domain.credit import CreditRecord
+from jiebang_es.domain.credit import CreditRecord, credit_problem
 from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.numbering import DistrictNumbering
@@ -85,7 +81,7 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, NO_META, CommandMeta, Receipt
-from tests.conftest import DEFAULT_SERVER, _with_db, new_postgres_schema
+from tests.conftest import new_postgres_schema
 from tests.support import BUREAU_STAFF, Journey, ScriptedClock
 
 END_USERS = (END_USER_EQUIPMENT, END_USER_PHARMA)
@@ -100,6 +96,7 @@ FAKE_BUREAU = actor(Role.BUREAU, INSTITUTE_WEST, "fake-bureau")
 DISHONEST = UNIVERSITY_MEDICAL
 NOT_RECORDED_BY = (Role.SUPERVISOR, Role.ANALYST)
 CHINA_OFFSET = timedelta(hours=8)
+CREDIT_MAX_AGE_DAYS = 30  # R-CREDIT: the configured default
 # The events of steps that record a decision taken earlier: only these may be backdated.
 BACKDATED = (
     *(Demand.Collected, Challenge.Reviewed, Challenge.Listed, CreditRecord.Recorded),
@@ -279,6 +276,18 @@ class World:
         record = self.as_of(CreditRecord.create_id(code), position)
         return CreditStatus.GOOD if record is None else record.status
 
+    def credit_recent(self, code: str, position: int, on: date) -> bool:
+        """R-CREDIT (version 2): as the record stood before ``position``, the latest check made
+        by ``on`` found the unit in good credit, at most CREDIT_MAX_AGE_DAYS before ``on``."""
+        record = self.as_of(CreditRecord.create_id(code), position)
+        checks = [] if record is None else [c for c in record.checks if c.checked_on <= on]
+        if not checks:
+            return False
+        latest = max(c.checked_on for c in checks)
+        found = [c for c in checks if c.checked_on == latest][-1]
+        age = (on - latest).days
+        return found.status is CreditStatus.GOOD and age <= CREDIT_MAX_AGE_DAYS
+
     def of_type(self, cls: type) -> list[UUID]:
         return [k for k, v in self.state.items() if isinstance(v, cls)]
 
@@ -302,6 +311,10 @@ STEPS: dict[type, tuple[tuple[Role, ...], tuple[Any, ...] | None, bool]] = {
     Challenge.Published: ((B,), (CS.LISTED,), False),  # R-PARTY-APPROVAL
     Challenge.ReviewPanelProposed: ((B, E), (CS.PUBLISHED,), False),
     Challenge.ReviewPanelConfirmed: ((B, E), ANY, False),
+    # R-REVIEW-PANEL per application (version 2): replacements and absences on a confirmed panel
+    Challenge.ReplacementExpertProposed: ((B, E), (CS.PUBLISHED,), False),
+    Challenge.ReplacementExpertConfirmed: ((B, E), (CS.PUBLISHED,), False),
+    Challenge.ExpertAbsent: ((B,), (CS.PUBLISHED,), False),
     Challenge.SolverSelected: ((E,), (CS.PUBLISHED,), False),  # R-SELECT-EU
     Challenge.SolverSelectionRevoked: ((B,), (CS.SELECTED,), True),
     Challenge.Failed: ((B,), (CS.PUBLISHED,), True),
@@ -377,12 +390,23 @@ def check_org(a: Audit, end_user: str = "", solver: str = "") -> None:
     assert a.role is not A or not solver or a.org_code == solver, "another solver's"
 
 
-def check_credit(units: Sequence[ApplicantUnit], w: World, position: int) -> None:
-    """R-CREDIT: every unit in good credit, as the bureau's record stood at ``position``."""
+def check_credit(units: Sequence[ApplicantUnit], w: World, position: int, on: date) -> None:
+    """R-CREDIT: every unit in good credit, as the bureau's record stood at ``position``, and
+    checked recently before ``on`` (version 2)."""
     for u in units:
         code = u.organisation.credit_code
         assert code in ORGS, f"{code} not normalised"
         assert u.credit_status is w.credit(code, position) is CreditStatus.GOOD, "R-CREDIT"
+        assert w.credit_recent(code, position, on), f"R-CREDIT: {code} not checked recently"
+
+
+def check_project_credit(s: Project, w: World, position: int, on: date) -> None:
+    """R-CREDIT at contract signature and each disbursement: the solver's units."""
+    application = w.as_of(s.application_id, position)
+    codes = {s.solver_code, *(u.organisation.credit_code for u in application.participants)}
+    for code in codes:
+        assert w.credit(code, position) is CreditStatus.GOOD, "R-CREDIT"
+        assert w.credit_recent(code, position, on), f"R-CREDIT: {code} not checked recently"
 
 
 def check_content(content: ChallengeContent, audit: Audit) -> None:
@@ -427,6 +451,34 @@ def check_opinions(opinions: tuple[Any, ...], w: World) -> None:
     for o in opinions:
         assert o.opinion.strip() == o.opinion != ""
         assert o.kind is w.state[UUID(o.expert_id)].kind
+
+
+def check_selection_in_principle(
+    challenge: Challenge, application: Application, a: Audit, w: World, position: int
+) -> None:
+    """R-REVIEW-PANEL per application and R-SELECT-REASON: a selection on fewer than five
+    effective reviewers (after recusals or absences), below the top mean score, or of an
+    application most experts advised against, is justified."""
+    members, absent = challenge.panel_member_ids(), challenge.absent
+    effective = application.effective_reviewers(members, absent)
+    if len(effective) < MIN_PANEL and len(effective) < len(members):
+        assert justified(a, "R-REVIEW-PANEL"), "R-REVIEW-PANEL: 4 reviewers, no reason"
+    others = [w.as_of(i, position) for i in w.of_type(Application)]
+    means = [
+        sum(x.score for x in o.scores) / len(o.scores)
+        for o in others
+        if o is not None
+        and o.challenge_id == application.challenge_id
+        and o.status is ApplicationStatus.APPLIED
+        and str(o.id) not in challenge.revoked_applications
+        and o.is_reviewed_by(members, absent)
+        and o.scores
+    ]
+    mine = sum(x.score for x in application.scores) / len(application.scores)
+    below = bool(means) and mine.quantize(FEN) < max(means).quantize(FEN)
+    against = sum(1 for x in application.scores if x.recommended is False)
+    if below or against * 2 > len(application.scores):
+        assert justified(a, "R-SELECT-REASON"), "R-SELECT-REASON: against the experts, no reason"
 
 
 def check_terms(terms: ContractTerms, p: Project) -> None:
@@ -512,6 +564,23 @@ def check_challenge_event(s: Challenge | None, e: Any, w: World) -> None:
         assert s.panel
         assert e.role is a.role
         assert a.role not in s.panel_confirmed_by
+    elif isinstance(e, Challenge.ReplacementExpertProposed):
+        assert s.panel_is_effective, "R-ORDER: a replacement before the panel took effect"
+        assert e.grounds.strip(), "R-REVIEW-PANEL: a replacement without its reason"
+        assert e.replaces in s.panel_member_ids()
+        assert e.member.expert_id not in s.panel_member_ids()
+        assert all(m.expert_id != e.member.expert_id for m in s.replacements)
+        assert e.member.kind is w.state[UUID(e.member.expert_id)].kind
+    elif isinstance(e, Challenge.ReplacementExpertConfirmed):
+        assert s.panel_is_effective
+        assert e.role is a.role
+        assert any(m.expert_id == e.expert_id for m in s.replacements)
+        assert (e.expert_id, e.role) not in s.replacement_confirmed_by, "R-PANEL-JOINT"
+    elif isinstance(e, Challenge.ExpertAbsent):
+        assert s.panel_is_effective
+        assert e.grounds.strip(), "R-REVIEW-PANEL: an absence without its reason"
+        assert e.expert_id in s.panel_member_ids()
+        assert e.expert_id not in s.absent
     elif isinstance(e, Challenge.SolverSelected):
         assert s.panel_is_effective
         assert s.window_has_closed(a.effective_at)
@@ -545,7 +614,7 @@ def check_application_event(s: Application | None, e: Any, w: World) -> None:
         codes = [u.organisation.credit_code for u in units]
         assert len(set(codes)) == len(codes)
         assert challenge.end_user.credit_code not in codes, "R-EU-NOT-SOLVER"
-        check_credit(units, w, position)
+        check_credit(units, w, position, a.effective_at.date())
         assert e.technical_plan.strip(), "R-PLAN-IP"
         assert e.ip_declaration is True, "R-PLAN-IP"
         assert Decimal("0.01") <= e.budget <= (c.funding or 0), "R-ASK-CAP"
@@ -563,6 +632,7 @@ def check_application_event(s: Application | None, e: Any, w: World) -> None:
     assert a.actor_id == expert.person_id
     assert challenge.panel_is_effective
     assert e.expert_id in challenge.panel_member_ids()
+    assert e.expert_id not in challenge.absent, "R-REVIEW-PANEL: an absent expert took part"
     if isinstance(e, Application.NoConflictDeclared | Application.ExpertRecused):
         assert e.expert_id not in (*s.cleared, *s.recused)
         if isinstance(e, Application.NoConflictDeclared):
@@ -594,10 +664,13 @@ def check_project_event(s: Project | None, e: Any, w: World) -> None:
         assert application.challenge_id == e.challenge_id
         assert application.status is ApplicationStatus.APPLIED
         assert challenge.panel_is_effective
-        assert application.is_reviewed_by(challenge.panel_member_ids()), "selected unreviewed"
+        members, absent = challenge.panel_member_ids(), challenge.absent
+        assert application.is_reviewed_by(members, absent), "selected unreviewed"
         assert e.opinions == application.scores, "the selection references the opinions"
-        # R-CREDIT again at selection: no unit recorded as dishonest since it applied
-        check_credit([application.lead, *application.participants], w, position)
+        check_selection_in_principle(challenge, application, a, w, position)
+        # R-CREDIT again at selection: no unit dishonest since it applied, and checked recently
+        units = [application.lead, *application.participants]
+        check_credit(units, w, position, a.effective_at.date())
         assert e.solver_code == application.lead.organisation.credit_code
         assert e.end_user_code == challenge.end_user.credit_code != e.solver_code
         c = challenge.content
@@ -649,6 +722,7 @@ def check_project_event(s: Project | None, e: Any, w: World) -> None:
         assert e.terms.lead_unit_code == s.solver_code, "R-AUTONOMY: another lead unit"
         assert set(s.challenge_indicators) <= set(e.terms.indicators), "R-CONTRACT: indicators"
     elif isinstance(e, Project.ContractSigned):
+        check_project_credit(s, w, position, a.effective_at.date())
         assert s.draft_terms is not None
         assert s.terms is None
         sig = e.signature
@@ -661,6 +735,7 @@ def check_project_event(s: Project | None, e: Any, w: World) -> None:
         expected = {E: s.end_user_code, A: s.solver_code}
         assert sig.org_code == expected.get(sig.role, sig.org_code), "R-CONTRACT: wrong signer"
     elif isinstance(e, Project.Contracted):
+        check_project_credit(s, w, position, a.effective_at.date())
         assert {x.role for x in e.signatures} == {B, E, A}
         assert (e.signatures, e.terms) == (s.signatures, s.draft_terms)
         check_terms(e.terms, s)
@@ -669,6 +744,7 @@ def check_project_event(s: Project | None, e: Any, w: World) -> None:
         assert Project.NoticeClosed in before or waived, "R-PUBLICITY: contracted without notice"
         assert s.classified or not waived
     elif isinstance(e, Project.Funded):
+        check_project_credit(s, w, position, a.effective_at.date())
         assert s.terms is not None
         assert s.contracted_on is not None
         assert s.contracted_on <= e.paid_on <= a.effective_at.date(), "R-DISBURSE: paid when?"
@@ -769,6 +845,7 @@ def check_credit_event(s: CreditRecord | None, e: Any, w: World) -> None:
     """R-CREDIT: the bureau records a unit's credit with its source, one record per code."""
     assert e.source.strip() == e.source != "", "R-CREDIT: a credit record names its source"
     assert isinstance(e.status, CreditStatus)
+    assert e.checked_on <= e.audit.effective_at.date(), "R-CREDIT: a check dated in the future"
     if isinstance(e, CreditRecord.Recorded):
         assert e.credit_code in ORGS, f"{e.credit_code} not normalised"
         assert e.originator_id == CreditRecord.create_id(e.credit_code)
@@ -792,7 +869,8 @@ class ProcedureMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        config = Settings(database_url=self.store_url(), bureau_code=BUREAU.credit_code)
+        url = self.store_url() or f"sqlite:///{self.tmp.name}/x.db"
+        config = Settings(database_url=url, bureau_code=BUREAU.credit_code)
         self.clock = ScriptedClock()
         self.app = RecordingApp(config, self.clock)
         # a second application on the same file, as another process would open it
@@ -806,9 +884,9 @@ class ProcedureMachine(RuleBasedStateMachine):
         self.world: tuple[int, World] | None = None  # the store as read at a position
         self.when: datetime | None = None  # the business time the next command gives
 
-    def store_url(self) -> str:
-        """A fresh store for this run (SQLite here; PostgreSQL in the subclass below)."""
-        return f"sqlite:///{self.tmp.name}/x.db"
+    def store_url(self) -> str | None:
+        """The store of each run: a fresh SQLite file (here) or PostgreSQL schema (below)."""
+        return None
 
     def teardown(self) -> None:
         self.app.close()
@@ -913,9 +991,6 @@ class ProcedureMachine(RuleBasedStateMachine):
     def start(self, stage_a: str, stage_b: str, classified: bool) -> None:
         """The sample experts; the dishonest unit on record; the equipment maker's public key
         challenge and the pharma company's restricted, perhaps classified, major challenge."""
-        status, source = CreditStatus.SERIOUSLY_DISHONEST, "信用中国 严重失信主体名单"
-        record = self.app.record_credit_status
-        record(BUREAU_STAFF, org_code=DISHONEST.credit_code, status=status, source=source)
         content = major_challenge_content(classified=classified)
         pharma = Journey(self.app, self.clock, END_USER_PHARMA, content, "p")
         journeys = [(Journey(self.app, self.clock), stage_a), (pharma, stage_b)]
@@ -928,6 +1003,10 @@ class ProcedureMachine(RuleBasedStateMachine):
             for j, target in journeys:
                 if STAGES.index(stage) <= STAGES.index(target):
                     journey_step(j, stage)
+        # The journeys checked every sample unit's credit; the bureau then finds one dishonest.
+        status, source = CreditStatus.SERIOUSLY_DISHONEST, "信用中国 严重失信主体名单"
+        record = self.app.record_credit_status
+        record(BUREAU_STAFF, org_code=DISHONEST.credit_code, status=status, source=source)
         for j, _ in journeys:
             self.challenges.extend([j.challenge_id] if j.challenge_id else [])
             self.applications.extend(j.applications)
@@ -1013,16 +1092,22 @@ class ProcedureMachine(RuleBasedStateMachine):
             and a.status is ApplicationStatus.APPLIED
             and str(a.id) not in ch.revoked_applications
         ]
-        reviewed = [a for a in live if a.is_reviewed_by(ch.panel_member_ids())]
+        reviewed = [a for a in live if a.is_reviewed_by(ch.panel_member_ids(), ch.absent)]
         # a unit recorded as seriously dishonest since it applied is not selected (R-CREDIT)
         credit = self.app.credit_status_of
         good = [a for a in reviewed if {credit(u) for u in a.unit_codes()} == {CreditStatus.GOOD}]
         unreviewed = [a for a in live if a not in reviewed]
+        members = ch.panel_member_ids()
+        short = [a for a in live if ch.panel_is_effective and set(a.recused) & members]
+        pending = [
+            m.expert_id for m in ch.replacements if not ch.replacement_is_effective(m.expert_id)
+        ]
         if now < ch.window_opens:
             self.clock.current = ch.window_opens
         elif ch.window_is_open(now) and live:
             self.clock.current = ch.window_closes
         elif ch.window_is_open(now):
+            self.refresh_credit({UNIVERSITY_JIANGNAN.credit_code})
             self.apply(self.challenges.index(cid), "university", [], "at", "at", "none")
         elif not ch.panel:
             propose = self.app.propose_review_panel
@@ -1030,8 +1115,30 @@ class ProcedureMachine(RuleBasedStateMachine):
         elif not ch.panel_is_effective:
             who = eu if Role.BUREAU in ch.panel_confirmed_by else BUREAU_STAFF
             self.attempt(self.app.confirm_review_panel, who, cid)
+        elif short and not ch.replacements:
+            # R-REVIEW-PANEL: after a recusal, both parties add a replacement
+            spare = next(x for x in self.experts.values() if x not in ch.panel_member_ids())
+            recused = sorted(set(short[0].recused) & ch.panel_member_ids())[0]
+            propose = self.app.propose_replacement
+            why = {"replaces": recused, "reason": "回避后补充专家"}
+            self.attempt(propose, BUREAU_STAFF, cid, expert_id=spare, **why)
+        elif pending:
+            spare = pending[0]
+            confirmed = {role for x, role in ch.replacement_confirmed_by if x == spare}
+            who = eu if Role.BUREAU in confirmed else BUREAU_STAFF
+            self.attempt(self.app.confirm_replacement, who, cid, expert_id=spare)
         elif good:
-            r = self.attempt(self.app.select, eu, cid, application_id=str(good[0].id), note="择优")
+            self.refresh_credit(good[0].unit_codes())
+            # the end user justifies any departure from the experts' judgement (recorded only
+            # where the selection departs: R-SELECT-REASON, R-REVIEW-PANEL)
+            r = self.attempt(
+                self.app.select,
+                eu,
+                cid,
+                application_id=str(good[0].id),
+                note="择优",
+                exception_reason="结合专家评审意见综合考虑",
+            )
             self.projects.extend([r.aggregate_id] if r else [])
         elif unreviewed:
             self.review_application(self.applications.index(str(unreviewed[0].id)), -1, "88")
@@ -1071,10 +1178,12 @@ class ProcedureMachine(RuleBasedStateMachine):
             terms = self.terms_for(pid, "below", "at", "ok", "all")
             self.attempt(self.app.draft_contract, BUREAU_STAFF, pid, terms=terms)
         elif p.status is ProjectStatus.IN_MANAGEMENT:
+            self.refresh_project_credit(p)
             signed = {s.role for s in p.signatures}
             who = next(x for x in (BUREAU_STAFF, eu, solver) if x.role not in signed)
             self.attempt(self.app.sign_contract, who, pid)
         elif p.status is ProjectStatus.CONTRACTED:
+            self.refresh_project_credit(p)
             self.proceed_contract(p, twist, eu, solver)
         elif p.status is ProjectStatus.ASSESSED and p.co_investment_reports == 0:
             report = self.app.report_co_investment
@@ -1144,7 +1253,47 @@ class ProcedureMachine(RuleBasedStateMachine):
         else:
             self.attempt(self.app.assess, eu, pid, verdict=Verdict.PASS, remarks="全部指标达到")
 
+    def refresh_credit(self, codes: set[str]) -> None:
+        """The bureau checks again, today, each good unit whose check is missing or stale."""
+        today = self.now().date()
+        for code in sorted(codes):
+            record = self.app.credit_record(code)
+            if code == DISHONEST.credit_code or credit_problem(record, today, 30) is None:
+                continue
+            if record is not None and record.status is not CreditStatus.GOOD:
+                continue  # the bureau does not clear a dishonest unit on the expected path
+            record_check = self.app.record_credit_status
+            self.attempt(
+                record_check,
+                BUREAU_STAFF,
+                org_code=code,
+                status=CreditStatus.GOOD,
+                source="信用中国",
+            )
+
+    def refresh_project_credit(self, p: Project) -> None:
+        application = self.app.application(p.application_id)
+        participants = {u.organisation.credit_code for u in application.participants}
+        self.refresh_credit({p.solver_code, *participants})
+
     # ---- credit and experts --------------------------------------------------------------------
+    @rule(
+        org=st.sampled_from(_UNITS),
+        age=st.sampled_from((0, 0, 0, 29, 30, 31, 45)),
+        who=actors("bureau", "end_user", "fake_bureau"),
+    )
+    def check_unit_credit(self, org: Organisation, age: int, who: str) -> None:
+        """The bureau records a check of a unit in 信用中国, made today or ``age`` days ago
+        (R-CREDIT: a check counts for 30 days)."""
+        self.attempt(
+            self.app.record_credit_status,
+            self.actor_for(who),
+            org_code=org.credit_code,
+            status=CreditStatus.GOOD,
+            source="信用中国 查询",
+            checked_on=self.now().date() - timedelta(days=age),
+        )
+
     @rule(
         org=st.sampled_from((DISHONEST, DISHONEST, DISHONEST, ENTERPRISE_STARTUP)),
         status=st.sampled_from(CreditStatus),
@@ -1425,18 +1574,31 @@ class ProcedureMachine(RuleBasedStateMachine):
         expert_id = list(self.experts.values())[e % len(self.experts)]
         who = self.expert_actor(expert_id, "exp-impostor" if pose else None)
         if conflict is None:
-            self.attempt(self.app.score, who, aid, expert_id=expert_id, score=score, opinion=text)
+            score_it = self.app.score
+            self.attempt(
+                score_it, who, aid, expert_id=expert_id, score=score, opinion=text, recommend=False
+            )
         else:
             declare = self.app.declare_conflict
             self.attempt(declare, who, aid, expert_id=expert_id, conflict=conflict, statement=text)
 
     @precondition(lambda self: self.applications)
-    @rule(a=PICK, recusing=st.integers(-1, 6), score=st.sampled_from(("75", "88.5", "95")))
-    def review_application(self, a: int, recusing: int, score: str) -> None:
-        """Every member of the application's panel declares, then scores (each a command)."""
+    @rule(
+        a=PICK,
+        recusing=st.integers(-1, 6),
+        score=st.sampled_from(("75", "88.5", "95")),
+        recommend=st.sampled_from((True, True, None, False)),
+    )
+    def review_application(
+        self, a: int, recusing: int, score: str, recommend: bool | None = True
+    ) -> None:
+        """Every effective member of the application's panel (confirmed replacements too,
+        absent ones not) declares, then scores (each a command)."""
         aid = self.pick(self.applications, a)
         challenge = self.app.challenge(self.app.application(aid).challenge_id)
-        for index, member in enumerate(challenge.panel):
+        members = challenge.panel_member_ids() - set(challenge.absent)
+        panel = [m for m in (*challenge.panel, *challenge.replacements) if m.expert_id in members]
+        for index, member in enumerate(panel):
             who, expert_id = self.expert_actor(member.expert_id), member.expert_id
             statement = "曾与申报单位合作" if index == recusing else ""
             declare = self.app.declare_conflict
@@ -1448,7 +1610,51 @@ class ProcedureMachine(RuleBasedStateMachine):
                 conflict=bool(statement),
                 statement=statement,
             )
-            self.attempt(self.app.score, who, aid, expert_id=expert_id, score=score, opinion="可行")
+            self.attempt(
+                self.app.score,
+                who,
+                aid,
+                expert_id=expert_id,
+                score=score,
+                opinion="可行",
+                recommend=recommend,
+            )
+
+    @precondition(lambda self: self.challenges)
+    @rule(
+        c=PICK,
+        step=st.sampled_from(("propose", "propose", "confirm", "confirm", "absent")),
+        e=st.integers(0, 12),
+        r=st.integers(0, 12),
+        who=actors(("bureau", "end_user"), "wrong_end_user", "supervisor", "applicant"),
+        reason=st.sampled_from(("", "回避后补充专家", "因病无法参会", "因病无法参会")),
+    )
+    def change_panel(self, c: int, step: str, e: int, r: int, who: str, reason: str) -> None:
+        """A replacement proposed for a member of the confirmed panel, or confirmed by one
+        party (R-PANEL-JOINT), or a member recorded absent (R-REVIEW-PANEL)."""
+        # mostly a challenge under review, whose panel took effect
+        reviewing = [x for x in self.challenges if self.app.challenge(x).panel_is_effective]
+        cid = self.pick(reviewing if reviewing and c % 4 else self.challenges, c)
+        c = self.challenges.index(cid)
+        experts = list(self.experts.values())
+        expert_id = experts[e % len(experts)]
+        members = sorted(self.app.challenge(cid).panel_member_ids()) or experts
+        if step == "propose":
+            # mostly an expert not yet on the panel, sometimes one already on it
+            others = [x for x in experts if x not in members] if e % 4 else experts
+            expert_id = (others or experts)[e % len(others or experts)]
+            replaces = members[r % len(members)]
+            propose = self.app.propose_replacement
+            self.on_challenge(
+                c, who, propose, expert_id=expert_id, replaces=replaces, reason=reason
+            )
+        elif step == "confirm":
+            proposed = [m.expert_id for m in self.app.challenge(cid).replacements] or experts
+            confirm = self.app.confirm_replacement
+            self.on_challenge(c, who, confirm, expert_id=proposed[e % len(proposed)])
+        else:
+            absent = members[e % len(members)] if r % 4 else expert_id
+            self.on_challenge(c, who, self.app.record_absence, expert_id=absent, reason=reason)
 
     @precondition(lambda self: self.challenges and self.applications)
     @rule(
@@ -1456,13 +1662,20 @@ class ProcedureMachine(RuleBasedStateMachine):
         a=PICK,
         who=actors("end_user", "wrong_end_user", "bureau", "applicant", "expert"),
         upper=st.booleans(),
+        reason=EXCEPTION_REASON,
     )
-    def select(self, c: int, a: int, who: str, upper: bool) -> None:
+    def select(self, c: int, a: int, who: str, upper: bool, reason: str | None) -> None:
         cid = self.pick(self.challenges, c)
         # mostly an application to this challenge, sometimes one to another; its id spelt any case
         own = [x for x in self.applications if self.app.application(x).challenge_id == cid]
         aid = self.pick(own, a) if own and a % 4 else self.pick(self.applications, a)
-        r = self.on_challenge(c, who, self.app.select, application_id=aid.upper() if upper else aid)
+        r = self.on_challenge(
+            c,
+            who,
+            self.app.select,
+            application_id=aid.upper() if upper else aid,
+            exception_reason=reason,
+        )
         self.projects.extend([r.aggregate_id] if r else [])
 
     # ---- steps 7–9 and project management -----------------------------------------------------
@@ -1774,7 +1987,9 @@ class ProcedureMachine(RuleBasedStateMachine):
             challenge: Challenge = w.state[UUID(application.challenge_id)]
             assert challenge.end_user.credit_code not in application.unit_codes(), "R-EU-NOT-SOLVER"
             # no dishonest unit, as the bureau's record stood when the application was made
-            check_credit((application.lead, *application.participants), w, w.pos[(ident, 1)])
+            applied = w.events[ident][0]
+            on = applied.audit.effective_at.date()
+            check_credit((application.lead, *application.participants), w, w.pos[(ident, 1)], on)
         persons = [w.state[i].person_id for i in w.of_type(Expert)]
         assert len(set(persons)) == len(persons), "one expert per person"
         for ident in w.of_type(Project):
@@ -1836,41 +2051,23 @@ TestProcedureStateMachine.__doc__ = (
 
 
 class PostgresProcedureMachine(ProcedureMachine):
-    """The same walk on PostgreSQL: one fresh schema per run, in a database of this session."""
+    """The same walk on PostgreSQL: each run on a fresh schema of the session's database."""
 
-    database: ClassVar[str | None] = None
+    database_url = ""  # set by the fixture below, once per test session
 
-    def store_url(self) -> str:
-        if PostgresProcedureMachine.database is None:
-            PostgresProcedureMachine.database = _session_database()
-        return new_postgres_schema(PostgresProcedureMachine.database)
-
-
-def _session_database() -> str:
-    """A database for this process's PostgreSQL runs, dropped when the process ends."""
-    server = os.environ.get("JIEBANG_TEST_POSTGRES_URL", DEFAULT_SERVER)
-    name = f"jiebang_machine_{uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-    def drop() -> None:
-        with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-    atexit.register(drop)
-    return _with_db(server, name)
+    def store_url(self) -> str | None:
+        return new_postgres_schema(type(self).database_url)
 
 
 PostgresProcedureMachine.TestCase.settings = settings(
-    max_examples=10,
-    stateful_step_count=30,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    ProcedureMachine.TestCase.settings, max_examples=10
 )
-TestProcedureStateMachinePostgres = pytest.mark.postgres(PostgresProcedureMachine.TestCase)
-TestProcedureStateMachinePostgres.__doc__ = (
-    "The same random walk on PostgreSQL (fewer runs: each opens a schema of its own)."
-)
+
+
+@pytest.mark.postgres
+class TestProcedureStateMachineOnPostgres(PostgresProcedureMachine.TestCase):  # type: ignore[misc, valid-type]
+    """The state machine's rules and invariants hold on PostgreSQL too."""
+
+    @pytest.fixture(autouse=True)
+    def _database(self, postgres_db: str) -> None:
+        PostgresProcedureMachine.database_url = postgres_db

@@ -239,7 +239,10 @@ def test_cli_compliance_json_names_every_rule_id(app, settings):
     assert set(reported) == set(RULE_IDS)
     assert rule_ids_of_the_plan() <= set(reported)
     assert len(reported) >= 33
-    assert {r["status"] for r in report["rules"]} == {"holds"}
+    # The demo breaks no rule; its one departure is justified (a selection against the ranking).
+    statuses = {r["rule_id"]: r["status"] for r in report["rules"]}
+    assert statuses.pop("R-SELECT-REASON") == "exceptions"
+    assert set(statuses.values()) == {"holds"}
 
 
 def test_reports_render_as_csv_xlsx_md_and_html_with_a_chart(app, settings, read_store, tmp_path):

@@ -6,8 +6,10 @@ conflict on the challenge's version (DESIGN.md §1).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 from eventsourcing.domain import event
 
@@ -138,12 +140,25 @@ class Application(JiebangAggregate):
 
     # ---- scores ----------------------------------------------------------------------------
     class Scored(JiebangAggregate.Event):
+        class_version = 2
         expert_id: str
         score: Decimal
         opinion: str
+        recommended: bool | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # The first build asked for no recommendation: the expert did not say.
+            state.setdefault("recommended", None)
 
     def score(
-        self, audit: Audit, expert_id: str, expert_org: str, score: Decimal, opinion: str
+        self,
+        audit: Audit,
+        expert_id: str,
+        expert_org: str,
+        score: Decimal,
+        opinion: str,
+        recommended: bool | None = None,
     ) -> None:
         if self.status is not ApplicationStatus.APPLIED:
             raise order_violation("a withdrawn application is not reviewed")
@@ -162,19 +177,55 @@ class Application(JiebangAggregate):
         if not Decimal(0) <= score <= Decimal(100):
             raise InvalidValueError("score", "a score is between 0 and 100")
         rules.require_text(opinion, "R-SELECT-EU", "the expert's written opinion")
-        self._scored(audit=audit, expert_id=expert_id, score=score, opinion=opinion)
+        self._scored(
+            audit=audit,
+            expert_id=expert_id,
+            score=score,
+            opinion=opinion,
+            recommended=recommended,
+        )
 
     @event(Scored)
-    def _scored(self, audit: Audit, expert_id: str, score: Decimal, opinion: str) -> None:
+    def _scored(
+        self,
+        audit: Audit,
+        expert_id: str,
+        score: Decimal,
+        opinion: str,
+        recommended: bool | None = None,
+    ) -> None:
         self.scores = (
             *self.scores,
             ScoreRef(
-                expert_id=expert_id, score=score, opinion=opinion, event_version=self.version + 1
+                expert_id=expert_id,
+                score=score,
+                opinion=opinion,
+                event_version=self.version + 1,
+                recommended=recommended,
             ),
         )
 
-    def is_reviewed_by(self, panel: set[str]) -> bool:
-        """Reviewed: every panel member not recused has scored it, and at least one has."""
+    def effective_reviewers(self, panel: set[str], absent: Iterable[str] = ()) -> set[str]:
+        """R-REVIEW-PANEL per application: the confirmed panel's members not recused from it
+        and not absent (an absent member's score, given before the absence, stands)."""
         scored = {s.expert_id for s in self.scores}
-        expected = panel - set(self.recused)
+        gone = set(absent) - scored
+        return panel - set(self.recused) - gone
+
+    def is_reviewed_by(self, panel: set[str], absent: Iterable[str] = ()) -> bool:
+        """Reviewed: every effective reviewer has scored it, and at least one has."""
+        scored = {s.expert_id for s in self.scores}
+        expected = self.effective_reviewers(panel, absent)
         return bool(expected) and expected <= scored
+
+    def mean_score(self) -> Decimal | None:
+        """R-SELECT-REASON's ranking: the mean of the scores on record, exact to 0.01."""
+        if not self.scores:
+            return None
+        total = sum((s.score for s in self.scores), Decimal(0))
+        return (total / len(self.scores)).quantize(Decimal("0.01"))
+
+    def advised_against(self) -> bool:
+        """Most experts who scored it advised against it (不推荐): more than half."""
+        against = sum(1 for s in self.scores if s.recommended is False)
+        return against * 2 > len(self.scores)

@@ -19,7 +19,7 @@ from jiebang_es.domain.values import (
     PanelMember,
     Role,
 )
-from jiebang_es.errors import RuleViolationError
+from jiebang_es.errors import InvalidValueError, RuleViolationError
 
 
 class ChallengeStatus(Enum):
@@ -65,6 +65,11 @@ class Challenge(JiebangAggregate):
         self.project_id: str | None = None
         self.application_id: str | None = None
         self.revoked_applications: tuple[str, ...] = ()
+        # R-REVIEW-PANEL per application (version 2): replacements added to the confirmed
+        # panel, each confirmed by both parties, and members recorded absent.
+        self.replacements: tuple[PanelMember, ...] = ()
+        self.replacement_confirmed_by: tuple[tuple[str, Role], ...] = ()
+        self.absent: tuple[str, ...] = ()
 
     # ---- drafting (需求凝练) -------------------------------------------------------------
     class DraftRevised(JiebangAggregate.Event):
@@ -241,7 +246,10 @@ class Challenge(JiebangAggregate):
                 f"{self.status.value}"
             )
         if self.panel_is_effective:
-            raise order_violation("the review panel was already confirmed by both parties")
+            raise order_violation(
+                "the review panel was already confirmed by both parties; propose a replacement "
+                "expert for a recused or absent member instead"
+            )
         if len({m.expert_id for m in members}) != len(members):
             raise RuleViolationError("R-REVIEW-PANEL", "an expert is named twice on the panel")
         self._panel_proposed(audit=audit, members=members)
@@ -271,7 +279,94 @@ class Challenge(JiebangAggregate):
         return {Role.BUREAU, Role.END_USER} <= set(self.panel_confirmed_by)
 
     def panel_member_ids(self) -> set[str]:
-        return {m.expert_id for m in self.panel}
+        """The confirmed panel's members: the original panel and every replacement both
+        parties confirmed (absent members included: their scores on record stand)."""
+        return {m.expert_id for m in self.panel} | {
+            m.expert_id for m in self.replacements if self.replacement_is_effective(m.expert_id)
+        }
+
+    def replacement_is_effective(self, expert_id: str) -> bool:
+        roles = {role for x, role in self.replacement_confirmed_by if x == expert_id}
+        return {Role.BUREAU, Role.END_USER} <= roles
+
+    # ---- replacements and absences (R-REVIEW-PANEL, R-PANEL-JOINT) ---------------------
+    class ReplacementExpertProposed(JiebangAggregate.Event):
+        member: PanelMember
+        replaces: str
+        grounds: str  # why the replacement: the recusal or absence it makes up for
+
+    def _check_panel_in_review(self, step: str) -> None:
+        if self.status is not ChallengeStatus.PUBLISHED:
+            raise order_violation(
+                f"{step} while the challenge is published; it is {self.status.value}"
+            )
+        if not self.panel_is_effective:
+            raise order_violation(
+                f"{step} on a panel both parties confirmed; until then, propose the panel again"
+            )
+
+    def propose_replacement(
+        self, audit: Audit, member: PanelMember, replaces: str, reason: str
+    ) -> None:
+        """Propose an expert to join the confirmed panel in place of a recused or absent one;
+        the replacement takes effect once bureau and end user both confirm it."""
+        self._check_panel_in_review("a replacement expert joins the panel")
+        rules.require_text(reason, "R-REVIEW-PANEL", "the reason for the replacement")
+        if replaces not in self.panel_member_ids():
+            raise InvalidValueError("replaces", f"expert {replaces} is not on the confirmed panel")
+        if member.expert_id in self.panel_member_ids() or any(
+            m.expert_id == member.expert_id for m in self.replacements
+        ):
+            raise RuleViolationError(
+                "R-REVIEW-PANEL",
+                f"expert {member.expert_id} is already on or proposed for the panel",
+            )
+        self._replacement_proposed(audit=audit, member=member, replaces=replaces, grounds=reason)
+
+    @event(ReplacementExpertProposed)
+    def _replacement_proposed(
+        self, audit: Audit, member: PanelMember, replaces: str, grounds: str
+    ) -> None:
+        self.replacements = (*self.replacements, member)
+
+    class ReplacementExpertConfirmed(JiebangAggregate.Event):
+        expert_id: str
+        role: Role
+
+    def confirm_replacement(self, audit: Audit, expert_id: str) -> None:
+        """The bureau's or the end user's confirmation of a proposed replacement."""
+        self._check_panel_in_review("a replacement is confirmed")
+        if not any(m.expert_id == expert_id for m in self.replacements):
+            raise order_violation(f"no replacement expert {expert_id} was proposed")
+        if (expert_id, audit.role) in self.replacement_confirmed_by:
+            raise RuleViolationError(
+                "R-PANEL-JOINT", f"the {audit.role.value} already confirmed this replacement"
+            )
+        self._replacement_confirmed(audit=audit, expert_id=expert_id, role=audit.role)
+
+    @event(ReplacementExpertConfirmed)
+    def _replacement_confirmed(self, audit: Audit, expert_id: str, role: Role) -> None:
+        self.replacement_confirmed_by = (*self.replacement_confirmed_by, (expert_id, role))
+
+    class ExpertAbsent(JiebangAggregate.Event):
+        expert_id: str
+        grounds: str  # why the expert takes no further part
+
+    def record_absence(self, audit: Audit, expert_id: str, reason: str) -> None:
+        """A panel member who takes no further part in the review (illness, travel, …)."""
+        self._check_panel_in_review("an absence is recorded")
+        rules.require_text(reason, "R-REVIEW-PANEL", "the reason for the absence")
+        if expert_id not in self.panel_member_ids():
+            raise InvalidValueError(
+                "expert_id", f"expert {expert_id} is not on the confirmed panel"
+            )
+        if expert_id in self.absent:
+            raise RuleViolationError("R-REVIEW-PANEL", f"expert {expert_id} is already absent")
+        self._expert_absent(audit=audit, expert_id=expert_id, grounds=reason)
+
+    @event(ExpertAbsent)
+    def _expert_absent(self, audit: Audit, expert_id: str, grounds: str) -> None:
+        self.absent = (*self.absent, expert_id)
 
     # ---- selection, revocation, 流榜, cancellation ----------------------------------------
     class SolverSelected(JiebangAggregate.Event):

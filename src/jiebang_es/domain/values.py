@@ -114,9 +114,13 @@ class Conclusion(Enum):
 
 
 class UnitType(Enum):
-    UNIVERSITY = "university"
-    INSTITUTE = "institute"
-    ENTERPRISE = "enterprise"
+    UNIVERSITY = "university"  # 高校
+    INSTITUTE = "institute"  # 科研院所
+    ENTERPRISE = "enterprise"  # 企业
+    # R-OPEN (version 2): other legal-person research units may apply too.
+    HOSPITAL = "hospital"  # 医院
+    NEW_RD_INSTITUTION = "new_rd_institution"  # 新型研发机构
+    OTHER_RESEARCH_UNIT = "other_research_unit"  # 其他法人科研单位
 
 
 class CreditStatus(Enum):
@@ -260,6 +264,9 @@ class ScoreRef:
     score: Decimal
     opinion: str
     event_version: int
+    # R-SELECT-REASON: the expert recommends (推荐) the application or advises against it;
+    # None where the expert did not say (every score of the first build).
+    recommended: bool | None = None
 
 
 @dataclass(frozen=True)
