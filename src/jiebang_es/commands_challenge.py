@@ -6,25 +6,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from decimal import Decimal
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.base import order_violation
+from jiebang_es.domain.budget import BudgetEnvelope
 from jiebang_es.domain.challenge import Challenge, approve_list
-from jiebang_es.domain.content import ChallengeContent, check_draft
+from jiebang_es.domain.content import (
+    ChallengeContent,
+    check_commitment,
+    check_draft,
+    industry_exceptions,
+    recipient_codes,
+)
 from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.values import (
     Actor,
+    BudgetLine,
     Conclusion,
     DemandSource,
     ExpertKind,
     Organisation,
     Role,
+    RuleException,
+    Scope,
     credit_code,
+    is_enterprise_code,
+    registration_region,
     yuan,
 )
-from jiebang_es.errors import ConflictError, InvalidValueError, RuleViolationError
-from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
+from jiebang_es.errors import (
+    ConflictError,
+    InvalidValueError,
+    NotFoundError,
+    RuleViolationError,
+)
+from jiebang_es.service_base import (
+    NO_META,
+    CommandMeta,
+    Receipt,
+    ServiceBase,
+    check_version,
+    command,
+)
 
 
 def normalise_content(content: ChallengeContent) -> ChallengeContent:
@@ -34,18 +59,48 @@ def normalise_content(content: ChallengeContent) -> ChallengeContent:
         commitment = replace(
             commitment, own_investment=yuan(commitment.own_investment, field_name="own_investment")
         )
+    recipients = tuple(r.strip() for r in content.recipients)
+    if content.scope is Scope.RESTRICTED:
+        recipients = recipient_codes(recipients)
     return replace(
         content,
         funding=None if content.funding is None else yuan(content.funding, field_name="funding"),
         indicators=tuple(content.indicators),
         milestones=tuple(content.milestones),
-        recipients=tuple(r.strip() for r in content.recipients),
+        recipients=recipients,
         commitment=commitment,
+    )
+
+
+def end_user_exceptions(
+    end_user: Organisation, district_code: str, exception_reason: str | None
+) -> tuple[RuleException, ...]:
+    """R-EU-LOCAL (in principle): the end user is an enterprise registered in the district,
+    read from its credit code (GB 32100-2015), not from what the caller says of it."""
+    code = end_user.credit_code
+    problems = []
+    if registration_region(code) != district_code:
+        problems.append(
+            f"its credit code is registered in division {registration_region(code)}, not in "
+            f"the district ({district_code})"
+        )
+    if not is_enterprise_code(code):
+        problems.append(f"its credit code ({code[:2]}…) is not an enterprise's (91…)")
+    return rules.in_principle(
+        "R-EU-LOCAL",
+        bool(problems),
+        f"end user {end_user.name or code}: " + "; ".join(problems),
+        exception_reason,
     )
 
 
 def normalise_org(org: Organisation, field_name: str) -> Organisation:
     return replace(org, credit_code=credit_code(org.credit_code, field_name=field_name))
+
+
+def check_year(year: int) -> None:
+    if not 2000 <= year <= 2100:
+        raise InvalidValueError("year", f"{year} is not a plausible programme year")
 
 
 class ChallengeCommands(ServiceBase):
@@ -60,18 +115,18 @@ class ChallengeCommands(ServiceBase):
         industry: str,
         title: str,
         description: str,
+        exception_reason: str | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
         """Record a need gathered by survey visit or public solicitation."""
         rules.check_role(actor, [Role.BUREAU], "R-INDUSTRY", "demand collection (需求征集)")
-        if industry not in self.settings.industries:
-            raise RuleViolationError(
-                "R-INDUSTRY", f"{industry!r} is not one of {', '.join(self.settings.industries)}"
-            )
+        if not industry.strip():
+            raise InvalidValueError("industry", "a demand names its industry")
+        exceptions = industry_exceptions(industry, self.settings.industries, exception_reason)
         if not title.strip():
             raise InvalidValueError("title", "a demand has a title")
         demand = Demand(
-            audit=self._audit(actor, meta, backdate=True),
+            audit=self._audit(actor, meta, exceptions, backdate=True),
             source=source,
             enterprise=normalise_org(enterprise, "enterprise.credit_code"),
             industry=industry,
@@ -102,7 +157,8 @@ class ChallengeCommands(ServiceBase):
             end_user_code=end_user.credit_code,
         )
         content = normalise_content(content)
-        exceptions = check_draft(content, self.settings.industries, exception_reason)
+        exceptions = check_draft(content, self.settings.draft_policy(), exception_reason)
+        exceptions += end_user_exceptions(end_user, self.settings.district_code, exception_reason)
         if not demand_ids:
             raise order_violation(
                 "a challenge is refined from the demands collected first (需求征集 → 需求凝练)"
@@ -150,8 +206,32 @@ class ChallengeCommands(ServiceBase):
                 f"a revision keeps the industry ({challenge.content.industry}) of the demands "
                 "the challenge refines",
             )
-        exceptions = check_draft(content, self.settings.industries, exception_reason)
+        exceptions = check_draft(
+            content, self.settings.draft_policy(), exception_reason, industry_settled=True
+        )
         challenge.revise(self._audit(actor, meta, exceptions), content)
+        return self._save(challenge)
+
+    @command
+    def confirm_draft(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        content_digest: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The end user confirms the draft it read (by its digest) and its own commitment."""
+        challenge = self._load(Challenge, challenge_id, meta)
+        rules.check_party(
+            actor,
+            [Role.END_USER],
+            "R-EU-DRAFTS",
+            "confirming the draft and the end user's commitment",
+            end_user_code=challenge.end_user.credit_code,
+        )
+        check_commitment(challenge.content, self.settings.eu_commitment_min_ratio)
+        challenge.confirm_by_end_user(self._audit(actor, meta), content_digest)
         return self._save(challenge)
 
     # ---- experts ----------------------------------------------------------------------------
@@ -209,6 +289,14 @@ class ChallengeCommands(ServiceBase):
         rules.check_role(actor, [Role.BUREAU], "R-ARG-PANEL", "organising the argumentation")
         challenge = self._load(Challenge, challenge_id, meta)
         recorded = self._opinions(opinions, "R-ARG-PANEL")
+        for opinion in recorded:
+            expert = self._get(Expert, opinion.expert_id)
+            if expert.org_code == challenge.end_user.credit_code:
+                raise RuleViolationError(
+                    "R-CONFLICT",
+                    f"expert {expert.name} ({expert.person_id}) is of the challenge's own end user "
+                    f"({challenge.end_user.credit_code}) and takes no part in its argumentation",
+                )
         if period_argued and len(recorded) < rules.MIN_PANEL:
             raise RuleViolationError(
                 "R-PERIOD-ARGUED",
@@ -243,7 +331,67 @@ class ChallengeCommands(ServiceBase):
             raise InvalidValueError("challenge_ids", "a challenge is named twice")
         audit = self._audit(actor, meta, backdate=True)
         approve_list(challenges, audit, year, meeting_date, minutes_ref)
-        return self._save(*challenges)
+        envelope = self._envelope(year)
+        envelope.charge(
+            audit,
+            tuple(BudgetLine(str(c.id), c.content.settled()[0]) for c in challenges),
+        )
+        return self._save(*challenges, envelope)
+
+    # ---- the year's budget envelope (R-BUDGET) ---------------------------------------------
+    @command
+    def set_budget(
+        self,
+        actor: Actor,
+        *,
+        year: int,
+        amount: Decimal | str | int,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Record the programme's budget envelope for a year (年度经费预算安排)."""
+        rules.check_role(actor, [Role.BUREAU], "R-BUDGET", "recording the year's budget")
+        check_year(year)
+        total = yuan(amount, field_name="amount")
+        key = BudgetEnvelope.create_id(year)
+        if self._exists(key):
+            raise ConflictError(key, f"the budget of {year} is recorded; revise it instead")
+        envelope = BudgetEnvelope(
+            audit=self._audit(actor, meta, backdate=True), year=year, amount=total
+        )
+        return self._save(envelope)
+
+    @command
+    def revise_budget(
+        self,
+        actor: Actor,
+        *,
+        year: int,
+        amount: Decimal | str | int,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """Revise the year's envelope, with the reason; never below what is already listed."""
+        rules.check_role(actor, [Role.BUREAU], "R-BUDGET", "revising the year's budget")
+        check_year(year)
+        total = yuan(amount, field_name="amount")
+        envelope = self._get(BudgetEnvelope, BudgetEnvelope.create_id(year))
+        check_version(envelope, meta)
+        envelope.revise(self._audit(actor, meta, backdate=True), total)
+        return self._save(envelope)
+
+    def budget(self, year: int) -> BudgetEnvelope:
+        """The year's envelope and what the annual list takes of it."""
+        check_year(year)
+        return self._get(BudgetEnvelope, BudgetEnvelope.create_id(year))
+
+    def _envelope(self, year: int) -> BudgetEnvelope:
+        try:
+            return self.budget(year)
+        except NotFoundError:
+            raise RuleViolationError(
+                "R-BUDGET",
+                f"no budget envelope is recorded for {year}: the bureau records the year's "
+                "budget before the party group meeting approves the list",
+            ) from None
 
     # ---- 5. publication (写榜发布) ---------------------------------------------------------
     @command

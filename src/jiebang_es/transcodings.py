@@ -78,6 +78,7 @@ VALUE_CLASSES: tuple[type[Any], ...] = (
     values.PanelMember,
     values.ScoreRef,
     values.Signature,
+    values.BudgetLine,
     values.ContractTerms,
     ChallengeContent,
 )
