@@ -11,6 +11,7 @@ from projections.compliance.model import Compliance
 from projections.model import ReadModel
 from projections.models.audit_index import AuditIndex
 from projections.models.catalogue import Catalogue
+from projections.models.demands import Demands
 from projections.models.ledger import Ledger
 from projections.models.panels import Panels
 from projections.models.pipeline import Pipeline
@@ -19,6 +20,7 @@ from projections.models.public_listing import PublicListing
 
 MODEL_CLASSES: tuple[type[ReadModel], ...] = (
     Catalogue,
+    Demands,
     PublicListing,
     Pipeline,
     Panels,
