@@ -24,6 +24,7 @@ from projections import queries as q
 from projections.readstore import ReadStore
 from projections.rebuild import rebuild
 from tests.conftest import new_postgres_schema
+from tests.support import Journey
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "store_v1" / "demo-2026.sqlite"
 V1_EVENTS = 117
@@ -123,14 +124,34 @@ def test_v1_challenges_load_with_documented_defaults(v1_sqlite: str, tmp_path: P
     app = JiebangApp(_settings(v1_sqlite, tmp_path))
     try:
         drafted = [e for e in _stored_events(app) if e.topic.endswith("Challenge.Drafted")]
+        assert drafted
         for stored in drafted:
+            assert b"class_version" not in bytes(stored.state)
             challenge = app.repository.get(UUID(str(stored.originator_id)))
             assert isinstance(challenge, Challenge)
-            _assert_v1_defaults(challenge)
+            _assert_v1_defaults(app, challenge)
     finally:
         app.close()
 
 
-def _assert_v1_defaults(challenge: Challenge) -> None:
-    # Extended as version 2's fields land (see docs/rules-challenge.md, "Old events").
-    assert challenge.version >= 1
+def _assert_v1_defaults(app: JiebangApp, challenge: Challenge) -> None:
+    """docs/rules-challenge.md, "Old events": drafted under RULES.md version 1, never
+    confirmed by the end user (R-EU-DRAFTS did not exist)."""
+    assert challenge.rules_version == 1
+    drafted = [e for e in app.events_of(challenge.id) if isinstance(e, Challenge.Drafted)]
+    assert [e.rules_version for e in drafted] == [1]
+    assert challenge.eu_confirmed_digest is None
+    assert challenge.eu_commitment_amount == challenge.content.commitment.own_investment
+
+
+def test_new_drafts_are_stored_at_class_version_2_under_rules_version_2(
+    tmp_path: Path, clock
+) -> None:
+    app = JiebangApp(_settings(f"sqlite:///{tmp_path}/new.sqlite", tmp_path), clock=clock)
+    try:
+        j = Journey(app, clock).draft()
+        stored = next(e for e in _stored_events(app) if e.topic.endswith("Challenge.Drafted"))
+        assert b'"class_version":2' in bytes(stored.state).replace(b" ", b"")
+        assert app.challenge(j.challenge_id).rules_version == 2
+    finally:
+        app.close()

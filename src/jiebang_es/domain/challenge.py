@@ -40,11 +40,24 @@ class ChallengeStatus(Enum):
     CANCELLED = "cancelled"
 
 
+# The version of RULES.md a challenge is drafted under. The rules new in version 2 (R-EU-LOCAL,
+# R-EU-DRAFTS, R-BUDGET, the conditions of R-OPEN) were never asked of challenges drafted before.
+RULES_VERSION = 2
+
+
 class Challenge(JiebangAggregate):
     class Drafted(JiebangAggregate.Created):
         end_user: Organisation
         demand_ids: tuple[str, ...]
         content: ChallengeContent
+        rules_version: int
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            # Drafted by the first release, under RULES.md version 1 (docs/rules-challenge.md).
+            state["rules_version"] = 1
 
     @event(Drafted)
     def __init__(
@@ -53,7 +66,9 @@ class Challenge(JiebangAggregate):
         end_user: Organisation,
         demand_ids: tuple[str, ...],
         content: ChallengeContent,
+        rules_version: int = RULES_VERSION,
     ) -> None:
+        self.rules_version = rules_version
         self.end_user = end_user
         self.demand_ids = tuple(demand_ids)
         self.content = content
