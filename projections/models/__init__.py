@@ -36,6 +36,9 @@ def check_settings(settings: Settings) -> CheckSettings:
     """What the compliance checker takes from the configuration."""
     return CheckSettings(
         industries=tuple(settings.industries),
+        district_code=settings.district_code,
+        forbidden_conditions=tuple(settings.forbidden_solver_conditions),
+        commitment_min_ratio=settings.eu_commitment_min_ratio,
         notice_working_days=settings.notice_working_days,
         calendar=WorkingDayCalendar.load(settings.holiday_schedule),
     )
