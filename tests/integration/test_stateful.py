@@ -12,12 +12,12 @@ assessments are reached in a few steps.
 
 Every command either records its events or is refused with a ``JiebangError`` that records
 nothing; what it records reads back from the store exactly as it was triggered. After every step
-the whole SQLite store is read back and checked: each recorded event was allowed by the hard rules
-of RULES.md in the state it was recorded in (credit as the bureau's record stood then), by a role
-the plan gives that step to, taking effect when it was recorded unless it records an earlier
-decision, and never before its aggregate's previous step; nothing recorded before has changed; and
-replaying the events gives the same state as the repository, as a second application on the same
-file and as the command itself computed.
+the whole store (SQLite; PostgreSQL in a test of its own) is read back and checked: each recorded
+event was allowed by the hard rules of RULES.md in the state it was recorded in (credit as the
+bureau's record stood then), by a role the plan gives that step to, taking effect when it was
+recorded unless it records an earlier decision, and never before its aggregate's previous step;
+nothing recorded before has changed; and replaying the events gives the same state as the
+repository, as a second application on the same store and as the command itself computed.
 """
 
 from __future__ import annotations
@@ -30,9 +30,19 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from psycopg import sql
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
@@ -89,6 +99,7 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, NO_META, CommandMeta, Receipt
+from tests.conftest import new_postgres_schema
 from tests.support import BUREAU_STAFF, Journey, ScriptedClock
 
 END_USERS = (END_USER_EQUIPMENT, END_USER_PHARMA)
@@ -816,8 +827,7 @@ class ProcedureMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{self.tmp.name}/x.db"
-        config = Settings(database_url=url, bureau_code=BUREAU.credit_code)
+        config = Settings(database_url=self.store_url(), bureau_code=BUREAU.credit_code)
         self.clock = ScriptedClock()
         self.app = RecordingApp(config, self.clock)
         # a second application on the same file, as another process would open it
@@ -830,6 +840,10 @@ class ProcedureMachine(RuleBasedStateMachine):
         self.stored: dict[int, tuple[Any, ...]] = {}  # every notification seen so far
         self.world: tuple[int, World] | None = None  # the store as read at a position
         self.when: datetime | None = None  # the business time the next command gives
+
+    def store_url(self) -> str:
+        """A fresh store for each example: a SQLite file here."""
+        return f"sqlite:///{self.tmp.name}/x.db"
 
     def teardown(self) -> None:
         self.app.close()
@@ -1836,3 +1850,36 @@ TestProcedureStateMachine = ProcedureMachine.TestCase
 TestProcedureStateMachine.__doc__ = (
     "Random commands by random actors never break a hard rule, and the store replays exactly."
 )
+
+
+class PostgresProcedureMachine(ProcedureMachine):
+    """The same walk on PostgreSQL, each example in a fresh schema of the session's database."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        super().__init__()
+
+    def store_url(self) -> str:
+        self.schema_url = new_postgres_schema(self.database_url)
+        return self.schema_url
+
+    def teardown(self) -> None:
+        super().teardown()
+        schema = self.schema_url.rsplit("schema=", 1)[1]
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.mark.postgres
+def test_procedure_state_machine_on_postgres(postgres_db: str) -> None:
+    """Random commands by random actors never break a hard rule on PostgreSQL either."""
+    run_state_machine_as_test(
+        lambda: PostgresProcedureMachine(postgres_db),
+        settings=settings(
+            max_examples=10,
+            stateful_step_count=30,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        ),
+    )
