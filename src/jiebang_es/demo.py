@@ -280,11 +280,12 @@ class DemoRun:
         if listed is None:
             self.do(
                 "bureau",
-                f"budget envelope {year}: {short} yuan",
+                f"budget envelope {year}, set on 01-05: {short} yuan",
                 self.app.set_budget,
                 self.bureau,
                 year=year,
                 amount=short,
+                meta=CommandMeta(effective_at=datetime(year, 1, 5, 10, tzinfo=CHINA_TZ)),
             )
         else:
             self.do(
