@@ -9,7 +9,14 @@ from datetime import date
 import pytest
 
 from jiebang_es.domain.values import Role
-from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT, END_USER_PHARMA, INSTITUTE_WEST
+from jiebang_es.sample import (
+    BUREAU,
+    END_USER_EQUIPMENT,
+    END_USER_PHARMA,
+    ENTERPRISE_HUADONG,
+    INSTITUTE_WEST,
+    major_challenge_content,
+)
 from tests.e2e.conftest import Server
 from tests.e2e.journey import HttpJourney, at, ok
 from tests.e2e.test_refusals import assert_refused, position
@@ -105,3 +112,23 @@ def test_demands_listed_for_the_bureau_and_each_end_user_its_own(server: Server)
     assert ok(peeking)["items"] == []
     applicant = server.client(Role.APPLICANT, INSTITUTE_WEST, "app-demands")
     assert ok(applicant.get("/v1/demands"))["items"] == []
+
+
+def test_r_scope_the_demos_restricted_challenge_is_applied_to_by_its_range_over_http(
+    server: Server,
+) -> None:
+    """The sample's restricted challenge names its range by credit code: a unit in it sees the
+    challenge and applies; one outside does not even see it (404)."""
+    journey = HttpJourney(
+        server, uuid.uuid4().hex[:8], end_user=END_USER_PHARMA, content=major_challenge_content()
+    ).to_published()
+    application = journey.apply(INSTITUTE_WEST)
+    assert application
+    outsider = server.client(Role.APPLICANT, ENTERPRISE_HUADONG, "outsider")
+    before = position(server)
+    refused = outsider.post(
+        f"/v1/challenges/{journey.challenge_id}/applications",
+        json=journey.apply_json(ENTERPRISE_HUADONG),
+    )
+    assert refused.status_code == 404, refused.text
+    assert position(server) == before
