@@ -34,13 +34,14 @@ def budget_revised(c: Check) -> None:
         c.save({**budget, "amount": str(e.amount)}, budget_ref(year))
 
 
-def list_charged(c: Check, year: int, funding: Any, required: bool) -> None:
-    """A challenge put on the year's list: its funding within the year's envelope."""
+def list_charged(c: Check, year: int, funding: Any, required: bool) -> bool:
+    """A challenge put on the year's list: its funding within the year's envelope; whether it
+    was counted against one."""
     budget = c.state(budget_ref(year))
     if not budget:
         if required:
             c.violation("R-BUDGET", f"listed for {year}, a year with no budget envelope recorded")
-        return
+        return False
     listed = Decimal(budget["listed"]) + Decimal(str(funding or "0"))
     if listed > Decimal(budget["amount"]):
         c.violation(
@@ -49,6 +50,15 @@ def list_charged(c: Check, year: int, funding: Any, required: bool) -> None:
             budget.get("set_pos"),
         )
     c.save({**budget, "listed": str(listed)}, budget_ref(year))
+    return True
+
+
+def list_released(c: Check, year: int, funding: Any) -> None:
+    """A listed challenge cancelled or failed: its funding no longer counts against the year."""
+    budget = c.state(budget_ref(year))
+    if budget:
+        listed = Decimal(budget["listed"]) - Decimal(str(funding or "0"))
+        c.save({**budget, "listed": str(listed)}, budget_ref(year))
 
 
 CHECKS: dict[type, CheckFn] = {

@@ -268,8 +268,8 @@ def listed(c: Check) -> None:
             f"{state.get('period')} months listed without an argumentation of the period",
             state.get("reviewed_pos"),
         )
-    budget_checks.list_charged(c, e.year, state.get("funding"), v2(state))
-    state.update(status="listed", listed_pos=c.position, year=e.year)
+    charged = budget_checks.list_charged(c, e.year, state.get("funding"), v2(state))
+    state.update(status="listed", listed_pos=c.position, year=e.year, charged=charged)
     c.save(state)
 
 
@@ -347,6 +347,9 @@ def selection_revoked(c: Check) -> None:
 def to_status(status: str) -> CheckFn:
     def check(c: Check) -> None:
         state = c.state()
+        if state.get("charged"):  # R-BUDGET: a listed challenge ending gives its funding back
+            budget_checks.list_released(c, state["year"], state.get("funding"))
+            state["charged"] = False
         state["status"] = status
         c.save(state)
 

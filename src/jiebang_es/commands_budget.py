@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.budget import BudgetEnvelope
-from jiebang_es.domain.values import Actor, Role, yuan
+from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.values import Actor, Audit, Role, yuan
 from jiebang_es.errors import ConflictError, InvalidValueError, NotFoundError, RuleViolationError
 from jiebang_es.service_base import (
     NO_META,
@@ -68,6 +69,14 @@ class BudgetCommands(ServiceBase):
         """The year's envelope and what the annual list takes of it."""
         check_year(year)
         return self._get(BudgetEnvelope, BudgetEnvelope.create_id(year))
+
+    def _released(self, challenge: Challenge, audit: Audit) -> tuple[BudgetEnvelope, ...]:
+        """R-BUDGET: a listed challenge that ends without a solver gives its funding back."""
+        if challenge.year is None or not self._exists(BudgetEnvelope.create_id(challenge.year)):
+            return ()
+        envelope = self.budget(challenge.year)
+        envelope.release(audit, str(challenge.id))
+        return (envelope,) if envelope.pending_events else ()
 
     def _envelope(self, year: int) -> BudgetEnvelope:
         try:

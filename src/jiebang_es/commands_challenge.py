@@ -357,8 +357,9 @@ class ChallengeCommands(BudgetCommands):
         """流榜: the window closed and no solver will be selected."""
         rules.check_role(actor, [Role.BUREAU], "R-AUDIT-WHO", "declaring a challenge failed")
         challenge = self._load(Challenge, challenge_id, meta)
-        challenge.fail(self._audit(actor, meta))
-        return self._save(challenge)
+        audit = self._audit(actor, meta)
+        challenge.fail(audit)
+        return self._save(challenge, *self._released(challenge, audit))
 
     @command
     def cancel_challenge(
@@ -367,8 +368,9 @@ class ChallengeCommands(BudgetCommands):
         """Cancel a challenge before a solver is selected; the reason is mandatory."""
         rules.check_role(actor, [Role.BUREAU], "R-AUDIT-WHO", "cancelling a challenge")
         challenge = self._load(Challenge, challenge_id, meta)
-        challenge.cancel(self._audit(actor, meta))
-        return self._save(challenge)
+        audit = self._audit(actor, meta)
+        challenge.cancel(audit)
+        return self._save(challenge, *self._released(challenge, audit))
 
     def challenge(self, challenge_id: str) -> Challenge:
         return self._get(Challenge, challenge_id)

@@ -370,3 +370,26 @@ def test_r_conflict_argumentation_without_the_end_users_experts_passes(app, cloc
 def test_collect_helper_carries_the_reason(app, clock):
     demand_id = collect(app, clock, END_USER_EQUIPMENT, "先进材料", WHY)
     assert exceptions_of(app, demand_id)[0].rule_id == "R-INDUSTRY"
+
+
+def test_r_budget_a_cancelled_listed_challenge_gives_its_funding_back(make_app, clock):
+    app = make_app()
+    clock.on(date(2026, 1, 5))
+    app.set_budget(BUREAU_STAFF, year=2026, amount="150000.00")
+    a = Journey(app, clock).draft().argue()
+    _list(app, clock, [a.challenge_id])
+    b = Journey(app, clock, tag="b").draft().argue()
+    refused(app, "R-BUDGET", _list, app, clock, [b.challenge_id])
+    receipt = app.cancel_challenge(
+        BUREAU_STAFF, a.challenge_id, meta=CommandMeta(reason="需求单位撤回需求")
+    )
+    assert receipt.events == ("Cancelled", "ListReleased")
+    assert app.budget(2026).listed_total == Decimal("0.00")
+    _list(app, clock, [b.challenge_id])
+    assert app.budget(2026).remaining == Decimal("50000.00")
+
+
+def test_r_budget_a_draft_cancelled_before_listing_touches_no_envelope(app, clock):
+    j = Journey(app, clock).draft()
+    receipt = app.cancel_challenge(BUREAU_STAFF, j.challenge_id, meta=CommandMeta(reason="撤回"))
+    assert receipt.events == ("Cancelled",)

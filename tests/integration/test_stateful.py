@@ -336,6 +336,7 @@ STEPS: dict[type, tuple[tuple[Role, ...], tuple[Any, ...] | None, bool]] = {
     BudgetEnvelope.BudgetSet: ((B,), NEW, False),  # R-BUDGET
     BudgetEnvelope.BudgetRevised: ((B,), ANY, True),
     BudgetEnvelope.ListCharged: ((B,), ANY, False),
+    BudgetEnvelope.ListReleased: ((B,), ANY, True),
     Challenge.Reviewed: ((B,), (CS.DRAFT,), False),
     Challenge.Listed: ((B,), (CS.REVIEWED,), False),
     Challenge.Published: ((B,), (CS.LISTED,), False),  # R-PARTY-APPROVAL
@@ -794,9 +795,19 @@ def check_budget_event(s: BudgetEnvelope | None, e: Any, w: World) -> None:
         assert e.previous == s.amount
         assert e.amount >= s.listed_total, "R-BUDGET: revised below the list"
         return
+    position = w.position_of(e)
+    if isinstance(e, BudgetEnvelope.ListReleased):
+        assert e.line in s.listed, "released what was never charged"
+        ended = [
+            x
+            for x in w.events[UUID(e.line.challenge_id)]
+            if isinstance(x, Challenge.Cancelled | Challenge.Failed) and x.audit == e.audit
+        ]
+        assert len(ended) == 1
+        assert w.position_of(ended[0]) < position
+        return
     total = s.listed_total + sum((line.funding for line in e.challenges), Decimal(0))
     assert total <= s.amount, "R-BUDGET: the list exceeds the envelope"
-    position = w.position_of(e)
     for line in e.challenges:
         listed = [
             x

@@ -221,3 +221,17 @@ def test_r_scope_application_from_outside_the_range_is_reported(app, clock, sett
     )
     assert positions(settings, read_store, "R-SCOPE") == [applied]
     assert content.scope is Scope.RESTRICTED
+
+
+def test_r_budget_a_cancelled_challenge_frees_its_funding_in_the_report_too(
+    make_app, clock, settings, read_store
+):
+    app = make_app()
+    clock.on(date(2026, 1, 5))
+    app.set_budget(BUREAU_STAFF, year=2026, amount="150000.00")
+    a = Journey(app, clock).draft().argue()
+    _list(app, clock, a.challenge_id)
+    app.cancel_challenge(BUREAU_STAFF, a.challenge_id, meta=CommandMeta(reason="撤回"))
+    b = Journey(app, clock, tag="b").draft().argue()
+    _list(app, clock, b.challenge_id)
+    assert findings(settings, read_store, "R-BUDGET") == []

@@ -74,6 +74,23 @@ class BudgetEnvelope(JiebangAggregate):
     def _charged(self, audit: Audit, challenges: tuple[BudgetLine, ...]) -> None:
         self.listed = (*self.listed, *challenges)
 
+    class ListReleased(JiebangAggregate.Event):
+        """A listed challenge cancelled or failed (流榜): its funding returns to the envelope."""
+
+        line: BudgetLine
+
+    def release(self, audit: Audit, challenge_id: str) -> None:
+        """Return a cancelled or failed challenge's funding; nothing when it was never charged
+        (a challenge listed before the envelope existed)."""
+        for line in self.listed:
+            if line.challenge_id == challenge_id:
+                self._released(audit=audit, line=line)
+                return
+
+    @event(ListReleased)
+    def _released(self, audit: Audit, line: BudgetLine) -> None:
+        self.listed = tuple(x for x in self.listed if x.challenge_id != line.challenge_id)
+
     @property
     def listed_total(self) -> Decimal:
         return sum((line.funding for line in self.listed), Decimal("0.00"))
