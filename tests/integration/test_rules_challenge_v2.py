@@ -235,14 +235,20 @@ def test_r_budget_list_over_the_envelope_refused(make_app, clock):
     assert app.budget(2026).remaining == Decimal("50000.00")
 
 
-def test_r_budget_counts_the_challenges_already_listed(make_app, clock):
-    app = make_app()
+def _one_listed_one_over(app, clock) -> tuple[Journey, Journey]:
+    """A 150,000 envelope: one key challenge (100,000) listed, a second refused (R-BUDGET)."""
     clock.on(date(2026, 1, 5))
     app.set_budget(BUREAU_STAFF, year=2026, amount="150000.00")
     a = Journey(app, clock).draft().argue()
     _list(app, clock, [a.challenge_id])
     b = Journey(app, clock, tag="b").draft().argue()
     refused(app, "R-BUDGET", _list, app, clock, [b.challenge_id])
+    return a, b
+
+
+def test_r_budget_counts_the_challenges_already_listed(make_app, clock):
+    app = make_app()
+    _one_listed_one_over(app, clock)
     budget = app.budget(2026)
     assert (budget.amount, budget.listed_total) == (Decimal("150000.00"), Decimal("100000.00"))
 
@@ -374,12 +380,7 @@ def test_collect_helper_carries_the_reason(app, clock):
 
 def test_r_budget_a_cancelled_listed_challenge_gives_its_funding_back(make_app, clock):
     app = make_app()
-    clock.on(date(2026, 1, 5))
-    app.set_budget(BUREAU_STAFF, year=2026, amount="150000.00")
-    a = Journey(app, clock).draft().argue()
-    _list(app, clock, [a.challenge_id])
-    b = Journey(app, clock, tag="b").draft().argue()
-    refused(app, "R-BUDGET", _list, app, clock, [b.challenge_id])
+    a, b = _one_listed_one_over(app, clock)
     receipt = app.cancel_challenge(
         BUREAU_STAFF, a.challenge_id, meta=CommandMeta(reason="需求单位撤回需求")
     )
