@@ -394,3 +394,21 @@ def test_r_budget_a_draft_cancelled_before_listing_touches_no_envelope(app, cloc
     j = Journey(app, clock).draft()
     receipt = app.cancel_challenge(BUREAU_STAFF, j.challenge_id, meta=CommandMeta(reason="撤回"))
     assert receipt.events == ("Cancelled",)
+
+
+def test_r_budget_a_list_recorded_late_after_a_revision_keeps_the_meetings_date(app, clock):
+    """The envelope is a ledger: a meeting's list recorded late (backdated to the meeting) is
+    accepted after a revision recorded meanwhile."""
+    j = Journey(app, clock).draft().argue()
+    clock.on(date(2026, 4, 20))
+    app.revise_budget(BUREAU_STAFF, year=2026, amount="500000", meta=CommandMeta(reason="追加"))
+    app.approve_annual_list(
+        BUREAU_STAFF,
+        year=2026,
+        meeting_date=date(2026, 4, 8),
+        minutes_ref="党组会〔2026〕7号",
+        challenge_ids=[j.challenge_id],
+        meta=CommandMeta(effective_at=at(date(2026, 4, 8), 15)),
+    )
+    assert app.challenge(j.challenge_id).status is ChallengeStatus.LISTED
+    assert app.budget(2026).remaining == Decimal("400000.00")

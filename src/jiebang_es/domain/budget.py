@@ -3,14 +3,21 @@ has taken of it (R-BUDGET, §八(二): 结合年度工作重点和经费预算�
 
 One aggregate per year, its id derived from the year, so that approving a list finds it and
 two approvals of the same year's list conflict on its version instead of both passing.
+
+The envelope is a ledger of other decisions (the year's meetings, cancellations, revisions),
+each with its own business time: a meeting's list recorded a few days late is backdated to the
+meeting, perhaps before a revision recorded meanwhile. So, unlike a challenge or a project, its
+events are not held to one business-time order (R-ORDER); what R-BUDGET needs is the recording
+order, in which no list ever takes more than the envelope held.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import event
+from eventsourcing.domain import CanMutateAggregate, event
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.base import JiebangAggregate
@@ -22,6 +29,10 @@ class BudgetEnvelope(JiebangAggregate):
     @staticmethod
     def create_id(year: int) -> UUID:
         return uuid5(NAMESPACE_URL, f"jiebang:budget:{year}")
+
+    def trigger_event(self, event_class: type[CanMutateAggregate[Any]], **kwargs: Any) -> None:
+        # A ledger, not a procedure: skip JiebangAggregate's business-time order (see above).
+        super(JiebangAggregate, self).trigger_event(event_class, **kwargs)
 
     class BudgetSet(JiebangAggregate.Created):
         year: int
