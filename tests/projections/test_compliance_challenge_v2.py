@@ -30,6 +30,8 @@ from jiebang_es.sample import (
     unit,
 )
 from jiebang_es.service_base import CommandMeta
+from projections import queries
+from tests.projections.conftest import catch_up
 from tests.projections.test_compliance import findings, forge
 from tests.projections.test_compliance_more_rules import (
     _application,
@@ -235,3 +237,17 @@ def test_r_budget_a_cancelled_challenge_frees_its_funding_in_the_report_too(
     b = Journey(app, clock, tag="b").draft().argue()
     _list(app, clock, b.challenge_id)
     assert findings(settings, read_store, "R-BUDGET") == []
+
+
+def test_demands_read_model_lists_collected_and_refined_demands(app, clock, settings, read_store):
+    """The clerk's list of demands: open until refined, then with its challenge (rebuildable)."""
+    open_one = collect(app, clock, END_USER_PHARMA, "生命健康")
+    j = Journey(app, clock).draft()
+    catch_up(settings)
+    listed = {d.demand_id: d for d in queries.list_demands(read_store).items}
+    assert listed[open_one].status == "open"
+    refined = [d for d in listed.values() if d.challenge_id == j.challenge_id]
+    assert [d.status for d in refined] == ["refined"]
+    mine = queries.list_demands(read_store, end_user_code=END_USER_PHARMA.credit_code.lower())
+    assert [d.demand_id for d in mine.items] == [open_one]
+    assert queries.list_demands(read_store, industry="智能科技", status="open").items == []
