@@ -14,7 +14,15 @@ from typing import Any
 
 from jiebang_es.errors import InvalidValueError
 from jiebang_es.service_base import in_china_time
-from projections.models import audit_index, catalogue, ledger, panels, pipeline, portfolio
+from projections.models import (
+    audit_index,
+    catalogue,
+    demands,
+    ledger,
+    panels,
+    pipeline,
+    portfolio,
+)
 from projections.models import public_listing as listing
 from projections.paging import (
     build_view,
@@ -29,6 +37,7 @@ from projections.readstore import ReadStore
 from projections.views import (
     AuditEntry,
     ChallengeSummary,
+    DemandSummary,
     Disbursement,
     Expert,
     FundingTotal,
@@ -47,6 +56,7 @@ from projections.views import (
 __all__ = [
     "AuditEntry",
     "ChallengeSummary",
+    "DemandSummary",
     "Disbursement",
     "Expert",
     "FundingTotal",
@@ -113,6 +123,32 @@ def projects_visible_to(viewer: Viewer | None) -> Condition:
     )
     party = {"end_user": "end_user_code", "applicant": "solver_code"}.get(viewer.role)
     return _either(party, viewer.org, noticed) if party else noticed
+
+
+# ---- demands -------------------------------------------------------------------------------
+def list_demands(
+    store: ReadStore,
+    *,
+    industry: str | None = None,
+    end_user_code: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[DemandSummary]:
+    """Collected demands, filtered, in the order they were collected."""
+    return page(
+        store,
+        demands.DEMANDS,
+        DemandSummary,
+        {
+            "industry": industry,
+            "end_user_code": end_user_code.strip().upper() if end_user_code else None,
+            "status": status,
+        },
+        order="created_position",
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 # ---- the challenge catalogue --------------------------------------------------------------

@@ -45,6 +45,20 @@ class ChallengeSummary:
 
 
 @dataclass(frozen=True)
+class DemandSummary:
+    demand_id: str
+    status: str
+    source: str
+    industry: str
+    title: str
+    end_user_code: str
+    end_user_name: str
+    challenge_id: str | None
+    collected_at: str
+    updated_position: int
+
+
+@dataclass(frozen=True)
 class PublicChallenge:
     challenge_id: str
     name: str

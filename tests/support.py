@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from jiebang_es.demo import SimulatedClock
-from jiebang_es.domain.content import ChallengeContent
+from jiebang_es.domain.content import ChallengeContent, content_digest
 from jiebang_es.domain.values import (
     Conclusion,
     ContractTerms,
@@ -120,15 +120,35 @@ class Journey:
             )
             self.experts[e.person_id] = r.aggregate_id
 
-    def draft(self, **kw) -> Journey:
+    def draft(self, *, confirm: bool = True, **kw) -> Journey:
+        """The bureau drafts; the end user confirms the draft (R-EU-DRAFTS) unless told not to."""
         self.register_experts()
+        ensure_budget(self.app, self.clock, 2026)
         if "demand_ids" not in kw:
-            kw["demand_ids"] = [collect(self.app, self.clock, self.end_user, self.content.industry)]
+            kw["demand_ids"] = [
+                collect(
+                    self.app,
+                    self.clock,
+                    self.end_user,
+                    self.content.industry,
+                    kw.get("exception_reason"),
+                )
+            ]
         self._on(date(2026, 3, 2))
         r = self.app.draft_challenge(
             BUREAU_STAFF, end_user=self.end_user, content=self.content, **kw
         )
         self.challenge_id = r.aggregate_id
+        if confirm:
+            self.confirm()
+        return self
+
+    def confirm(self) -> Journey:
+        """The end user confirms the draft as it now stands (R-EU-DRAFTS)."""
+        challenge = self.app.challenge(self.challenge_id)
+        self.app.confirm_draft(
+            self.eu, self.challenge_id, content_digest=content_digest(challenge.content)
+        )
         return self
 
     def argue(self, conclusion: Conclusion = Conclusion.PASS, **kw) -> Journey:
@@ -284,7 +304,9 @@ class Journey:
         return self.to_selected().publicize().close_notice().contract()
 
 
-def collect(app, clock, end_user: Organisation, industry: str) -> str:
+def collect(
+    app, clock, end_user: Organisation, industry: str, exception_reason: str | None = None
+) -> str:
     """Step 1: the bureau collects the end user's demand on a survey visit (24 Feb 2026)."""
     clock.on(date(2026, 2, 24))
     r = app.collect_demand(
@@ -294,8 +316,22 @@ def collect(app, clock, end_user: Organisation, industry: str) -> str:
         industry=industry,
         title="关键核心技术需求",
         description="调研走访记录",
+        exception_reason=exception_reason,
     )
     return r.aggregate_id
+
+
+# Room for every journey a test drives in one year (R-BUDGET).
+TEST_BUDGET = Decimal("100000000.00")
+
+
+def ensure_budget(app, clock, year: int, amount: Decimal = TEST_BUDGET) -> None:
+    """The bureau records the year's budget envelope before the list (R-BUDGET), once."""
+    try:
+        app.budget(year)
+    except NotFoundError:
+        clock.on(date(year, 1, 5))
+        app.set_budget(BUREAU_STAFF, year=year, amount=amount)
 
 
 # A demand id for drafts that must be refused before any demand is read.

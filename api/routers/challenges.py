@@ -15,6 +15,7 @@ from api.routers.common import COMMAND_PROBLEMS, READ_PROBLEMS, tag
 from api.schemas.challenges import (
     ArgumentationIn,
     ChallengeOut,
+    ConfirmDraftIn,
     DraftChallengeIn,
     PublishIn,
     ReviseDraftIn,
@@ -72,6 +73,19 @@ def revise_draft(challenge_id: ChallengeId, body: ReviseDraftIn, ctx: CommandDep
             content=body.content.value(),
             exception_reason=body.exception_reason,
             meta=meta,
+        ),
+        reason=body.reason,
+    )
+
+
+@router.post("/{challenge_id}/confirm", response_model=ReceiptOut, responses=COMMAND_PROBLEMS)
+def confirm_draft(challenge_id: ChallengeId, body: ConfirmDraftIn, ctx: CommandDep) -> JSONResponse:
+    """The end user confirms the draft it read and its own commitment (EndUserConfirmed)."""
+    challenge_for(ctx.app, ctx.principal, str(challenge_id))
+    return execute(
+        ctx,
+        lambda meta: ctx.app.confirm_draft(
+            ctx.principal.actor, str(challenge_id), content_digest=body.content_digest, meta=meta
         ),
         reason=body.reason,
     )

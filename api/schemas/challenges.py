@@ -26,7 +26,7 @@ from api.schemas.common import (
 )
 from api.schemas.examples import example
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
-from jiebang_es.domain.content import ChallengeContent
+from jiebang_es.domain.content import ChallengeContent, content_digest
 from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.values import (
     Category,
@@ -49,6 +49,9 @@ class CollectDemandIn(BackdatedIn):
     industry: Short
     title: Short
     description: Text = ""
+    exception_reason: Text | None = Field(
+        default=None, description="R-INDUSTRY: why an industry outside the list is the district's"
+    )
 
 
 class DemandOut(BaseModel):
@@ -102,8 +105,8 @@ class ContentIn(Shape):
     scope: Scope | None = None
     recipients: Annotated[list[Short], Field(max_length=200)] = Field(
         default_factory=list,
-        description="a restricted challenge's recipients; credit codes among them "
-        "entitle those units to see it and apply",
+        description="R-SCOPE: a restricted challenge's recipients, each a unified social "
+        "credit code; only those units see it and may lead an application to it",
     )
     commitment: CommitmentIO | None = None
     classified: bool = False
@@ -198,6 +201,17 @@ class ReviseDraftIn(CommandIn):
     exception_reason: Text | None = None
 
 
+class ConfirmDraftIn(CommandIn):
+    """R-EU-DRAFTS: the end user confirms the draft it read and its own commitment."""
+
+    model_config = example("confirm")
+
+    content_digest: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="the `content_digest` of the challenge as the end user read it",
+    )
+
+
 class ArgumentationIn(BackdatedIn):
     """Step 3: the argumentation panel's written opinions and conclusion."""
 
@@ -278,6 +292,8 @@ class ChallengeOut(BaseModel):
     absent: list[str] = Field(default_factory=list, description="members recorded absent")
     project_id: str | None
     application_id: str | None
+    content_digest: str = Field(description="R-EU-DRAFTS: what the end user confirms")
+    eu_confirmed: bool = Field(description="R-EU-DRAFTS: the end user confirmed this content")
 
     @classmethod
     def of(cls, c: Challenge) -> ChallengeOut:
@@ -306,4 +322,6 @@ class ChallengeOut(BaseModel):
             absent=list(c.absent),
             project_id=c.project_id,
             application_id=c.application_id,
+            content_digest=content_digest(c.content),
+            eu_confirmed=c.eu_confirmed,
         )

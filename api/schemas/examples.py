@@ -66,6 +66,9 @@ BODIES: dict[str, dict[str, Any]] = {
         "opinions": [{"expert_id": EXPERT_ID, "opinion": "需求明确，指标可考核"}],
         "effective_at": "2026-03-20T10:00:00+08:00",
     },
+    "confirm": {"content_digest": "0" * 64},
+    "budget": {"year": 2026, "amount": "5000000.00", "effective_at": "2026-01-05T10:00:00+08:00"},
+    "budget_revision": {"amount": "6000000.00", "reason": "区财政批复追加预算"},
     "annual_list": {
         "year": 2026,
         "meeting_date": "2026-04-08",

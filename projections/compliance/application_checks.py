@@ -38,6 +38,13 @@ def applied(c: Check) -> None:
             "an application outside the open window of a published challenge",
             challenge.get("published_pos"),
         )
+    lead = e.lead.organisation.credit_code
+    if (
+        int(challenge.get("rules_version") or 1) >= 2
+        and challenge.get("scope") == "restricted"
+        and lead.strip().upper() not in challenge.get("recipients", [])
+    ):
+        c.violation("R-SCOPE", f"lead unit {lead} is outside the restricted challenge's range")
     recorded = [name for name in FORBIDDEN if name in e.__dict__]
     if recorded:
         c.violation("R-OPEN", f"the application records {', '.join(recorded)}")

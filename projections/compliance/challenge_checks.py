@@ -1,5 +1,10 @@
 """Checks of the challenge's events: contents, argumentation, annual list, publication, review
-panel and selection (R-INDUSTRY … R-GUIDE, R-REVIEW-PANEL, R-PANEL-JOINT, R-SELECT-EU)."""
+panel and selection (R-INDUSTRY … R-GUIDE, R-REVIEW-PANEL, R-PANEL-JOINT, R-SELECT-EU).
+
+The rules version 2 added or tightened (R-EU-LOCAL, R-EU-DRAFTS, R-BUDGET, the conditions of
+R-OPEN, the share of R-EU-COMMIT, R-CONFLICT on the argumentation panel, R-SCOPE by credit code)
+are checked for challenges drafted under version 2 (``rules_version``); the first release's
+drafts upcast to version 1 and were never asked them."""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.content import content_digest
+from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.values import Category, Conclusion, Role, Scope
+from projections.compliance import budget_checks
 from projections.compliance.check import Check, CheckFn
 from projections.model import iso
 
@@ -46,11 +54,40 @@ def check_money_and_period(c: Check, category: str, funding: Any, period: Any, w
         c.violation("R-PERIOD-MAX", f"{what} period {period} months over the {category} maximum")
 
 
-def content_checks(c: Check, content: Any) -> dict[str, Any]:
+def v2(state: dict[str, Any]) -> bool:
+    """The challenge was drafted under RULES.md version 2 or later."""
+    return int(state.get("rules_version") or 1) >= 2
+
+
+def industry_check(c: Check, industry: str, settled: bool = False) -> bool:
+    """R-INDUSTRY (in principle): outside the configured list only with a justification;
+    whether the industry is justified (or listed)."""
+    if industry in c.settings.industries or settled or excepted(c, "R-INDUSTRY"):
+        return True
+    c.violation("R-INDUSTRY", f"industry {industry!r} is not listed, without a justification")
+    return False
+
+
+def version_2_content_checks(c: Check, content: Any) -> None:
+    """R-OPEN's conditions for solvers and R-EU-COMMIT's share of the funding (version 2)."""
+    found = [w for w in c.settings.forbidden_conditions if w and w in content.solver_conditions]
+    if found:
+        c.violation("R-OPEN", "conditions for solvers require " + "、".join(found))
+    commitment = content.commitment
+    if commitment is not None and content.funding is not None:
+        least = Decimal(str(content.funding)) * c.settings.commitment_min_ratio
+        if commitment.own_investment < least:
+            c.violation(
+                "R-EU-COMMIT",
+                f"the end user's own investment {commitment.own_investment} is under "
+                f"{c.settings.commitment_min_ratio} of the funding {content.funding}",
+            )
+
+
+def content_checks(c: Check, content: Any, rules_version: int = 1) -> dict[str, Any]:
     """Checks every draft and revision must pass; the content as the checker keeps it."""
-    settings = c.settings
-    if content.industry not in settings.industries:
-        c.violation("R-INDUSTRY", f"industry {content.industry!r} is not a district industry")
+    if rules_version >= 2:
+        version_2_content_checks(c, content)
     if not content.chokepoint.strip() or not content.industry_effect.strip():
         c.violation("R-CHOKEPOINT", "no chokepoint problem or effect on the industry stated")
     category = content.category.value if isinstance(content.category, Category) else None
@@ -70,6 +107,9 @@ def content_checks(c: Check, content: Any) -> dict[str, Any]:
     if content.scope is Scope.RESTRICTED and not any(r.strip() for r in content.recipients):
         c.violation("R-SCOPE", "a restricted challenge names no recipients")
     return {
+        "recipients": [r.strip().upper() for r in content.recipients],
+        "digest": content_digest(content),
+        "confirmed": None,
         "industry": content.industry,
         "category": category,
         "funding": None if content.funding is None else str(content.funding),
@@ -111,17 +151,38 @@ def commitment_ok(commitment: Any) -> bool:
     )
 
 
+def end_user_local(c: Check, code: str) -> None:
+    """R-EU-LOCAL (in principle): an enterprise (91…) registered in the district."""
+    district = c.settings.district_code
+    if (code[2:8] != district or not code.startswith("91")) and not excepted(c, "R-EU-LOCAL"):
+        c.violation(
+            "R-EU-LOCAL",
+            f"end user {code} is not an enterprise registered in {district}, without a "
+            "justification",
+        )
+
+
+def demand_collected(c: Check) -> None:
+    industry_check(c, c.event.industry)
+
+
 def drafted(c: Check) -> None:
     e = c.event
+    rules_version = int(getattr(e, "rules_version", 1))
     if not e.demand_ids:
         c.violation("R-ORDER", "a challenge drafted from no collected demand")
+    justified = industry_check(c, e.content.industry)
+    if rules_version >= 2:
+        end_user_local(c, e.end_user.credit_code)
     state = {
         "kind": "challenge",
         "end_user": e.end_user.credit_code,
         "status": "draft",
         "drafted_pos": c.position,
         "period_argued": False,
-        **content_checks(c, e.content),
+        "rules_version": rules_version,
+        "industry_justified": justified,
+        **content_checks(c, e.content, rules_version),
     }
     c.save(state)
 
@@ -130,14 +191,52 @@ def revised(c: Check) -> None:
     state = c.state()
     if state.get("status") != "draft":
         c.violation("R-ORDER", f"a {state.get('status')} challenge revised as a draft")
-    state.update(content_checks(c, c.event.content), period_argued=False)
+    content = c.event.content
+    settled = bool(state.get("industry_justified")) and content.industry == state.get("industry")
+    industry_check(c, content.industry, settled)
+    state.update(
+        content_checks(c, content, int(state.get("rules_version") or 1)), period_argued=False
+    )
     c.save(state)
+
+
+def end_user_confirmed(c: Check) -> None:
+    """R-EU-DRAFTS: the challenge's own end user confirms the draft as it stands."""
+    e, state = c.event, c.state()
+    if c.audit.role is not Role.END_USER or c.audit.org_code != state.get("end_user"):
+        c.violation(
+            "R-EU-DRAFTS",
+            f"a draft confirmed by {c.audit.role.value} {c.audit.org_code}, not its end user",
+        )
+    elif e.content_digest != state.get("digest"):
+        c.violation("R-EU-DRAFTS", "the confirmation names content other than the draft's")
+    else:
+        state["confirmed"] = e.content_digest
+    c.save(state)
+
+
+def argumentation_conflicts(c: Check, state: dict[str, Any]) -> None:
+    """R-CONFLICT: no expert of the challenge's own end user argues its draft."""
+    for opinion in c.event.opinions:
+        if c.state(opinion.expert_id).get("org") == state.get("end_user"):
+            c.violation(
+                "R-CONFLICT",
+                f"expert {opinion.expert_id} of the end user argued its own challenge",
+            )
 
 
 def reviewed(c: Check) -> None:
     e, state = c.event, c.state()
     if state.get("status") != "draft":
         c.violation("R-ORDER", f"argumentation of a {state.get('status')} challenge")
+    if v2(state):
+        if state.get("confirmed") != state.get("digest"):
+            c.violation(
+                "R-EU-DRAFTS",
+                "argued without the end user's confirmation of the draft as it stands",
+                state.get("drafted_pos"),
+            )
+        argumentation_conflicts(c, state)
     if state.get("missing"):
         c.violation("R-CONTENT", "argued while lacking " + ", ".join(state["missing"]))
     if not state.get("commitment"):
@@ -169,7 +268,8 @@ def listed(c: Check) -> None:
             f"{state.get('period')} months listed without an argumentation of the period",
             state.get("reviewed_pos"),
         )
-    state.update(status="listed", listed_pos=c.position, year=e.year)
+    charged = budget_checks.list_charged(c, e.year, state.get("funding"), v2(state))
+    state.update(status="listed", listed_pos=c.position, year=e.year, charged=charged)
     c.save(state)
 
 
@@ -247,6 +347,9 @@ def selection_revoked(c: Check) -> None:
 def to_status(status: str) -> CheckFn:
     def check(c: Check) -> None:
         state = c.state()
+        if state.get("charged"):  # R-BUDGET: a listed challenge ending gives its funding back
+            budget_checks.list_released(c, state["year"], state.get("funding"))
+            state["charged"] = False
         state["status"] = status
         c.save(state)
 
@@ -254,8 +357,11 @@ def to_status(status: str) -> CheckFn:
 
 
 CHECKS: dict[type, CheckFn] = {
+    **budget_checks.CHECKS,
+    Demand.Collected: demand_collected,
     Challenge.Drafted: drafted,
     Challenge.DraftRevised: revised,
+    Challenge.EndUserConfirmed: end_user_confirmed,
     Challenge.Reviewed: reviewed,
     Challenge.Listed: listed,
     Challenge.Published: published,

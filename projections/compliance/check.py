@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from jiebang_es.domain.content import DEFAULT_COMMITMENT_MIN_RATIO, DEFAULT_FORBIDDEN_CONDITIONS
 from jiebang_es.domain.rules import DEFAULT_INDUSTRIES
 from jiebang_es.domain.working_days import WorkingDayCalendar
 from projections.model import Rows, event_type
@@ -40,6 +42,7 @@ REASON_REQUIRED = {
     "Project.RouteChangeFiled",
     "Project.ContractChangeProposed",
     "Project.Extended",
+    "BudgetEnvelope.BudgetRevised",
 }
 
 
@@ -115,6 +118,9 @@ class CheckSettings:
     """What the plan leaves to configuration, as the checker needs it."""
 
     industries: tuple[str, ...] = DEFAULT_INDUSTRIES
+    district_code: str = "500106"
+    forbidden_conditions: tuple[str, ...] = DEFAULT_FORBIDDEN_CONDITIONS
+    commitment_min_ratio: Decimal = DEFAULT_COMMITMENT_MIN_RATIO
     notice_working_days: int = 5
     credit_max_age_days: int = 30  # R-CREDIT: how long a credit check counts
     calendar: WorkingDayCalendar = field(default_factory=lambda: WorkingDayCalendar.load(None))

@@ -101,7 +101,9 @@ def audit_checks(c: Check) -> None:
         )
     effective = iso(audit.effective_at) if audit else None
     before = previous["effective_at"] if previous else None
-    if effective and before and earlier(effective, before):
+    # The budget envelope is a ledger of decisions with their own business times (domain/budget).
+    ledger = kind.startswith("BudgetEnvelope.")
+    if effective and before and earlier(effective, before) and not ledger:
         c.violation(
             "R-ORDER",
             f"{kind} takes effect at {effective}, before the previous step of the same "

@@ -11,6 +11,7 @@ from projections.compliance.model import Compliance
 from projections.model import ReadModel
 from projections.models.audit_index import AuditIndex
 from projections.models.catalogue import Catalogue
+from projections.models.demands import Demands
 from projections.models.ledger import Ledger
 from projections.models.panels import Panels
 from projections.models.pipeline import Pipeline
@@ -19,6 +20,7 @@ from projections.models.public_listing import PublicListing
 
 MODEL_CLASSES: tuple[type[ReadModel], ...] = (
     Catalogue,
+    Demands,
     PublicListing,
     Pipeline,
     Panels,
@@ -34,6 +36,9 @@ def check_settings(settings: Settings) -> CheckSettings:
     """What the compliance checker takes from the configuration."""
     return CheckSettings(
         industries=tuple(settings.industries),
+        district_code=settings.district_code,
+        forbidden_conditions=tuple(settings.forbidden_solver_conditions),
+        commitment_min_ratio=settings.eu_commitment_min_ratio,
         notice_working_days=settings.notice_working_days,
         credit_max_age_days=settings.credit_max_age_days,
         calendar=WorkingDayCalendar.load(settings.holiday_schedule),

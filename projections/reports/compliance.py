@@ -34,7 +34,7 @@ class RuleResult:
     rule_id: str
     strength: str
     checked: str
-    status: str  # "holds", "violated" or "exceptions"
+    status: str  # "holds", "violated", "exceptions" or "not applicable yet"
     violations: list[Finding] = field(default_factory=list)
     exceptions: list[Finding] = field(default_factory=list)
 
@@ -68,6 +68,8 @@ def compliance_report(store: ReadStore, year: int | None = None) -> ComplianceRe
         violations = [f for f in mine if f.kind == "violation"]
         exceptions = merge_exceptions([f for f in mine if f.kind == "exception"])
         status = "violated" if violations else "exceptions" if exceptions else "holds"
+        if not rule.applicable and not mine:
+            status = "not applicable yet"
         results.append(
             RuleResult(rule.rule_id, rule.strength, rule.checked, status, violations, exceptions)
         )

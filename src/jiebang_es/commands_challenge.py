@@ -7,24 +7,45 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
+from jiebang_es.commands_budget import BudgetCommands
 from jiebang_es.domain import rules
 from jiebang_es.domain.base import order_violation
 from jiebang_es.domain.challenge import Challenge, approve_list
-from jiebang_es.domain.content import ChallengeContent, check_draft
+from jiebang_es.domain.content import (
+    ChallengeContent,
+    check_commitment,
+    check_draft,
+    industry_exceptions,
+    recipient_codes,
+)
 from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.values import (
     Actor,
+    BudgetLine,
     Conclusion,
     DemandSource,
     ExpertKind,
     Organisation,
     Role,
+    RuleException,
+    Scope,
     credit_code,
+    is_enterprise_code,
+    registration_region,
     yuan,
 )
-from jiebang_es.errors import ConflictError, InvalidValueError, RuleViolationError
-from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
+from jiebang_es.errors import (
+    ConflictError,
+    InvalidValueError,
+    RuleViolationError,
+)
+from jiebang_es.service_base import (
+    NO_META,
+    CommandMeta,
+    Receipt,
+    command,
+)
 
 
 def normalise_content(content: ChallengeContent) -> ChallengeContent:
@@ -34,13 +55,38 @@ def normalise_content(content: ChallengeContent) -> ChallengeContent:
         commitment = replace(
             commitment, own_investment=yuan(commitment.own_investment, field_name="own_investment")
         )
+    recipients = tuple(r.strip() for r in content.recipients)
+    if content.scope is Scope.RESTRICTED:
+        recipients = recipient_codes(recipients)
     return replace(
         content,
         funding=None if content.funding is None else yuan(content.funding, field_name="funding"),
         indicators=tuple(content.indicators),
         milestones=tuple(content.milestones),
-        recipients=tuple(r.strip() for r in content.recipients),
+        recipients=recipients,
         commitment=commitment,
+    )
+
+
+def end_user_exceptions(
+    end_user: Organisation, district_code: str, exception_reason: str | None
+) -> tuple[RuleException, ...]:
+    """R-EU-LOCAL (in principle): the end user is an enterprise registered in the district,
+    read from its credit code (GB 32100-2015), not from what the caller says of it."""
+    code = end_user.credit_code
+    problems = []
+    if registration_region(code) != district_code:
+        problems.append(
+            f"its credit code is registered in division {registration_region(code)}, not in "
+            f"the district ({district_code})"
+        )
+    if not is_enterprise_code(code):
+        problems.append(f"its credit code ({code[:2]}…) is not an enterprise's (91…)")
+    return rules.in_principle(
+        "R-EU-LOCAL",
+        bool(problems),
+        f"end user {end_user.name or code}: " + "; ".join(problems),
+        exception_reason,
     )
 
 
@@ -48,7 +94,7 @@ def normalise_org(org: Organisation, field_name: str) -> Organisation:
     return replace(org, credit_code=credit_code(org.credit_code, field_name=field_name))
 
 
-class ChallengeCommands(ServiceBase):
+class ChallengeCommands(BudgetCommands):
     # ---- 1. demand collection (需求征集) ----------------------------------------------------
     @command
     def collect_demand(
@@ -60,18 +106,18 @@ class ChallengeCommands(ServiceBase):
         industry: str,
         title: str,
         description: str,
+        exception_reason: str | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
         """Record a need gathered by survey visit or public solicitation."""
         rules.check_role(actor, [Role.BUREAU], "R-INDUSTRY", "demand collection (需求征集)")
-        if industry not in self.settings.industries:
-            raise RuleViolationError(
-                "R-INDUSTRY", f"{industry!r} is not one of {', '.join(self.settings.industries)}"
-            )
+        if not industry.strip():
+            raise InvalidValueError("industry", "a demand names its industry")
+        exceptions = industry_exceptions(industry, self.settings.industries, exception_reason)
         if not title.strip():
             raise InvalidValueError("title", "a demand has a title")
         demand = Demand(
-            audit=self._audit(actor, meta, backdate=True),
+            audit=self._audit(actor, meta, exceptions, backdate=True),
             source=source,
             enterprise=normalise_org(enterprise, "enterprise.credit_code"),
             industry=industry,
@@ -102,7 +148,8 @@ class ChallengeCommands(ServiceBase):
             end_user_code=end_user.credit_code,
         )
         content = normalise_content(content)
-        exceptions = check_draft(content, self.settings.industries, exception_reason)
+        exceptions = check_draft(content, self.settings.draft_policy(), exception_reason)
+        exceptions += end_user_exceptions(end_user, self.settings.district_code, exception_reason)
         if not demand_ids:
             raise order_violation(
                 "a challenge is refined from the demands collected first (需求征集 → 需求凝练)"
@@ -150,8 +197,32 @@ class ChallengeCommands(ServiceBase):
                 f"a revision keeps the industry ({challenge.content.industry}) of the demands "
                 "the challenge refines",
             )
-        exceptions = check_draft(content, self.settings.industries, exception_reason)
+        exceptions = check_draft(
+            content, self.settings.draft_policy(), exception_reason, industry_settled=True
+        )
         challenge.revise(self._audit(actor, meta, exceptions), content)
+        return self._save(challenge)
+
+    @command
+    def confirm_draft(
+        self,
+        actor: Actor,
+        challenge_id: str,
+        *,
+        content_digest: str,
+        meta: CommandMeta = NO_META,
+    ) -> Receipt:
+        """The end user confirms the draft it read (by its digest) and its own commitment."""
+        challenge = self._load(Challenge, challenge_id, meta)
+        rules.check_party(
+            actor,
+            [Role.END_USER],
+            "R-EU-DRAFTS",
+            "confirming the draft and the end user's commitment",
+            end_user_code=challenge.end_user.credit_code,
+        )
+        check_commitment(challenge.content, self.settings.eu_commitment_min_ratio)
+        challenge.confirm_by_end_user(self._audit(actor, meta), content_digest)
         return self._save(challenge)
 
     # ---- experts ----------------------------------------------------------------------------
@@ -215,6 +286,14 @@ class ChallengeCommands(ServiceBase):
         rules.check_role(actor, [Role.BUREAU], "R-ARG-PANEL", "organising the argumentation")
         challenge = self._load(Challenge, challenge_id, meta)
         recorded = self._opinions(opinions, "R-ARG-PANEL")
+        for opinion in recorded:
+            expert = self._get(Expert, opinion.expert_id)
+            if expert.org_code == challenge.end_user.credit_code:
+                raise RuleViolationError(
+                    "R-CONFLICT",
+                    f"expert {expert.name} ({expert.person_id}) is of the challenge's own end user "
+                    f"({challenge.end_user.credit_code}) and takes no part in its argumentation",
+                )
         if period_argued and len(recorded) < rules.MIN_PANEL:
             raise RuleViolationError(
                 "R-PERIOD-ARGUED",
@@ -249,7 +328,12 @@ class ChallengeCommands(ServiceBase):
             raise InvalidValueError("challenge_ids", "a challenge is named twice")
         audit = self._audit(actor, meta, backdate=True)
         approve_list(challenges, audit, year, meeting_date, minutes_ref)
-        return self._save(*challenges)
+        envelope = self._envelope(year)
+        envelope.charge(
+            audit,
+            tuple(BudgetLine(str(c.id), c.content.settled()[0]) for c in challenges),
+        )
+        return self._save(*challenges, envelope)
 
     # ---- 5. publication (写榜发布) ---------------------------------------------------------
     @command
@@ -279,8 +363,9 @@ class ChallengeCommands(ServiceBase):
         """流榜: the window closed and no solver will be selected."""
         rules.check_role(actor, [Role.BUREAU], "R-AUDIT-WHO", "declaring a challenge failed")
         challenge = self._load(Challenge, challenge_id, meta)
-        challenge.fail(self._audit(actor, meta))
-        return self._save(challenge)
+        audit = self._audit(actor, meta)
+        challenge.fail(audit)
+        return self._save(challenge, *self._released(challenge, audit))
 
     @command
     def cancel_challenge(
@@ -289,8 +374,9 @@ class ChallengeCommands(ServiceBase):
         """Cancel a challenge before a solver is selected; the reason is mandatory."""
         rules.check_role(actor, [Role.BUREAU], "R-AUDIT-WHO", "cancelling a challenge")
         challenge = self._load(Challenge, challenge_id, meta)
-        challenge.cancel(self._audit(actor, meta))
-        return self._save(challenge)
+        audit = self._audit(actor, meta)
+        challenge.cancel(audit)
+        return self._save(challenge, *self._released(challenge, audit))
 
     def challenge(self, challenge_id: str) -> Challenge:
         return self._get(Challenge, challenge_id)

@@ -13,6 +13,7 @@ from jiebang_es.commands_credit import CreditCommands
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus, check_units
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
+from jiebang_es.domain.content import admits
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.selection import review_panel_exceptions, selection_exceptions
@@ -22,6 +23,7 @@ from jiebang_es.domain.values import (
     Organisation,
     PanelMember,
     Role,
+    Scope,
     yuan,
 )
 from jiebang_es.errors import InvalidValueError, RuleViolationError
@@ -31,6 +33,18 @@ from jiebang_es.service_base import (
     Receipt,
     command,
 )
+
+
+def check_in_scope(challenge: Challenge, lead_code: str) -> None:
+    """R-SCOPE: a restricted challenge takes applications only from the units in its range."""
+    if challenge.content.scope is Scope.RESTRICTED and not admits(
+        challenge.content.recipients, lead_code
+    ):
+        raise RuleViolationError(
+            "R-SCOPE",
+            f"challenge {challenge.id} is published to a restricted range of units; lead unit "
+            f"{lead_code} is not in it",
+        )
 
 
 class ReviewCommands(CreditCommands):
@@ -57,6 +71,7 @@ class ReviewCommands(CreditCommands):
         challenge = self._load(Challenge, challenge_id)
         audit = self._audit(actor, meta)
         challenge.check_open_for_applications(audit.effective_at)
+        check_in_scope(challenge, lead_org.credit_code)
         lead_unit = self._with_credit(lead_org)
         units = tuple(
             self._with_credit(normalise_org(p, "participants.credit_code")) for p in participants

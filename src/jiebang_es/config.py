@@ -6,6 +6,7 @@ other ``POSTGRES_*`` or ``SQLITE_*`` variable of the process can change the stor
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -13,6 +14,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from jiebang_es.domain.content import (
+    DEFAULT_COMMITMENT_MIN_RATIO,
+    DEFAULT_FORBIDDEN_CONDITIONS,
+    DraftPolicy,
+)
 from jiebang_es.domain.numbering import format_number
 from jiebang_es.domain.rules import DEFAULT_INDUSTRIES
 from jiebang_es.domain.schedule import parse_default_schedule
@@ -35,6 +41,24 @@ class Settings(BaseSettings):
     # NoDecode: the variable is a plain comma-separated list, not JSON.
     industries: Annotated[tuple[str, ...], NoDecode] = Field(
         default=DEFAULT_INDUSTRIES, description="R-INDUSTRY: the district's industries"
+    )
+    # ---- the challenge side of RULES.md version 2 (docs/rules-challenge.md) ----
+    district_code: str = Field(
+        default="500106",
+        pattern=r"^[0-9]{6}$",
+        description="R-EU-LOCAL: the district's administrative division code (Shapingba 500106)",
+    )
+    forbidden_solver_conditions: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_FORBIDDEN_CONDITIONS,
+        description="R-OPEN: words that make conditions for solvers a registration, age, "
+        "degree or title threshold (comma-separated)",
+    )
+    eu_commitment_min_ratio: Decimal = Field(
+        default=DEFAULT_COMMITMENT_MIN_RATIO,
+        ge=0,
+        le=100,
+        description="R-EU-COMMIT: the end user's own R&D investment is at least this share of "
+        "the district's funding (and always more than zero)",
     )
     bureau_code: str | None = Field(
         default=None,
@@ -220,12 +244,20 @@ class Settings(BaseSettings):
             raise ValueError(f"{unknown or 'none'}: allowed are {', '.join(sorted(allowed))}")
         return value
 
-    @field_validator("industries", "jwt_algorithms", mode="before")
+    @field_validator("industries", "jwt_algorithms", "forbidden_solver_conditions", mode="before")
     @classmethod
     def _split_industries(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
+
+    def draft_policy(self) -> DraftPolicy:
+        """The configured parts of the draft's rules."""
+        return DraftPolicy(
+            industries=self.industries,
+            forbidden_conditions=self.forbidden_solver_conditions,
+            commitment_min_ratio=self.eu_commitment_min_ratio,
+        )
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The library's environment for the configured store."""

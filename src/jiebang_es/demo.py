@@ -1,14 +1,16 @@
 """`jiebang demo`: one simulated year of the procedure on the configured store.
 
 Two challenges (a key one in 智能科技, public; a major one in 生命健康, restricted) go through all
-nine steps with applicants from inside and outside the district, a recusal and the replacement
-expert bureau and end user add after it, a selection against the experts' ranking with its
-justification, an objection lodged and dismissed, the district project numbers, contracts with
-payment schedules, a failed milestone stopping a tranche until its rectification passes, the end
-user's assessment, its reported co-investment, the bureau's acceptance and the final tranche —
-and the refusals the rules must produce. Business dates are simulated (2026, a year the holiday
-calendar knows; 2027 for the end of A's delivery); recording times are real. Each run adds a new
-sample: nothing is overwritten.
+nine steps with applicants from inside and outside the district, the end users' confirmation of
+their drafts, the year's budget envelope (a list over it refused), an industry outside the list
+accepted with its justification, a recusal and the replacement expert bureau and end user add
+after it, a selection against the experts' ranking with its justification, an objection lodged
+and dismissed, the district project numbers, contracts with payment schedules, a failed
+milestone stopping a tranche until its rectification passes, the end user's assessment, its
+reported co-investment, the bureau's acceptance and the final tranche — and the refusals the
+rules must produce. Business dates are simulated (2026, a year the holiday calendar knows;
+2027 for the end of A's delivery); recording times are real. Each run adds a new sample:
+nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jiebang_es.demo_delivery import deliver
-from jiebang_es.domain.content import ChallengeContent
+from jiebang_es.domain.content import ChallengeContent, content_digest
 from jiebang_es.domain.values import (
     Actor,
     Conclusion,
@@ -36,7 +38,7 @@ from jiebang_es.domain.values import (
     Organisation,
     Role,
 )
-from jiebang_es.errors import JiebangError, RuleViolationError
+from jiebang_es.errors import JiebangError, NotFoundError, RuleViolationError
 from jiebang_es.sample import (
     BUREAU,
     END_USER_EQUIPMENT,
@@ -159,6 +161,8 @@ class DemoRun:
         self.console.rule(f"[bold]揭榜挂帅 demo — sample {self.run}")
         self.collect(a, b)
         self.refine(a, b)
+        self.out_of_list_industry(a)
+        self.confirm_drafts(a, b)
         self.argue(a, b)
         self.approve_and_publish(a, b)
         self.applications(a, b)
@@ -221,6 +225,114 @@ class DemoRun:
             meta=CommandMeta(reason="补充对标型号"),
         )
 
+    def out_of_list_industry(self, a: Track) -> None:
+        """R-INDUSTRY (in principle): 先进材料 is outside the configured list; with the bureau's
+        justification the demand and its draft are accepted and the exception recorded."""
+        why = "先进材料为我区培育产业（区产业发展规划），属“等”所含领域"
+        content = replace(a.content, name="高性能磁性材料国产化", industry="先进材料")
+        self.refuse(
+            "R-INDUSTRY",
+            "bureau",
+            "collect a 先进材料 demand with no justification",
+            self.app.collect_demand,
+            self.bureau,
+            source=DemandSource.SURVEY_VISIT,
+            enterprise=a.end_user,
+            industry="先进材料",
+            title="磁性材料依赖进口",
+            description="企业关键核心技术需求",
+        )
+        r = self.do(
+            "bureau",
+            "collect a 先进材料 demand, justified as a cultivated industry",
+            self.app.collect_demand,
+            self.bureau,
+            source=DemandSource.SURVEY_VISIT,
+            enterprise=a.end_user,
+            industry="先进材料",
+            title="磁性材料依赖进口",
+            description="企业关键核心技术需求",
+            exception_reason=why,
+        )
+        self.do(
+            "bureau",
+            "draft challenge C 《高性能磁性材料国产化》 (先进材料, exception recorded)",
+            self.app.draft_challenge,
+            self.bureau,
+            end_user=a.end_user,
+            content=content,
+            demand_ids=[r.aggregate_id],
+            exception_reason=why,
+        )
+
+    def confirm_drafts(self, a: Track, b: Track) -> None:
+        """R-EU-DRAFTS: each end user confirms the draft as it stands and its own commitment."""
+        self.day(date(2026, 3, 6), "2 需求凝练 the end users confirm the drafts")
+        for track in (a, b):
+            challenge = self.app.challenge(track.challenge_id)
+            commitment = challenge.eu_commitment_amount
+            self.do(
+                f"end user {track.end_user.name}",
+                f"confirm draft {track.label} and its own R&D investment of {commitment} yuan",
+                self.app.confirm_draft,
+                track.eu,
+                track.challenge_id,
+                content_digest=content_digest(challenge.content),
+            )
+
+    def budget(self, a: Track, b: Track) -> None:
+        """R-BUDGET: the year's envelope first; a list that does not fit it is refused."""
+        year = 2026
+        try:
+            listed = self.app.budget(year).listed_total
+        except NotFoundError:
+            listed = None
+        taken = sum(
+            (self.app.challenge(t.challenge_id).content.settled()[0] for t in (a, b)),
+            Decimal("0.00"),
+        )
+        short = (listed or Decimal("0.00")) + taken - Decimal("100000.00")
+        if listed is None:
+            self.do(
+                "bureau",
+                f"budget envelope {year}, set on 01-05: {short} yuan",
+                self.app.set_budget,
+                self.bureau,
+                year=year,
+                amount=short,
+                meta=CommandMeta(effective_at=datetime(year, 1, 5, 10, tzinfo=CHINA_TZ)),
+            )
+        else:
+            self.do(
+                "bureau",
+                f"revise the {year} envelope to {short} yuan",
+                self.app.revise_budget,
+                self.bureau,
+                year=year,
+                amount=short,
+                meta=CommandMeta(reason="年度经费预算调整"),
+            )
+        self.refuse(
+            "R-BUDGET",
+            "bureau",
+            f"annual list {year} of {taken} yuan over the envelope",
+            self.app.approve_annual_list,
+            self.bureau,
+            year=year,
+            meeting_date=date(2026, 4, 8),
+            minutes_ref="党组会〔2026〕7号",
+            challenge_ids=[a.challenge_id, b.challenge_id],
+        )
+        self.do(
+            "bureau",
+            f"revise the {year} envelope to {short + Decimal('200000.00')} yuan",
+            self.app.revise_budget,
+            self.bureau,
+            year=year,
+            amount=short + Decimal("200000.00"),
+            meta=CommandMeta(reason="追加年度经费预算（区财政批复）"),
+        )
+
     def argue(self, a: Track, b: Track) -> None:
         self.day(date(2026, 3, 20), "3 榜单论证 argumentation by expert panels")
         for track in (a, b):
@@ -249,6 +361,7 @@ class DemoRun:
 
     def approve_and_publish(self, a: Track, b: Track) -> None:
         self.day(date(2026, 4, 8), "4 榜单确定 the party group meeting approves the annual list")
+        self.budget(a, b)
         self.do(
             "bureau",
             "annual list 2026 (党组会〔2026〕7号)",
@@ -352,6 +465,20 @@ class DemoRun:
         )
         self._apply(b, UNIVERSITY_MEDICAL, "290000.00")
         self._apply(b, INSTITUTE_WEST, "300000.00")
+        self.refuse(
+            "R-SCOPE",
+            f"applicant {ENTERPRISE_HUADONG.name}",
+            "apply to restricted challenge B from outside its range",
+            self.app.apply,
+            actor(Role.APPLICANT, ENTERPRISE_HUADONG, "huadong"),
+            b.challenge_id,
+            lead=ENTERPRISE_HUADONG,
+            leader_name="x",
+            technical_plan="方案",
+            ip_declaration=True,
+            budget="280000",
+            period_months=b.content.period_months or 0,
+        )
 
     def review(self, a: Track, b: Track) -> None:
         self.day(date(2026, 5, 11), "6 揭榜评审 review panels, jointly confirmed")

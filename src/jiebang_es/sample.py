@@ -157,7 +157,8 @@ def major_challenge_content(**overrides: object) -> ChallengeContent:
         ),
         "solver_conditions": "具备医用金属材料研发与GLP动物实验条件",
         "scope": Scope.RESTRICTED,
-        "recipients": ("重庆市医疗器械创新联盟成员单位", "国家生物医用材料工程中心"),
+        # R-SCOPE: the range is named by credit code (the medical-device alliance's members).
+        "recipients": (UNIVERSITY_MEDICAL.credit_code, INSTITUTE_WEST.credit_code),
         "commitment": Commitment(Decimal("600000.00"), "提供洁净车间和临床资源", True),
     }
     fields.update(overrides)

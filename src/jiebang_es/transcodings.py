@@ -85,6 +85,7 @@ VALUE_CLASSES: tuple[type[Any], ...] = (
     draw.DrawExclusion,
     draw.DrawRanking,
     expert.Relation,
+    values.BudgetLine,
     values.ContractTerms,
     values.Tranche,
     values.PublicNotice,

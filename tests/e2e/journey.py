@@ -155,7 +155,27 @@ class HttpJourney:
             201,
         )
         self.challenge_id = body["aggregate_id"]
+        return self.confirm()
+
+    def confirm(self) -> HttpJourney:
+        """R-EU-DRAFTS: the end user reads the draft and confirms what it read."""
+        read = ok(self.eu.get(f"/v1/challenges/{self.challenge_id}"))
+        self.record(
+            self.eu.post(
+                f"/v1/challenges/{self.challenge_id}/confirm",
+                json={"content_digest": read["content_digest"]},
+            )
+        )
         return self
+
+    def ensure_budget(self, year: int = 2026) -> None:
+        """R-BUDGET: the year's envelope, recorded once for every journey on the server."""
+        if self.bureau.get(f"/v1/budgets/{year}").status_code == 404:
+            r = self.bureau.post(
+                "/v1/budgets",
+                json={"year": year, "amount": "100000000.00", "effective_at": at(date(year, 1, 5))},
+            )
+            assert r.status_code in (201, 409), r.text
 
     def argue(self) -> HttpJourney:
         self.server.on(date(2026, 3, 20))
@@ -173,6 +193,7 @@ class HttpJourney:
 
     def list(self) -> HttpJourney:
         self.server.on(date(2026, 4, 8), 15)
+        self.ensure_budget()
         self.record(
             self.bureau.post(
                 "/v1/annual-lists",

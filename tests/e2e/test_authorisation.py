@@ -39,9 +39,7 @@ class Scene:
             server,
             uuid.uuid4().hex[:8],
             end_user=END_USER_PHARMA,
-            content=major_challenge_content(
-                recipients=("医疗器械创新联盟成员单位", UNIVERSITY_MEDICAL.credit_code)
-            ),
+            content=major_challenge_content(recipients=(UNIVERSITY_MEDICAL.credit_code,)),
         ).to_published()
         self.r_application = self.r.apply(UNIVERSITY_MEDICAL)
         secret = replace(

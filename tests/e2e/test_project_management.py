@@ -158,7 +158,8 @@ def test_withdrawal_failure_and_credit_record(server: Server) -> None:
             f"/v1/challenges/{journey.challenge_id}/fail", json={"reason": "无人揭榜"}
         )
     )
-    assert failed["events"] == ["Failed"]
+    # R-BUDGET: the failed challenge's funding returns to the year's envelope
+    assert failed["events"] == ["Failed", "ListReleased"]
     first17 = f"9150010{uuid.uuid4().int % 10**10:010d}"
     code = first17 + uscc_check_char(first17)
     journey.record(

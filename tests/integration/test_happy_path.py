@@ -38,6 +38,7 @@ def test_nine_steps_record_the_spine_events_in_order(app, clock):
     assert event_names(app, demand.aggregate_id) == ["Collected", "Refined"]
     assert event_names(app, j.challenge_id) == [
         "Drafted",
+        "EndUserConfirmed",
         "Reviewed",
         "Listed",
         "Published",
@@ -77,7 +78,7 @@ def test_every_event_carries_who_when_and_why(app, clock):
             assert a.correlation_id
             assert a.effective_at.tzinfo is not None
             assert a.recorded_at.tzinfo is not None
-    published = app.events_of(j.challenge_id)[3]
+    published = app.events_of(j.challenge_id)[4]
     assert published.audit.role is Role.BUREAU
     assert published.audit.effective_at.date() == date(2026, 4, 10)
     signed_by = [

@@ -88,7 +88,7 @@ def test_r_audit_who_supervisors_and_analysts_write_nothing(app, clock):
 
 # ---- R-AUDIT-IMMUTABLE ------------------------------------------------------------------------
 def test_r_audit_immutable_revision_is_a_new_event_referencing_the_old(app, clock):
-    j = Journey(app, clock).draft()
+    j = Journey(app, clock).draft(confirm=False)
     original = app.events_of(j.challenge_id)[0]
     app.revise_draft(BUREAU_STAFF, j.challenge_id, content=replace(j.content, name="新名称"))
     drafted, revised = app.events_of(j.challenge_id)
@@ -113,7 +113,7 @@ def test_r_audit_immutable_a_recorded_version_cannot_be_written_again(make_app, 
 
 # ---- optimistic concurrency -----------------------------------------------------------------
 def test_stale_expected_version_refused_with_nothing_recorded(app, clock):
-    j = Journey(app, clock).draft()
+    j = Journey(app, clock).draft(confirm=False)
     before = app.position()
     with pytest.raises(StaleVersionError) as caught:
         app.revise_draft(
@@ -144,11 +144,11 @@ def test_one_aggregate_type_is_not_found_as_another(app, clock):
 # ---- point in time --------------------------------------------------------------------------
 def test_state_as_of_a_version_and_a_recording_time(app, clock):
     j = Journey(app, clock).draft().argue()
-    drafted, reviewed = app.events_of(j.challenge_id)
+    drafted, confirmed, _reviewed = app.events_of(j.challenge_id)
     at_draft = app.state_at(Challenge, j.challenge_id, version=1)
     assert at_draft.status is ChallengeStatus.DRAFT
     between = (
-        drafted.audit.recorded_at + (reviewed.audit.recorded_at - drafted.audit.recorded_at) / 2
+        drafted.audit.recorded_at + (confirmed.audit.recorded_at - drafted.audit.recorded_at) / 2
     )
     assert app.state_at(Challenge, j.challenge_id, as_of=between).version == 1
     later = datetime.now(CHINA_TZ) + timedelta(seconds=1)

@@ -10,8 +10,14 @@ import pytest
 
 from jiebang_es.domain.challenge import ChallengeStatus
 from jiebang_es.domain.values import Category, Conclusion, DemandSource, Indicator, Scope
-from jiebang_es.errors import ExceptionReasonRequiredError
-from jiebang_es.sample import END_USER_EQUIPMENT, END_USER_PHARMA, major_challenge_content
+from jiebang_es.errors import ExceptionReasonRequiredError, InvalidValueError
+from jiebang_es.sample import (
+    END_USER_EQUIPMENT,
+    END_USER_PHARMA,
+    INSTITUTE_WEST,
+    UNIVERSITY_MEDICAL,
+    major_challenge_content,
+)
 from tests.integration.rulecheck import refused
 from tests.support import (
     BUREAU_STAFF,
@@ -58,15 +64,16 @@ def test_r_order_revise_conclusion_returns_the_draft_for_revision(app, clock):
     app.revise_draft(
         BUREAU_STAFF, j.challenge_id, content=replace(j.content, benchmarking="新对标")
     )
-    j.argue()
+    j.confirm().argue()
     assert app.challenge(j.challenge_id).status is ChallengeStatus.REVIEWED
 
 
 # ---- R-INDUSTRY, R-CHOKEPOINT, R-CATEGORY ----------------------------------------------
-def test_r_industry_outside_the_districts_industries_refused(app, clock):
+def test_r_industry_outside_the_districts_industries_needs_an_exception_reason(app, clock):
     err = refused(
         app, "R-INDUSTRY", draft, app, replace(Journey(app, clock).content, industry="房地产")
     )
+    assert isinstance(err, ExceptionReasonRequiredError)
     assert "智能科技" in err.message
 
 
@@ -111,8 +118,10 @@ def test_r_content_milestone_outside_period_refused(app, clock):
     refused(app, "R-CONTENT", draft, app, replace(content, milestones=(late,)))
 
 
-def test_r_eu_commit_missing_commitment_refused_at_argumentation(app, clock):
-    j = Journey(app, clock, content=replace(Journey(app, clock).content, commitment=None)).draft()
+def test_r_eu_commit_missing_commitment_refused_at_confirmation_and_argumentation(app, clock):
+    content = replace(Journey(app, clock).content, commitment=None)
+    j = Journey(app, clock, content=content).draft(confirm=False)
+    refused(app, "R-EU-COMMIT", j.confirm)
     refused(app, "R-EU-COMMIT", j.argue)
 
 
@@ -120,8 +129,7 @@ def test_r_eu_commit_without_first_application_pledge_refused(app, clock):
     base = Journey(app, clock).content
     assert base.commitment is not None
     content = replace(base, commitment=replace(base.commitment, first_application=False))
-    j = Journey(app, clock, content=content).draft()
-    refused(app, "R-EU-COMMIT", j.argue)
+    refused(app, "R-EU-COMMIT", draft, app, content)
 
 
 # ---- R-FUND-CAP -----------------------------------------------------------------------------
@@ -145,10 +153,15 @@ def test_r_fund_cap_amounts_at_the_cap_accepted_exactly(app, clock):
     assert str(app.challenge(r.aggregate_id).content.funding) == "300000.00"
 
 
-def test_r_fund_cap_float_or_sub_fen_amount_refused(app, clock):
+def test_float_or_sub_fen_amount_is_an_invalid_value_of_its_field(app, clock):
+    """Version 2: a malformed amount names its field; it is no breach of R-FUND-CAP."""
     content = Journey(app, clock).content
-    refused(app, "R-FUND-CAP", draft, app, replace(content, funding=99999.5))
-    refused(app, "R-FUND-CAP", draft, app, replace(content, funding=Decimal("99999.999")))
+    before = app.position()
+    for funding in (99999.5, Decimal("99999.999")):
+        with pytest.raises(InvalidValueError) as caught:
+            draft(app, replace(content, funding=funding))
+        assert caught.value.field == "funding"
+    assert app.position() == before
 
 
 # ---- R-PERIOD-MAX, R-PERIOD-NORM, R-PERIOD-ARGUED ------------------------------------------------
@@ -225,7 +238,7 @@ def test_r_arg_panel_fewer_than_5_experts_needs_an_exception_reason(app, clock):
 def test_r_arg_panel_without_management_expert_needs_an_exception_reason(app, clock):
     j = Journey(app, clock).draft()
     j.register_experts()
-    experts = j.sample_experts()[1:]  # no management expert; the end user's head instead
+    experts = j.sample_experts()[1:5]  # no management expert
     opinions = [(j.experts[e.person_id], "同意") for e in experts]
     err = refused(
         app,
@@ -309,8 +322,8 @@ def test_r_scope_restricted_challenge_keeps_its_recipients_when_published(app, c
     challenge = app.challenge(j.challenge_id)
     assert challenge.content.scope is Scope.RESTRICTED
     assert challenge.content.recipients == (
-        "重庆市医疗器械创新联盟成员单位",
-        "国家生物医用材料工程中心",
+        UNIVERSITY_MEDICAL.credit_code,
+        INSTITUTE_WEST.credit_code,
     )
 
 

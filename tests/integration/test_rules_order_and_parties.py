@@ -284,7 +284,7 @@ def test_duplicate_demands_are_a_malformed_request_not_a_conflict(app, clock):
 
 
 def test_r_audit_who_state_as_of_is_a_prefix_of_the_history(app, clock):
-    j = Journey(app, clock).draft()
+    j = Journey(app, clock).draft(confirm=False)
     app.revise_draft(BUREAU_STAFF, j.challenge_id, content=replace(j.content, name="甲"))
     drafted, revised = app.events_of(j.challenge_id)
     as_of = app.state_at(Challenge, j.challenge_id, as_of=revised.audit.recorded_at)

@@ -69,7 +69,7 @@ def test_r_publicity_classified_project_skips_the_notice(app, clock):
         Journey(app, clock).content,
         classified=True,
         scope=Scope.RESTRICTED,
-        recipients=("区国防科技工业办公室",),
+        recipients=(INSTITUTE_WEST.credit_code,),
     )
     j = selected(app, clock, content=classified)
     refused(app, "R-PUBLICITY", app.publicize, BUREAU_STAFF, j.project_id)

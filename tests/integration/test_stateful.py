@@ -12,12 +12,12 @@ assessments are reached in a few steps.
 
 Every command either records its events or is refused with a ``JiebangError`` that records
 nothing; what it records reads back from the store exactly as it was triggered. After every step
-the whole SQLite store is read back and checked: each recorded event was allowed by the hard rules
-of RULES.md in the state it was recorded in (credit as the bureau's record stood then), by a role
-the plan gives that step to, taking effect when it was recorded unless it records an earlier
-decision, and never before its aggregate's previous step; nothing recorded before has changed; and
-replaying the events gives the same state as the repository, as a second application on the same
-file and as the command itself computed.
+the whole store (SQLite; PostgreSQL in a test of its own) is read back and checked: each recorded
+event was allowed by the hard rules of RULES.md in the state it was recorded in (credit as the
+bureau's record stood then), by a role the plan gives that step to, taking effect when it was
+recorded unless it records an earlier decision, and never before its aggregate's previous step;
+nothing recorded before has changed; and replaying the events gives the same state as the
+repository, as a second application on the same store and as the command itself computed.
 """
 
 from __future__ import annotations
@@ -33,14 +33,27 @@ from uuid import UUID
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus
+from jiebang_es.domain.budget import BudgetEnvelope
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
-from jiebang_es.domain.content import ChallengeContent, missing_contents
+from jiebang_es.domain.content import (
+    DEFAULT_COMMITMENT_MIN_RATIO,
+    DEFAULT_FORBIDDEN_CONDITIONS,
+    ChallengeContent,
+    content_digest,
+    missing_contents,
+)
 from jiebang_es.domain.credit import CreditRecord, credit_problem
 from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.expert import Expert
@@ -53,6 +66,7 @@ from jiebang_es.domain.values import (
     ApplicantUnit,
     Audit,
     Category,
+    Commitment,
     Conclusion,
     ContractTerms,
     CreditStatus,
@@ -64,6 +78,8 @@ from jiebang_es.domain.values import (
     Role,
     Scope,
     Verdict,
+    is_enterprise_code,
+    registration_region,
 )
 from jiebang_es.errors import JiebangError
 from jiebang_es.sample import (
@@ -104,6 +120,7 @@ BACKDATED = (
     *(Project.MilestoneReported, Project.MilestoneAssessed),
     *(Project.RectificationReported, Project.RectificationAssessed),
     *(Project.Accepted, Project.CoInvestmentReported),
+    *(BudgetEnvelope.BudgetSet, BudgetEnvelope.BudgetRevised, BudgetEnvelope.ListCharged),
 )
 
 # ---- strategies ----------------------------------------------------------------------------------
@@ -121,21 +138,34 @@ PERIODS = (0, 1, 11, 12, 24, 25, 36, 37, 48, 60, 61)  # around the norms and the
 # scope, recipients and whether the challenge is classified (涉密: restricted, never public)
 SCOPES = {
     "public": (Scope.PUBLIC, (), False),
-    "restricted": (Scope.RESTRICTED, ("重庆市医疗器械创新联盟成员单位",), False),
-    "classified": (Scope.RESTRICTED, ("国家生物医用材料工程中心",), True),
+    # R-SCOPE: the range by credit code; a free-text range (as the first release kept) is refused
+    "restricted": (
+        Scope.RESTRICTED,
+        (INSTITUTE_WEST.credit_code, UNIVERSITY_JIANGNAN.credit_code),
+        False,
+    ),
+    "classified": (Scope.RESTRICTED, (INSTITUTE_WEST.credit_code,), True),
+    "restricted_free_text": (Scope.RESTRICTED, ("重庆市医疗器械创新联盟成员单位",), False),
     "classified_public": (Scope.PUBLIC, (), True),
     "restricted_to_nobody": (Scope.RESTRICTED, (), False),
     "public_named": (Scope.PUBLIC, ("某联盟",), False),
 }
+# R-OPEN: conditions for solvers, and the issue's example of a threshold the plan forbids
+CONDITIONS = {
+    "open": "具备编码器或精密光栅研发基础",
+    "thresholds": "注册满3年；正高级职称、博士，年龄≤45",
+}
 RANDOM_CONTENT = st.fixed_dictionaries(
     {
         "category": st.sampled_from(Category),
-        "industry": st.sampled_from((*DEFAULT_INDUSTRIES, "房地产")),
+        "industry": st.sampled_from((*DEFAULT_INDUSTRIES, "房地产", "先进材料")),
         "funding": st.sampled_from(AMOUNTS),
         "period": st.sampled_from(PERIODS),
         "milestone_overrun": st.sampled_from((0, 1)),
         "scope": st.sampled_from(tuple(SCOPES)),
         "complete": st.booleans(),
+        "conditions": st.sampled_from(tuple(CONDITIONS)),
+        "commitment": st.sampled_from(("ample", "ample", "token", "none")),
     }
 )
 VALID_FUNDING = {
@@ -153,6 +183,8 @@ VALID_CONTENT = st.sampled_from(Category).flatmap(
             "milestone_overrun": st.just(0),
             "scope": st.sampled_from(("public", "restricted", "classified")),
             "complete": st.just(True),
+            "conditions": st.just("open"),
+            "commitment": st.just("ample"),
         }
     )
 )
@@ -212,7 +244,14 @@ def make_content(p: dict[str, Any]) -> ChallengeContent:
     scope, recipients, classified = SCOPES[p["scope"]]
     funding = p["funding"] if isinstance(p["funding"], float) else Decimal(p["funding"])
     base = key_challenge_content if p["category"] is Category.KEY else major_challenge_content
+    commitment = {  # R-EU-COMMIT: ample, a token 0.01 yuan, or none
+        "ample": Commitment(Decimal("600000.00"), "提供中试平台与示范应用场景", True),
+        "token": Commitment(Decimal("0.01"), "提供场地", True),
+        "none": None,
+    }[p.get("commitment", "ample")]
     return base(
+        solver_conditions=CONDITIONS[p.get("conditions", "open")],
+        commitment=commitment,
         category=p["category"],
         industry=p["industry"],
         funding=funding,
@@ -306,6 +345,11 @@ STEPS: dict[type, tuple[tuple[Role, ...], tuple[Any, ...] | None, bool]] = {
     CreditRecord.Updated: ((B,), ANY, False),
     Challenge.Drafted: ((B, E), NEW, False),
     Challenge.DraftRevised: ((B, E), (CS.DRAFT,), False),
+    Challenge.EndUserConfirmed: ((E,), (CS.DRAFT,), False),  # R-EU-DRAFTS
+    BudgetEnvelope.BudgetSet: ((B,), NEW, False),  # R-BUDGET
+    BudgetEnvelope.BudgetRevised: ((B,), ANY, True),
+    BudgetEnvelope.ListCharged: ((B,), ANY, False),
+    BudgetEnvelope.ListReleased: ((B,), ANY, True),
     Challenge.Reviewed: ((B,), (CS.DRAFT,), False),
     Challenge.Listed: ((B,), (CS.REVIEWED,), False),
     Challenge.Published: ((B,), (CS.LISTED,), False),  # R-PARTY-APPROVAL
@@ -409,11 +453,18 @@ def check_project_credit(s: Project, w: World, position: int, on: date) -> None:
         assert w.credit_recent(code, position, on), f"R-CREDIT: {code} not checked recently"
 
 
-def check_content(content: ChallengeContent, audit: Audit) -> None:
-    """R-FUND-CAP, R-PERIOD-MAX, R-PERIOD-NORM, R-INDUSTRY, R-CHOKEPOINT, R-SCOPE on a draft."""
+def check_content(content: ChallengeContent, audit: Audit, drafted: bool = True) -> None:
+    """R-FUND-CAP, R-PERIOD-MAX, R-PERIOD-NORM, R-INDUSTRY, R-CHOKEPOINT, R-SCOPE, R-OPEN and
+    R-EU-COMMIT on a draft (a revision keeps the industry justified when it was drafted)."""
     category = content.category
     assert isinstance(category, Category)
-    assert content.industry in DEFAULT_INDUSTRIES
+    if drafted:
+        assert content.industry in DEFAULT_INDUSTRIES or justified(audit, "R-INDUSTRY")
+    assert not [w for w in DEFAULT_FORBIDDEN_CONDITIONS if w in content.solver_conditions], "R-OPEN"
+    if content.commitment is not None:
+        assert content.commitment.own_investment > 0, "R-EU-COMMIT"
+        least = (content.funding or 0) * DEFAULT_COMMITMENT_MIN_RATIO
+        assert content.commitment.own_investment >= least, "R-EU-COMMIT: a token investment"
     assert content.chokepoint.strip()
     assert content.industry_effect.strip()
     assert content.name.strip()
@@ -428,7 +479,8 @@ def check_content(content: ChallengeContent, audit: Audit) -> None:
             assert justified(audit, "R-PERIOD-NORM"), "a period outside the norm needs a reason"
         assert all(1 <= m.due_month <= content.period_months for m in content.milestones)
     if content.scope is Scope.RESTRICTED:
-        assert any(r.strip() for r in content.recipients)
+        assert content.recipients
+        assert all(r in ORGS for r in content.recipients), "R-SCOPE: recipients by credit code"
     if content.scope is Scope.PUBLIC:
         assert not content.recipients
         assert not content.classified, "R-SCOPE: a classified challenge in public scope"
@@ -507,6 +559,10 @@ def check_challenge_event(s: Challenge | None, e: Any, w: World) -> None:
     if isinstance(e, Challenge.Drafted):
         check_org(a, end_user=e.end_user.credit_code)
         check_content(e.content, a)
+        assert e.rules_version == 2
+        code = e.end_user.credit_code  # R-EU-LOCAL: a district enterprise, or justified
+        local = registration_region(code) == "500106" and is_enterprise_code(code)
+        assert local or justified(a, "R-EU-LOCAL"), "R-EU-LOCAL without a justification"
         # R-ORDER: refined from demands collected first, the end user's own, in its industry
         assert e.demand_ids, "a challenge without a collected demand"
         assert len(set(e.demand_ids)) == len(e.demand_ids)
@@ -524,8 +580,16 @@ def check_challenge_event(s: Challenge | None, e: Any, w: World) -> None:
         assert e.content.industry == c.industry, "R-CONTENT: a revision left its demands' industry"
         assert e.revises_version == s.version
         assert not s.review_rounds or e.content.category is c.category
-        check_content(e.content, a)
+        check_content(e.content, a, drafted=False)
+    elif isinstance(e, Challenge.EndUserConfirmed):
+        assert a.role is E, "R-EU-DRAFTS: only the end user confirms"
+        assert e.content_digest == content_digest(c) != s.eu_confirmed_digest, "R-EU-DRAFTS"
+        assert e.confirmed_version == s.version
+        assert e.commitment == c.commitment is not None
     elif isinstance(e, Challenge.Reviewed):
+        assert s.eu_confirmed, "R-EU-DRAFTS: argued before the end user confirmed the draft"
+        for o in e.opinions:  # R-CONFLICT: no expert of the challenge's own end user
+            assert w.state[UUID(o.expert_id)].org_code != s.end_user.credit_code, "R-CONFLICT"
         assert not missing_contents(c), "R-CONTENT: an incomplete draft was reviewed"
         com = c.commitment  # R-EU-COMMIT
         assert com is not None
@@ -543,6 +607,18 @@ def check_challenge_event(s: Challenge | None, e: Any, w: World) -> None:
         if (c.period_months or 0) > rules.PERIOD_ARGUED_OVER_MONTHS:
             assert c.category is Category.MAJOR, "R-PERIOD-MAX"
             assert s.period_argued, "R-PERIOD-ARGUED"
+        # R-BUDGET: the year's envelope took this challenge's funding in the same transaction
+        envelope = BudgetEnvelope.create_id(e.year)
+        assert w.as_of(envelope, position) is not None, "R-BUDGET: listed without an envelope"
+        charged = [
+            x
+            for x in w.events[envelope]
+            if isinstance(x, BudgetEnvelope.ListCharged)
+            and w.position_of(x) > position
+            and x.audit == a
+            and any(line.challenge_id == str(s.id) for line in x.challenges)
+        ]
+        assert len(charged) == 1, "R-BUDGET: listed without being charged to the envelope"
     elif isinstance(e, Challenge.Published):
         assert e.guide.strip(), "R-GUIDE"
         assert e.window_opens < e.window_closes, "R-GUIDE"
@@ -614,6 +690,8 @@ def check_application_event(s: Application | None, e: Any, w: World) -> None:
         codes = [u.organisation.credit_code for u in units]
         assert len(set(codes)) == len(codes)
         assert challenge.end_user.credit_code not in codes, "R-EU-NOT-SOLVER"
+        if c.scope is Scope.RESTRICTED:  # R-SCOPE, by the domain
+            assert e.lead.organisation.credit_code in c.recipients, "R-SCOPE: outside the range"
         check_credit(units, w, position, a.effective_at.date())
         assert e.technical_plan.strip(), "R-PLAN-IP"
         assert e.ip_declaration is True, "R-PLAN-IP"
@@ -818,7 +896,7 @@ def check_numbering_event(s: DistrictNumbering | None, e: Any, w: World) -> None
 
 def check_demand_event(s: Demand | None, e: Any, w: World) -> None:
     if isinstance(e, Demand.Collected):
-        assert e.industry in DEFAULT_INDUSTRIES
+        assert e.industry in DEFAULT_INDUSTRIES or justified(e.audit, "R-INDUSTRY")
         assert e.title.strip()
         return
     assert s is not None
@@ -851,7 +929,46 @@ def check_credit_event(s: CreditRecord | None, e: Any, w: World) -> None:
         assert e.originator_id == CreditRecord.create_id(e.credit_code)
 
 
+def check_budget_event(s: BudgetEnvelope | None, e: Any, w: World) -> None:
+    """R-BUDGET: one envelope per year, revised with a reason never below what the list takes;
+    the list's charges are the funding of challenges listed in the same transaction."""
+    if isinstance(e, BudgetEnvelope.BudgetSet):
+        assert e.originator_id == BudgetEnvelope.create_id(e.year)
+        assert e.amount > 0
+        assert e.amount.quantize(FEN) == e.amount
+        return
+    assert s is not None
+    if isinstance(e, BudgetEnvelope.BudgetRevised):
+        assert e.previous == s.amount
+        assert e.amount >= s.listed_total, "R-BUDGET: revised below the list"
+        return
+    position = w.position_of(e)
+    if isinstance(e, BudgetEnvelope.ListReleased):
+        assert e.line in s.listed, "released what was never charged"
+        ended = [
+            x
+            for x in w.events[UUID(e.line.challenge_id)]
+            if isinstance(x, Challenge.Cancelled | Challenge.Failed) and x.audit == e.audit
+        ]
+        assert len(ended) == 1
+        assert w.position_of(ended[0]) < position
+        return
+    total = s.listed_total + sum((line.funding for line in e.challenges), Decimal(0))
+    assert total <= s.amount, "R-BUDGET: the list exceeds the envelope"
+    for line in e.challenges:
+        listed = [
+            x
+            for x in w.events[UUID(line.challenge_id)]
+            if isinstance(x, Challenge.Listed) and x.audit == e.audit and x.year == s.year
+        ]
+        assert len(listed) == 1
+        assert w.position_of(listed[0]) < position
+        challenge = w.as_of(line.challenge_id, position)
+        assert line.funding == challenge.content.funding
+
+
 CHECKS: dict[type, Callable[[Any, Any, World], None]] = {
+    BudgetEnvelope: check_budget_event,
     Challenge: check_challenge_event,
     Application: check_application_event,
     Project: check_project_event,
@@ -969,7 +1086,9 @@ class ProcedureMachine(RuleBasedStateMachine):
         kinds = ("mgmt", "front", "peer-in", "peer-out", "peer-out2", "eu")
         return [str(Expert.create_id(f"exp-{tag}-{kind}")) for kind in kinds]
 
-    def collect(self, who: Actor, enterprise: Organisation, industry: str) -> str | None:
+    def collect(
+        self, who: Actor, enterprise: Organisation, industry: str, reason: str | None = None
+    ) -> str | None:
         r = self.attempt(
             self.app.collect_demand,
             who,
@@ -978,6 +1097,7 @@ class ProcedureMachine(RuleBasedStateMachine):
             industry=industry,
             title="共性技术难题",
             description="社会征集",
+            exception_reason=reason,
         )
         self.demands.extend([r.aggregate_id] if r else [])
         return r.aggregate_id if r else None
@@ -991,7 +1111,11 @@ class ProcedureMachine(RuleBasedStateMachine):
     def start(self, stage_a: str, stage_b: str, classified: bool) -> None:
         """The sample experts; the dishonest unit on record; the equipment maker's public key
         challenge and the pharma company's restricted, perhaps classified, major challenge."""
-        content = major_challenge_content(classified=classified)
+        status, source = CreditStatus.SERIOUSLY_DISHONEST, "信用中国 严重失信主体名单"
+        record = self.app.record_credit_status
+        record(BUREAU_STAFF, org_code=DISHONEST.credit_code, status=status, source=source)
+        ranged = (INSTITUTE_WEST.credit_code, UNIVERSITY_JIANGNAN.credit_code)  # R-SCOPE
+        content = major_challenge_content(classified=classified, recipients=ranged)
         pharma = Journey(self.app, self.clock, END_USER_PHARMA, content, "p")
         journeys = [(Journey(self.app, self.clock), stage_a), (pharma, stage_b)]
         for j, _ in journeys:  # the sample experts, registered once per person
@@ -1043,7 +1167,11 @@ class ProcedureMachine(RuleBasedStateMachine):
         cid = self.pick(self.challenges, c)
         for _ in range(steps):
             ch, now = self.app.challenge(cid), self.now()
-            if ch.status is ChallengeStatus.DRAFT:
+            if ch.status is ChallengeStatus.DRAFT and not ch.eu_confirmed:
+                eu = actor(Role.END_USER, ch.end_user, "eu-zhou")
+                digest = content_digest(ch.content)
+                self.attempt(self.app.confirm_draft, eu, cid, content_digest=digest)
+            elif ch.status is ChallengeStatus.DRAFT:
                 self.attempt(
                     self.app.record_argumentation,
                     BUREAU_STAFF,
@@ -1053,6 +1181,9 @@ class ProcedureMachine(RuleBasedStateMachine):
                     period_argued=True,
                 )
             elif ch.status is ChallengeStatus.REVIEWED:
+                if not self.app._exists(BudgetEnvelope.create_id(now.year)):
+                    big = Decimal("10000000.00")
+                    self.attempt(self.app.set_budget, BUREAU_STAFF, year=now.year, amount=big)
                 self.attempt(
                     self.app.approve_annual_list,
                     BUREAU_STAFF,
@@ -1337,16 +1468,21 @@ class ProcedureMachine(RuleBasedStateMachine):
     # ---- steps 1–5 ---------------------------------------------------------------------------
     @rule(
         who=BUREAU_STEP,
-        industry=st.sampled_from((*DEFAULT_INDUSTRIES, "房地产")),
-        enterprise=st.sampled_from(END_USERS),
+        industry=st.sampled_from((*DEFAULT_INDUSTRIES, "房地产", "先进材料")),
+        enterprise=st.sampled_from((*END_USERS, *END_USERS, ENTERPRISE_HUADONG)),
+        reason=EXCEPTION_REASON,
     )
-    def collect_demand(self, who: str, industry: str, enterprise: Organisation) -> None:
-        self.collect(self.actor_for(who, enterprise), enterprise, industry)
+    def collect_demand(
+        self, who: str, industry: str, enterprise: Organisation, reason: str | None
+    ) -> None:
+        """R-INDUSTRY (in principle): an industry off the list passes with a justification."""
+        self.collect(self.actor_for(who, enterprise), enterprise, industry, reason)
 
     @precondition(lambda self: len(self.challenges) < 3)
     @rule(
         p=CONTENT,
-        end_user=st.sampled_from(END_USERS),
+        # R-EU-LOCAL: a district enterprise, or one registered elsewhere (justified or not)
+        end_user=st.sampled_from((*END_USERS, *END_USERS, ENTERPRISE_HUADONG)),
         who=actors(("bureau", "end_user"), "wrong_end_user", "supervisor"),
         reason=EXCEPTION_REASON,
         demands=st.sampled_from(("own", "own", "own", "none", "any", "twice")),
@@ -1360,7 +1496,8 @@ class ProcedureMachine(RuleBasedStateMachine):
         wanted = (end_user.credit_code, p["industry"], None)
         own = [x for x in self.demands if self.demand_key(x) == wanted]
         if demands in ("own", "twice") and not own:
-            own = [x for x in [self.collect(BUREAU_STAFF, end_user, p["industry"])] if x]
+            collected = self.collect(BUREAU_STAFF, end_user, p["industry"], reason)
+            own = [x for x in [collected] if x]
         ids = {
             "own": [self.pick(own, d)] if own else [],
             "twice": [self.pick(own, d)] * 2 if own else [],
@@ -1396,6 +1533,41 @@ class ProcedureMachine(RuleBasedStateMachine):
         )
         revise, content = self.app.revise_draft, make_content(p)
         self.on_challenge(c, who, revise, content=content, exception_reason=reason, meta=meta)
+
+    @precondition(lambda self: self.challenges)
+    @rule(
+        c=PICK,
+        who=actors("end_user", "bureau", "wrong_end_user", "applicant"),
+        read=st.sampled_from(("current", "current", "current", "stale")),
+    )
+    def confirm_draft(self, c: int, who: str, read: str) -> None:
+        """R-EU-DRAFTS: the end user confirms the draft it read (stale: read before a revision)."""
+        content = self.app.challenge(self.pick(self.challenges, c)).content
+        digest = content_digest(content if read == "current" else replace(content, name="旧稿"))
+        self.on_challenge(c, who, self.app.confirm_draft, content_digest=digest)
+
+    @rule(
+        year=st.sampled_from((0, 0, 1)),
+        amount=st.sampled_from(("150000.00", "400000.00", "10000000.00", "0.001", "-5")),
+        who=actors("bureau", "end_user", "supervisor", "fake_bureau"),
+    )
+    def set_budget(self, year: int, amount: str, who: str) -> None:
+        """R-BUDGET: the year's envelope, once a year (a second time is a conflict)."""
+        when = self.now().year + year
+        self.attempt(self.app.set_budget, self.actor_for(who), year=when, amount=amount)
+
+    @rule(
+        year=st.sampled_from((0, 0, 1)),
+        amount=st.sampled_from(("100000.00", "400000.00", "20000000.00", "1.005")),
+        reason=REASON,
+        who=actors("bureau", "end_user"),
+    )
+    def revise_budget(self, year: int, amount: str, reason: str, who: str) -> None:
+        """R-BUDGET: a revision gives its reason and never goes below what is listed."""
+        when, meta = self.now().year + year, CommandMeta(reason=reason)
+        self.attempt(
+            self.app.revise_budget, self.actor_for(who), year=when, amount=amount, meta=meta
+        )
 
     @precondition(lambda self: self.challenges)
     @rule(
@@ -1963,7 +2135,8 @@ class ProcedureMachine(RuleBasedStateMachine):
             agg: Any = None
             for e in events:
                 check_step(agg, e, w)
-                assert agg is None or e.audit.effective_at >= agg.effective_at, "R-ORDER: earlier"
+                ledger = isinstance(agg, BudgetEnvelope)  # its entries keep their own dates
+                assert ledger or agg is None or e.audit.effective_at >= agg.effective_at, "R-ORDER"
                 check(agg, e, w)
                 agg = e.mutate(agg)
 
@@ -1990,6 +2163,9 @@ class ProcedureMachine(RuleBasedStateMachine):
             applied = w.events[ident][0]
             on = applied.audit.effective_at.date()
             check_credit((application.lead, *application.participants), w, w.pos[(ident, 1)], on)
+        for ident in w.of_type(BudgetEnvelope):  # R-BUDGET
+            envelope: BudgetEnvelope = w.state[ident]
+            assert envelope.listed_total <= envelope.amount, "R-BUDGET"
         persons = [w.state[i].person_id for i in w.of_type(Expert)]
         assert len(set(persons)) == len(persons), "one expert per person"
         for ident in w.of_type(Project):

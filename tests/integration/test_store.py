@@ -30,7 +30,7 @@ def test_dropped_connections_are_replaced_and_nothing_is_lost(postgres_db, clock
     store_url = new_postgres_schema(postgres_db)
     app = JiebangApp(Settings(database_url=store_url), clock=clock)
     try:
-        j = Journey(app, clock).draft()
+        j = Journey(app, clock).draft(confirm=False)
         dbname = store_url.split("/")[-1].split("?")[0]
         with psycopg.connect(store_url.split("?")[0], autocommit=True) as admin:
             admin.execute(

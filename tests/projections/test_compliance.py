@@ -50,11 +50,15 @@ def findings(
     return found
 
 
+# RULES.md version 2's rules whose issues are not done: listed, never reported as holding.
+NOT_YET = {"R-EVIDENCE": "not applicable yet"}
+
+
 def test_clean_history_holds_every_rule(app, clock, settings, read_store):
     Journey(app, clock).to_contracted()
     catch_up(settings)
     report = compliance.compliance_report(read_store)
-    assert {r.status for r in report.rules} == {"holds"}
+    assert {r.rule_id: r.status for r in report.rules if r.status != "holds"} == NOT_YET
 
 
 def test_r_disburse_over_the_contracted_budget_is_reported(app, clock, settings, read_store):
@@ -238,11 +242,13 @@ def test_cli_compliance_json_names_every_rule_id(app, settings):
     reported = [r["rule_id"] for r in report["rules"]]
     assert set(reported) == set(RULE_IDS)
     assert rule_ids_of_the_plan() <= set(reported)
-    assert len(reported) >= 33
-    # The demo breaks no rule; its one departure is justified (a selection against the ranking).
-    statuses = {r["rule_id"]: r["status"] for r in report["rules"]}
-    assert statuses.pop("R-SELECT-REASON") == "exceptions"
-    assert set(statuses.values()) == {"holds"}
+    assert len(reported) >= 39
+    # The demo's one granted exception: an industry outside the list, justified (R-INDUSTRY).
+    assert {r["rule_id"]: r["status"] for r in report["rules"] if r["status"] != "holds"} == {
+        **NOT_YET,
+        "R-INDUSTRY": "exceptions",
+        "R-SELECT-REASON": "exceptions",
+    }
 
 
 def test_reports_render_as_csv_xlsx_md_and_html_with_a_chart(app, settings, read_store, tmp_path):

@@ -11,6 +11,7 @@ from jiebang_es.domain.values import Scope, Verdict
 from jiebang_es.errors import InvalidValueError
 from jiebang_es.sample import (
     END_USER_PHARMA,
+    INSTITUTE_WEST,
     UNIVERSITY_JIANGNAN,
     key_challenge_content,
     major_challenge_content,
@@ -126,7 +127,10 @@ def test_public_listing_never_shows_restricted_or_classified_challenge(
         app, clock, end_user=END_USER_PHARMA, content=major_challenge_content(), tag="r"
     ).to_published()
     secret = key_challenge_content(
-        name="涉密传感器", scope=Scope.RESTRICTED, recipients=("军工单位",), classified=True
+        name="涉密传感器",
+        scope=Scope.RESTRICTED,
+        recipients=(INSTITUTE_WEST.credit_code,),
+        classified=True,
     )
     Journey(app, clock, content=secret, tag="s").to_published()
     catch_up(settings)
@@ -142,7 +146,10 @@ def test_public_notices_show_selected_projects_but_not_classified_ones(
 ):
     shown = Journey(app, clock, tag="p").to_selected().publicize()
     secret = key_challenge_content(
-        name="涉密传感器", scope=Scope.RESTRICTED, recipients=("军工单位",), classified=True
+        name="涉密传感器",
+        scope=Scope.RESTRICTED,
+        recipients=(INSTITUTE_WEST.credit_code,),
+        classified=True,
     )
     hidden = Journey(app, clock, content=secret, tag="s").to_selected()
     clock.on(date(2026, 5, 18))

@@ -143,7 +143,7 @@ def test_cli_rebuild_then_checksum_equals_the_live_digests_after_the_demo(settin
     assert live.exit_code == 0
     assert again.exit_code == 0
     assert live.output == again.output
-    assert len(live.output.splitlines()) == 8
+    assert len(live.output.splitlines()) == len(read_models.NAMES)
 
 
 def test_cli_refuses_an_unknown_read_model(settings):

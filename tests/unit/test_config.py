@@ -40,3 +40,27 @@ def test_unsupported_urls_name_the_setting(url):
     with pytest.raises(InvalidValueError) as caught:
         store_env(url)
     assert caught.value.field == "JIEBANG_DATABASE_URL"
+
+
+def test_challenge_side_settings_of_version_2_from_the_environment(monkeypatch):
+    """R-EU-LOCAL's district, R-OPEN's wording (comma-separated) and R-EU-COMMIT's share."""
+    defaults = Settings()
+    assert defaults.district_code == "500106"
+    assert "注册满" in defaults.forbidden_solver_conditions
+    assert str(defaults.eu_commitment_min_ratio) == "0.10"
+    monkeypatch.setenv("JIEBANG_DISTRICT_CODE", "500103")
+    monkeypatch.setenv("JIEBANG_FORBIDDEN_SOLVER_CONDITIONS", "博士, 职称")
+    monkeypatch.setenv("JIEBANG_EU_COMMITMENT_MIN_RATIO", "0.5")
+    policy = Settings().draft_policy()
+    assert Settings().district_code == "500103"
+    assert policy.forbidden_conditions == ("博士", "职称")
+    assert str(policy.commitment_min_ratio) == "0.5"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("DISTRICT_CODE", "5001"), ("EU_COMMITMENT_MIN_RATIO", "-1")]
+)
+def test_challenge_side_settings_refuse_malformed_values(monkeypatch, name, value):
+    monkeypatch.setenv(f"JIEBANG_{name}", value)
+    with pytest.raises(ValueError, match=name.lower()):
+        Settings()

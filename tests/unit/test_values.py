@@ -21,11 +21,13 @@ def test_r_fund_cap_yuan_keeps_fen_precision_exactly():
     assert yuan(5) == Decimal("5.00")
 
 
-@pytest.mark.parametrize("bad", [0.1, True])
-def test_r_fund_cap_float_amount_refused(bad):
-    with pytest.raises(RuleViolationError) as caught:
-        yuan(bad)
-    assert caught.value.rule_id == "R-FUND-CAP"
+@pytest.mark.parametrize("bad", [0.1, True, "0.001", Decimal("99999.999")])
+def test_float_or_sub_fen_amount_is_an_invalid_value_not_r_fund_cap(bad):
+    """Version 2: a malformed amount names its field; the cap is not what it breaks."""
+    with pytest.raises(InvalidValueError) as caught:
+        yuan(bad, field_name="funding")
+    assert caught.value.field == "funding"
+    assert not isinstance(caught.value, RuleViolationError)
 
 
 @pytest.mark.parametrize("bad", ["abc", "0", "-5", "NaN", "1e20"])

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 
 from eventsourcing.domain import event
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.base import JiebangAggregate, order_violation
-from jiebang_es.domain.content import ChallengeContent, check_complete, check_scope
+from jiebang_es.domain.content import (
+    ChallengeContent,
+    check_complete,
+    check_scope,
+    content_digest,
+)
 from jiebang_es.domain.values import (
     Audit,
+    Commitment,
     Conclusion,
     ExpertOpinion,
     Organisation,
@@ -33,11 +40,24 @@ class ChallengeStatus(Enum):
     CANCELLED = "cancelled"
 
 
+# The version of RULES.md a challenge is drafted under. The rules new in version 2 (R-EU-LOCAL,
+# R-EU-DRAFTS, R-BUDGET, the conditions of R-OPEN) were never asked of challenges drafted before.
+RULES_VERSION = 2
+
+
 class Challenge(JiebangAggregate):
     class Drafted(JiebangAggregate.Created):
         end_user: Organisation
         demand_ids: tuple[str, ...]
         content: ChallengeContent
+        rules_version: int
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            # Drafted by the first release, under RULES.md version 1 (docs/rules-challenge.md).
+            state["rules_version"] = 1
 
     @event(Drafted)
     def __init__(
@@ -46,7 +66,9 @@ class Challenge(JiebangAggregate):
         end_user: Organisation,
         demand_ids: tuple[str, ...],
         content: ChallengeContent,
+        rules_version: int = RULES_VERSION,
     ) -> None:
+        self.rules_version = rules_version
         self.end_user = end_user
         self.demand_ids = tuple(demand_ids)
         self.content = content
@@ -70,6 +92,26 @@ class Challenge(JiebangAggregate):
         self.replacements: tuple[PanelMember, ...] = ()
         self.replacement_confirmed_by: tuple[tuple[str, Role], ...] = ()
         self.absent: tuple[str, ...] = ()
+        # R-EU-DRAFTS: the digest of the content the end user last confirmed (None: not yet,
+        # or revised since). Events of the first release never confirmed anything.
+        self.eu_confirmed_digest: str | None = None
+
+    @property
+    def eu_commitment_amount(self) -> Decimal | None:
+        """R-EU-COMMIT: the end user's own R&D investment, as the draft records it."""
+        c = self.content.commitment
+        return None if c is None else c.own_investment
+
+    @property
+    def eu_commitment_support(self) -> str:
+        """R-EU-COMMIT: the support and conditions the end user provides."""
+        c = self.content.commitment
+        return "" if c is None else c.support
+
+    @property
+    def eu_confirmed(self) -> bool:
+        """R-EU-DRAFTS: the end user confirmed the draft as it stands."""
+        return self.eu_confirmed_digest == content_digest(self.content)
 
     # ---- drafting (需求凝练) -------------------------------------------------------------
     class DraftRevised(JiebangAggregate.Event):
@@ -90,6 +132,48 @@ class Challenge(JiebangAggregate):
     def _draft_revised(self, audit: Audit, content: ChallengeContent, revises_version: int) -> None:
         self.content = content
         self.period_argued = False
+        self.eu_confirmed_digest = None
+
+    class EndUserConfirmed(JiebangAggregate.Event):
+        """R-EU-DRAFTS: the end user confirms the draft's content and its own commitment."""
+
+        confirmed_version: int
+        content_digest: str
+        commitment: Commitment
+
+    def confirm_by_end_user(self, audit: Audit, digest: str) -> None:
+        """The end user confirms the draft it read (by the content's digest) and its commitment."""
+        if self.status is not ChallengeStatus.DRAFT:
+            raise order_violation(
+                f"the end user confirms a draft; this challenge is {self.status.value}"
+            )
+        current = content_digest(self.content)
+        if digest.strip().lower() != current:
+            raise RuleViolationError(
+                "R-EU-DRAFTS",
+                f"the draft the end user read (digest {digest.strip()[:12]}…) is not the draft as "
+                f"it stands (version {self.version}, digest {current[:12]}…); read it again",
+            )
+        if self.eu_confirmed_digest == current:
+            raise RuleViolationError(
+                "R-EU-DRAFTS", f"the end user already confirmed version {self.version}"
+            )
+        if self.content.commitment is None:
+            raise RuleViolationError(
+                "R-EU-COMMIT", "the draft records no commitment of the end user to confirm"
+            )
+        self._end_user_confirmed(
+            audit=audit,
+            confirmed_version=self.version,
+            content_digest=current,
+            commitment=self.content.commitment,
+        )
+
+    @event(EndUserConfirmed)
+    def _end_user_confirmed(
+        self, audit: Audit, confirmed_version: int, content_digest: str, commitment: Commitment
+    ) -> None:
+        self.eu_confirmed_digest = content_digest
 
     # ---- argumentation (榜单论证) -------------------------------------------------------
     class Reviewed(JiebangAggregate.Event):
@@ -110,6 +194,12 @@ class Challenge(JiebangAggregate):
                 f"argumentation reviews a draft; this challenge is {self.status.value}"
             )
         check_complete(self.content)
+        if not self.eu_confirmed:
+            raise RuleViolationError(
+                "R-EU-DRAFTS",
+                "the end user has not confirmed the draft as it stands (content and its own "
+                "commitment); argumentation waits for its confirmation (会同最终用户凝练)",
+            )
         self._reviewed(
             audit=audit, conclusion=conclusion, opinions=opinions, period_argued=period_argued
         )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass
 from decimal import Decimal
+from enum import Enum
+from typing import Any
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.values import (
@@ -14,9 +17,51 @@ from jiebang_es.domain.values import (
     Milestone,
     RuleException,
     Scope,
+    credit_code,
     parse_category,
 )
 from jiebang_es.errors import RuleViolationError
+
+# R-OPEN: wording of a registration period, an age, a degree or a professional title. A
+# condition for solvers containing any of these is refused; the list is configuration
+# (JIEBANG_FORBIDDEN_SOLVER_CONDITIONS). Kept to words that state a threshold on the unit or the
+# leader, so that ordinary technical conditions (研发基础, 实验条件) are never caught.
+DEFAULT_FORBIDDEN_CONDITIONS = (
+    "注册满",
+    "注册时间",
+    "注册年限",
+    "成立满",
+    "成立时间",
+    "成立年限",
+    "年龄",
+    "周岁",
+    "岁",
+    "博士",
+    "硕士",
+    "学士",
+    "本科",
+    "学历",
+    "学位",
+    "职称",
+    "正高",
+    "副高",
+    "教授",
+    "研究员",
+    "高级工程师",
+    "高工",
+)
+# R-EU-COMMIT: the end user's own R&D investment, at least this share of the district's
+# funding (JIEBANG_EU_COMMITMENT_MIN_RATIO); a token amount is no 保障研发投入.
+DEFAULT_COMMITMENT_MIN_RATIO = Decimal("0.10")
+
+
+@dataclass(frozen=True)
+class DraftPolicy:
+    """The configured parts of the draft's rules (see ``config.Settings``)."""
+
+    industries: tuple[str, ...]
+    forbidden_conditions: tuple[str, ...] = DEFAULT_FORBIDDEN_CONDITIONS
+    commitment_min_ratio: Decimal = DEFAULT_COMMITMENT_MIN_RATIO
 
 
 @dataclass(frozen=True)
@@ -48,18 +93,68 @@ class ChallengeContent:
         return self.funding, self.period_months, self.scope
 
 
-def check_draft(
-    content: ChallengeContent, industries: Sequence[str], exception_reason: str | None
+def industry_exceptions(
+    industry: str, industries: tuple[str, ...], exception_reason: str | None
 ) -> tuple[RuleException, ...]:
-    """The hard rules a draft must meet even while incomplete; returns in-principle exceptions."""
+    """R-INDUSTRY (in principle): the plan's list ends with 等; another industry is justified."""
+    return rules.in_principle(
+        "R-INDUSTRY",
+        industry not in industries,
+        f"industry {industry!r} is not one of the district's listed industries "
+        f"({', '.join(industries)}); say why it is a leading or cultivated industry of the "
+        "district (主导或培育产业)",
+        exception_reason,
+    )
+
+
+def check_conditions_open(conditions: str, forbidden: tuple[str, ...]) -> None:
+    """R-OPEN: conditions for solvers set no registration, age, degree or title threshold."""
+    found = [w for w in forbidden if w and w in conditions]
+    if found:
+        raise RuleViolationError(
+            "R-OPEN",
+            "the conditions for solvers may not require a registration period, an age, a degree "
+            "or a title (揭榜单位无注册时间要求，项目负责人无年龄、学历和职称要求); found: "
+            + "、".join(found),
+        )
+
+
+def check_commitment(content: ChallengeContent, min_ratio: Decimal) -> None:
+    """R-EU-COMMIT: a positive own investment, at least the configured share of the funding,
+    the support given, and the promise to be first to apply the result."""
+    c = content.commitment
+    if c is None or c.own_investment <= 0 or not c.support.strip() or not c.first_application:
+        raise RuleViolationError(
+            "R-EU-COMMIT",
+            "the end user commits its own R&D investment, the support it provides and to be "
+            "first to apply the result (最终用户承诺保障研发投入、提供配套条件、率先示范应用)",
+        )
+    if content.funding is not None:
+        least = (content.funding * min_ratio).quantize(Decimal("0.01"))
+        if c.own_investment < least:
+            raise RuleViolationError(
+                "R-EU-COMMIT",
+                f"the end user's own R&D investment of {c.own_investment} yuan is less than "
+                f"{least} yuan ({min_ratio} of the district's funding of {content.funding})",
+            )
+
+
+def check_draft(
+    content: ChallengeContent,
+    policy: DraftPolicy,
+    exception_reason: str | None,
+    *,
+    industry_settled: bool = False,
+) -> tuple[RuleException, ...]:
+    """The hard rules a draft must meet even while incomplete; returns in-principle exceptions.
+
+    ``industry_settled``: a revision keeps the industry justified when the draft was made.
+    """
     if not isinstance(content.category, Category):
         parse_category(content.category)
-    if content.industry not in industries:
-        raise RuleViolationError(
-            "R-INDUSTRY",
-            f"industry {content.industry!r} is not one of the district's industries "
-            f"({', '.join(industries)})",
-        )
+    exceptions: tuple[RuleException, ...] = ()
+    if not industry_settled:
+        exceptions = industry_exceptions(content.industry, policy.industries, exception_reason)
     if not content.chokepoint.strip() or not content.industry_effect.strip():
         raise RuleViolationError(
             "R-CHOKEPOINT",
@@ -69,10 +164,12 @@ def check_draft(
         raise RuleViolationError("R-CONTENT", "a challenge needs a name (榜单名称)")
     if content.funding is not None:
         rules.check_fund_cap(content.category, content.funding)
-    exceptions: tuple[RuleException, ...] = ()
+    check_conditions_open(content.solver_conditions, policy.forbidden_conditions)
+    if content.commitment is not None:
+        check_commitment(content, policy.commitment_min_ratio)
     if content.period_months is not None:
         rules.check_period_max(content.category, content.period_months)
-        exceptions = rules.period_norm_exceptions(
+        exceptions += rules.period_norm_exceptions(
             content.category, content.period_months, exception_reason
         )
         for m in content.milestones:
@@ -102,6 +199,32 @@ def check_scope(scope: Scope, recipients: tuple[str, ...], classified: bool) -> 
         )
 
 
+def recipient_codes(recipients: tuple[str, ...]) -> tuple[str, ...]:
+    """R-SCOPE: a restricted challenge's recipients are units named by their credit code."""
+    return tuple(credit_code(r, field_name=f"recipients[{i}]") for i, r in enumerate(recipients))
+
+
+def admits(recipients: tuple[str, ...], code: str) -> bool:
+    """Whether a unit is inside a restricted challenge's range. A recipient recorded as free
+    text by the first release names no credit code and so admits no unit."""
+    return code.strip().upper() in {r.strip().upper() for r in recipients}
+
+
+def content_digest(content: ChallengeContent) -> str:
+    """SHA-256 of the content in a canonical JSON form: what the end user confirms."""
+    return hashlib.sha256(
+        json.dumps(asdict(content), default=_canonical, ensure_ascii=False, sort_keys=True).encode()
+    ).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} has no canonical form")
+
+
 def missing_contents(content: ChallengeContent) -> list[str]:
     """The list contents (§八(二)) a draft still lacks; empty when it is complete."""
     missing = []
@@ -125,17 +248,12 @@ def missing_contents(content: ChallengeContent) -> list[str]:
     return missing
 
 
-def check_complete(content: ChallengeContent) -> None:
-    """R-CONTENT and R-EU-COMMIT: what a draft needs before it goes to argumentation."""
+def check_complete(content: ChallengeContent, min_ratio: Decimal = Decimal(0)) -> None:
+    """R-CONTENT and R-EU-COMMIT: what a draft needs before it goes to argumentation. The
+    configured share of the funding is applied where the content is written and confirmed."""
     missing = missing_contents(content)
     if missing:
         raise RuleViolationError(
             "R-CONTENT", "the draft is incomplete; it lacks " + "; ".join(missing)
         )
-    c = content.commitment
-    if c is None or c.own_investment <= 0 or not c.support.strip() or not c.first_application:
-        raise RuleViolationError(
-            "R-EU-COMMIT",
-            "the end user commits its own R&D investment, the support it provides and to be "
-            "first to apply the result (最终用户承诺保障研发投入、提供配套条件、率先示范应用)",
-        )
+    check_commitment(content, min_ratio)

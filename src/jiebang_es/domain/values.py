@@ -37,11 +37,12 @@ def check_text(value: str, field_name: str) -> str:
 
 def yuan(value: Decimal | str | int, *, field_name: str = "amount") -> Decimal:
     """Parse an amount of yuan with fen precision (R-FUND-CAP: exact decimals, never floats)."""
+    # A malformed amount is an invalid value of its field, not a breach of the funding cap.
     if isinstance(value, float | bool):
-        raise RuleViolationError(
-            "R-FUND-CAP",
-            f"{field_name}: amounts are exact decimal yuan, a float ({value!r}) is not accepted "
-            "(资助金额须为精确到分的十进制数)",
+        raise InvalidValueError(
+            field_name,
+            f"amounts are exact decimal yuan, a float ({value!r}) is not accepted "
+            "(金额须为精确到分的十进制数)",
         )
     try:
         amount = Decimal(value)
@@ -52,10 +53,7 @@ def yuan(value: Decimal | str | int, *, field_name: str = "amount") -> Decimal:
     if abs(amount) >= Decimal("1e15"):
         raise InvalidValueError(field_name, f"{value} is out of any plausible range")
     if amount.quantize(FEN) != amount:
-        raise RuleViolationError(
-            "R-FUND-CAP",
-            f"{field_name}: {value} has more than fen precision (金额精确到分)",
-        )
+        raise InvalidValueError(field_name, f"{value} has more than fen precision (金额精确到分)")
     if amount <= 0:
         raise InvalidValueError(field_name, f"{value} must be more than zero")
     return amount.quantize(FEN)
@@ -154,6 +152,22 @@ def credit_code(value: str, *, field_name: str = "credit_code") -> str:
     if uscc_check_char(code[:17]) != code[17]:
         raise InvalidValueError(field_name, f"{value!r} fails the GB 32100-2015 check character")
     return code
+
+
+def registration_region(code: str) -> str:
+    """Characters 3–8 of a credit code: the registering authority's administrative division."""
+    return code[2:8]
+
+
+# GB 32100-2015: character 1 is the registration authority (1 机构编制, 5 民政, 9 工商 …),
+# character 2 the kind of unit under it (for 9: 1 企业, 2 个体工商户, 3 农民专业合作社). Only
+# "91" is an enterprise; universities, institutes and public institutions are "12" (事业单位).
+ENTERPRISE_CODE_PREFIX = "91"
+
+
+def is_enterprise_code(code: str) -> bool:
+    """Whether a unified social credit code is an enterprise's (registered with 市场监管, 企业)."""
+    return code.startswith(ENTERPRISE_CODE_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -343,3 +357,11 @@ class PublicNotice:
     period_months: int | None
     project_leader: str
     objection_channel: str
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """R-BUDGET: a challenge on the year's list and the funding it takes of the envelope."""
+
+    challenge_id: str
+    funding: Decimal
