@@ -26,6 +26,7 @@ from jiebang_es.errors import (
     CalendarNotCoveredError,
     ConcurrentWriteError,
     ConflictError,
+    DocumentRefusedError,
     InvalidValueError,
     JiebangError,
     NotFoundError,
@@ -151,7 +152,7 @@ def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
     if isinstance(e, InvalidValueError):
         return problem_response(
             request,
-            422,
+            e.status if isinstance(e, DocumentRefusedError) else 422,
             "invalid-value",
             "A value is not valid",
             str(e),

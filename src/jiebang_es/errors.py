@@ -95,3 +95,12 @@ class CalendarNotCoveredError(JiebangError):
 class StoreUnavailableError(JiebangError):
     """The event store cannot be reached. A command may still have been recorded (its COMMIT
     sent, the answer lost): the caller retries with the same Idempotency-Key."""
+
+
+class DocumentRefusedError(InvalidValueError):
+    """An upload refused before anything is kept: empty (422), too large (413), or not an
+    accepted format, or not the format it claims (415)."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.status = status
