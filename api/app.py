@@ -26,6 +26,7 @@ from api.routers import (
     challenges,
     credit,
     demands,
+    documents,
     experts,
     health,
     project_contracts,
@@ -53,6 +54,7 @@ ROUTERS = (
     project_queries,
     project_contracts,
     project_delivery,
+    documents,
     audit,
 )
 DESCRIPTION = """\
@@ -126,6 +128,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         log_level=settings.request_log_level,
         body_timeout=settings.body_timeout,
+        upload_max_bytes=settings.document_max_bytes,
     )
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

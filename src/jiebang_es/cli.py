@@ -11,6 +11,7 @@ from api.serve import print_openapi, serve, token_cli
 from jiebang_es.audit_cli import audit_cli
 from jiebang_es.config import Settings
 from jiebang_es.demo import DemoFailedError, SimulatedClock, run_demo
+from jiebang_es.documents.cli import documents_cli
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
 from jiebang_es.service import JiebangApp
@@ -88,6 +89,7 @@ cli.add_typer(token_cli, name="token")
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(report_cli, name="report")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(documents_cli, name="documents")
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from jiebang_es.audit.raw_store import connect_postgres
 from jiebang_es.config import Settings, store_env
 from jiebang_es.documents.formats import declared_matches, sniff
 from jiebang_es.domain.values import DocumentRef, check_text
@@ -89,12 +90,53 @@ def digest_of(chunks: Iterable[bytes]) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+class Spool:
+    """An upload on its way in: written to a temporary file beside the store while it is
+    hashed and counted, so no upload is ever held whole in memory. Removed on exit, whatever
+    happened (the store moves or copies what it keeps)."""
+
+    def __init__(self, max_bytes: int, directory: Path | None) -> None:
+        fd, name = tempfile.mkstemp(prefix=".upload-", dir=directory)
+        self.path = Path(name)
+        self._file = os.fdopen(fd, "wb")
+        self._hash = hashlib.sha256()
+        self.max_bytes = max_bytes
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise DocumentRefusedError(
+                413, "file", f"larger than the limit of {self.max_bytes} bytes"
+            )
+        self._hash.update(chunk)
+        self._file.write(chunk)
+
+    @property
+    def digest(self) -> str:
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
 class DocumentStore(ABC):
     def __init__(self, max_bytes: int, spool_dir: Path | None) -> None:
         self.max_bytes = max_bytes
         self.spool_dir = spool_dir
 
     # ---- upload ----------------------------------------------------------------------------
+    def spool(self) -> Spool:
+        """A spool file to stream an upload into (hashed and counted as it is written)."""
+        return Spool(self.max_bytes, self.spool_dir)
+
     def put(
         self,
         chunks: Iterable[bytes],
@@ -107,44 +149,48 @@ class DocumentStore(ABC):
     ) -> StoredDocument:
         """Keep a document streamed in ``chunks``; refused and nothing kept when it is empty,
         over the limit, or not an accepted format."""
+        with self.spool() as spool:
+            for chunk in chunks:
+                spool.write(chunk)
+            return self.keep(
+                spool, kind=kind, file_name=file_name, declared_type=declared_type,
+                uploaded_by=uploaded_by, org_code=org_code,
+            )  # fmt: skip
+
+    def keep(
+        self,
+        spool: Spool,
+        *,
+        kind: str,
+        file_name: str,
+        declared_type: str | None = None,
+        uploaded_by: str = "",
+        org_code: str = "",
+    ) -> StoredDocument:
+        """Keep a complete spool under its digest, once it is known to be an accepted format."""
         kind = check_text(kind.strip(), "kind")
         file_name = check_text(Path(file_name.replace("\\", "/")).name.strip(), "file_name")
         if not kind or len(kind) > 50:
             raise InvalidValueError("kind", "name the document's kind, e.g. 会议纪要 (≤ 50 chars)")
         if len(file_name) > 255:
             raise InvalidValueError("file_name", "at most 255 characters")
-        fd, spool_name = tempfile.mkstemp(prefix=".upload-", dir=self.spool_dir)
-        spool = Path(spool_name)
-        try:
-            h = hashlib.sha256()
-            size = 0
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise DocumentRefusedError(
-                            413, "file", f"larger than the limit of {self.max_bytes} bytes"
-                        )
-                    h.update(chunk)
-                    out.write(chunk)
-            if size == 0:
-                raise DocumentRefusedError(422, "file", "the file is empty")
-            media_type = sniff(spool)
-            if media_type is None:
-                raise DocumentRefusedError(
-                    415, "file", "its content is none of PDF, OFD, DOCX, XLSX, PNG, JPEG"
-                )
-            if not declared_matches(declared_type, media_type):
-                raise DocumentRefusedError(
-                    415, "file", f"declared as {declared_type} but its content is {media_type}"
-                )
-            doc = StoredDocument(
-                h.hexdigest(), media_type, size, file_name or "document", kind,
-                uploaded_by, org_code,
-            )  # fmt: skip
-            return self._keep(spool, doc)
-        finally:
-            spool.unlink(missing_ok=True)
+        spool.close()
+        if spool.size == 0:
+            raise DocumentRefusedError(422, "file", "the file is empty")
+        media_type = sniff(spool.path)
+        if media_type is None:
+            raise DocumentRefusedError(
+                415, "file", "its content is none of PDF, OFD, DOCX, XLSX, PNG, JPEG"
+            )
+        if not declared_matches(declared_type, media_type):
+            raise DocumentRefusedError(
+                415, "file", f"declared as {declared_type} but its content is {media_type}"
+            )
+        doc = StoredDocument(
+            spool.digest, media_type, spool.size, file_name or "document", kind,
+            uploaded_by, org_code,
+        )  # fmt: skip
+        return self._keep(spool.path, doc)
 
     def put_bytes(self, data: bytes, *, kind: str, file_name: str, **kw: Any) -> StoredDocument:
         return self.put([data], kind=kind, file_name=file_name, **kw)
@@ -322,15 +368,7 @@ class PostgresStore(DocumentStore):
             ).format(self._refs))  # fmt: skip
 
     def _connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(
-            dbname=self._env["POSTGRES_DBNAME"],
-            host=self._env["POSTGRES_HOST"],
-            port=self._env["POSTGRES_PORT"],
-            user=self._env["POSTGRES_USER"],
-            password=self._env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=10,
-            autocommit=True,
-        )
+        return connect_postgres(self._env, autocommit=True)
 
     def _keep(self, spool: Path, doc: StoredDocument) -> StoredDocument:
         with closing(self._connect()) as conn, conn.transaction():
