@@ -37,7 +37,6 @@ DOWNLOAD: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}, "headers": FILE_HEADERS},
     206: {"description": "the range asked for", "headers": FILE_HEADERS},
     304: {"description": "If-None-Match names this digest"},
-    416: {"description": "the range is outside the document"},
 }
 
 
@@ -89,7 +88,7 @@ async def upload(
 @router.get(
     "/v1/documents/{digest}",
     response_class=Response,
-    responses={**DOWNLOAD, **problem_responses(401, 404, 422, 503)},
+    responses={**DOWNLOAD, **problem_responses(401, 404, 416, 422, 503)},
 )
 def download(
     digest: Digest,
@@ -106,7 +105,7 @@ def download(
     "/v1/public/documents/{digest}",
     response_class=Response,
     tags=["public"],
-    responses={**DOWNLOAD, **problem_responses(404, 422, 503)},
+    responses={**DOWNLOAD, **problem_responses(404, 416, 422, 503)},
 )
 def public_download(
     digest: Digest,
