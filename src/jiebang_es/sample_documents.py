@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from jiebang_es.documents import evidence
 from jiebang_es.documents.writer import render
 from jiebang_es.domain.values import DocumentRef
-from jiebang_es.service_base import CommandMeta, ServiceBase
+from jiebang_es.service_base import NO_META, CommandMeta, ServiceBase
 
 # What each kind of paper says, in a sentence or two (the demo's stand-ins for signed scans).
 BODIES = {
@@ -35,3 +36,17 @@ def with_papers(app: ServiceBase, meta: CommandMeta, subject: str, *kinds: str) 
     """``meta`` carrying papers of ``kinds`` about ``subject``."""
     refs = tuple(paper(app, kind, subject) for kind in kinds)
     return replace(meta, documents=meta.documents + refs)
+
+
+def papers_for(
+    app: ServiceBase, command: str, kwargs: dict[str, Any], *about: object
+) -> dict[str, Any]:
+    """``kwargs`` of a call to ``command`` with the papers its step requires added to its meta
+    (R-EVIDENCE, as configured), so that the demo keeps them at every step it records. Each
+    paper names the step and what it is ``about`` (an id), so that each is its own document."""
+    kinds = app.settings.evidence_kinds.get(command, ())
+    if not kinds:
+        return kwargs
+    meta = kwargs.get("meta", NO_META)
+    subject = " ".join([command, *(str(a) for a in about if isinstance(a, str))])
+    return {**kwargs, "meta": with_papers(app, meta, subject, *kinds)}
