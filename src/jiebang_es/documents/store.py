@@ -408,28 +408,31 @@ class PostgresStore(DocumentStore):
             yield StoredDocument(*row)
 
     def read(self, digest: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        # One chunk at a time, each its own query: memory stays at one chunk.
-        with closing(self._connect()) as conn:
-            seq = start // CHUNK
-            offset = start - seq * CHUNK
-            left = None if end is None else end - start
-            while left is None or left > 0:
-                row = conn.execute(
-                    SQL("SELECT data FROM {} WHERE digest = %s AND seq = %s").format(self._chunks),
-                    (digest, seq),
-                ).fetchone()
-                if row is None:
-                    if seq == 0 and start == 0:
-                        raise FileNotFoundError(digest)
-                    return
-                chunk = bytes(row[0])[offset:]
-                if left is not None:
-                    chunk = chunk[:left]
-                    left -= len(chunk)
-                offset = 0
-                seq += 1
-                if chunk:
-                    yield chunk
+        # A server-side cursor fetching one chunk at a time: memory stays at one chunk.
+        first = start // CHUNK
+        last = None if end is None else (end - 1) // CHUNK
+        with closing(self._connect()) as conn, conn.transaction():
+            cursor = conn.cursor(name="jiebang_document_read", binary=True)
+            cursor.itersize = 1
+            cursor.execute(
+                SQL(
+                    "SELECT seq, data FROM {} WHERE digest = %s AND seq >= %s"
+                    " AND (%s::integer IS NULL OR seq <= %s::integer) ORDER BY seq"
+                ).format(self._chunks),
+                (digest, first, last, last),
+            )
+            expected = first
+            for seq, data in cursor:
+                if seq != expected:
+                    raise FileNotFoundError(f"{digest}: chunk {expected} is missing")
+                chunk = bytes(data)
+                lo = start - seq * CHUNK if seq == first else 0
+                hi = end - seq * CHUNK if end is not None and seq == last else len(chunk)
+                expected += 1
+                if hi > lo:
+                    yield chunk[lo:hi] if (lo, hi) != (0, len(chunk)) else chunk
+            if expected == first and start == 0:
+                raise FileNotFoundError(digest)
 
     def add_reference(self, digest: str, aggregate_id: str, aggregate_type: str, kind: str) -> None:
         with closing(self._connect()) as conn:
