@@ -411,8 +411,11 @@ class PostgresStore(DocumentStore):
         # A server-side cursor fetching one chunk at a time: memory stays at one chunk.
         first = start // CHUNK
         last = None if end is None else (end - 1) // CHUNK
-        with closing(self._connect()) as conn, conn.transaction():
-            cursor = conn.cursor(name="jiebang_document_read", binary=True)
+        with (
+            closing(self._connect()) as conn,
+            conn.transaction(),
+            conn.cursor(name="jiebang_document_read", binary=True) as cursor,
+        ):
             cursor.itersize = 1
             cursor.execute(
                 SQL(
