@@ -19,6 +19,7 @@ from api.auth import Principal
 from api.deps import AppDep, PrincipalDep, require_roles, writer
 from api.document_access import document_for, public_document
 from api.problems import ProblemError, problem_responses
+from api.routers.common import COMMAND_PROBLEMS
 from api.schemas.documents import DocumentOut, WriteIn
 from jiebang_es.documents import writer as written
 from jiebang_es.documents.store import StoredDocument
@@ -44,7 +45,7 @@ DOWNLOAD: dict[int | str, dict[str, Any]] = {
     "/v1/documents",
     status_code=201,
     response_model=DocumentOut,
-    responses=problem_responses(401, 403, 413, 415, 422, 503),
+    responses={**COMMAND_PROBLEMS, **problem_responses(415)},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -121,7 +122,7 @@ def public_download(
     "/v1/documents/written",
     status_code=201,
     response_model=DocumentOut,
-    responses=problem_responses(401, 403, 404, 422, 503),
+    responses=COMMAND_PROBLEMS,
 )
 def write(
     body: WriteIn,
