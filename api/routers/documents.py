@@ -22,6 +22,7 @@ from api.problems import ProblemError, problem_responses
 from api.routers.common import COMMAND_PROBLEMS
 from api.schemas.documents import DocumentOut, WriteIn
 from jiebang_es.documents import writer as written
+from jiebang_es.documents.formats import ACCEPTED
 from jiebang_es.documents.store import StoredDocument
 from jiebang_es.domain.values import Role
 from jiebang_es.errors import InvalidValueError
@@ -34,9 +35,10 @@ FILE_HEADERS = {
     "ETag": {"description": "the digest", "schema": {"type": "string"}},
     "Content-Disposition": {"description": "the file name", "schema": {"type": "string"}},
 }
+BINARY = {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in ACCEPTED}
 DOWNLOAD: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/octet-stream": {}}, "headers": FILE_HEADERS},
-    206: {"description": "the range asked for", "headers": FILE_HEADERS},
+    200: {"description": "the document", "content": BINARY, "headers": FILE_HEADERS},
+    206: {"description": "the range asked for", "content": BINARY, "headers": FILE_HEADERS},
     304: {"description": "If-None-Match names this digest"},
 }
 
