@@ -212,3 +212,28 @@ def test_the_folder_store_sits_beside_the_sqlite_file(tmp_path):
     store = open_document_store(Settings(database_url=f"sqlite:///{tmp_path}/x/events.db"))
     assert isinstance(store, FolderStore)
     assert store.root == Path(f"{tmp_path}/x/events.db.documents")
+
+
+def test_r_evidence_the_previous_release_store_opens_replays_and_verifies(tmp_path):
+    """Events stored before R-EVIDENCE decode with no documents; the store still verifies."""
+    import shutil
+
+    from jiebang_es.audit.queries import log_events
+    from jiebang_es.config import Settings
+    from jiebang_es.service import JiebangApp
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "store_v1" / "demo-2026.sqlite"
+    copy = tmp_path / "demo-2026.sqlite"
+    shutil.copyfile(fixture, copy)
+    settings = Settings(
+        database_url=f"sqlite:///{copy}", audit_public_key_file=tmp_path / "none.pub"
+    )
+    app = JiebangApp(settings)
+    try:
+        events = [e for _, e in log_events(app)]
+        assert events
+        assert all(e.audit.documents == () for e in events)
+    finally:
+        app.close()
+    report = verify_store(settings)
+    assert report.finding is None, report.finding

@@ -34,7 +34,12 @@ from jiebang_es.audit.raw_store import connect_postgres
 from jiebang_es.config import Settings, store_env
 from jiebang_es.documents.formats import declared_matches, sniff
 from jiebang_es.domain.values import DocumentRef, check_text
-from jiebang_es.errors import DocumentRefusedError, InvalidValueError, NotFoundError
+from jiebang_es.errors import (
+    DocumentRefusedError,
+    InvalidValueError,
+    NotFoundError,
+    StoreUnavailableError,
+)
 
 CHUNK = 1 << 20
 DIGEST_CHARS = frozenset("0123456789abcdef")
@@ -368,7 +373,11 @@ class PostgresStore(DocumentStore):
             ).format(self._refs))  # fmt: skip
 
     def _connect(self) -> psycopg.Connection[Any]:
-        return connect_postgres(self._env, autocommit=True)
+        try:
+            return connect_postgres(self._env, autocommit=True)
+        except psycopg.OperationalError as e:
+            # As for the events: an unreachable store is a 503, never half a document.
+            raise StoreUnavailableError(f"the document store is unavailable: {e}") from e
 
     def _keep(self, spool: Path, doc: StoredDocument) -> StoredDocument:
         with closing(self._connect()) as conn, conn.transaction():
