@@ -151,8 +151,11 @@ class Scene:
             **self.p.apply_json(INSTITUTE_WEST),
             "documents": [{"digest": form, "kind": "申报书"}],
         }
-        ok(solver.post(f"/v1/challenges/{self.p.challenge_id}/applications", json=body), 201)
+        applied = ok(
+            solver.post(f"/v1/challenges/{self.p.challenge_id}/applications", json=body), 201
+        )
         self.p_form = form
+        self.p_notice = self.select_and_publicize(self.p, str(applied["aggregate_id"]))
         self.r = HttpJourney(
             server, uuid.uuid4().hex[:8], end_user=END_USER_PHARMA,
             content=major_challenge_content(recipients=(UNIVERSITY_MEDICAL.credit_code,)),
@@ -170,6 +173,22 @@ class Scene:
             "analyst": server.client(Role.ANALYST, BUREAU, "analyst"),
             "anonymous": server.client(),
         }
+
+    def select_and_publicize(self, j: HttpJourney, application_id: str) -> str:
+        """Review and select, then write the notice from the record and publicize with it."""
+        j.panel().review(application_id)
+        j.select(application_id)
+        j.server.on(date(2026, 5, 18))
+        notice = ok(
+            j.bureau.post(
+                "/v1/documents/written",
+                json={"document": "notice", "project_id": j.project_id, "starts_on": "2026-05-18"},
+            ),
+            201,
+        )
+        kept = [{"digest": notice["digest"], "kind": "公示文本"}]
+        ok(j.bureau.post(f"/v1/projects/{j.project_id}/publicize", json={"documents": kept}))
+        return str(notice["digest"])
 
     def publish(self, j: HttpJourney) -> str:
         """Write the guide from the record, then publish with it attached."""
@@ -209,7 +228,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("/v1/documents/{}", "p_guide"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401),
     ("/v1/documents/{}", "r_guide"): (200, 404, 200, 404, 404, 200, 404, 200, 200, 401),
     ("/v1/documents/{}", "p_form"): (200, 200, 404, 200, 404, 404, 404, 200, 200, 401),
+    ("/v1/documents/{}", "p_notice"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401),
     ("/v1/public/documents/{}", "p_guide"): (200,) * 10,
+    ("/v1/public/documents/{}", "p_notice"): (200,) * 10,
     ("/v1/public/documents/{}", "r_guide"): (404,) * 10,
     ("/v1/public/documents/{}", "p_form"): (404,) * 10,
 }
