@@ -29,6 +29,7 @@ from api.routers import (
     challenges,
     credit,
     demands,
+    documents,
     draws,
     experts,
     health,
@@ -63,6 +64,7 @@ ROUTERS = (
     project_contracts,
     project_delivery,
     project_closing,
+    documents,
     audit,
 )
 DESCRIPTION = """\
@@ -141,6 +143,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         log_level=settings.request_log_level,
         body_timeout=settings.body_timeout,
+        upload_max_bytes=settings.document_max_bytes,
     )
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

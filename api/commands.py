@@ -21,7 +21,8 @@ from api.deps import CommandContext
 from api.metrics import count_command, outcome_of
 from api.problems import ProblemError
 from api.schemas.common import ReceiptOut
-from jiebang_es.errors import ConflictError
+from jiebang_es.domain.values import DocumentRef
+from jiebang_es.errors import ConflictError, InvalidValueError
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta, Receipt, StoredRequest
 
@@ -66,6 +67,7 @@ def _execute(
             return _replay(ctx, stored, created, details)
     meta = CommandMeta(
         reason=reason,
+        documents=_documents(ctx),
         request_id=ctx.request_id,
         effective_at=effective_at,
         expected_version=ctx.expected_version,
@@ -81,6 +83,18 @@ def _execute(
             raise
         return _replay(ctx, stored, created, details)
     return receipt_response(ctx.app, receipt, created, details)
+
+
+def _documents(ctx: CommandContext) -> tuple[DocumentRef, ...]:
+    """The documents the command names, as the store holds them; a digest the store does not
+    hold is refused naming the field."""
+    refs = []
+    for i, (digest, kind) in enumerate(ctx.documents):
+        try:
+            refs.append(ctx.app.documents.reference(digest, kind))
+        except InvalidValueError as e:
+            raise InvalidValueError(f"documents[{i}].digest", e.message) from None
+    return tuple(refs)
 
 
 def _replay(

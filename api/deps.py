@@ -98,6 +98,8 @@ class CommandContext:
     fingerprint: str
     legacy_key: str | None = None  # the same request as the first release stored it
     command: str = ""  # the route's name: the application's command (for the metrics)
+    # R-EVIDENCE: (digest, kind) of each document the body names, validated by its shape.
+    documents: tuple[tuple[str, str], ...] = ()
 
 
 def stored_key(subject: str, key: str) -> str:
@@ -185,6 +187,22 @@ async def command_context(
         fingerprint=fingerprint(request.method, request.url.path, body),
         legacy_key=None if idempotency_key is None else legacy_key(principal.sub, idempotency_key),
         command=getattr(request.scope.get("route"), "name", "") or request.url.path,
+        documents=_documents_of(body),
+    )
+
+
+def _documents_of(body: bytes) -> tuple[tuple[str, str], ...]:
+    """The ``documents`` of a command body. Every command body is a ``CommandIn``, whose shape
+    validates them (422 naming the field); here they are only picked up for ``execute``."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ()
+    found = data.get("documents") if isinstance(data, dict) else None
+    if not isinstance(found, list):
+        return ()
+    return tuple(
+        (str(d.get("digest", "")), str(d.get("kind", ""))) for d in found if isinstance(d, dict)
     )
 
 

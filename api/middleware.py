@@ -29,6 +29,7 @@ SECURITY_HEADERS = (
     (b"referrer-policy", b"no-referrer"),
 )
 NOT_STORED = ((b"cache-control", b"no-store"),)
+UPLOAD_PATHS = frozenset({"/v1/documents"})
 
 
 def _problem(path: str, request_id: str, status: int, slug: str, title: str, detail: str) -> bytes:
@@ -48,10 +49,18 @@ class EdgeMiddleware:
     """Request id, body limit and the access log, for every HTTP request."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, log_level: str, body_timeout: float = 30.0
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        log_level: str,
+        body_timeout: float = 30.0,
+        upload_max_bytes: int = 0,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Document uploads stream to the store, which applies its own limit (413 naming it).
+        self.upload_max_bytes = max(upload_max_bytes, max_body_bytes)
         self.body_timeout = body_timeout
         self.level = logging.getLevelNamesMapping()[log_level.upper()]
 
@@ -83,6 +92,7 @@ class EdgeMiddleware:
                 ]
             await send(message)
 
+        limit = self.upload_max_bytes if scope["path"] in UPLOAD_PATHS else self.max_body_bytes
         received = 0
         body_done = False
         body_deadline = time.monotonic() + self.body_timeout
@@ -100,8 +110,8 @@ class EdgeMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 body_done = not message.get("more_body", False)
-                if received > self.max_body_bytes:
-                    raise BodyTooLargeError(self.max_body_bytes)
+                if received > limit:
+                    raise BodyTooLargeError(limit)
             return message
 
         try:
@@ -109,8 +119,8 @@ class EdgeMiddleware:
         except ValueError:
             declared = 0
         try:
-            if declared > self.max_body_bytes:
-                raise BodyTooLargeError(self.max_body_bytes)
+            if declared > limit:
+                raise BodyTooLargeError(limit)
             await self.app(scope, limited_receive, send_with_id)
         except (BodyTooLargeError, BodyTimeoutError) as e:
             if response_started:

@@ -29,6 +29,7 @@ from jiebang_es.errors import (
     CalendarNotCoveredError,
     ConcurrentWriteError,
     ConflictError,
+    DocumentRefusedError,
     InvalidValueError,
     JiebangError,
     NotFoundError,
@@ -168,7 +169,7 @@ def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
     if isinstance(e, InvalidValueError):
         return problem_response(
             request,
-            422,
+            e.status if isinstance(e, DocumentRefusedError) else 422,
             "invalid-value",
             "A value is not valid",
             str(e),
@@ -348,6 +349,8 @@ PROBLEM_STATUSES = {
     409: "Another command changed the object at the same time; retry",
     412: "If-Match names a version that is not the current one",
     413: "The body is larger than the configured limit",
+    415: "The document's content is not an accepted format, or not the one it claims",
+    416: "The byte range asked for is outside the document",
     422: "Refused by a rule (rule_id), an invalid value, or a malformed request",
     503: "The store is unavailable or a read did not catch up; retry after Retry-After",
 }

@@ -49,10 +49,22 @@ class Shape(BaseModel):
         return value
 
 
+class DocumentIn(Shape):
+    """A document the step was decided on (R-EVIDENCE), uploaded first to ``/v1/documents``."""
+
+    digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="its SHA-256, hex")]
+    kind: Annotated[str, Field(min_length=1, max_length=50, examples=["会议纪要"])]
+
+
 class CommandIn(Shape):
-    """What every command may carry: why it is done (recorded on every event)."""
+    """What every command may carry: why it is done and the documents it was decided on, both
+    recorded on every event."""
 
     reason: Text = Field(default="", description="why; mandatory for cancellations")
+    documents: Annotated[list[DocumentIn], Field(max_length=50)] = Field(
+        default_factory=list,
+        description="R-EVIDENCE: documents by digest; type, size and name are the store's",
+    )
 
 
 class BackdatedIn(CommandIn):

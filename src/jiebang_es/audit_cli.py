@@ -155,7 +155,8 @@ def verify(
             finding, summary = (
                 b.finding,
                 (
-                    f"{b.events} events, {b.links} links, checkpoint at {b.checkpoint}; "
+                    f"{b.events} events, {b.links} links, {b.documents} documents, "
+                    f"checkpoint at {b.checkpoint}; "
                     f"key from {b.key_source}"
                 ),
             )
@@ -192,12 +193,18 @@ def verify(
 def export(
     challenge: Annotated[str, typer.Option(help="challenge id")],
     out: Annotated[Path, typer.Option(help="bundle file to write")] = Path("bundle.jsonl"),
+    digests_only: Annotated[
+        bool, typer.Option(help="leave the documents out: only their digests (in the events)")
+    ] = False,
 ) -> None:
-    """Write a challenge's bundle: its events, their seals, the covering checkpoint, the key."""
+    """Write a challenge's bundle: its events, their seals, the covering checkpoint, the key,
+    and the documents its events keep (R-EVIDENCE)."""
 
     def run(app: JiebangApp) -> None:
         with out.open("w", encoding="utf-8") as f:
-            count = export_bundle(app, RawStore(app.settings), challenge, f)
+            count = export_bundle(
+                app, RawStore(app.settings), challenge, f, digests_only=digests_only
+            )
         err.print(f"{count} events of challenge {challenge} written to {out}")
 
     _with_app(run)

@@ -12,6 +12,7 @@ from jiebang_es.audit_cli import audit_cli
 from jiebang_es.backup.cli import backup_cli
 from jiebang_es.config import Settings
 from jiebang_es.demo import DemoFailedError, SimulatedClock, run_demo
+from jiebang_es.documents.cli import documents_cli
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
 from jiebang_es.pool_cli import experts_cli
@@ -92,6 +93,7 @@ cli.add_typer(report_cli, name="report")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(experts_cli, name="experts")
 cli.add_typer(backup_cli, name="backup")
+cli.add_typer(documents_cli, name="documents")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from jiebang_es.documents.evidence import DEFAULT_EVIDENCE
 from jiebang_es.domain.content import (
     DEFAULT_COMMITMENT_MIN_RATIO,
     DEFAULT_FORBIDDEN_CONDITIONS,
@@ -213,6 +214,23 @@ class Settings(BaseSettings):
     )
     checkpoint_every_events: int = Field(default=1000, ge=1, description="while serving")
     checkpoint_every_seconds: float = Field(default=60.0, gt=0, description="while serving")
+    # ---- documents as evidence (jiebang_es.documents, R-EVIDENCE) ----
+    documents_dir: Path | None = Field(
+        default=None,
+        description="SQLite store: the folder of documents (default: <database>.documents beside "
+        "the SQLite file); PostgreSQL keeps them in tables of the same database",
+    )
+    document_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="largest document accepted; larger: 413"
+    )
+    evidence_required: bool = Field(
+        default=False,
+        description="R-EVIDENCE: refuse a step without the document kinds it requires",
+    )
+    evidence_kinds: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict(DEFAULT_EVIDENCE),
+        description="R-EVIDENCE: JSON object, command name → document kinds it requires",
+    )
 
     @field_validator("payment_schedule_default", mode="after")
     @classmethod

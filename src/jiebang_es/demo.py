@@ -53,6 +53,7 @@ from jiebang_es.sample import (
     key_challenge_content,
     major_challenge_content,
 )
+from jiebang_es.sample_documents import papers_for
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, CommandMeta, Receipt
 
@@ -121,7 +122,7 @@ class DemoRun:
     def do(
         self, who: str, what: str, command: Callable[..., Receipt], *args: Any, **kwargs: Any
     ) -> Receipt:
-        receipt = command(*args, **kwargs)
+        receipt = command(*args, **papers_for(self.app, command.__name__, kwargs, *args[1:]))
         self.recorded.update(receipt.events)
         self.console.print(
             f"  [green]✓[/] {who}: {what} → [dim]{', '.join(receipt.events)} @{receipt.position}[/]"
@@ -139,7 +140,7 @@ class DemoRun:
     ) -> None:
         before = self.app.position()
         try:
-            command(*args, **kwargs)
+            command(*args, **papers_for(self.app, command.__name__, kwargs, *args[1:]))
         except RuleViolationError as e:
             if e.rule_id != rule_id or self.app.position() != before:
                 raise DemoFailedError(f"expected {rule_id}, got {e}") from e
@@ -600,9 +601,15 @@ class DemoRun:
             r = self.app.score(
                 who,
                 application_id,
-                expert_id=expert_id,
-                score=score,
-                opinion="技术路线可行，团队基础扎实",
+                **papers_for(
+                    self.app,
+                    "score",
+                    {
+                        "expert_id": expert_id,
+                        "score": score,
+                        "opinion": "技术路线可行，团队基础扎实",
+                    },
+                ),
             )
             self.recorded.update(r.events)
         scored = len(self.app.application(application_id).scores)

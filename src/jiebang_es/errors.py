@@ -102,3 +102,12 @@ class StoreUnavailableError(JiebangError):
     def __init__(self, message: str, fault: str = "unreachable") -> None:
         super().__init__(message)
         self.fault = fault
+
+
+class DocumentRefusedError(InvalidValueError):
+    """An upload refused before anything is kept: empty (422), too large (413), or not an
+    accepted format, or not the format it claims (415)."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.status = status

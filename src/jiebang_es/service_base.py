@@ -27,11 +27,20 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from jiebang_es.config import Settings
+from jiebang_es.documents.evidence import check_evidence
+from jiebang_es.documents.store import DocumentStore, open_document_store
 from jiebang_es.domain import rules
 from jiebang_es.domain.base import JiebangAggregate
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.expert import Expert
-from jiebang_es.domain.values import Actor, Audit, ExpertOpinion, Role, RuleException
+from jiebang_es.domain.values import (
+    Actor,
+    Audit,
+    DocumentRef,
+    ExpertOpinion,
+    Role,
+    RuleException,
+)
 from jiebang_es.domain.working_days import WorkingDayCalendar
 from jiebang_es.errors import (
     ConcurrentWriteError,
@@ -98,6 +107,8 @@ class CommandMeta:
     # Idempotency: kept with the events in one transaction; a second save with it is refused.
     idempotency_key: str | None = None
     request_fingerprint: str = ""
+    # R-EVIDENCE: the documents the decision was taken on, kept on every event it records.
+    documents: tuple[DocumentRef, ...] = ()
 
 
 NO_META = CommandMeta()
@@ -136,6 +147,8 @@ class StoredRequest:
 # The meta of the command running in this context, so that saving can keep its idempotency
 # key without every command passing it down.
 _current_meta: ContextVar[CommandMeta | None] = ContextVar("jiebang_command_meta", default=None)
+# The name of the command running, for R-EVIDENCE's requirements by command.
+_current_command: ContextVar[str] = ContextVar("jiebang_command_name", default="")
 
 
 def command(
@@ -147,6 +160,7 @@ def command(
     def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         meta = kwargs.get("meta")
         token = _current_meta.set(meta if isinstance(meta, CommandMeta) else NO_META)
+        name_token = _current_command.set(method.__name__)
         try:
             if args and isinstance(args[0], Actor):
                 self._check_actor(args[0])
@@ -164,6 +178,7 @@ def command(
             )
             raise
         finally:
+            _current_command.reset(name_token)
             _current_meta.reset(token)
 
     return wrapper
@@ -198,6 +213,7 @@ class ServiceBase(Application[UUID]):
         self.write_fault: tuple[StoreFault, float] | None = None
         with self._store_errors():
             super().__init__(env=self.settings.eventsourcing_env())
+        self.documents: DocumentStore = open_document_store(self.settings)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only the settings configure the store: os.environ is deliberately not merged in.
@@ -257,6 +273,7 @@ class ServiceBase(Application[UUID]):
         if effective_at > now:
             raise InvalidValueError("effective_at", "a decision cannot take effect in the future")
         request_id = meta.request_id or uuid.uuid4().hex
+        documents = self._evidence(meta.documents)
         return Audit(
             actor_id=actor.id.strip(),
             role=actor.role,
@@ -268,7 +285,16 @@ class ServiceBase(Application[UUID]):
             effective_at=effective_at,
             recorded_at=recorded_at,
             exceptions=exceptions,
+            documents=documents,
         )
+
+    def _evidence(self, documents: tuple[DocumentRef, ...]) -> tuple[DocumentRef, ...]:
+        """R-EVIDENCE, for every command in one place: each document is one the store holds
+        (its recorded type and size are the store's), and the step has the kinds it requires."""
+        kept = tuple(self.documents.reference(d.digest, d.kind) for d in documents)
+        if self.settings.evidence_required:
+            check_evidence(_current_command.get(), kept, self.settings.evidence_kinds)
+        return kept
 
     # ---- loading and saving --------------------------------------------------------------
     def _load(self, cls: type[A], ident: str | UUID, meta: CommandMeta = NO_META) -> A:
@@ -351,11 +377,13 @@ class ServiceBase(Application[UUID]):
         except RecordConflictError:
             own = self._own_commit(primary, pending, names)
             if own is not None:
+                self._keep_references(pending)
                 return own
             if meta.idempotency_key and self.stored_request(meta.idempotency_key):
                 raise DuplicateRequestError(primary.id, meta.idempotency_key) from None
             raise ConcurrentWriteError(primary.id) from None
         position = max((r.notification.id for r in recordings), default=0)
+        self._keep_references(pending)
         return Receipt(
             aggregate_id=str(primary.id),
             version=primary.version,
@@ -363,6 +391,18 @@ class ServiceBase(Application[UUID]):
             events=names,
             seal=note.seals[-1].seal.hex() if note.seals else "",
         )
+
+    def _keep_references(self, events: Sequence[DomainEventProtocol[UUID]]) -> None:
+        """Which aggregate each recorded document belongs to, for access to follow it.
+
+        Written after the commit: the log stays the truth, and a reference lost to a crash
+        between the two is found again by ``jiebang documents check`` (fail closed meanwhile:
+        an unreferenced document is readable only by the bureau and its uploader)."""
+        for e in events:
+            if isinstance(e, JiebangAggregate.Event):
+                owner = type(e).__qualname__.split(".")[0]
+                for d in e.audit.documents:
+                    self.documents.add_reference(d.digest, str(e.originator_id), owner, d.kind)
 
     def _own_commit(
         self,

@@ -73,6 +73,7 @@ VALUE_CLASSES: tuple[type[Any], ...] = (
     values.Organisation,
     values.ApplicantUnit,
     values.RuleException,
+    values.DocumentRef,
     values.Audit,
     values.Indicator,
     values.Milestone,

@@ -9,7 +9,9 @@ between only its digest and seal, so other challenges' contents never leave the 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,7 @@ from jiebang_es.audit.checkpoints import load_public_key, signature_valid
 from jiebang_es.audit.queries import jsonable, log_events
 from jiebang_es.audit.raw_store import RawStore, StoredCheckpoint
 from jiebang_es.audit.verify import Damage, Finding
+from jiebang_es.audit.verify_store import document_finding
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.draw import Draw
 from jiebang_es.draws.verify import verify_recorded_draw
@@ -41,6 +44,7 @@ from jiebang_es.transcodings import register_domain_transcodings
 
 FORMAT = "jiebang-audit-bundle/1"
 DRAW_TOPIC = get_topic(Draw).rsplit(":", 1)[0] + ":Draw."
+DIGEST_IN_STATE = re.compile(r'"digest":\s*"([0-9a-f]{64})"')
 
 
 def _related_ids(app: ServiceBase, challenge_id: str) -> set[str]:
@@ -53,8 +57,18 @@ def _related_ids(app: ServiceBase, challenge_id: str) -> set[str]:
     return ids
 
 
-def export_bundle(app: ServiceBase, store: RawStore, challenge_id: str, out: TextIO) -> int:
-    """Write the bundle of one challenge; returns how many of its events it holds."""
+def export_bundle(
+    app: ServiceBase,
+    store: RawStore,
+    challenge_id: str,
+    out: TextIO,
+    *,
+    digests_only: bool = False,
+) -> int:
+    """Write the bundle of one challenge; returns how many of its events it holds.
+
+    R-EVIDENCE: the documents its events keep follow them, each checkable against its digest;
+    with ``digests_only`` only the digests (already inside the sealed events) travel."""
     ids = _related_ids(app, challenge_id)
     events = [e for e in store.events() if e[1] in ids]
     if not events:
@@ -69,7 +83,7 @@ def export_bundle(app: ServiceBase, store: RawStore, challenge_id: str, out: Tex
     covering = checkpoints[0]
     public_pem = app.settings.audit_public_key_file.read_text(encoding="utf-8")
     _write(out, {"kind": "header", "format": FORMAT, "challenge": challenge_id,
-                 "public_key": public_pem})  # fmt: skip
+                 "public_key": public_pem, "documents": not digests_only})  # fmt: skip
     by_position = {e[0]: e for e in events}
     previous_seal = GENESIS
     for position, originator_id, version, previous_id, digest, seal in store.seals():
@@ -86,7 +100,19 @@ def export_bundle(app: ServiceBase, store: RawStore, challenge_id: str, out: Tex
             break
         previous_seal = seal
     _write(out, {"kind": "checkpoint", **covering.as_json()})
+    if not digests_only:
+        for kept in sorted({d for e in events for d in referenced_digests(e[4])}):
+            doc = app.documents.require(kept)
+            content = b"".join(app.documents.read(kept))
+            _write(out, {"kind": "document", "digest": kept, "media_type": doc.media_type,
+                         "file_name": doc.file_name, "size": doc.size,
+                         "content": base64.b64encode(content).decode()})  # fmt: skip
     return len(events)
+
+
+def referenced_digests(state: bytes) -> set[str]:
+    """The digests of the documents a stored event keeps (in its sealed bytes)."""
+    return set(DIGEST_IN_STATE.findall(state.decode("utf-8", errors="replace")))
 
 
 def _event_line(app: ServiceBase, row: tuple[int, str, int, str, bytes]) -> dict[str, Any]:
@@ -120,6 +146,7 @@ class BundleReport:
     key_source: str = ""
     finding: Finding | None = None
     draws: dict[str, list[str]] = field(default_factory=dict)  # draw id -> differences
+    documents: int = 0
 
 
 def verify_bundle(path: Path, public_key_file: Path | None = None) -> BundleReport:
@@ -135,7 +162,9 @@ def verify_bundle(path: Path, public_key_file: Path | None = None) -> BundleRepo
         if not isinstance(loaded, Ed25519PublicKey):
             raise InvalidValueError("bundle", "its public key is not an Ed25519 key")
         key, report.key_source = loaded, "the bundle itself (give --public-key to rely on yours)"
-    report.finding = _walk(lines[1:], key, report)
+    report.finding = _walk(lines[1:], key, report) or _documents(
+        lines[1:], with_content=bool(lines[0].get("documents", False)), report=report
+    )
     if report.finding is None:
         report.draws = _recompute_draws(lines[1:])
     return report
@@ -163,6 +192,33 @@ def _recompute_draws(lines: list[dict[str, Any]]) -> dict[str, list[str]]:
         )
         draws[line["originator_id"]] = event.mutate(draws.get(line["originator_id"]))
     return {draw_id: verify_recorded_draw(draw) for draw_id, draw in draws.items()}
+
+
+def _documents(
+    lines: list[dict[str, Any]], *, with_content: bool, report: BundleReport
+) -> Finding | None:
+    """R-EVIDENCE: every document the sealed events keep is in the bundle (unless it was
+    exported with digests only) and matches its digest."""
+    referenced: set[str] = set()
+    for line in lines:
+        if line.get("kind") == "event":
+            referenced |= referenced_digests(base64.b64decode(line["state"]))
+    present: set[str] = set()
+    for line in lines:
+        if line.get("kind") != "document":
+            continue
+        digest = str(line.get("digest", ""))
+        actual = hashlib.sha256(base64.b64decode(line.get("content", ""))).hexdigest()
+        if actual != digest:
+            return document_finding(
+                digest, f"{line.get('file_name', '')} in the bundle hashes to {actual}"
+            )
+        present.add(digest)
+        report.documents += 1
+    if with_content:
+        for digest in sorted(referenced - present):
+            return Finding(Damage.DELETED, 0, f"document {digest}", 0, "missing from the bundle")
+    return None
 
 
 def _walk(

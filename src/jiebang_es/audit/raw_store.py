@@ -82,6 +82,19 @@ class StoredCheckpoint:
         )
 
 
+def connect_postgres(env: dict[str, str], *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """A connection of its own to the configured PostgreSQL database."""
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=10,
+        autocommit=autocommit,
+    )
+
+
 class RawStore:
     """The store's tables as stored, on SQLite or PostgreSQL."""
 
@@ -97,14 +110,7 @@ class RawStore:
         return sqlite3.connect(path, timeout=10, uri=path.startswith("file:"))
 
     def _postgres(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(
-            dbname=self._env["POSTGRES_DBNAME"],
-            host=self._env["POSTGRES_HOST"],
-            port=self._env["POSTGRES_PORT"],
-            user=self._env["POSTGRES_USER"],
-            password=self._env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=10,
-        )
+        return connect_postgres(self._env)
 
     def _table(self, name: str) -> psycopg.sql.Composed:
         return SQL("{}.{}").format(Identifier(self.schema), Identifier(name))

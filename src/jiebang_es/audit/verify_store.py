@@ -9,8 +9,9 @@ from pathlib import Path
 
 from jiebang_es.audit.checkpoints import load_public_key, read_file
 from jiebang_es.audit.raw_store import RawStore, StoredCheckpoint
-from jiebang_es.audit.verify import Report, verify_chain
+from jiebang_es.audit.verify import Damage, Finding, Report, verify_chain
 from jiebang_es.config import Settings
+from jiebang_es.documents.store import open_document_store
 
 
 def verify_store(
@@ -28,7 +29,18 @@ def verify_store(
     checkpoints = _union(store.checkpoints(), read_file(checkpoint_file) if checkpoint_file else [])
     key_path = public_key_file or settings.audit_public_key_file
     public_key = load_public_key(key_path) if (public_key_file or key_path.exists()) else None
-    return verify_chain(store.sealed_events(), checkpoints, public_key, store.seal_after)
+    report = verify_chain(store.sealed_events(), checkpoints, public_key, store.seal_after)
+    documents = open_document_store(settings)
+    mismatches = documents.check()
+    report.notes.append(f"{sum(1 for _ in documents.documents())} documents re-hashed")
+    if mismatches and report.finding is None:
+        report.finding = document_finding(mismatches[0].digest, mismatches[0].detail)
+    return report
+
+
+def document_finding(digest: str, detail: str) -> Finding:
+    """R-EVIDENCE: a document whose bytes do not match the digest the record keeps."""
+    return Finding(Damage.ALTERED, 0, f"document {digest}", 0, f"stored document: {detail}")
 
 
 def _union(*sources: list[StoredCheckpoint]) -> list[StoredCheckpoint]:

@@ -213,8 +213,24 @@ class RuleException:
 
 
 @dataclass(frozen=True)
+class DocumentRef:
+    """R-EVIDENCE: a document kept with a decision, by the SHA-256 digest of its exact bytes.
+
+    ``kind`` says what the document is to the procedure (会议纪要, 申报书, 任务书…); the media
+    type is the one its content was recognised as, never the one its name claimed."""
+
+    digest: str
+    media_type: str
+    size: int
+    file_name: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class Audit:
-    """The audit metadata every event carries (DESIGN.md §4)."""
+    """The audit metadata every event carries (DESIGN.md §4).
+
+    ``documents`` came with R-EVIDENCE: events stored before it decode with none."""
 
     actor_id: str
     role: Role
@@ -226,6 +242,7 @@ class Audit:
     effective_at: datetime
     recorded_at: datetime
     exceptions: tuple[RuleException, ...]
+    documents: tuple[DocumentRef, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,104 @@
+"""`jiebang documents …`: keep a file, fetch one by digest, re-hash them all."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from jiebang_es.audit.queries import log_events
+from jiebang_es.config import Settings
+from jiebang_es.documents.store import CHUNK, DocumentStore, open_document_store
+from jiebang_es.domain.base import JiebangAggregate
+from jiebang_es.errors import JiebangError
+from jiebang_es.logging_setup import configure_logging
+from jiebang_es.service import JiebangApp
+
+documents_cli = typer.Typer(help="Documents by digest (R-EVIDENCE): put, get, check.")
+err = Console(stderr=True)
+EXIT_DAMAGED = 3  # as `jiebang audit verify`: a document no longer matches its digest
+
+
+def _store() -> DocumentStore:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    try:
+        return open_document_store(settings)
+    except JiebangError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from e
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            yield chunk
+
+
+@documents_cli.command()
+def put(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the file to keep")],
+    kind: Annotated[str, typer.Option(help="what it is to the procedure, e.g. 会议纪要")],
+    name: Annotated[str | None, typer.Option(help="its file name (default: the file's)")] = None,
+) -> None:
+    """Keep a file (by content: PDF, OFD, DOCX, XLSX, PNG, JPEG) and print its reference."""
+    store = _store()
+    try:
+        doc = store.put(_chunks(file), kind=kind, file_name=name or file.name)
+    except JiebangError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from e
+    sys.stdout.write(json.dumps(asdict(doc), ensure_ascii=False) + "\n")
+
+
+@documents_cli.command()
+def get(
+    digest: Annotated[str, typer.Argument(help="the document's SHA-256")],
+    out: Annotated[Path | None, typer.Option(help="write here (default: standard output)")] = None,
+) -> None:
+    """Write a stored document's bytes."""
+    store = _store()
+    try:
+        store.require(digest)
+    except JiebangError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from e
+    if out is None:
+        for chunk in store.read(digest):
+            sys.stdout.buffer.write(chunk)
+        return
+    with out.open("wb") as f:
+        for chunk in store.read(digest):
+            f.write(chunk)
+
+
+@documents_cli.command()
+def check() -> None:
+    """Re-hash every stored document (exit 3 naming any that does not match its digest), and
+    find again, from the log, which aggregate keeps each one."""
+    store = _store()
+    settings = Settings()
+    app = JiebangApp(settings)
+    try:
+        references = 0
+        for _, event in log_events(app):
+            if isinstance(event, JiebangAggregate.Event):
+                owner = type(event).__qualname__.split(".")[0]
+                for d in event.audit.documents:
+                    store.add_reference(d.digest, str(event.originator_id), owner, d.kind)
+                    references += 1
+    finally:
+        app.close()
+    mismatches = store.check()
+    count = sum(1 for _ in store.documents())
+    for m in mismatches:
+        sys.stdout.write(f"DAMAGED: document {m.digest}: {m.detail}\n")
+    if mismatches:
+        raise typer.Exit(EXIT_DAMAGED)
+    sys.stdout.write(f"intact: {count} documents, {references} references in the log\n")

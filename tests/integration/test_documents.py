@@ -1,0 +1,239 @@
+"""R-EVIDENCE on both stores: documents kept by digest, required by step, checked for tampering."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import date
+from pathlib import Path
+
+import docx
+import psycopg
+import pytest
+
+from jiebang_es.audit.verify_store import verify_store
+from jiebang_es.config import store_env
+from jiebang_es.documents import evidence
+from jiebang_es.documents.store import FolderStore, PostgresStore
+from jiebang_es.documents.writer import write_guide, write_notice
+from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.values import DocumentRef
+from jiebang_es.errors import DocumentRefusedError, InvalidValueError, RuleViolationError
+from jiebang_es.sample_documents import paper, with_papers
+from jiebang_es.service_base import NO_META, CommandMeta
+from tests.support import BUREAU_STAFF, WINDOW_CLOSES, WINDOW_OPENS, Journey
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _list(j: Journey, meta: CommandMeta = NO_META) -> None:
+    j.clock.on(date(2026, 4, 8), 15)  # type: ignore[attr-defined]
+    j.app.approve_annual_list(
+        BUREAU_STAFF,
+        year=2026,
+        meeting_date=date(2026, 4, 8),
+        minutes_ref="党组会〔2026〕7号",
+        challenge_ids=[j.challenge_id],
+        meta=meta,
+    )
+
+
+def test_r_evidence_step_without_its_required_document_is_refused_and_records_nothing(
+    make_app, clock
+):
+    app = make_app(evidence_required=True)
+    j = Journey(app, clock).draft().argue(meta=with_papers(app, NO_META, "论证", "专家意见表"))
+    before = app.position()
+    with pytest.raises(RuleViolationError, match="会议纪要") as refused:
+        _list(j)
+    assert refused.value.rule_id == "R-EVIDENCE"
+    assert app.position() == before
+    # An expert's opinion form is not the meeting's minutes.
+    with pytest.raises(RuleViolationError, match="R-EVIDENCE"):
+        _list(j, with_papers(app, NO_META, "党组会", evidence.EXPERT_OPINION))
+    assert app.position() == before
+
+    _list(j, with_papers(app, NO_META, "党组会", evidence.MINUTES))
+    listed = app.events_of(j.challenge_id)[-1]
+    (kept,) = listed.audit.documents
+    assert kept.kind == evidence.MINUTES
+    assert kept.media_type.endswith("document")
+    refs = app.documents.references(kept.digest)
+    assert [(r.aggregate_id, r.aggregate_type) for r in refs] == [(j.challenge_id, "Challenge")]
+
+
+def test_r_evidence_a_digest_the_store_does_not_hold_is_refused(make_app, clock):
+    app = make_app()
+    j = Journey(app, clock).draft().argue()
+    before = app.position()
+    ghost = DocumentRef("0" * 64, "application/pdf", 10, "纪要.pdf", evidence.MINUTES)
+    with pytest.raises(InvalidValueError, match="documents"):
+        _list(j, CommandMeta(documents=(ghost,)))
+    assert app.position() == before
+
+
+def test_r_evidence_which_kinds_a_step_requires_is_configuration(make_app, clock):
+    app = make_app(evidence_required=True, evidence_kinds={"approve_annual_list": ()})
+    j = Journey(app, clock).draft().argue()
+    _list(j)  # no minutes required by this configuration
+    assert app.challenge(j.challenge_id).year == 2026
+
+
+def test_r_evidence_events_of_earlier_versions_decode_without_documents(app, clock):
+    j = Journey(app, clock).draft()
+    assert app.events_of(j.challenge_id)[0].audit.documents == ()
+
+
+def _nothing_kept(app) -> None:
+    assert list(app.documents.documents()) == []
+    if isinstance(app.documents, FolderStore):
+        assert list((app.documents.root / "spool").iterdir()) == []
+        assert list((app.documents.root / "objects").rglob("*")) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "status", "why"),
+    [
+        (b"just text, not a document", None, 415, "none of"),
+        (b"", None, 422, "empty"),
+        (b"%PDF-1.7\n" + b"0" * 5000, None, 413, "limit"),
+        (PNG, "application/pdf", 415, "declared as application/pdf"),
+        (b"PK\x03\x04 not really a zip", None, 415, "none of"),
+    ],
+    ids=["wrong-type", "empty", "oversized", "claims-another-type", "broken-zip"],
+)
+def test_r_evidence_wrong_type_empty_and_oversized_are_refused_nothing_kept(
+    make_app, data, declared, status, why
+):
+    app = make_app(document_max_bytes=4096)
+    with pytest.raises(DocumentRefusedError, match=why) as refused:
+        app.documents.put_bytes(data, kind="申报书", file_name="a.pdf", declared_type=declared)
+    assert refused.value.status == status
+    assert refused.value.field == "file"
+    _nothing_kept(app)
+
+
+def test_r_evidence_same_bytes_twice_are_stored_once(make_app):
+    app = make_app()
+    first = app.documents.put_bytes(PNG, kind="图片", file_name="a.png")
+    second = app.documents.put_bytes(PNG, kind="另一种", file_name="b.png")
+    assert first == second  # the first keeping's name and kind stay
+    assert [d.digest for d in app.documents.documents()] == [first.digest]
+    assert b"".join(app.documents.read(first.digest)) == PNG
+    assert b"".join(app.documents.read(first.digest, 2, 5)) == PNG[2:5]
+
+
+def _tamper(app, digest: str) -> None:
+    """An attacker with the disk or the database flips one byte of a kept document."""
+    store = app.documents
+    if isinstance(store, FolderStore):
+        path = store.path_of(digest)
+        os.chmod(path, 0o644)
+        raw = bytearray(path.read_bytes())
+        raw[100] ^= 0x01
+        path.write_bytes(bytes(raw))
+        return
+    assert isinstance(store, PostgresStore)
+    env = store_env(app.settings.database_url)
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], autocommit=True,
+    ) as conn:  # fmt: skip
+        conn.execute(
+            f"UPDATE {env.get('POSTGRES_SCHEMA', 'public')}.jiebang_document_chunks "  # noqa: S608
+            "SET data = overlay(data placing '\\x00'::bytea from 101 for 1) WHERE digest = %s",
+            (digest,),
+        )
+
+
+def test_r_evidence_a_tampered_stored_document_is_named_by_verify(make_app, clock, tmp_path):
+    app = make_app(audit_public_key_file=tmp_path / "none.pub")
+    j = Journey(app, clock).draft().argue()
+    minutes = paper(app, evidence.MINUTES, "党组会")
+    _list(j, CommandMeta(documents=(minutes,)))
+    assert app.documents.check() == []
+    intact = verify_store(app.settings)
+    assert intact.finding is None, intact.finding
+
+    _tamper(app, minutes.digest)
+    (mismatch,) = app.documents.check()
+    assert mismatch.digest == minutes.digest
+    report = verify_store(app.settings)
+    assert report.finding is not None
+    assert minutes.digest in str(report.finding)
+
+
+def test_written_guide_and_notice_open_with_python_docx_and_say_name_funding_dates(make_app, clock):
+    app = make_app()
+    j = Journey(app, clock).draft().argue().list()
+    c: Challenge = app.challenge(j.challenge_id)
+    guide = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    text = _text(app, guide.digest)
+    assert c.content.name in text
+    assert f"{c.content.funding:,.2f}" in text
+    assert "2026年04月10日 09:00" in text
+    assert "2026年05月10日 17:00" in text
+    assert guide.kind == evidence.GUIDE
+    # Writing is deterministic: the same record gives the same bytes, kept once.
+    again = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    assert again.digest == guide.digest
+
+    j.publish()
+    application = j.apply()
+    j.panel().review(application)
+    j.select(application)
+    notice = write_notice(app, BUREAU_STAFF, j.project_id, date(2026, 5, 18))
+    text = _text(app, notice.digest)
+    p = app.project(j.project_id)
+    assert c.content.name in text
+    assert f"{p.funding:,.2f}" in text
+    assert "2026年05月18日 至 2026年05月22日" in text
+    assert "张工" in text
+    assert "异议" in text
+
+
+def _text(app, digest: str) -> str:
+    document = docx.Document(io.BytesIO(b"".join(app.documents.read(digest))))
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+def test_r_evidence_only_the_bureau_writes_the_bureau_documents(make_app, clock):
+    app = make_app()
+    j = Journey(app, clock).draft()
+    with pytest.raises(RuleViolationError, match="R-EVIDENCE"):
+        write_guide(app, j.eu, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    _nothing_kept(app)
+
+
+def test_the_folder_store_sits_beside_the_sqlite_file(tmp_path):
+    from jiebang_es.config import Settings
+    from jiebang_es.documents.store import open_document_store
+
+    store = open_document_store(Settings(database_url=f"sqlite:///{tmp_path}/x/events.db"))
+    assert isinstance(store, FolderStore)
+    assert store.root == Path(f"{tmp_path}/x/events.db.documents")
+
+
+def test_r_evidence_the_previous_release_store_opens_replays_and_verifies(tmp_path):
+    """Events stored before R-EVIDENCE decode with no documents; the store still verifies."""
+    import shutil
+
+    from jiebang_es.audit.queries import log_events
+    from jiebang_es.config import Settings
+    from jiebang_es.service import JiebangApp
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "store_v1" / "demo-2026.sqlite"
+    copy = tmp_path / "demo-2026.sqlite"
+    shutil.copyfile(fixture, copy)
+    settings = Settings(
+        database_url=f"sqlite:///{copy}", audit_public_key_file=tmp_path / "none.pub"
+    )
+    app = JiebangApp(settings)
+    try:
+        events = [e for _, e in log_events(app)]
+        assert events
+        assert all(e.audit.documents == () for e in events)
+    finally:
+        app.close()
+    report = verify_store(settings)
+    assert report.finding is None, report.finding
