@@ -4,6 +4,8 @@ both true as the code changes (every setting documented once, every page reachab
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -60,3 +62,14 @@ def test_settings_tables_live_in_one_place_only() -> None:
         if p.name != "configuration.md" and SETTINGS_TABLE.search(p.read_text(encoding="utf-8"))
     ]
     assert elsewhere == []
+
+
+def test_the_route_index_is_generated_from_the_committed_contract() -> None:
+    spec = importlib.util.spec_from_file_location("routes_page", ROOT / "ops" / "routes_page.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    contract = json.loads((ROOT / "api" / "openapi.json").read_text(encoding="utf-8"))
+    page = (DOCS / "routes.md").read_text(encoding="utf-8")
+    assert page == module.routes_page(contract), "regenerate: python ops/routes_page.py"
