@@ -320,6 +320,7 @@ class Reckoning:
     server_errors: int
     answers: dict[str, int]
     failed_answers: list[str]  # per failed command: keyed or not, and what each attempt got
+    duplicate_answers: list[str]  # the same, per command recorded more than once
     client_errors: list[str]
     chain_intact: bool
     chain_finding: str | None
@@ -352,6 +353,10 @@ def marker_counts(settings: Settings) -> tuple[Counter[bytes], int]:
     return counts, events
 
 
+def _attempts(c: Command) -> str:
+    return f"{'keyed' if c.keyed else 'unkeyed'} {c.request_id}: {' '.join(c.answers)}"
+
+
 def reckon(settings: Settings, load: Load) -> Reckoning:
     """Count what the clients were told against what the store holds; check the chain; catch
     the read models up, rebuild them, and compare digests. Run with the API stopped."""
@@ -378,10 +383,8 @@ def reckon(settings: Settings, load: Load) -> Reckoning:
         found_by_lookup=sum(1 for c in commands if c.found_by_lookup),
         server_errors=sum(n for a, n in answers.items() if a.startswith("5") and a != "503"),
         answers=dict(sorted(answers.items())),
-        failed_answers=[
-            f"{'keyed' if c.keyed else 'unkeyed'} {c.request_id}: {' '.join(c.answers)}"
-            for c in failed
-        ],
+        failed_answers=[_attempts(c) for c in failed],
+        duplicate_answers=[_attempts(c) for c in dup],
         client_errors=list(load.errors),
         chain_intact=report.finding is None,
         chain_finding=None if report.finding is None else str(report.finding),

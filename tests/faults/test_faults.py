@@ -20,6 +20,7 @@ pytestmark = pytest.mark.postgres
 def assert_sound(fault: str, result: Reckoning) -> None:
     SUMMARIES.append(f"{fault}: {result.line()}")
     SUMMARIES.extend(f"  failed: {f}" for f in result.failed_answers)
+    SUMMARIES.extend(f"  recorded twice: {d}" for d in result.duplicate_answers)
     assert result.client_errors == []
     assert result.acknowledged > 0
     assert result.missing == 0, result.as_json()
