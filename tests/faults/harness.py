@@ -342,15 +342,43 @@ class Reckoning:
         return {k: v for k, v in self.__dict__.items() if k != "chain_finding" or v is not None}
 
 
+def stored_events(settings: Settings) -> Iterator[tuple[int, bytes]]:
+    """Every stored event's position and state bytes, in log order, read from the table."""
+    for batch in RawStore(settings).sealed_events():
+        for row in batch:
+            yield row[0], bytes(row[4])
+
+
 def marker_counts(settings: Settings) -> tuple[Counter[bytes], int]:
     """How often each marker occurs in the stored events, and how many events there are."""
     counts: Counter[bytes] = Counter()
     events = 0
-    for batch in RawStore(settings).sealed_events():
-        for row in batch:
-            events += 1
-            counts.update(set(MARKER.findall(bytes(row[4]))))
+    for _, state in stored_events(settings):
+        events += 1
+        counts.update(set(MARKER.findall(state)))
     return counts, events
+
+
+@dataclass
+class StoreCheck:
+    """The seal chain verified; the read models caught up, rebuilt, and compared."""
+
+    chain_intact: bool
+    chain_finding: str | None
+    digests_equal: bool
+
+
+def check_store(settings: Settings) -> StoreCheck:
+    """Run with the API stopped (so the live read models stay still while compared)."""
+    report = verify_store(settings)
+    run_projections(settings, until_caught_up=True)
+    live = live_digests(settings)
+    rebuild(settings)
+    return StoreCheck(
+        chain_intact=report.finding is None,
+        chain_finding=None if report.finding is None else str(report.finding),
+        digests_equal=live_digests(settings) == live,
+    )
 
 
 def _attempts(c: Command) -> str:
@@ -366,11 +394,7 @@ def reckon(settings: Settings, load: Load) -> Reckoning:
     failed = [c for c in commands if not (c.acknowledged or c.found_by_lookup)]
     dup = [c for c in commands if counts[c.marker.encode()] > 1]
     answers = Counter(a for c in commands for a in c.answers)
-    report = verify_store(settings)
-    run_projections(settings, until_caught_up=True)
-    live = live_digests(settings)
-    rebuild(settings)
-    rebuilt = live_digests(settings)
+    store = check_store(settings)
     return Reckoning(
         acknowledged=len(acked),
         failed=len(failed),
@@ -386,10 +410,10 @@ def reckon(settings: Settings, load: Load) -> Reckoning:
         failed_answers=[_attempts(c) for c in failed],
         duplicate_answers=[_attempts(c) for c in dup],
         client_errors=list(load.errors),
-        chain_intact=report.finding is None,
-        chain_finding=None if report.finding is None else str(report.finding),
+        chain_intact=store.chain_intact,
+        chain_finding=store.chain_finding,
         events=events,
-        digests_equal=live == rebuilt,
+        digests_equal=store.digests_equal,
     )
 
 
