@@ -77,15 +77,7 @@ def test_contracted_project_runs_to_its_final_assessment(server: Server) -> None
             },
         )
     )
-    server.on(date(2026, 12, 1))
-    for milestone in ("样机", "小批量验证"):
-        journey.record(
-            solver.post(f"{base}/milestones/{milestone}/report", json={"report": "完成"})
-        )
-        journey.record(
-            journey.eu.post(f"{base}/milestones/{milestone}/assess", json={"verdict": "pass"})
-        )
-    journey.record(journey.eu.post(f"{base}/assess", json={"verdict": "pass", "remarks": "达标"}))
+    journey.deliver()
     project = ok(journey.bureau.get(f"{base}", params={"min_position": journey.last_position}))
     assert project["status"] == "completed"
     assert project["terms"]["budget"] == "95000.00"
