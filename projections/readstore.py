@@ -14,9 +14,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from psycopg_pool import ConnectionPool
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from jiebang_es.config import Settings
+from jiebang_es.errors import StoreUnavailableError
 from projections import models as read_models
 from projections.db import ReadDB, sqlite_connect, target_of
 from projections.projector import prepare
@@ -39,6 +41,8 @@ class ReadStore:
                 kwargs={"autocommit": True},
                 open=True,
                 timeout=settings.connect_timeout,
+                # A connection that died with a database restart is replaced, not handed out.
+                check=ConnectionPool.check_connection,
             )
 
     @classmethod
@@ -51,10 +55,15 @@ class ReadStore:
 
     @contextmanager
     def db(self) -> Iterator[ReadDB]:
-        """A connection for one query (borrowed from the pool, or this thread's own)."""
+        """A connection for one query (borrowed from the pool, or this thread's own).
+
+        A database that cannot be reached is a 503 for the reader, never a 500."""
         if self._pool is not None:
-            with self._pool.connection() as conn:
-                yield ReadDB(self.target, conn)
+            try:
+                with self._pool.connection() as conn:
+                    yield ReadDB(self.target, conn)
+            except (psycopg.OperationalError, PoolTimeout) as e:
+                raise StoreUnavailableError(f"the read store is unavailable: {e}") from e
             return
         conn = getattr(self._local, "conn", None)
         if conn is None:

@@ -79,9 +79,10 @@ class Server:
 
 
 def start_server(
-    database_url: str, workdir: Path, **extra_env: str
+    database_url: str, workdir: Path, port: int | None = None, **extra_env: str
 ) -> tuple[subprocess.Popen[bytes], Server]:
-    port = free_port()
+    """`jiebang serve` on ``port`` (a free one when none is given), once it answers."""
+    port = port or free_port()
     clock_file = workdir / "clock"
     clock_file.write_text(datetime(2026, 2, 24, 10, tzinfo=CHINA_TZ).isoformat())
     log_file = workdir / "server.log"
@@ -94,7 +95,7 @@ def start_server(
         "JIEBANG_MAX_BODY_BYTES": "65536",
         **extra_env,
     }
-    with log_file.open("wb") as log:
+    with log_file.open("ab") as log:  # a restarted server adds to its log
         process = subprocess.Popen(  # noqa: S603 - our own CLI
             [str(JIEBANG), "serve", "--port", str(port)],
             env=env,

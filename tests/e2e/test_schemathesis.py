@@ -29,23 +29,19 @@ CHECKS = ",".join(
 )
 
 
-def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
-    server: Server, tmp_path: Path
-) -> None:
-    token = server.token(Role.BUREAU, BUREAU.credit_code, "bureau-fuzz", ttl=3600)
-    result = subprocess.run(  # noqa: S603 - the installed schemathesis CLI
+def run_schemathesis(
+    server: Server, token: str, cwd: Path, *options: str, config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The schemathesis CLI on the served OpenAPI document, as ``token``'s holder, with
+    ``options`` (checks, phases, budgets, seed)."""
+    config_options = [] if config is None else ["--config-file", str(config)]
+    return subprocess.run(  # noqa: S603 - the installed schemathesis CLI
         [
             str(SCHEMATHESIS),
+            *config_options,
             "run",
             f"{server.base_url}/openapi.json",
-            "--checks",
-            CHECKS,
-            "--max-examples",
-            "8",
-            "--max-time",
-            "60",
-            "--seed",
-            "20261126",
+            *options,
             # One worker: schemathesis' generator was seen to crash in CPython's AST module
             # under two threads (a tool error, not an answer of the API).
             "--workers",
@@ -57,7 +53,19 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=tmp_path,
+        cwd=cwd,
         check=False,
+    )
+
+
+def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
+    server: Server, tmp_path: Path
+) -> None:
+    token = server.token(Role.BUREAU, BUREAU.credit_code, "bureau-fuzz", ttl=3600)
+    result = run_schemathesis(
+        server,
+        token,
+        tmp_path,
+        *("--checks", CHECKS, "--max-examples", "8", "--max-time", "60", "--seed", "20261126"),
     )
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]

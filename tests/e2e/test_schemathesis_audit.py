@@ -2,46 +2,25 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from jiebang_es.domain.values import Role
 from tests.e2e.conftest import Server
-from tests.e2e.test_schemathesis import CHECKS, SCHEMATHESIS
+from tests.e2e.test_schemathesis import CHECKS, run_schemathesis
 
 pytestmark = pytest.mark.postgres
 
 
 def test_schemathesis_on_the_audit_routes_as_a_supervisor(server: Server, tmp_path: Path) -> None:
     token = server.token(Role.SUPERVISOR, "11500106MB1234567X", "auditor-fuzz", ttl=3600)
-    result = subprocess.run(  # noqa: S603 - the installed schemathesis CLI
-        [
-            str(SCHEMATHESIS),
-            "run",
-            f"{server.base_url}/openapi.json",
-            "--include-tag",
-            "audit",
-            "--checks",
-            CHECKS,
-            "--max-examples",
-            "15",
-            "--max-time",
-            "20",
-            "--seed",
-            "20261126",
-            "--workers",
-            "1",
-            "--header",
-            f"Authorization: Bearer {token}",
-            "--no-color",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-        check=False,
+    result = run_schemathesis(
+        server,
+        token,
+        tmp_path,
+        *("--include-tag", "audit", "--checks", CHECKS, "--max-examples", "15"),
+        *("--max-time", "20", "--seed", "20261126"),
     )
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
     assert "3 " in result.stdout  # the three audit operations were exercised
