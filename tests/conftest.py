@@ -27,6 +27,10 @@ DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 # inherit the environment): the suite shares one PostgreSQL server (tests/connection_budget.py).
 os.environ.setdefault("JIEBANG_POOL_SIZE", "1")
 os.environ.setdefault("JIEBANG_POOL_MAX_OVERFLOW", "4")
+# R-EVIDENCE is on by default. The suites of the other rules record their steps without papers
+# and switch it off here (servers and CLI processes inherit it); the evidence tests, the demo's
+# test and the browser tests run with it on, as deployed.
+os.environ.setdefault("JIEBANG_EVIDENCE_REQUIRED", "false")
 _schemas = itertools.count(1)
 
 

@@ -224,7 +224,7 @@ class Settings(BaseSettings):
         default=50 * 1024 * 1024, ge=1024, description="largest document accepted; larger: 413"
     )
     evidence_required: bool = Field(
-        default=False,
+        default=True,
         description="R-EVIDENCE: refuse a step without the document kinds it requires",
     )
     evidence_kinds: dict[str, tuple[str, ...]] = Field(

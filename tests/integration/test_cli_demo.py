@@ -15,7 +15,16 @@ def run_demo_twice(url: str) -> list[str]:
     runner = CliRunner()
     outputs = []
     for _ in range(2):
-        result = runner.invoke(cli, ["demo"], env={"JIEBANG_DATABASE_URL": url, "COLUMNS": "200"})
+        result = runner.invoke(
+            cli,
+            ["demo"],
+            # as deployed: every step keeps the papers R-EVIDENCE requires
+            env={
+                "JIEBANG_DATABASE_URL": url,
+                "COLUMNS": "200",
+                "JIEBANG_EVIDENCE_REQUIRED": "true",
+            },
+        )
         assert result.exit_code == 0, result.output
         outputs.append(result.output)
     return outputs

@@ -16,6 +16,7 @@ from jiebang_es.config import store_env
 from jiebang_es.documents import evidence
 from jiebang_es.documents.store import FolderStore, PostgresStore
 from jiebang_es.documents.writer import write_guide, write_notice
+from jiebang_es.domain.budget import BudgetEnvelope
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.values import DocumentRef
 from jiebang_es.errors import DocumentRefusedError, InvalidValueError, RuleViolationError
@@ -59,7 +60,12 @@ def test_r_evidence_step_without_its_required_document_is_refused_and_records_no
     assert kept.kind == evidence.MINUTES
     assert kept.media_type.endswith("document")
     refs = app.documents.references(kept.digest)
-    assert [(r.aggregate_id, r.aggregate_type) for r in refs] == [(j.challenge_id, "Challenge")]
+    # the minutes stand with every aggregate the list changed: the challenge, and the year's
+    # budget envelope it was charged to (R-BUDGET)
+    assert {(r.aggregate_id, r.aggregate_type) for r in refs} == {
+        (j.challenge_id, "Challenge"),
+        (str(BudgetEnvelope.create_id(2026)), "BudgetEnvelope"),
+    }
 
 
 def test_r_evidence_a_digest_the_store_does_not_hold_is_refused(make_app, clock):

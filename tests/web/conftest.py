@@ -50,6 +50,7 @@ def demo_settings(path: Path) -> Settings:
         database_url=f"sqlite:///{path}",
         jwt_secret=SecretStr(SECRET),
         session_secret=SecretStr(SESSION_SECRET),
+        evidence_required=True,  # the demo as deployed: every step keeps its papers
     )
 
 
