@@ -51,7 +51,8 @@ def test_r_audit_immutable_untouched_log_verifies(scene):
     assert report.last_checkpoint == CHECKPOINTED
     assert report.notes == [
         f"events after position {CHECKPOINTED} are not yet covered by a checkpoint: "
-        "their removal as a whole could not be detected"
+        "their removal as a whole could not be detected",
+        "0 documents re-hashed",  # the scene keeps none (R-EVIDENCE)
     ]
 
 
@@ -149,7 +150,7 @@ def test_r_audit_immutable_deleted_tail_after_the_checkpoint_is_not_detectable(s
         attacker.delete_event(position, with_seal=True)
     report = _verify(settings)
     assert report.intact
-    assert report.notes == []
+    assert report.notes == ["0 documents re-hashed"]  # nothing says the tail is gone
     assert report.last_position == CHECKPOINTED
 
 

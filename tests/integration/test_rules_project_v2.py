@@ -20,7 +20,7 @@ from jiebang_es.sample import ENTERPRISE_HUADONG, INSTITUTE_WEST, actor, key_cha
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta
 from tests.integration.rulecheck import refused
-from tests.support import BUREAU_STAFF, Journey, solver
+from tests.support import BUREAU_STAFF, Journey, check_credit, solver
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "store_v1" / "demo-2026.sqlite"
 
@@ -219,6 +219,7 @@ def test_r_disburse_never_more_than_has_fallen_due(app, clock):
     )
     app.disburse(BUREAU_STAFF, j.project_id, amount="45000.00", purpose="首期")
     clock.on(date(2026, 12, 1))
+    check_credit(app)  # R-CREDIT: each payment needs a recent check
     pass_milestone(app, j, "样机")
     assert app.project(j.project_id).fallen_due() == Decimal("72000.00")
     refused(
@@ -236,6 +237,7 @@ def test_r_disburse_never_more_than_has_fallen_due(app, clock):
 def test_r_disburse_final_tranche_after_assessment_and_acceptance(app, clock):
     j = contracted(app, clock)
     clock.on(date(2026, 12, 1))
+    check_credit(app)  # R-CREDIT: each payment needs a recent check
     for m in j.content.milestones:
         pass_milestone(app, j, m.name)
     app.disburse(BUREAU_STAFF, j.project_id, amount="72000.00", purpose="首期与节点")
@@ -260,6 +262,7 @@ def test_r_disburse_final_tranche_after_assessment_and_acceptance(app, clock):
 def test_r_disburse_no_final_tranche_after_a_failed_assessment(app, clock):
     j = contracted(app, clock)
     clock.on(date(2026, 12, 1))
+    check_credit(app)  # R-CREDIT: each payment needs a recent check
     for m in j.content.milestones:
         pass_milestone(app, j, m.name)
     app.assess(j.eu, j.project_id, verdict=Verdict.FAIL, remarks="分辨率未达标")
@@ -279,6 +282,7 @@ def test_r_disburse_no_final_tranche_after_a_failed_assessment(app, clock):
 def test_r_milestone_failed_milestone_stops_payments_until_rectified(app, clock):
     j = contracted(app, clock)
     clock.on(date(2026, 12, 1))
+    check_credit(app)  # R-CREDIT: each payment needs a recent check
     pass_milestone(app, j, "样机", Verdict.FAIL)
     refused(
         app,
@@ -322,6 +326,7 @@ def test_r_milestone_failed_milestone_stops_payments_until_rectified(app, clock)
 def test_r_milestone_final_assessment_cannot_pass_over_a_failure(app, clock):
     j = contracted(app, clock)
     clock.on(date(2026, 12, 1))
+    check_credit(app)  # R-CREDIT: each payment needs a recent check
     pass_milestone(app, j, "样机", Verdict.FAIL)
     pass_milestone(app, j, "小批量验证")
     err = refused(
@@ -334,6 +339,7 @@ def test_r_milestone_final_assessment_cannot_pass_over_a_failure(app, clock):
 def test_r_milestone_a_failed_milestone_is_not_reassessed_as_passed(app, clock):
     j = contracted(app, clock)
     clock.on(date(2026, 12, 1))
+    check_credit(app)  # R-CREDIT: each payment needs a recent check
     pass_milestone(app, j, "样机", Verdict.FAIL)
     refused(
         app,
@@ -349,6 +355,7 @@ def test_r_milestone_a_failed_milestone_is_not_reassessed_as_passed(app, clock):
 def test_r_milestone_rectification_of_a_passed_milestone_refused(app, clock):
     j = contracted(app, clock)
     clock.on(date(2026, 12, 1))
+    check_credit(app)  # R-CREDIT: each payment needs a recent check
     pass_milestone(app, j, "样机")
     refused(
         app,
@@ -375,6 +382,7 @@ def test_r_milestone_rectification_of_a_passed_milestone_refused(app, clock):
 def assessed(app, clock, verdict: Verdict) -> Journey:
     j = contracted(app, clock)
     clock.on(date(2026, 12, 1))
+    check_credit(app)  # R-CREDIT: each payment needs a recent check
     for m in j.content.milestones:
         pass_milestone(app, j, m.name)
     app.assess(j.eu, j.project_id, verdict=verdict, remarks="考核意见")

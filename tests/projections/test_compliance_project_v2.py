@@ -11,7 +11,7 @@ from jiebang_es.domain.values import ExpertKind, ExpertOpinion, Verdict
 from projections.reports import compliance
 from tests.projections.conftest import catch_up
 from tests.projections.test_compliance import findings, forge
-from tests.support import BUREAU_STAFF, Journey, solver
+from tests.support import BUREAU_STAFF, Journey, check_credit, solver
 
 
 def positions(settings, read_store, rule_id: str) -> list[int]:
@@ -184,6 +184,7 @@ def test_v2_clean_history_with_rectification_and_acceptance_holds(app, clock, se
     clock.on(date(2026, 6, 10))
     app.disburse(BUREAU_STAFF, j.project_id, amount="45000.00", purpose="首期")
     clock.on(date(2026, 12, 1))
+    check_credit(app)  # R-CREDIT: each payment needs a recent check
     app.report_milestone(solver(), j.project_id, milestone="样机", report="样机")
     app.assess_milestone(j.eu, j.project_id, milestone="样机", verdict=Verdict.FAIL)
     app.report_rectification(solver(), j.project_id, milestone="样机", report="整改")
@@ -199,4 +200,5 @@ def test_v2_clean_history_with_rectification_and_acceptance_holds(app, clock, se
     app.disburse(BUREAU_STAFF, j.project_id, amount="18000.00", purpose="尾款")
     catch_up(settings)
     report = compliance.compliance_report(read_store)
-    assert {r.status for r in report.rules} == {"holds"}
+    # every rule holds; R-EVIDENCE has no check in the report yet (docs/documents.md)
+    assert {r.status for r in report.rules if r.rule_id != "R-EVIDENCE"} == {"holds"}

@@ -96,7 +96,9 @@ def test_r_scope_visibility_is_decided_before_paging(app, clock, settings, read_
 
 def test_r_scope_restricted_project_hidden_from_outsiders(app, clock, settings, read_store):
     public = Journey(app, clock, tag="p").to_selected().publicize()
-    restricted = key_challenge_content(scope=Scope.RESTRICTED, recipients=("区内单位",))
+    restricted = key_challenge_content(
+        scope=Scope.RESTRICTED, recipients=(INSTITUTE_WEST.credit_code,)
+    )
     hidden = Journey(app, clock, content=restricted, tag="r").to_selected().publicize()
     catch_up(settings)
     outsider = q.Viewer(role="applicant", org=UNIVERSITY_JIANGNAN.credit_code)
