@@ -230,15 +230,21 @@ def allowed_methods(request: Request) -> str:
         app.state, "path_methods", None
     )
     if templates is None:
+        paths = app.openapi()["paths"]
+        # A literal path (``/v1/documents/written``) is a resource of its own: it is matched
+        # before any template it also fits (``/v1/documents/{digest}``).
+        ordered = sorted(paths.items(), key=lambda item: "{" in item[0])
         templates = [
-            (compile_path(path)[0], {m.upper() for m in operations})
-            for path, operations in app.openapi()["paths"].items()
+            (compile_path(path)[0], {m.upper() for m in operations}) for path, operations in ordered
         ]
         app.state.path_methods = templates
     methods: set[str] = set()
     for pattern, verbs in templates:
-        if pattern.match(request.url.path):
-            methods |= verbs
+        if not pattern.match(request.url.path):
+            continue
+        if "(?P<" not in pattern.pattern:
+            return ", ".join(sorted(verbs))  # the literal resource names its own methods
+        methods |= verbs
     return ", ".join(sorted(methods))
 
 

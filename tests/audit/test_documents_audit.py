@@ -104,7 +104,8 @@ def test_r_evidence_documents_put_get_check_from_the_command_line(documented):
     assert json.loads(put.stdout)["digest"] == digest  # the same bytes: the same document
     checked = run("documents", "check")
     assert checked.exit_code == 0, checked.output
-    assert "intact: 1 documents, 1 references" in checked.stdout
+    # the minutes stand with the challenge and with the budget envelope the list charged
+    assert "intact: 1 documents, 2 references" in checked.stdout
 
     refused = tmp_path / "notes.txt"
     refused.write_text("not a document", encoding="utf-8")

@@ -112,6 +112,7 @@ def test_r_evidence_refused_uploads_are_4xx_and_keep_nothing(server, data, heade
 
 def test_r_evidence_a_command_names_documents_by_digest(server: Server):
     j = HttpJourney(server, uuid.uuid4().hex[:8]).draft().argue()
+    argued = j.bureau.get(f"/v1/challenges/{j.challenge_id}").headers["ETag"]
     minutes = ok(upload(j.bureau, PNG[:5000], "会议纪要", "纪要.png"), 201)
     listing = {
         "year": 2026, "meeting_date": "2026-04-08", "minutes_ref": "党组会〔2026〕7号",
@@ -127,7 +128,7 @@ def test_r_evidence_a_command_names_documents_by_digest(server: Server):
     )
     assert malformed.status_code == 422
     version = j.bureau.get(f"/v1/challenges/{j.challenge_id}").headers["ETag"]
-    assert version == '"2"'  # drafted, argued: nothing recorded by the refusals
+    assert version == argued  # nothing recorded by the refusals
 
     kept = {"digest": minutes["digest"], "kind": "会议纪要"}
     ok(j.bureau.post("/v1/annual-lists", json={**listing, "documents": [kept]}))
@@ -145,6 +146,7 @@ class Scene:
         self.p = HttpJourney(server, uuid.uuid4().hex[:8]).draft().argue().list()
         self.p_guide = self.publish(self.p)
         self.p.server.on(date(2026, 4, 20))
+        self.p.check_credit()  # R-CREDIT: the applicant's unit checked recently
         solver = self.p.solver(INSTITUTE_WEST)
         form = ok(upload(solver, PNG[:3000] + b"form", "申报书", "申报书.png"), 201)["digest"]
         body = {

@@ -161,6 +161,15 @@ def test_405_allow_names_the_methods_of_every_router_on_the_path(server: Server)
     assert response.headers["Content-Type"] == "application/problem+json"
 
 
+def test_405_allow_of_a_literal_path_names_its_own_methods_only(server: Server) -> None:
+    # /v1/documents/written fits the template /v1/documents/{digest} too, but is its own
+    # resource (found by schemathesis: `Allow: GET, POST` advertised an undocumented GET).
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    response = bureau.delete("/v1/documents/written")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+
+
 def test_answers_carry_security_headers_and_no_server_banner(server: Server) -> None:
     public = server.client().get("/v1/public/challenges")
     private = server.client(Role.BUREAU, BUREAU, "bureau-errors").get("/v1/challenges")

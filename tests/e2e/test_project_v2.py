@@ -35,6 +35,7 @@ def test_r_milestone_schedule_rectification_acceptance_and_final_tranche(server:
     journey.record(journey.disburse("45000.00"), 201)
 
     server.on(date(2026, 12, 1))
+    journey.check_credit()  # R-CREDIT: each payment needs a recent check
     journey.record(solver.post(f"{base}/milestones/样机/report", json={"report": "样机"}))
     journey.record(journey.eu.post(f"{base}/milestones/样机/assess", json={"verdict": "fail"}))
     stopped = ok(
