@@ -128,7 +128,10 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
+# Package scope: the server (its API pool and its read models' runner) stops once tests/e2e is
+# done, so its idle connections do not count against the suite's budget while later packages
+# race 16 threads on the same server (tests/connection_budget.py).
+@pytest.fixture(scope="package")
 def server(postgres_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`jiebang serve` on a fresh schema of the session's PostgreSQL database."""
     process, running = start_server(
