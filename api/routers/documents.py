@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.auth import Principal
 from api.deps import AppDep, PrincipalDep, require_roles, writer
@@ -30,6 +31,22 @@ from jiebang_es.service import JiebangApp
 
 router = APIRouter(tags=["documents"])
 Digest = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the document's SHA-256")]
+
+
+class Sha256Convertor(Convertor[str]):
+    """A path segment that is a SHA-256 hex digest, and nothing else: ``/v1/documents/written``
+    is then its own resource, never a digest (a GET there is 405, not a 422 about a digest)."""
+
+    regex = "[0-9a-f]{64}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("sha256", Sha256Convertor())
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 FILE_HEADERS = {
     "ETag": {"description": "the digest", "schema": {"type": "string"}},
@@ -89,7 +106,7 @@ async def upload(
 
 
 @router.get(
-    "/v1/documents/{digest}",
+    "/v1/documents/{digest:sha256}",
     response_class=Response,
     responses={**DOWNLOAD, **problem_responses(401, 404, 416, 422, 503)},
 )
@@ -105,7 +122,7 @@ def download(
 
 
 @router.get(
-    "/v1/public/documents/{digest}",
+    "/v1/public/documents/{digest:sha256}",
     response_class=Response,
     tags=["public"],
     responses={**DOWNLOAD, **problem_responses(404, 416, 422, 503)},

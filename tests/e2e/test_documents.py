@@ -119,6 +119,7 @@ def test_r_evidence_a_command_names_documents_by_digest(server: Server):
         "challenge_ids": [j.challenge_id],
     }  # fmt: skip
     server.on(date(2026, 4, 8), 15)
+    j.ensure_budget()  # R-BUDGET: the year's envelope, whatever other tests ran before
     ghost = {"digest": "f" * 64, "kind": "会议纪要"}
     refused = j.bureau.post("/v1/annual-lists", json={**listing, "documents": [ghost]})
     assert refused.status_code == 422
