@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -122,10 +122,12 @@ def legacy_key(subject: str, key: str) -> str | None:
     return None if ":" in subject or ":" in key else f"{subject}:{key}"
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What identifies a request under its Idempotency-Key: method, path and canonical body."""
+def fingerprint(method: str, path: str, body: bytes, decoded: Any = None) -> str:
+    """What identifies a request under its Idempotency-Key: method, path and canonical body
+    (``decoded``: the body's JSON when the caller has already read it)."""
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), _canonical(body)):
+    data = _decoded(body) if decoded is None else decoded
+    for part in (method.encode(), path.encode(), _canonical(body, data)):
         digest.update(part)
         digest.update(b"\0")
     return digest.hexdigest()
@@ -146,12 +148,22 @@ def _expected_version(if_match: str | None) -> int | None:
     return int(found.group(1))
 
 
-def _canonical(body: bytes) -> bytes:
-    """The body as a fingerprint sees it: the same JSON, whatever its spacing or key order."""
+_NOT_JSON = object()
+
+
+def _decoded(body: bytes) -> Any:
+    """The body's JSON, read once per request (``_NOT_JSON`` when it is none)."""
     try:
-        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        return json.loads(body)
     except ValueError:
+        return _NOT_JSON
+
+
+def _canonical(body: bytes, data: Any) -> bytes:
+    """The body as a fingerprint sees it: the same JSON, whatever its spacing or key order."""
+    if data is _NOT_JSON:
         return body
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
 async def command_context(
@@ -176,6 +188,7 @@ async def command_context(
             errors=[FieldError(field="header.Idempotency-Key", message="1–200 visible ASCII")],
         )
     body = await request.body()
+    data = _decoded(body)
     return CommandContext(
         app=app,
         principal=principal,
@@ -184,20 +197,16 @@ async def command_context(
         idempotency_key=None
         if idempotency_key is None
         else stored_key(principal.sub, idempotency_key),
-        fingerprint=fingerprint(request.method, request.url.path, body),
+        fingerprint=fingerprint(request.method, request.url.path, body, data),
         legacy_key=None if idempotency_key is None else legacy_key(principal.sub, idempotency_key),
         command=getattr(request.scope.get("route"), "name", "") or request.url.path,
-        documents=_documents_of(body),
+        documents=_documents_in(data),
     )
 
 
-def _documents_of(body: bytes) -> tuple[tuple[str, str], ...]:
+def _documents_in(data: Any) -> tuple[tuple[str, str], ...]:
     """The ``documents`` of a command body. Every command body is a ``CommandIn``, whose shape
     validates them (422 naming the field); here they are only picked up for ``execute``."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return ()
     found = data.get("documents") if isinstance(data, dict) else None
     if not isinstance(found, list):
         return ()

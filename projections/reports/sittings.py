@@ -74,8 +74,9 @@ def sittings_report(
     per_end_user: Counter[tuple[str, str]] = Counter()
     per_solver: Counter[tuple[str, str]] = Counter()
     pairs: Counter[tuple[str, str]] = Counter()
-    for (challenge_id, panel, _), experts in seated.items():
-        when = str(in_effect[(challenge_id, panel, _)])
+    for key, experts in seated.items():
+        challenge_id, panel, _ = key
+        when = str(in_effect[key])
         for expert in experts:
             per_year[(expert, when)] += 1
             per_end_user[(expert, end_users.get(challenge_id) or "")] += 1

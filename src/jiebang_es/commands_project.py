@@ -52,12 +52,6 @@ def normalise_terms(terms: ContractTerms) -> ContractTerms:
     )
 
 
-def committed_co_investment(challenge: Challenge) -> Decimal:
-    """R-EU-COMMIT: the end user's own R&D investment as the challenge records it."""
-    commitment = challenge.content.commitment
-    return Decimal("0.00") if commitment is None else commitment.own_investment
-
-
 class ProjectCommands(CreditCommands):
     def _project_for(
         self,
@@ -215,7 +209,7 @@ class ProjectCommands(CreditCommands):
             actor, project_id, meta, [Role.BUREAU], "R-CONTRACT", "drafting the task contract"
         )
         challenge = self._get(Challenge, project.challenge_id)
-        committed = committed_co_investment(challenge)
+        committed = challenge.eu_commitment_amount or Decimal("0.00")
         given = normalise_terms(terms)
         application = self._get(Application, project.application_id)
         filled = replace(
@@ -349,7 +343,9 @@ class ProjectCommands(CreditCommands):
                 project_leader=given.project_leader or current.project_leader,
                 lead_unit_code=given.lead_unit_code or current.lead_unit_code,
             )
-        committed = committed_co_investment(self._get(Challenge, project.challenge_id))
+        committed = self._get(Challenge, project.challenge_id).eu_commitment_amount or Decimal(
+            "0.00"
+        )
         project.propose_contract_change(
             self._audit(actor, meta), uuid.uuid4().hex, given, committed
         )
