@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from jiebang_es.crypto import CryptoMode
 from jiebang_es.documents.evidence import DEFAULT_EVIDENCE
 from jiebang_es.domain.content import (
     DEFAULT_COMMITMENT_MIN_RATIO,
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
         description="sqlite:///PATH (embedded default) or postgresql://USER:PASSWORD@HOST:PORT/DB",
+    )
+    crypto: CryptoMode = Field(
+        default="intl",
+        description="intl (SHA-256, Ed25519, AES-GCM) or sm (SM3, SM2, SM4) for a new store",
     )
     # NoDecode: the variable is a plain comma-separated list, not JSON.
     industries: Annotated[tuple[str, ...], NoDecode] = Field(
