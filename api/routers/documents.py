@@ -21,7 +21,7 @@ from api.deps import AppDep, PrincipalDep, require_roles, writer
 from api.document_access import document_for, public_document
 from api.problems import ProblemError, problem_responses
 from api.routers.common import COMMAND_PROBLEMS
-from api.schemas.documents import DocumentOut, WriteIn
+from api.schemas.documents import DocumentOut, WriteIn, WrittenOut
 from jiebang_es.documents import writer as written
 from jiebang_es.documents.formats import ACCEPTED
 from jiebang_es.documents.store import StoredDocument
@@ -140,17 +140,18 @@ def public_download(
 @router.post(
     "/v1/documents/written",
     status_code=201,
-    response_model=DocumentOut,
+    response_model=WrittenOut,
     responses=COMMAND_PROBLEMS,
 )
 def write(
     body: WriteIn,
     app: AppDep,
     principal: Annotated[Principal, Depends(require_roles(Role.BUREAU))],
-) -> DocumentOut:
-    """The bureau writes a document from the record (DOCX) and keeps it: the application guide,
-    the annual demand list, the public notice, the draft task contract. Attach it by digest to
-    the step that publishes it."""
+) -> WrittenOut:
+    """The bureau writes a document from the record and keeps it: the application guide, the
+    annual demand list, the public notice, the draft task contract. DOCX always; PDF too where a
+    font for Chinese can draw all of it (else ``no_pdf`` says why, never a PDF with missing
+    characters). Attach it by digest to the step that publishes it."""
     actor = principal.actor
     if body.document == "guide":
         if body.window_opens is None or body.window_closes is None:
@@ -169,7 +170,7 @@ def write(
         )
     else:
         doc = written.write_contract_draft(app, actor, _required(body.project_id, "project_id"))
-    return DocumentOut.of(doc)
+    return WrittenOut.written(doc)
 
 
 def _required(value: str, field: str) -> str:

@@ -236,6 +236,11 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_EVIDENCE),
         description="R-EVIDENCE: JSON object, command name → document kinds it requires",
     )
+    pdf_font: str = Field(
+        default="",
+        description="the font for Chinese in written PDFs: FILE or FILE#FACE (a .ttc's face); "
+        "empty: found with fc-match (serif:lang=zh-cn) or the Noto CJK paths; none: DOCX only",
+    )
 
     @field_validator("payment_schedule_default", mode="after")
     @classmethod

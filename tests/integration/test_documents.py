@@ -8,12 +8,15 @@ from datetime import date
 from pathlib import Path
 
 import docx
+import matplotlib
 import psycopg
+import pypdf
 import pytest
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import store_env
 from jiebang_es.documents import evidence
+from jiebang_es.documents.pdf import choose_font
 from jiebang_es.documents.store import FolderStore, PostgresStore
 from jiebang_es.documents.writer import write_guide, write_notice
 from jiebang_es.domain.budget import BudgetEnvelope
@@ -174,28 +177,104 @@ def test_written_guide_and_notice_open_with_python_docx_and_say_name_funding_dat
     j = Journey(app, clock).draft().argue().list()
     c: Challenge = app.challenge(j.challenge_id)
     guide = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
-    text = _text(app, guide.digest)
+    text = _text(app, guide.docx.digest)
     assert c.content.name in text
     assert f"{c.content.funding:,.2f}" in text
     assert "2026年04月10日 09:00" in text
     assert "2026年05月10日 17:00" in text
-    assert guide.kind == evidence.GUIDE
+    assert guide.docx.kind == evidence.GUIDE
     # Writing is deterministic: the same record gives the same bytes, kept once.
     again = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
-    assert again.digest == guide.digest
+    assert again == guide
 
     j.publish()
     application = j.apply()
     j.panel().review(application)
     j.select(application)
     notice = write_notice(app, BUREAU_STAFF, j.project_id, date(2026, 5, 18))
-    text = _text(app, notice.digest)
+    text = _text(app, notice.docx.digest)
     p = app.project(j.project_id)
     assert c.content.name in text
     assert f"{p.funding:,.2f}" in text
     assert "2026年05月18日 至 2026年05月22日" in text
     assert "张工" in text
     assert "异议" in text
+
+
+def _cjk_font_or_skip() -> None:
+    """The PDF tests need a font for Chinese (fonts-noto-cjk, installed by ops/setup.sh): skipped
+    without one on a developer's machine, failed under CI."""
+    if choose_font("").font is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no font for Chinese: install fonts-noto-cjk (ops/setup.sh)")
+        pytest.skip("no font for Chinese installed")
+
+
+def _pdf_text(app, digest: str) -> str:
+    """The text of a kept PDF as pypdf reads it through the fonts' ToUnicode
+    maps, without white space, and without the NULs pypdf leaves of the 2-byte codes (it reads
+    fpdf2's embedded Identity CMap as 1-byte; the characters themselves come through)."""
+    reader = pypdf.PdfReader(io.BytesIO(b"".join(app.documents.read(digest))))
+    text = "".join(page.extract_text() for page in reader.pages)
+    return "".join(text.replace("\x00", "").split())
+
+
+def test_written_guide_and_notice_as_pdf_parse_and_say_name_funding_dates(make_app, clock):
+    _cjk_font_or_skip()
+    app = make_app()
+    j = Journey(app, clock).draft().argue().list()
+    c: Challenge = app.challenge(j.challenge_id)
+    guide = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    assert guide.pdf is not None, guide.no_pdf
+    assert guide.no_pdf == ""
+    assert guide.pdf.media_type == "application/pdf"
+    assert guide.pdf.kind == evidence.GUIDE
+    assert guide.pdf.file_name == f"申报指南-{c.content.name}.pdf"
+    text = _pdf_text(app, guide.pdf.digest)
+    assert text.startswith(f"{c.content.name}申报指南")
+    assert "".join(c.content.name.split()) in text
+    assert f"{c.content.funding:,.2f}" in text
+    assert "2026年04月10日09:00至2026年05月10日17:00" in text
+    # The same record gives the same PDF, kept once.
+    assert write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES) == guide
+
+    j.publish()
+    application = j.apply()
+    j.panel().review(application)
+    j.select(application)
+    notice = write_notice(app, BUREAU_STAFF, j.project_id, date(2026, 5, 18))
+    assert notice.pdf is not None, notice.no_pdf
+    text = _pdf_text(app, notice.pdf.digest)
+    assert "".join(c.content.name.split()) in text
+    assert f"{app.project(j.project_id).funding:,.2f}" in text
+    assert "2026年05月18日至2026年05月22日" in text
+
+
+def test_without_a_font_for_chinese_only_the_docx_is_written_and_the_answer_says_why(
+    make_app, clock
+):
+    app = make_app(pdf_font="none")
+    j = Journey(app, clock).draft()
+    off = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    assert off.pdf is None
+    assert "JIEBANG_PDF_FONT=none" in off.no_pdf
+    assert off.docx.media_type.endswith("wordprocessingml.document")
+
+    # A font without Chinese (matplotlib's DejaVu Sans) would leave blanks: no PDF, and the
+    # characters it cannot draw are named.
+    latin = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    app = make_app(pdf_font=str(latin))
+    lacking = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    assert lacking.pdf is None
+    assert "cannot draw" in lacking.no_pdf
+    assert "申" in lacking.no_pdf
+    assert lacking.docx == off.docx
+    assert not [d for d in app.documents.documents() if d.media_type == "application/pdf"]
+
+    app = make_app(pdf_font=str(latin.with_name("no-such-font.ttf")))
+    missing = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    assert missing.pdf is None
+    assert "names no font file" in missing.no_pdf
 
 
 def _text(app, digest: str) -> str:
