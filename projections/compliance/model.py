@@ -9,6 +9,7 @@ from projections.compliance import (
     application_checks,
     challenge_checks,
     draw_checks,
+    evidence_checks,
     project_checks,
     review_checks,
 )
@@ -53,6 +54,7 @@ class Compliance(ReadModel):
         after = review_checks.AFTER.get(type(event))
         if after is not None:
             after(check)
+        evidence_checks.check_evidence(check)
 
 
 def audit_checks(c: Check) -> None:

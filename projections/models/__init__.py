@@ -42,6 +42,9 @@ def check_settings(settings: Settings) -> CheckSettings:
         notice_working_days=settings.notice_working_days,
         credit_max_age_days=settings.credit_max_age_days,
         calendar=WorkingDayCalendar.load(settings.holiday_schedule),
+        # Whether or not the command guard refuses (JIEBANG_EVIDENCE_REQUIRED), the report
+        # shows a step without the papers it requires.
+        evidence_kinds=dict(settings.evidence_kinds),
     )
 
 

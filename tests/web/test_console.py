@@ -62,8 +62,8 @@ def test_compliance_report_names_every_rule_and_its_verdict(web: TestClient, dem
     for rule in RULES:
         assert f'<tr id="{rule.rule_id}"><th scope="row">{rule.rule_id}</th>' in page.text
     # the demo's log keeps every rule: its two justified departures (an industry outside the
-    # list, a selection against the ranking) are exceptions; R-EVIDENCE has no check yet
-    assert page.text.count("<td>遵守</td>") == len(RULES) - 3
+    # list, a selection against the ranking) are exceptions; every step keeps its papers
+    assert page.text.count("<td>遵守</td>") == len(RULES) - 2
     assert web.get("/console/compliance", params={"year": 2026}).status_code == 200
 
 
