@@ -13,6 +13,8 @@ import psycopg
 import pypdf
 import pytest
 
+from api.auth import Principal
+from api.document_access import document_for, public_document
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import store_env
 from jiebang_es.documents import evidence
@@ -21,11 +23,24 @@ from jiebang_es.documents.store import FolderStore, PostgresStore
 from jiebang_es.documents.writer import write_guide, write_notice
 from jiebang_es.domain.budget import BudgetEnvelope
 from jiebang_es.domain.challenge import Challenge
-from jiebang_es.domain.values import DocumentRef
-from jiebang_es.errors import DocumentRefusedError, InvalidValueError, RuleViolationError
+from jiebang_es.domain.values import DocumentRef, Role, Scope
+from jiebang_es.errors import (
+    DocumentRefusedError,
+    InvalidValueError,
+    NotFoundError,
+    RuleViolationError,
+)
+from jiebang_es.sample import (
+    BUREAU,
+    END_USER_EQUIPMENT,
+    END_USER_PHARMA,
+    ENTERPRISE_HUADONG,
+    INSTITUTE_WEST,
+    key_challenge_content,
+)
 from jiebang_es.sample_documents import paper, with_papers
 from jiebang_es.service_base import NO_META, CommandMeta
-from tests.support import BUREAU_STAFF, WINDOW_CLOSES, WINDOW_OPENS, Journey
+from tests.support import BUREAU_STAFF, WINDOW_CLOSES, WINDOW_OPENS, Journey, check_credit
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -322,3 +337,41 @@ def test_r_evidence_the_previous_release_store_opens_replays_and_verifies(tmp_pa
         app.close()
     report = verify_store(settings)
     assert report.finding is None, report.finding
+
+
+def test_r_evidence_a_classified_project_s_papers_are_read_by_its_parties_only(make_app, clock):
+    """R-SCOPE: a classified (涉密) project's signed contract is read by its parties and the
+    bureau's roles; to anyone else, the panel's experts included, and on the public route, 404."""
+    app = make_app()
+    content = key_challenge_content(
+        scope=Scope.RESTRICTED, recipients=(INSTITUTE_WEST.credit_code,), classified=True
+    )
+    j = Journey(app, clock, content=content).to_selected()
+    clock.on(date(2026, 5, 18))
+    app.waive_notice(
+        BUREAU_STAFF, j.project_id, meta=CommandMeta(reason="涉密项目，经批准免于公示")
+    )
+    clock.on(date(2026, 6, 1))
+    check_credit(app)
+    app.draft_contract(BUREAU_STAFF, j.project_id, terms=j.terms())
+    signed = paper(app, evidence.TASK_CONTRACT, "涉密任务书")
+    app.sign_contract(BUREAU_STAFF, j.project_id, meta=CommandMeta(documents=(signed,)))
+
+    expert = j.sample_experts()[0]
+    readers = {
+        Principal("bureau", Role.BUREAU, BUREAU.credit_code): True,
+        Principal("supervisor", Role.SUPERVISOR, BUREAU.credit_code): True,
+        Principal("eu", Role.END_USER, END_USER_EQUIPMENT.credit_code): True,
+        Principal("lead", Role.APPLICANT, INSTITUTE_WEST.credit_code): True,
+        Principal("other-eu", Role.END_USER, END_USER_PHARMA.credit_code): False,
+        Principal("other", Role.APPLICANT, ENTERPRISE_HUADONG.credit_code): False,
+        Principal(expert.person_id, Role.EXPERT, expert.org.credit_code): False,
+    }
+    for principal, may in readers.items():
+        if may:
+            assert document_for(app, principal, signed.digest).digest == signed.digest
+        else:
+            with pytest.raises(NotFoundError):
+                document_for(app, principal, signed.digest)
+    with pytest.raises(NotFoundError):
+        public_document(app, signed.digest)
