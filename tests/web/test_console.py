@@ -82,7 +82,7 @@ def test_dashboard_charts_and_the_same_numbers_as_xlsx(web: TestClient, demo: De
     sign_in(web, demo.token(Role.ANALYST))
     page = web.get("/dashboard")
     assert page.status_code == 200
-    assert page.text.count("<svg") == 4
+    assert page.text.count("<svg") == 5
     assert 'role="img"' in page.text
     workbook = web.get("/dashboard/portfolio.xlsx")
     assert workbook.status_code == 200
@@ -94,6 +94,30 @@ def test_dashboard_charts_and_the_same_numbers_as_xlsx(web: TestClient, demo: De
     challenges = sum(int(r[header.index("challenges")] or 0) for r in lines if r[year] == 2026)
     # the funnel's table beside the chart says the same number of challenges
     assert re.search(rf"<th scope=\"row\">2026 年</th><td>{challenges}</td>", page.text)
+
+
+def test_r_eu_commit_dashboard_shows_co_investment_beside_funding_as_in_xlsx(
+    web: TestClient, demo: Demo
+) -> None:
+    sign_in(web, demo.token(Role.ANALYST))
+    page = web.get("/dashboard").text
+    assert "区财政资助与最终用户投入" in page
+    book = load_workbook(io.BytesIO(web.get("/dashboard/portfolio.xlsx").content))
+    report = list(book["portfolio"].iter_rows(values_only=True))
+    header, lines = report[0], report[1:]
+    chart = list(book["各年度 区财政资助与最终用户投入"].iter_rows(values_only=True))
+    assert chart[0] == ("分组", "区财政资助（合同）", "最终用户承诺投入", "最终用户已报告投入")
+    row = next(r for r in chart[1:] if r[0] == "2026 年")
+    columns = ("contracted", "co-investment committed", "co-investment reported")
+    sums = [
+        sum(float(r[header.index(c)] or 0) for r in lines if r[header.index("year")] == 2026)
+        for c in columns
+    ]
+    assert list(row[1:]) == sums
+    assert sums[1] > 0  # the demo's end users committed money
+    # the table beside the chart on the page says the same numbers
+    cells = "".join(f"<td>{v:,.2f}</td>" if v != int(v) else f"<td>{int(v)}</td>" for v in sums)
+    assert f'<th scope="row">2026 年</th>{cells}' in page
 
 
 def test_r_evidence_timeline_lists_each_events_documents_to_download(
