@@ -118,7 +118,7 @@ def download(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A document, for whom an event keeping it is visible (404 otherwise)."""
-    return _file(app, document_for(app, principal, digest), range_, if_none_match)
+    return send_document(app, document_for(app, principal, digest), range_, if_none_match)
 
 
 @router.get(
@@ -134,7 +134,7 @@ def public_download(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A public challenge's guide or a public notice's text, for anyone."""
-    return _file(app, public_document(app, digest), range_, if_none_match)
+    return send_document(app, public_document(app, digest), range_, if_none_match)
 
 
 @router.post(
@@ -179,7 +179,7 @@ def _required(value: str, field: str) -> str:
     return value
 
 
-def _file(
+def send_document(
     app: JiebangApp, doc: StoredDocument, range_: str | None, if_none_match: str | None
 ) -> Response:
     """The bytes with their type, name and digest; one byte range when asked (RFC 9110 §14)."""
