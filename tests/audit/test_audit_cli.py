@@ -30,7 +30,7 @@ JIEBANG = str(Path(sys.executable).with_name("jiebang"))
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
-def demo_store(request, tmp_path_factory):
+def demo_store(request, tmp_path_factory, crypto_mode):
     """The demo's store with a key pair and a checkpoint, shared by this module's tests."""
     tmp_path = tmp_path_factory.mktemp("audit_cli")
     if request.param == "sqlite":
@@ -50,7 +50,7 @@ def demo_store(request, tmp_path_factory):
         run_demo(app, Console(file=io.StringIO()))
     finally:
         app.close()
-    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file, mode=crypto_mode)
     take_checkpoint(settings)
     return store_url, env, tmp_path
 
