@@ -34,8 +34,9 @@ Digest = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the documen
 
 
 class Sha256Convertor(Convertor[str]):
-    """A path segment that is a SHA-256 hex digest, and nothing else: ``/v1/documents/written``
-    is then its own resource, never a digest (a GET there is 405, not a 422 about a digest)."""
+    """A path segment that is a 64-hex digest (SHA-256, or SM3 in a store written in `sm` mode),
+    and nothing else: ``/v1/documents/written`` is then its own resource, never a digest (a GET
+    there is 405, not a 422 about a digest)."""
 
     regex = "[0-9a-f]{64}"
 

@@ -72,6 +72,7 @@ def info(
     try:
         console.print(f"store: {_safe_url(settings.database_url)}")
         console.print(f"last position: {app.position()}")
+        console.print(f"cryptography: {app.crypto_mode} (docs/cryptography.md)")
         console.print(f"holiday calendar: {app.calendar.version}")
         if show_config:
             for name, value in settings.model_dump().items():

@@ -21,7 +21,7 @@ from tests.support import BUREAU_STAFF, Journey, ScriptedClock
 
 
 @pytest.fixture
-def documented(store_url, tmp_path, monkeypatch):
+def documented(store_url, tmp_path, monkeypatch, crypto_mode):
     """A listed challenge whose list keeps its minutes, a key pair and a checkpoint."""
     env = {
         "JIEBANG_DATABASE_URL": store_url,
@@ -45,7 +45,7 @@ def documented(store_url, tmp_path, monkeypatch):
         )  # fmt: skip
     finally:
         app.close()
-    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file, mode=crypto_mode)
     take_checkpoint(settings)
     return j.challenge_id, minutes.digest, tmp_path
 

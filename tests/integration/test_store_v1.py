@@ -17,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
+from jiebang_es.crypto.store_mode import CryptoModeMismatchError
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.recorders import SaveNote
 from jiebang_es.service import JiebangApp
@@ -161,3 +162,20 @@ def test_new_drafts_are_stored_at_class_version_2_under_rules_version_2(
         assert app.challenge(j.challenge_id).rules_version == 2
     finally:
         app.close()
+
+
+def test_v1_store_is_intl_and_refuses_to_be_opened_as_sm(v1_sqlite: str, tmp_path: Path) -> None:
+    """A store written before cryptography modes existed records none: it is `intl` (SHA-256
+    seals), and opening it with JIEBANG_CRYPTO=sm is refused, not mixed (docs/cryptography.md)."""
+    settings = _settings(v1_sqlite, tmp_path)
+    with pytest.raises(CryptoModeMismatchError, match="created before modes existed"):
+        JiebangApp(settings.model_copy(update={"crypto": "sm"}))
+    app = JiebangApp(settings)
+    try:
+        assert app.crypto_mode == "intl"
+    finally:
+        app.close()
+    report = verify_store(settings)
+    assert report.intact
+    assert report.mode == "intl"
+    assert report.events == V1_EVENTS
