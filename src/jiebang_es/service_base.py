@@ -27,6 +27,8 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from jiebang_es.config import Settings
+from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.fields import field_cipher
 from jiebang_es.documents.evidence import check_evidence
 from jiebang_es.documents.store import DocumentStore, open_document_store
 from jiebang_es.domain import rules
@@ -53,6 +55,7 @@ from jiebang_es.errors import (
     StaleVersionError,
     StoreUnavailableError,
 )
+from jiebang_es.privacy.keys import SubjectKeys, open_subject_keys
 from jiebang_es.recorders import (
     RequestToKeep,
     SaveNote,
@@ -214,6 +217,12 @@ class ServiceBase(Application[UUID]):
         with self._store_errors():
             super().__init__(env=self.settings.eventsourcing_env())
         self.documents: DocumentStore = open_document_store(self.settings)
+        self.personal_keys: SubjectKeys = open_subject_keys(self.settings)
+
+    @property
+    def crypto_mode(self) -> CryptoMode:
+        """The one place the store's crypto mode is read from (the personal fields' cipher)."""
+        return self.settings.crypto
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only the settings configure the store: os.environ is deliberately not merged in.
@@ -228,7 +237,11 @@ class ServiceBase(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
+        register_domain_transcodings(
+            transcoder,
+            keys=lambda: self.personal_keys,
+            cipher=lambda: field_cipher(self.crypto_mode),
+        )
 
     def _check_actor(self, actor: Actor) -> None:
         """R-AUDIT-WHO: nothing is recorded without a person, a role and an organisation; and

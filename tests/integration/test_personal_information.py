@@ -1,0 +1,261 @@
+"""Personal information (issue 13): encrypted per data subject, erased by destroying the
+subject's key (R-ERASURE) once the retention period ended (R-RETENTION); the seal chain, the
+projections and every other fact of the record stay."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from jiebang_es.audit.bundle import export_bundle, verify_bundle
+from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
+from jiebang_es.audit.queries import jsonable, log_events
+from jiebang_es.audit.raw_store import RawStore
+from jiebang_es.cli import cli
+from jiebang_es.config import Settings
+from jiebang_es.domain.erasure import Erasure
+from jiebang_es.domain.personal import ERASED, Personal, shown
+from jiebang_es.domain.values import Role
+from jiebang_es.errors import NotPermittedError
+from jiebang_es.privacy.report import subject_report
+from jiebang_es.sample import BUREAU, actor
+from jiebang_es.service import JiebangApp
+from jiebang_es.service_base import CommandMeta
+from projections import queries
+from projections.readstore import ReadStore
+from projections.rebuild import rebuild
+from projections.runner import run
+from tests.integration.rulecheck import refused
+from tests.support import BUREAU_STAFF, Journey
+
+PHONE = "13912345678"
+ID_NUMBER = "11010519491231002X"
+OBJECTOR = f"王五（身份证号 {ID_NUMBER}，电话 {PHONE}）"
+LEADER = "张工"  # the journey's applications name this leader
+DPO = actor(Role.DATA_PROTECTION_OFFICER, BUREAU, "dpo-chen")
+ERASE = CommandMeta(reason="项目验收满十年，保存期限届满")
+
+
+@pytest.fixture
+def settings(store_url: str, tmp_path) -> Settings:
+    keys = tmp_path / "audit"
+    return Settings(
+        database_url=store_url,
+        audit_key_file=keys / "checkpoint.key",
+        audit_public_key_file=keys / "checkpoint.pub",
+        audit_checkpoint_file=keys / "checkpoints.jsonl",
+        audit_verification_file=keys / "last.json",
+    )
+
+
+@pytest.fixture
+def papp(settings, clock):
+    app = JiebangApp(settings, clock=clock)
+    yield app
+    app.close()
+
+
+def flow(app: JiebangApp, clock: Any) -> Journey:
+    """A project with a leader, an outside objector (name, ID number, phone), a contract."""
+    j = Journey(app, clock).to_selected().publicize()
+    clock.on(date(2026, 5, 19))
+    app.lodge_objection(BUREAU_STAFF, j.project_id, grounds="成果抄袭", objector=OBJECTOR)
+    (objection_id,) = app.project(j.project_id).objections
+    app.resolve_objection(
+        BUREAU_STAFF,
+        j.project_id,
+        objection_id=objection_id,
+        upheld=False,
+        meta=CommandMeta(reason="经核查异议不成立"),
+    )
+    return j.close_notice().contract()
+
+
+def close_and_wait(app: JiebangApp, clock: Any, j: Journey, years: int = 10) -> None:
+    clock.on(date(2026, 7, 1))
+    app.terminate(BUREAU_STAFF, j.project_id, meta=CommandMeta(reason="揭榜单位主动放弃"))
+    clock.on(date(2026 + years, 7, 2))
+
+
+def leader_subject_of(app: JiebangApp, j: Journey) -> str:
+    leader = app.application(j.applications[0]).leader_name
+    assert isinstance(leader, Personal)
+    return leader.subject_id
+
+
+def stored_bytes(settings: Settings) -> bytes:
+    return b"".join(row[4] for row in RawStore(settings).events())
+
+
+def personal_free(value: Any) -> Any:
+    """An event's facts with its personal fields left out, to compare before and after."""
+    if isinstance(value, dict):
+        if {"subject_id", "kind", "value", "erased"} <= set(value):
+            return "<personal>"
+        return {k: personal_free(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [personal_free(v) for v in value]
+    return value
+
+
+def public_leader(settings: Settings, project_id: str) -> str | None:
+    store = ReadStore.open(settings)
+    try:
+        notices = queries.public_notices(store).items
+    finally:
+        store.close()
+    (notice,) = [n for n in notices if n.project_id == project_id]
+    return notice.project_leader
+
+
+def facts(app: JiebangApp) -> list[tuple[int, str, Any]]:
+    return [
+        (position, type(e).__qualname__, personal_free(jsonable(e.__dict__)))
+        for position, e in log_events(app)
+    ]
+
+
+def test_r_erasure_personal_fields_are_stored_as_ciphertext_under_the_subjects_key(
+    papp, clock, settings
+):
+    j = flow(papp, clock)
+    stored = stored_bytes(settings)
+    for text in (LEADER, PHONE, ID_NUMBER, "王五", "刘主任"):
+        assert text.encode() not in stored, text
+    # Reading decrypts transparently: the domain and the read side see the names.
+    assert shown(papp.application(j.applications[0]).leader_name) == LEADER
+    assert shown(papp.project(j.project_id).terms.project_leader) == LEADER
+    subject = leader_subject_of(papp, j)
+    assert papp.personal_keys.key(subject) is not None
+    report = subject_report(papp, subject)
+    fields = {(r["event"], r["field"]) for r in report["records"]}
+    assert ("Applied", "leader_name") in fields
+    assert ("Publicized", "notice.project_leader") in fields
+    assert ("ContractDrafted", "terms.project_leader") in fields
+    assert {r["form"] for r in report["records"]} == {"encrypted"}
+    assert {r["value"] for r in report["records"]} == {LEADER}
+
+
+def test_r_retention_erasure_before_the_period_ends_is_refused_and_records_nothing(papp, clock):
+    j = flow(papp, clock)
+    subject = leader_subject_of(papp, j)
+    clock.on(date(2026, 7, 1))
+    error = refused(papp, "R-RETENTION", papp.erase_subject, DPO, subject, meta=ERASE)
+    assert "still open" in str(error)
+    assert "JIEBANG_RETENTION_YEARS project=10" in str(error)
+    close_and_wait(papp, clock, j, years=9)
+    error = refused(papp, "R-RETENTION", papp.erase_subject, DPO, subject, meta=ERASE)
+    assert "kept until 2036-07-01" in str(error), str(error)
+    assert papp.personal_keys.key(subject) is not None
+    assert shown(papp.application(j.applications[0]).leader_name) == LEADER
+
+
+def test_r_erasure_only_the_data_protection_officer_erases_and_says_why(papp, clock):
+    j = flow(papp, clock)
+    subject = leader_subject_of(papp, j)
+    close_and_wait(papp, clock, j)
+    before = papp.position()
+    with pytest.raises(NotPermittedError):
+        papp.erase_subject(BUREAU_STAFF, subject, meta=ERASE)
+    refused(papp, "R-ERASURE", papp.erase_subject, DPO, subject)
+    assert papp.position() == before
+
+
+def test_r_erasure_destroys_the_key_the_chain_verifies_and_nothing_else_changes(
+    papp, clock, settings
+):
+    j = flow(papp, clock)
+    subject = leader_subject_of(papp, j)
+    close_and_wait(papp, clock, j)
+    run(settings, until_caught_up=True)
+    before = facts(papp)
+    receipt = papp.erase_subject(DPO, subject, meta=ERASE)
+
+    # The erasure is an audited event: who, why, when, under which rule.
+    (erased,) = papp.events_of(receipt.aggregate_id)
+    assert isinstance(erased, Erasure.Erased)
+    assert (erased.audit.actor_id, erased.audit.role) == ("dpo-chen", DPO.role)
+    assert erased.audit.reason == ERASE.reason
+    assert erased.subject_id == subject
+    assert erased.legacy_records == ()
+    assert "every retention period has ended" in erased.retention
+    assert erased.encrypted_records == 4
+
+    # Every field of the subject reads as erased, every other fact is as it was.
+    assert papp.personal_keys.key(subject) is None
+    assert shown(papp.application(j.applications[0]).leader_name) == ERASED
+    assert shown(papp.project(j.project_id).terms.project_leader) == ERASED
+    after = facts(papp)
+    assert after[: len(before)] == before
+    assert [name for _, name, _ in after[len(before) :]] == ["Erasure.Erased"]
+    # The other subjects are untouched: the objector still reads.
+    lodged = [e for e in papp.events_of(j.project_id) if hasattr(e, "objector")]
+    assert shown(lodged[0].objector) == OBJECTOR
+
+    # The seal chain verifies: `jiebang audit verify` exits 0.
+    env = {f"JIEBANG_{k.upper()}": str(v) for k, v in settings.model_dump().items()
+           if k in ("database_url", "audit_key_file", "audit_public_key_file",
+                    "audit_checkpoint_file", "audit_verification_file")}  # fmt: skip
+    done = CliRunner().invoke(cli, ["audit", "verify"], env=env)
+    assert done.exit_code == 0, done.stdout
+
+    # The read models rebuild with the field shown as erased.
+    assert public_leader(settings, j.project_id) == LEADER
+    rebuild(settings)
+    assert public_leader(settings, j.project_id) == ERASED
+
+    # A second erasure is a conflict; new records of the subject stay erased.
+    with pytest.raises(Exception, match="already erased"):
+        papp.erase_subject(DPO, subject, meta=ERASE)
+
+
+def test_r_erasure_a_bundle_keeps_the_ciphertext_and_verifies_offline(
+    papp, clock, settings, tmp_path
+):
+    j = flow(papp, clock)
+    subject = leader_subject_of(papp, j)
+    close_and_wait(papp, clock, j)
+    papp.erase_subject(DPO, subject, legal_ground="", meta=ERASE)
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    take_checkpoint(settings)
+    out = io.StringIO()
+    export_bundle(papp, RawStore(settings), j.challenge_id, out)
+    bundle = tmp_path / "bundle.jsonl"
+    bundle.write_text(out.getvalue(), encoding="utf-8")
+    report = verify_bundle(bundle, settings.audit_public_key_file)
+    assert report.finding is None
+    assert report.events > 0
+    text = out.getvalue()
+    for secret in (LEADER, PHONE, ID_NUMBER):
+        assert secret not in text
+    states = [
+        base64.b64decode(json.loads(line)["state"])
+        for line in text.splitlines()
+        if json.loads(line)["kind"] == "event"
+    ]
+    assert any(b'"jiebang.Personal"' in s for s in states)
+
+
+def test_r_erasure_on_a_legal_ground_before_the_period_ends(papp, clock):
+    j = flow(papp, clock)
+    (objection_id,) = papp.project(j.project_id).objections
+    subject = f"objector:{objection_id}"
+    receipt = papp.erase_subject(
+        DPO, subject, legal_ground="PIPL art. 47(1)3: consent withdrawn", meta=ERASE
+    )
+    (erased,) = papp.events_of(receipt.aggregate_id)
+    assert erased.legal_ground.startswith("PIPL art. 47")
+    lodged = [e for e in papp.events_of(j.project_id) if hasattr(e, "objector")]
+    assert shown(lodged[0].objector) == ERASED
+    assert shown(papp.application(j.applications[0]).leader_name) == LEADER
+    report = subject_report(papp, subject)
+    assert report["erasure"]["legal_ground"].startswith("PIPL")
+    assert {r["form"] for r in report["records"]} == {"erased"}
+    assert dataclasses.is_dataclass(erased) or erased.subject_id == subject
