@@ -8,6 +8,7 @@ import base64
 import dataclasses
 import io
 import json
+import shutil
 from datetime import date
 from typing import Any
 
@@ -18,12 +19,15 @@ from jiebang_es.audit.bundle import export_bundle, verify_bundle
 from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.audit.queries import jsonable, log_events
 from jiebang_es.audit.raw_store import RawStore
+from jiebang_es.audit.verify_store import verify_store
+from jiebang_es.backup.cli import create_backup, restore_backup
 from jiebang_es.cli import cli
 from jiebang_es.config import Settings
 from jiebang_es.domain.erasure import Erasure
-from jiebang_es.domain.personal import ERASED, Personal, shown
-from jiebang_es.domain.values import Role
+from jiebang_es.domain.personal import ERASED, Personal, leader_subject, shown
+from jiebang_es.domain.values import ExpertKind, Role
 from jiebang_es.errors import NotPermittedError
+from jiebang_es.privacy.records import CLEAR, personal_records
 from jiebang_es.privacy.report import subject_report
 from jiebang_es.sample import BUREAU, actor
 from jiebang_es.service import JiebangApp
@@ -33,6 +37,7 @@ from projections.readstore import ReadStore
 from projections.rebuild import rebuild
 from projections.runner import run
 from tests.integration.rulecheck import refused
+from tests.integration.test_store_v1 import FIXTURE
 from tests.support import BUREAU_STAFF, Journey
 
 PHONE = "13912345678"
@@ -259,3 +264,66 @@ def test_r_erasure_on_a_legal_ground_before_the_period_ends(papp, clock):
     assert report["erasure"]["legal_ground"].startswith("PIPL")
     assert {r["form"] for r in report["records"]} == {"erased"}
     assert dataclasses.is_dataclass(erased) or erased.subject_id == subject
+
+
+def test_r_erasure_legacy_plaintext_of_a_first_release_store_is_listed_not_shredded(
+    tmp_path, clock
+):
+    """A store of the first release holds names in clear: they still read, the report lists
+    them as legacy plaintext, and an erasure records that it could not shred them."""
+    copy = tmp_path / "store-v1.sqlite"
+    shutil.copyfile(FIXTURE, copy)
+    settings = Settings(
+        database_url=f"sqlite:///{copy}",
+        audit_public_key_file=tmp_path / "absent.pub",
+        audit_key_file=tmp_path / "absent.key",
+    )
+    app = JiebangApp(settings, clock=clock)
+    try:
+        records = list(personal_records(app))
+        assert records
+        assert {r.form for r in records} == {CLEAR}
+        applied = next(r for r in records if r.event == "Applied")
+        assert applied.subject_id == leader_subject(applied.aggregate_id)
+        report = subject_report(app, applied.subject_id)
+        assert applied.label in report["legacy_plaintext"]
+        before = app.position()
+        receipt = app.erase_subject(
+            DPO, applied.subject_id, legal_ground="PIPL art. 47(1)3", meta=ERASE
+        )
+        (erased,) = app.events_of(receipt.aggregate_id)
+        assert applied.label in erased.legacy_records
+        assert erased.encrypted_records == 0
+        assert app.position() == before + 1
+        # Still in clear: shredding it would mean rewriting the sealed log.
+        assert shown(app.application(applied.aggregate_id).leader_name) == applied.value
+    finally:
+        app.close()
+    assert verify_store(settings).intact
+
+
+def test_r_erasure_a_backup_of_the_embedded_store_keeps_the_subjects_keys(tmp_path, clock):
+    """The SQLite store's keys live beside the file: a backup carries them, or a restored
+    store would read every personal field as erased."""
+    source = Settings(database_url=f"sqlite:///{tmp_path}/source.db")
+    app = JiebangApp(source, clock=clock)
+    try:
+        receipt = app.register_expert(
+            BUREAU_STAFF,
+            person_id="exp-backup",
+            name="孙教授",
+            org_code=BUREAU.credit_code,
+            org_name="区科技局",
+            kind=ExpertKind.MANAGEMENT,
+            speciality="产业管理",
+        )
+    finally:
+        app.close()
+    create_backup(source, tmp_path / "backup")
+    restored = Settings(database_url=f"sqlite:///{tmp_path}/restored.db")
+    restore_backup(restored, tmp_path / "backup")
+    app = JiebangApp(restored, clock=clock)
+    try:
+        assert shown(app.expert(receipt.aggregate_id).name) == "孙教授"
+    finally:
+        app.close()
