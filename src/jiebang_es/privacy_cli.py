@@ -18,6 +18,7 @@ from jiebang_es.logging_setup import configure_logging
 from jiebang_es.privacy.report import report_sheets, subject_report
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta
+from projections.rebuild import rebuild_after_erasure
 from projections.reports.formats import to_xlsx
 
 privacy_cli = typer.Typer(help="Personal information: erasure and the subject's report.")
@@ -66,6 +67,8 @@ def erase(
         raise typer.Exit(2) from e
     finally:
         app.close()
+    # The read models that show personal fields now show "已删除".
+    rebuild_after_erasure(app.settings)
     legacy = list(erasure.legacy_records) if erasure is not None else []
     _print_json(
         {

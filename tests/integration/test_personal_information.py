@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 from typer.testing import CliRunner
 
 from jiebang_es.audit.bundle import export_bundle, verify_bundle
@@ -26,7 +27,8 @@ from jiebang_es.config import Settings
 from jiebang_es.domain.erasure import Erasure
 from jiebang_es.domain.personal import ERASED, Personal, leader_subject, shown
 from jiebang_es.domain.values import ExpertKind, Role
-from jiebang_es.errors import NotPermittedError
+from jiebang_es.errors import ConflictError, NotPermittedError
+from jiebang_es.privacy.keys import SubjectErasedError
 from jiebang_es.privacy.records import CLEAR, personal_records
 from jiebang_es.privacy.report import subject_report
 from jiebang_es.sample import BUREAU, actor
@@ -216,9 +218,11 @@ def test_r_erasure_destroys_the_key_the_chain_verifies_and_nothing_else_changes(
     rebuild(settings)
     assert public_leader(settings, j.project_id) == ERASED
 
-    # A second erasure is a conflict; new records of the subject stay erased.
-    with pytest.raises(Exception, match="already erased"):
+    # A second erasure is a conflict; the subject's data is never recorded again.
+    with pytest.raises(ConflictError, match="already erased"):
         papp.erase_subject(DPO, subject, meta=ERASE)
+    with pytest.raises(SubjectErasedError):
+        papp.personal_keys.ensure(subject, b"\x00" * 32)
 
 
 def test_r_erasure_a_bundle_keeps_the_ciphertext_and_verifies_offline(
@@ -327,3 +331,34 @@ def test_r_erasure_a_backup_of_the_embedded_store_keeps_the_subjects_keys(tmp_pa
         assert shown(app.expert(receipt.aggregate_id).name) == "孙教授"
     finally:
         app.close()
+
+
+def test_r_retention_the_cli_refuses_early_then_erases_on_a_legal_ground(
+    papp, clock, settings, tmp_path, monkeypatch
+):
+    j = flow(papp, clock)
+    subject = leader_subject_of(papp, j)
+    monkeypatch.setenv("JIEBANG_DATABASE_URL", settings.database_url)
+    runner = CliRunner()
+    dpo = ["--by", "dpo-chen", "--org", BUREAU.credit_code]
+    before = papp.position()
+    early = runner.invoke(cli, ["privacy", "erase", subject, "--reason", "本人申请", *dpo])
+    assert early.exit_code == 2
+    assert "R-RETENTION" in early.stderr
+    assert papp.position() == before
+    done = runner.invoke(
+        cli,
+        ["privacy", "erase", subject, "--reason", "本人申请", "--legal-ground", "撤回同意", *dpo],
+    )
+    assert done.exit_code == 0, done.stderr
+    assert json.loads(done.stdout)["encrypted_records"] == 4
+    workbook = tmp_path / "report.xlsx"
+    shown_report = runner.invoke(cli, ["privacy", "report", subject, "--xlsx", str(workbook)])
+    assert shown_report.exit_code == 0, shown_report.stderr
+    document = json.loads(shown_report.stdout)
+    assert document["erasure"]["by"].startswith("dpo-chen")
+    assert {r["form"] for r in document["records"]} == {"erased"}
+    rows = list(load_workbook(workbook)["records"].iter_rows(values_only=True))
+    assert rows[0][:2] == ("position", "aggregate")
+    assert len(rows) == 1 + len(document["records"])
+    assert public_leader(settings, j.project_id) == ERASED  # rebuilt by the command
