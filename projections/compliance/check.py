@@ -43,6 +43,7 @@ REASON_REQUIRED = {
     "Project.ContractChangeProposed",
     "Project.Extended",
     "BudgetEnvelope.BudgetRevised",
+    "Erasure.Erased",
 }
 
 

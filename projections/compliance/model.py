@@ -9,6 +9,7 @@ from projections.compliance import (
     application_checks,
     challenge_checks,
     draw_checks,
+    privacy_checks,
     project_checks,
     review_checks,
 )
@@ -29,6 +30,7 @@ CHECKS: dict[type, CheckFn] = {
     **project_checks.CHECKS,
     **draw_checks.CHECKS,
     **review_checks.CHECKS,
+    **privacy_checks.CHECKS,
 }
 
 

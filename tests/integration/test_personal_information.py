@@ -37,6 +37,7 @@ from jiebang_es.service_base import CommandMeta
 from projections import queries
 from projections.readstore import ReadStore
 from projections.rebuild import rebuild
+from projections.reports.compliance import compliance_report
 from projections.runner import run
 from tests.integration.rulecheck import refused
 from tests.integration.test_store_v1 import FIXTURE
@@ -362,3 +363,21 @@ def test_r_retention_the_cli_refuses_early_then_erases_on_a_legal_ground(
     assert rows[0][:2] == ("position", "aggregate")
     assert len(rows) == 1 + len(document["records"])
     assert public_leader(settings, j.project_id) == ERASED  # rebuilt by the command
+
+
+def test_r_retention_the_compliance_report_lists_an_erasure_on_a_legal_ground(
+    papp, clock, settings
+):
+    j = flow(papp, clock)
+    papp.erase_subject(DPO, leader_subject_of(papp, j), legal_ground="PIPL art. 47(1)3", meta=ERASE)
+    run(settings, until_caught_up=True)
+    store = ReadStore.open(settings)
+    try:
+        report = compliance_report(store)
+    finally:
+        store.close()
+    (rule,) = [r for r in report.rules if r.rule_id == "R-RETENTION"]
+    assert rule.status == "exceptions"
+    assert [f.justification for f in rule.exceptions] == ["PIPL art. 47(1)3"]
+    (erasure,) = [r for r in report.rules if r.rule_id == "R-ERASURE"]
+    assert erasure.status == "holds"

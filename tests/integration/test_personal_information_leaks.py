@@ -148,6 +148,9 @@ def test_r_erasure_no_log_line_problem_report_or_bundle_carries_personal_identif
     logs = captured.err + captured.out
     assert '"event": "command_refused"' in logs or '"event":"command_refused"' in logs
     assert isinstance(report, str)
+    statuses = {r["rule_id"]: r["status"] for r in json.loads(report)["rules"]}
+    assert statuses["R-ERASURE"] == "holds"
+    assert statuses["R-RETENTION"] == "holds"
     assert "[电话已隐去]" in report  # the exception's reason is in the report, redacted
     bundle = out.getvalue()
     states = "\n".join(
