@@ -3,7 +3,8 @@ data subject's personal information (PIPL art. 47) and reads the subject's repor
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, Path, Response
@@ -12,8 +13,7 @@ from fastapi.responses import JSONResponse
 from api.commands import execute
 from api.deps import AppDep, CommandDep, get_settings, require_roles
 from api.routers.common import COMMAND_PROBLEMS, READ_PROBLEMS
-from api.schemas.common import ReceiptOut
-from api.schemas.privacy import ErasureIn, SubjectReportOut
+from api.schemas.privacy import ErasureIn, ErasureReceiptOut, SubjectReportOut
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
 from jiebang_es.privacy.report import report_sheets, subject_report
@@ -29,11 +29,15 @@ log = structlog.get_logger("api")
 SubjectId = Annotated[
     str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]*$")
 ]
+RECEIPT_HEADERS = ("etag", "x-log-position", "location")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post(
-    "/{subject_id}/erasure", status_code=201, response_model=ReceiptOut, responses=COMMAND_PROBLEMS
+    "/{subject_id}/erasure",
+    status_code=201,
+    response_model=ErasureReceiptOut,
+    responses=COMMAND_PROBLEMS,
 )
 def erase_subject(
     subject_id: SubjectId,
@@ -57,7 +61,18 @@ def erase_subject(
     except RebuildInProgressError:
         # A rebuild already running reads the log after the erasure: it shows it too.
         log.warning("rebuild_after_erasure_left_to_the_running_rebuild")
-    return response
+    erasure = ctx.app.erasure_of(subject_id)
+    answer: dict[str, Any] = json.loads(bytes(response.body))
+    if erasure is not None:
+        answer |= {
+            "encrypted_records": erasure.encrypted_records,
+            "retention": erasure.retention,
+            "legacy_plaintext_not_shredded": list(erasure.legacy_records),
+        }
+    kept = {
+        k: v for k, v in response.headers.items() if k in ("etag", "x-log-position", "location")
+    }
+    return JSONResponse(answer, status_code=response.status_code, headers=kept)
 
 
 @router.get("/{subject_id}/report", response_model=SubjectReportOut, responses=READ_PROBLEMS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import CommandIn, Text
+from api.schemas.common import CommandIn, ReceiptOut, Text
 
 
 class ErasureIn(CommandIn):
@@ -14,6 +14,17 @@ class ErasureIn(CommandIn):
         default="",
         description="R-RETENTION: erase before the retention period ends on this legal ground "
         "(PIPL art. 47), recorded with the erasure",
+    )
+
+
+class ErasureReceiptOut(ReceiptOut):
+    """The erasure's receipt, with what it made unreadable and what it could not shred."""
+
+    encrypted_records: int = Field(description="records whose fields are now unreadable")
+    retention: str = Field(description="the retention rule applied, as recorded")
+    legacy_plaintext_not_shredded: list[str] = Field(
+        description="records an earlier release holds in clear: shredding them would mean "
+        "rewriting the sealed log, which the record forbids"
     )
 
 

@@ -131,6 +131,9 @@ def test_r_erasure_no_log_line_problem_report_or_bundle_carries_personal_identif
                 headers={"Authorization": token(settings, Role.DATA_PROTECTION_OFFICER, "dpo")},
             )
             assert erased.status_code == 201, erased.text
+            assert erased.json()["encrypted_records"] == 4
+            assert erased.json()["legacy_plaintext_not_shredded"] == []
+            assert erased.headers["Location"].endswith(erased.json()["aggregate_id"])
         run(settings, until_caught_up=True)
         store = ReadStore.open(settings)
         try:
