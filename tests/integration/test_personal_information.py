@@ -25,6 +25,7 @@ from jiebang_es.backup.cli import create_backup, restore_backup
 from jiebang_es.cli import cli
 from jiebang_es.config import Settings
 from jiebang_es.domain.erasure import Erasure
+from jiebang_es.domain.expert import ExpertStatus
 from jiebang_es.domain.personal import ERASED, Personal, leader_subject, shown
 from jiebang_es.domain.values import ExpertKind, Role
 from jiebang_es.errors import ConflictError, NotPermittedError
@@ -36,7 +37,7 @@ from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta
 from projections import queries
 from projections.readstore import ReadStore
-from projections.rebuild import rebuild
+from projections.rebuild import rebuild, rebuild_after_erasure
 from projections.reports.compliance import compliance_report
 from projections.runner import run
 from tests.integration.rulecheck import refused
@@ -381,3 +382,41 @@ def test_r_retention_the_compliance_report_lists_an_erasure_on_a_legal_ground(
     assert [f.justification for f in rule.exceptions] == ["PIPL art. 47(1)3"]
     (erasure,) = [r for r in report.rules if r.rule_id == "R-ERASURE"]
     assert erasure.status == "holds"
+
+
+def test_r_retention_an_experts_name_is_kept_until_ten_years_after_leaving_the_pool(
+    papp, clock, settings
+):
+    registered = papp.register_expert(
+        BUREAU_STAFF,
+        person_id="exp-retiring",
+        name="钱研究员",
+        org_code=BUREAU.credit_code,
+        org_name="区科技局",
+        kind=ExpertKind.MANAGEMENT,
+        speciality="产业管理",
+    )
+    subject = "expert:exp-retiring"
+    error = refused(papp, "R-RETENTION", papp.erase_subject, DPO, subject, meta=ERASE)
+    assert "expert" in str(error)
+    assert "still open" in str(error)
+    clock.on(date(2026, 9, 1))
+    papp.change_expert_status(
+        BUREAU_STAFF,
+        registered.aggregate_id,
+        status=ExpertStatus.RETIRED,
+        meta=CommandMeta(reason="本人申请退出专家库"),
+    )
+    clock.on(date(2036, 8, 31))
+    error = refused(papp, "R-RETENTION", papp.erase_subject, DPO, subject, meta=ERASE)
+    assert "kept until 2036-09-01" in str(error)
+    clock.on(date(2036, 9, 1))
+    papp.erase_subject(DPO, subject, meta=ERASE)
+    rebuild_after_erasure(settings)
+    store = ReadStore.open(settings)
+    try:
+        (expert,) = [e for e in queries.list_experts(store).items if e.person_id == "exp-retiring"]
+    finally:
+        store.close()
+    assert expert.name == ERASED
+    assert expert.org_code == BUREAU.credit_code  # every other fact stays
