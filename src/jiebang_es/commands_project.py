@@ -170,7 +170,7 @@ class ProjectCommands(CreditCommands):
             )
         objection_id = uuid.uuid4().hex
         who: PersonalText = (
-            Personal(objector_subject(objection_id), "name", objector.strip())
+            Personal(objector_subject(objection_id), "name_and_contact", objector.strip())
             if objector.strip()
             else f"{actor.id} ({actor.role.value}, {actor.org_code})"
         )

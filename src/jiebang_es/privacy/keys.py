@@ -16,7 +16,8 @@ import os
 import tempfile
 import threading
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -160,9 +161,13 @@ class PostgresKeys:
                     ).format(self._table)
                 )
 
-    def _connect(self) -> closing[psycopg.Connection[Any]]:
+    @contextmanager
+    def _connect(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of its own for one statement or two; an unreachable database or a lost
+        connection is a 503, as for the events."""
         try:
-            return closing(connect_postgres(self._env, autocommit=True))
+            with closing(connect_postgres(self._env, autocommit=True)) as conn:
+                yield conn
         except psycopg.OperationalError as e:
             raise StoreUnavailableError(f"the key table is unavailable: {e}") from e
 

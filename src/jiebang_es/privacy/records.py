@@ -114,7 +114,8 @@ def _record(
         and value.strip()
         and (path in ("name", "leader_name", "objector") or path.endswith(".project_leader"))
     ):
-        subject, kind, form, text = _legacy_subject(event, path, project_apps), "name", CLEAR, value
+        subject, form, text = _legacy_subject(event, path, project_apps), CLEAR, value
+        kind = "name_and_contact" if path == "objector" else "name"
         if not subject:
             return None
     else:
