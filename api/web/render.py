@@ -43,6 +43,7 @@ ROLE_ZH = {
     "expert": "专家",
     "supervisor": "监督人员",
     "analyst": "分析人员",
+    "data_protection_officer": "个人信息保护负责人",
 }
 
 

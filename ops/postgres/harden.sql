@@ -59,6 +59,9 @@ GRANT SELECT, INSERT, UPDATE ON :"schema".jiebang_events TO :"app_role";
 GRANT SELECT, INSERT ON :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
     :"schema".jiebang_requests TO :"app_role";
 GRANT USAGE ON SEQUENCE :"schema".jiebang_events_notification_id_seq TO :"app_role";
+-- The data subjects' keys (docs/personal-information.md) are not a table of record: a key is
+-- added when a subject's first datum is recorded, and erasure sets it to NULL (crypto-shredding).
+GRANT SELECT, INSERT, UPDATE ON :"schema".jiebang_subject_keys TO :"app_role";
 
 -- The read models are derived and rebuildable: the role owns their schema outright.
 SELECT CASE WHEN :'schema' = 'public' THEN 'jiebang_read' ELSE :'schema' || '_read' END

@@ -44,6 +44,7 @@ REASON_REQUIRED = {
     "Project.ContractChangeProposed",
     "Project.Extended",
     "BudgetEnvelope.BudgetRevised",
+    "Erasure.Erased",
 }
 
 

@@ -10,6 +10,7 @@ from projections.compliance import (
     challenge_checks,
     draw_checks,
     evidence_checks,
+    privacy_checks,
     project_checks,
     review_checks,
 )
@@ -30,6 +31,7 @@ CHECKS: dict[type, CheckFn] = {
     **project_checks.CHECKS,
     **draw_checks.CHECKS,
     **review_checks.CHECKS,
+    **privacy_checks.CHECKS,
 }
 
 

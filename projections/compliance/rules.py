@@ -193,6 +193,16 @@ RULES: tuple[Rule, ...] = (
         "where they are mandatory; justifications of every exception",
     ),
     _r(
+        "R-ERASURE",
+        "personal information erased only by the data-protection officer, with a reason, once "
+        "per data subject (docs/personal-information.md)",
+    ),
+    _r(
+        "R-RETENTION",
+        "an erasure without a legal ground only after every retention period of the subject's "
+        "records had ended; erasures on a legal ground listed as exceptions",
+    ),
+    _r(
         "R-AUDIT-IMMUTABLE",
         "each aggregate's versions contiguous from 1 (nothing deleted or inserted); the seal "
         "chain itself is verified by the audit verifier",

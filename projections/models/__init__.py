@@ -30,6 +30,9 @@ MODEL_CLASSES: tuple[type[ReadModel], ...] = (
     Compliance,
 )
 NAMES = tuple(cls.name for cls in MODEL_CLASSES)
+# The read models that show personal fields (experts' and project leaders' names): rebuilt after
+# an erasure, so that they show "已删除" where the destroyed key made a field unreadable.
+PERSONAL = (Panels.name, PublicListing.name)
 
 
 def check_settings(settings: Settings) -> CheckSettings:

@@ -16,6 +16,7 @@ from jiebang_es.documents.cli import documents_cli
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
 from jiebang_es.pool_cli import experts_cli
+from jiebang_es.privacy_cli import privacy_cli
 from jiebang_es.service import JiebangApp
 from projections.cli import projections_cli, report_cli
 
@@ -95,6 +96,7 @@ cli.add_typer(audit_cli, name="audit")
 cli.add_typer(experts_cli, name="experts")
 cli.add_typer(backup_cli, name="backup")
 cli.add_typer(documents_cli, name="documents")
+cli.add_typer(privacy_cli, name="privacy")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from jiebang_es.domain.content import (
 )
 from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.personal import Personal, expert_subject
 from jiebang_es.domain.values import (
     Actor,
     BudgetLine,
@@ -252,7 +253,7 @@ class ChallengeCommands(BudgetCommands):
         expert = Expert(
             audit=self._audit(actor, meta),
             person_id=person_id.strip(),
-            name=name.strip(),
+            name=Personal(expert_subject(person_id.strip()), "name", name.strip()),
             org_code=credit_code(org_code, field_name="org_code"),
             org_name=org_name,
             kind=kind,
@@ -291,7 +292,7 @@ class ChallengeCommands(BudgetCommands):
             if expert.org_code == challenge.end_user.credit_code:
                 raise RuleViolationError(
                     "R-CONFLICT",
-                    f"expert {expert.name} ({expert.person_id}) is of the challenge's own end user "
+                    f"expert {expert.person_id} is of the challenge's own end user "
                     f"({challenge.end_user.credit_code}) and takes no part in its argumentation",
                 )
         if period_argued and len(recorded) < rules.MIN_PANEL:

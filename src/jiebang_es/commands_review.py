@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.utils import get_topic
 
@@ -15,6 +15,7 @@ from jiebang_es.domain.application import Application, ApplicationStatus, check_
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.content import admits
 from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.personal import leader_subject, personal
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.selection import review_panel_exceptions, selection_exceptions
 from jiebang_es.domain.values import (
@@ -106,7 +107,7 @@ class ReviewCommands(CreditCommands):
             challenge_id=str(challenge.id),
             lead=lead_unit,
             participants=units,
-            leader_name=leader_name.strip(),
+            leader_name=personal(leader_name, leader_subject(uuid4().hex), "name"),
             technical_plan=technical_plan,
             ip_declaration=ip_declaration,
             budget=asked,

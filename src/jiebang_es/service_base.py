@@ -28,6 +28,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from jiebang_es.config import Settings
 from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.fields import field_cipher
 from jiebang_es.crypto.store_mode import StoreMode, resolve
 from jiebang_es.documents.evidence import check_evidence
 from jiebang_es.documents.store import DocumentStore, open_document_store
@@ -55,6 +56,7 @@ from jiebang_es.errors import (
     StaleVersionError,
     StoreUnavailableError,
 )
+from jiebang_es.privacy.keys import SubjectKeys, open_subject_keys
 from jiebang_es.recorders import (
     RequestToKeep,
     SaveNote,
@@ -217,6 +219,7 @@ class ServiceBase(Application[UUID]):
             super().__init__(env=self.settings.eventsourcing_env())
             self.crypto_mode: CryptoMode = self._open_crypto_mode()
         self.documents: DocumentStore = open_document_store(self.settings, self.crypto_mode)
+        self.personal_keys: SubjectKeys = open_subject_keys(self.settings)
 
     def _open_crypto_mode(self) -> CryptoMode:
         """The store's cryptography (docs/cryptography.md): the one it records; a new store
@@ -254,7 +257,11 @@ class ServiceBase(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
+        register_domain_transcodings(
+            transcoder,
+            keys=lambda: self.personal_keys,
+            cipher=lambda: field_cipher(self.crypto_mode),
+        )
 
     def _check_actor(self, actor: Actor) -> None:
         """R-AUDIT-WHO: nothing is recorded without a person, a role and an organisation; and

@@ -40,6 +40,7 @@ from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.draw import Draw
 from jiebang_es.draws.verify import verify_recorded_draw
 from jiebang_es.errors import InvalidValueError
+from jiebang_es.privacy.redact import redact
 from jiebang_es.sealing import GENESIS, chain, event_digest
 from jiebang_es.service_base import ServiceBase, TupleMapper
 from jiebang_es.transcodings import register_domain_transcodings
@@ -123,7 +124,9 @@ def _event_line(app: ServiceBase, row: tuple[int, str, int, str, bytes]) -> dict
     audit: Any = None
     try:
         decoded = app.mapper.transcoder.decode(state)
-        audit = jsonable(decoded.get("audit")) if isinstance(decoded, dict) else None
+        # The readable summary carries no personal identifier; the sealed state keeps the
+        # personal fields as ciphertext (and what an earlier release recorded in clear).
+        audit = redact(jsonable(decoded.get("audit"))) if isinstance(decoded, dict) else None
     except (ValueError, TypeError):
         audit = None  # altered bytes: the verifier will say so
     return {

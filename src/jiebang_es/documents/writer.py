@@ -28,6 +28,7 @@ from jiebang_es.documents.store import StoredDocument
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.personal import shown
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import Actor, Commitment, Indicator, Milestone, Role, Scope
 from jiebang_es.service_base import in_china_time
@@ -168,7 +169,7 @@ def notice(
             "industry": c.content.industry,
             "category": CATEGORY[c.content.category.value],
             "solver": f"{a.lead.organisation.name}（{a.lead.organisation.credit_code}）",
-            "leader": a.leader_name,
+            "leader": shown(a.leader_name),
             "end_user": f"{c.end_user.name}（{c.end_user.credit_code}）",
             "funding": _yuan(p.funding),
             "period_months": a.period_months,
@@ -202,7 +203,7 @@ def contract_draft(p: Project, c: Challenge, a: Application) -> Lines:
             "name": c.content.name,
             "end_user": c.end_user.name,
             "solver": a.lead.organisation.name,
-            "leader": a.leader_name,
+            "leader": shown(a.leader_name),
             "indicators": _indicators(terms.indicators if terms else c.content.indicators),
             "milestones": _milestones(terms.milestones if terms else c.content.milestones),
             "budget": _yuan(terms.budget if terms else p.funding),
