@@ -24,6 +24,7 @@ from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.backup.cli import create_backup, restore_backup
 from jiebang_es.cli import cli
 from jiebang_es.config import Settings
+from jiebang_es.crypto import CRYPTO_MODES
 from jiebang_es.domain.erasure import Erasure
 from jiebang_es.domain.expert import ExpertStatus
 from jiebang_es.domain.personal import ERASED, Personal, leader_subject, shown
@@ -53,10 +54,13 @@ ERASE = CommandMeta(reason="项目验收满十年，保存期限届满")
 
 
 @pytest.fixture
-def settings(store_url: str, tmp_path) -> Settings:
+def settings(store_url: str, tmp_path, request: pytest.FixtureRequest) -> Settings:
+    """The store's settings; a test parametrised indirectly on `settings` names the crypto mode
+    (the personal fields under SM4 and the seals under SM3 in `sm`)."""
     keys = tmp_path / "audit"
     return Settings(
         database_url=store_url,
+        crypto=getattr(request, "param", "intl"),
         audit_key_file=keys / "checkpoint.key",
         audit_public_key_file=keys / "checkpoint.pub",
         audit_checkpoint_file=keys / "checkpoints.jsonl",
@@ -177,9 +181,11 @@ def test_r_erasure_only_the_data_protection_officer_erases_and_says_why(papp, cl
     assert papp.position() == before
 
 
+@pytest.mark.parametrize("settings", CRYPTO_MODES, indirect=True)
 def test_r_erasure_destroys_the_key_the_chain_verifies_and_nothing_else_changes(
     papp, clock, settings
 ):
+    assert papp.crypto_mode == settings.crypto  # SM4 fields and SM3 seals in `sm`
     j = flow(papp, clock)
     subject = leader_subject_of(papp, j)
     close_and_wait(papp, clock, j)
@@ -210,7 +216,7 @@ def test_r_erasure_destroys_the_key_the_chain_verifies_and_nothing_else_changes(
 
     # The seal chain verifies: `jiebang audit verify` exits 0.
     env = {f"JIEBANG_{k.upper()}": str(v) for k, v in settings.model_dump().items()
-           if k in ("database_url", "audit_key_file", "audit_public_key_file",
+           if k in ("database_url", "crypto", "audit_key_file", "audit_public_key_file",
                     "audit_checkpoint_file", "audit_verification_file")}  # fmt: skip
     done = CliRunner().invoke(cli, ["audit", "verify"], env=env)
     assert done.exit_code == 0, done.stdout
@@ -227,6 +233,7 @@ def test_r_erasure_destroys_the_key_the_chain_verifies_and_nothing_else_changes(
         papp.personal_keys.ensure(subject, b"\x00" * 32)
 
 
+@pytest.mark.parametrize("settings", CRYPTO_MODES, indirect=True)
 def test_r_erasure_a_bundle_keeps_the_ciphertext_and_verifies_offline(
     papp, clock, settings, tmp_path
 ):
@@ -234,7 +241,7 @@ def test_r_erasure_a_bundle_keeps_the_ciphertext_and_verifies_offline(
     subject = leader_subject_of(papp, j)
     close_and_wait(papp, clock, j)
     papp.erase_subject(DPO, subject, legal_ground="", meta=ERASE)
-    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file, mode=papp.crypto_mode)
     take_checkpoint(settings)
     out = io.StringIO()
     export_bundle(papp, RawStore(settings), j.challenge_id, out)
