@@ -42,6 +42,22 @@ os.environ.setdefault("JIEBANG_POOL_MAX_OVERFLOW", "4")
 os.environ.setdefault("JIEBANG_EVIDENCE_REQUIRED", "false")
 _schemas = itertools.count(1)
 
+# How far the randomised tests explore (the state machines' examples, schemathesis' budgets):
+# the default run is bounded for CI; JIEBANG_TEST_PROFILE=deep explores several times longer
+# (docs/development.md).
+PROFILES = ("default", "deep")
+PROFILE = os.environ.get("JIEBANG_TEST_PROFILE", "default")
+DEEP = PROFILE == "deep"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if PROFILE not in PROFILES:
+        raise pytest.UsageError(f"JIEBANG_TEST_PROFILE={PROFILE!r}: one of {', '.join(PROFILES)}")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"JIEBANG_TEST_PROFILE: {PROFILE} (one of {', '.join(PROFILES)})"
+
 
 def _server_url() -> str:
     return os.environ.get("JIEBANG_TEST_POSTGRES_URL", DEFAULT_SERVER)
