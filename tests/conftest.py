@@ -1,23 +1,32 @@
 """Store fixtures: the application suite runs on SQLite and on a real PostgreSQL server.
 
-PostgreSQL: one fresh database per test session (dropped afterwards), one fresh schema per test.
+PostgreSQL: one fresh database per test session (dropped afterwards), one fresh schema per test;
+the tests that start from the demo's year get a copy of a template database holding it, played
+once per session (the template and its copies are named after the session's database and
+dropped with it).
 ``JIEBANG_TEST_POSTGRES_URL`` names the server (default postgresql://postgres@127.0.0.1:5432/postgres).
 Without a server the PostgreSQL tests are skipped, except under ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg import sql
+from rich.console import Console
 
 from jiebang_es.config import Settings
+from jiebang_es.demo import SimulatedClock, run_demo
 from jiebang_es.service import JiebangApp
 from tests.connection_budget import BUDGET, ConnectionWatch
 from tests.support import ScriptedClock
@@ -32,6 +41,22 @@ os.environ.setdefault("JIEBANG_POOL_MAX_OVERFLOW", "4")
 # test and the browser tests run with it on, as deployed.
 os.environ.setdefault("JIEBANG_EVIDENCE_REQUIRED", "false")
 _schemas = itertools.count(1)
+
+# How far the randomised tests explore (the state machines' examples, schemathesis' budgets):
+# the default run is bounded for CI; JIEBANG_TEST_PROFILE=deep explores several times longer
+# (docs/development.md).
+PROFILES = ("default", "deep")
+PROFILE = os.environ.get("JIEBANG_TEST_PROFILE", "default")
+DEEP = PROFILE == "deep"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if PROFILE not in PROFILES:
+        raise pytest.UsageError(f"JIEBANG_TEST_PROFILE={PROFILE!r}: one of {', '.join(PROFILES)}")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"JIEBANG_TEST_PROFILE: {PROFILE} (one of {', '.join(PROFILES)})"
 
 
 def _server_url() -> str:
@@ -101,6 +126,88 @@ def own_database(postgres_db: str) -> Iterator[tuple[str, str]]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+# ---- the demo's store, played once per session and copied for each test that starts from it ----
+DEMO_SCHEMA = "demo"
+
+
+def play_demo_into(store_url: str) -> None:
+    """The demo's year, played into the store at ``store_url`` with the suite's settings."""
+    app = JiebangApp(Settings(database_url=store_url), clock=SimulatedClock())
+    try:
+        run_demo(app, Console(file=io.StringIO(), width=200))
+    finally:
+        app.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a SQLite store (``events.db`` and its documents) holding the demo."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    play_demo_into(f"sqlite:///{folder}/events.db")
+    return folder
+
+
+@dataclass
+class PostgresDemoTemplate:
+    """A database of this session holding the demo (schema ``demo``). Nothing connects to it
+    once the demo is played, so ``CREATE DATABASE … TEMPLATE`` can copy it."""
+
+    postgres_db: str
+    name: str
+    copies: list[str] = field(default_factory=list)
+
+    @property
+    def admin_url(self) -> str:
+        return _with_db(self.postgres_db, "postgres")
+
+    def copy(self) -> str:
+        """A new database copied from the template; its store URL. Dropped with the template
+        at the end of the session (a database dropped per test costs a checkpoint each)."""
+        name = f"{self.name}_{uuid.uuid4().hex[:6]}"  # counted by the connection budget too
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(self.name)
+                )
+            )
+        self.copies.append(name)
+        return f"{_with_db(self.postgres_db, name)}?schema={DEMO_SCHEMA}"
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_template(postgres_db: str) -> Iterator[PostgresDemoTemplate]:
+    name = f"{urlsplit(postgres_db).path.lstrip('/')}_demo"  # counted by the connection budget
+    template = PostgresDemoTemplate(postgres_db, name)
+    with psycopg.connect(template.admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(_with_db(postgres_db, name), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(DEMO_SCHEMA)))
+        play_demo_into(f"{_with_db(postgres_db, name)}?schema={DEMO_SCHEMA}")
+        yield template
+    finally:
+        with psycopg.connect(template.admin_url, autocommit=True) as admin:
+            for dbname in (*template.copies, name):
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(dbname)
+                    )
+                )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def demo_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store of the test's own that holds the demo's year: a copy of the session's template
+    (the SQLite folder copied; a PostgreSQL database created from the template database).
+    The same store as playing the demo into a fresh one, without the wait."""
+    if request.param == "sqlite":
+        folder = tmp_path / "demo"
+        shutil.copytree(request.getfixturevalue("sqlite_demo_template"), folder)
+        return f"sqlite:///{folder}/events.db"
+    template: PostgresDemoTemplate = request.getfixturevalue("postgres_demo_template")
+    return template.copy()
 
 
 AppFactory = Callable[..., JiebangApp]

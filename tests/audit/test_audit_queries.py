@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -10,19 +11,33 @@ import pytest
 from rich.console import Console
 
 from jiebang_es.audit import queries
+from jiebang_es.config import Settings
 from jiebang_es.demo import SimulatedClock, run_demo
 from jiebang_es.domain.project import Project
 from jiebang_es.errors import InvalidValueError
+from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ
+from tests.conftest import new_postgres_schema
 from tests.support import BUREAU_STAFF, Journey
 
 
-@pytest.fixture
-def demo_app(make_app):
-    app = make_app()
-    app.clock = SimulatedClock()
-    run_demo(app, Console(file=io.StringIO()))
-    return app
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def demo_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JiebangApp]:
+    """The demo played once per store for this module: the supervisors' questions only read."""
+    if request.param == "sqlite":
+        store_url = f"sqlite:///{tmp_path_factory.mktemp('audit_queries')}/events.db"
+    else:
+        store_url = new_postgres_schema(request.getfixturevalue("postgres_db"))
+    app = JiebangApp(Settings(database_url=store_url), clock=SimulatedClock())
+    try:
+        run_demo(app, Console(file=io.StringIO()))
+        yield app
+    finally:
+        app.close()
 
 
 def _first(app, event_name: str):

@@ -14,6 +14,7 @@ import pytest
 
 from jiebang_es.domain.values import Role
 from jiebang_es.sample import BUREAU
+from tests.conftest import DEEP
 from tests.e2e.conftest import Server
 
 pytestmark = pytest.mark.postgres
@@ -27,6 +28,12 @@ CHECKS = ",".join(
         "response_headers_conformance",
     )
 )
+
+
+def max_time(seconds: int) -> str:
+    """A run's time budget: fuzzing and stateful testing repeat until it is spent, so it bounds
+    how long the run explores; JIEBANG_TEST_PROFILE=deep gives each run four times as long."""
+    return str(seconds * 4 if DEEP else seconds)
 
 
 def run_schemathesis(
@@ -52,7 +59,7 @@ def run_schemathesis(
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,  # above the deep profile's budgets
         cwd=cwd,
         check=False,
     )
@@ -66,6 +73,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
         server,
         token,
         tmp_path,
-        *("--checks", CHECKS, "--max-examples", "8", "--max-time", "60", "--seed", "20261126"),
+        *("--checks", CHECKS, "--max-examples", "8", "--seed", "20261126"),
+        *("--max-time", max_time(30)),
     )
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]

@@ -8,7 +8,7 @@ import pytest
 
 from jiebang_es.domain.values import Role
 from tests.e2e.conftest import Server
-from tests.e2e.test_schemathesis import CHECKS, run_schemathesis
+from tests.e2e.test_schemathesis import CHECKS, max_time, run_schemathesis
 
 pytestmark = pytest.mark.postgres
 
@@ -20,7 +20,7 @@ def test_schemathesis_on_the_audit_routes_as_a_supervisor(server: Server, tmp_pa
         token,
         tmp_path,
         *("--include-tag", "audit", "--checks", CHECKS, "--max-examples", "15"),
-        *("--max-time", "20", "--seed", "20261126"),
+        *("--max-time", max_time(15), "--seed", "20261126"),
     )
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
     assert "3 " in result.stdout  # the three audit operations were exercised

@@ -18,7 +18,7 @@ import pytest
 from jiebang_es.domain.values import Role
 from jiebang_es.sample import BUREAU
 from tests.e2e.conftest import Server
-from tests.e2e.test_schemathesis import run_schemathesis
+from tests.e2e.test_schemathesis import max_time, run_schemathesis
 
 pytestmark = pytest.mark.postgres
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -34,7 +34,7 @@ def test_schemathesis_all_checks_and_the_stateful_phase_find_no_defect(
         token,
         tmp_path,
         *("--checks", "all", "--phases", "examples,coverage,fuzzing,stateful"),
-        *("--max-examples", "5", "--max-time", "85", "--seed", "20261202"),
+        *("--max-examples", "5", "--max-time", max_time(60), "--seed", "20261202"),
         config=CONFIG,
     )
     report = result.stdout[-20000:] + result.stderr[-5000:]

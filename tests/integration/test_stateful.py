@@ -98,7 +98,7 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, NO_META, CommandMeta, Receipt
-from tests.conftest import new_postgres_schema
+from tests.conftest import DEEP, new_postgres_schema
 from tests.support import BUREAU_STAFF, Journey, ScriptedClock
 
 END_USERS = (END_USER_EQUIPMENT, END_USER_PHARMA)
@@ -2214,8 +2214,10 @@ class ProcedureMachine(RuleBasedStateMachine):
         assert report.last_position == self.app.position()
 
 
+# Walks per run: bounded in the default run (CI), four times more under JIEBANG_TEST_PROFILE=deep.
+EXAMPLES_SQLITE, EXAMPLES_POSTGRES = (100, 20) if DEEP else (25, 5)
 ProcedureMachine.TestCase.settings = settings(
-    max_examples=50,
+    max_examples=EXAMPLES_SQLITE,
     stateful_step_count=40,
     deadline=None,
     database=None,  # nothing written to .hypothesis/
@@ -2237,7 +2239,7 @@ class PostgresProcedureMachine(ProcedureMachine):
 
 
 PostgresProcedureMachine.TestCase.settings = settings(
-    ProcedureMachine.TestCase.settings, max_examples=10
+    ProcedureMachine.TestCase.settings, max_examples=EXAMPLES_POSTGRES
 )
 
 

@@ -26,7 +26,7 @@ from jiebang_es.sample_documents import with_papers
 from jiebang_es.service_base import CommandMeta
 from projections.compliance.rules import RULE_IDS
 from projections.reports import compliance, portfolio
-from tests.projections.conftest import catch_up, play_demo
+from tests.projections.conftest import catch_up
 from tests.support import BUREAU_STAFF, WINDOW_CLOSES, WINDOW_OPENS, Journey, at, collect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -258,12 +258,11 @@ def rule_ids_of_the_plan() -> set[str]:
     return ids
 
 
-def test_cli_compliance_json_names_every_rule_id(app, settings):
-    play_demo(app)
+def test_cli_compliance_json_names_every_rule_id(demo_settings):
     result = CliRunner().invoke(
         cli,
         ["report", "compliance", "--format", "json"],
-        env={"JIEBANG_DATABASE_URL": settings.database_url},
+        env={"JIEBANG_DATABASE_URL": demo_settings.database_url},
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -279,9 +278,11 @@ def test_cli_compliance_json_names_every_rule_id(app, settings):
     }
 
 
-def test_reports_render_as_csv_xlsx_md_and_html_with_a_chart(app, settings, read_store, tmp_path):
-    play_demo(app)
-    catch_up(settings)
+def test_reports_render_as_csv_xlsx_md_and_html_with_a_chart(
+    demo_settings, demo_read_store, tmp_path
+):
+    read_store = demo_read_store
+    catch_up(demo_settings)
     report = compliance.compliance_report(read_store, year=2026)
     assert "R-DISBURSE" in compliance.render(report, "csv")
     xlsx = tmp_path / "c.xlsx"

@@ -25,18 +25,17 @@ from projections.rebuild import RebuildInProgressError, rebuild
 from projections.runner import start_runner
 from projections.schema import table
 from tests.conftest import new_postgres_schema
-from tests.projections.conftest import catch_up, live_digests, play_demo
+from tests.projections.conftest import catch_up, live_digests
 from tests.support import Journey
 
 JIEBANG = str(Path(sys.executable).with_name("jiebang"))
 
 
-def test_rebuild_after_the_demo_gives_the_live_digests(app, settings):
-    play_demo(app)
-    catch_up(settings)
-    live = live_digests(settings)
-    assert rebuild(settings) == app.position()
-    assert live_digests(settings) == live
+def test_rebuild_after_the_demo_gives_the_live_digests(demo_app, demo_settings):
+    catch_up(demo_settings)
+    live = live_digests(demo_settings)
+    assert rebuild(demo_settings) == demo_app.position()
+    assert live_digests(demo_settings) == live
 
 
 def test_rebuild_of_one_model_leaves_the_others_alone(app, clock, settings):
@@ -84,9 +83,9 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
     return {**os.environ, "JIEBANG_DATABASE_URL": settings.database_url, **extra}
 
 
-def test_runner_killed_mid_batch_then_restarted_applies_each_event_once(app, clock, settings):
-    play_demo(app)
-    head = app.position()
+def test_runner_killed_mid_batch_then_restarted_applies_each_event_once(demo_app, demo_settings):
+    settings = demo_settings
+    head = demo_app.position()
     ReadStore.open(settings).close()  # the tracking table exists before the runner starts
     db = ReadDB.connect(target_of(settings))
     slow = _env(settings, JIEBANG_PROJECTION_BATCH_SIZE="40", JIEBANG_PROJECTION_MAX_RATE="150")
@@ -161,9 +160,9 @@ def _quiet_logs(monkeypatch):
     monkeypatch.setenv("JIEBANG_LOG_LEVEL", "error")
 
 
-def test_a_small_cache_and_small_batches_give_the_same_digests(app, settings):
+def test_a_small_cache_and_small_batches_give_the_same_digests(demo_app, demo_settings):
     """Rows evicted from the cache are read back from the database, never lost."""
-    play_demo(app)
+    app, settings = demo_app, demo_settings
     tiny = Projector(
         settings.model_copy(update={"projection_batch_size": 7}),
         read_models.build(settings=settings),
