@@ -9,11 +9,11 @@ from typing import Annotated
 import structlog
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jiebang_es.config import Settings
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
+from jiebang_es.progress import progress_bar
 from projections import models as read_models
 from projections.checksum import digests
 from projections.db import ReadDB, target_of
@@ -76,18 +76,7 @@ def rebuild_command(names: NamesArg = None) -> None:
     """Rebuild read models from the start of the log into fresh tables, then switch over."""
     settings = _settings()
     chosen = _check_names(names)
-    with Progress(
-        TextColumn("rebuilding {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task(", ".join(chosen), total=None)
-
-        def progress(reached: int, head: int) -> None:
-            bar.update(task, completed=reached, total=head)
-
+    with progress_bar(f"rebuilding {', '.join(chosen)}") as progress:
         try:
             position = rebuild(settings, chosen, progress=progress)
         except (RebuildInProgressError, ProjectionStoppedError) as e:

@@ -178,6 +178,8 @@ class ReadDB:
     def create_table(self, t: Table, suffix: str = "", *, indexes: bool = True) -> None:
         """Create the table and (unless told not to) its indexes, unless it exists."""
         if self.table_exists(t, suffix):
+            if indexes:
+                self.ensure_indexes(t, suffix)
             return
         cols = ", ".join(f'"{c.name}" {_sql_type(self.target.kind, c.type)}' for c in t.columns)
         key = ", ".join(f'"{k}"' for k in t.key)
@@ -185,14 +187,57 @@ class ReadDB:
         if indexes:
             self.create_indexes(t, suffix)
 
-    def create_indexes(self, t: Table, suffix: str = "") -> None:
+    def create_indexes(
+        self, t: Table, suffix: str = "", *, only: Sequence[tuple[str, ...]] | None = None
+    ) -> None:
         """The table's secondary indexes (a rebuild adds them once its rows are in: faster)."""
-        for index in t.indexes:
+        for index in t.indexes if only is None else only:
             # Index names are unique per database (SQLite) or schema: a token keeps the names
             # of a rebuild's indexes apart from the live ones they replace.
             ix = f"ix_{t.name}_{'_'.join(index)}_{secrets.token_hex(3)}"
             on = ", ".join(f'"{c}"' for c in index)
             self.execute(f'CREATE INDEX "{ix}" ON {self.name(t.name, suffix)} ({on})')
+
+    def ensure_indexes(self, t: Table, suffix: str = "") -> None:
+        """Bring an existing table's secondary indexes to those declared (a store made by an
+        earlier version gets the new ones; ones no longer declared are dropped). Idempotent."""
+        existing = self.index_columns(t, suffix)
+        wanted = set(t.indexes)
+        for name, columns in existing.items():
+            if columns not in wanted and name.startswith(f"ix_{t.name}_"):
+                self.execute(
+                    f'DROP INDEX "{self.target.read_schema}"."{name}"'
+                    if self.postgres
+                    else f'DROP INDEX "{name}"'
+                )
+        have = set(existing.values())
+        missing = [index for index in t.indexes if index not in have]
+        if missing:
+            self.create_indexes(t, suffix, only=missing)
+
+    def index_columns(self, t: Table, suffix: str = "") -> dict[str, tuple[str, ...]]:
+        """The table's secondary indexes (not its primary key): name → columns."""
+        if self.postgres:
+            rows = self.query(
+                "SELECT ic.relname, array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i "
+                "JOIN pg_class ic ON ic.oid = i.indexrelid "
+                "JOIN pg_class tc ON tc.oid = i.indrelid "
+                "JOIN pg_namespace n ON n.oid = tc.relnamespace "
+                "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
+                "JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum = k.attnum "
+                "WHERE n.nspname = ? AND tc.relname = ? AND NOT i.indisprimary "
+                "GROUP BY ic.relname",
+                (self.target.read_schema, t.name + suffix),
+            )
+            return {str(name): tuple(columns) for name, columns in rows}
+        table_name = SQLITE_PREFIX + t.name + suffix
+        found = {}
+        for row in self.query(f'PRAGMA index_list("{table_name}")'):
+            name, origin = str(row[1]), str(row[3])
+            if origin == "c":  # made by CREATE INDEX (not the primary key's own)
+                info = self.query(f'PRAGMA index_info("{name}")')
+                found[name] = tuple(str(r[2]) for r in sorted(info))
+        return found
 
     def table_exists(self, t: Table, suffix: str = "") -> bool:
         if self.postgres:
@@ -232,6 +277,9 @@ class ReadDB:
         where = " AND ".join(f'"{k}" = ?' for k in t.key)
         found = self.query(f"SELECT {cols} FROM {self.name(t.name, suffix)} WHERE {where}", key)
         return t.normalise(dict(zip(t.column_names, found[0], strict=True))) if found else None
+
+    def count_rows(self, t: Table, suffix: str = "") -> int:
+        return int(self.query(f"SELECT count(*) FROM {self.name(t.name, suffix)}")[0][0])
 
     def select_keys(self, t: Table, suffix: str = "") -> Iterator[tuple[Any, ...]]:
         """Every key of the table, streamed."""

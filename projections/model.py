@@ -25,29 +25,45 @@ Loader = Callable[[Table, tuple[Any, ...]], "Row | None"]
 CACHE_ROWS = 5_000  # rows kept per table between batches (the working set of a log is small)
 
 
-MASK = (1 << 21) - 1
-
-
 class KeyFilter:
-    """A Bloom filter over a table's keys: ``key not in f`` means the table has no such row."""
+    """A Bloom filter over a table's keys: ``key not in f`` means the table has no such row.
 
-    BITS = 1 << 21  # 256 KiB: under 2% false positives up to about 200,000 keys per table
+    Sized to the keys it is meant to hold (ten bits and four probes a key: about 1 % false
+    positives); ``crowded`` once it holds more than that, when the owner builds a larger one
+    from the table's keys (``Projector.reload``), so the rate stays low as a log grows."""
 
-    def __init__(self) -> None:
-        self.bits = bytearray(self.BITS // 8)
+    MIN_BITS = 1 << 21  # 256 KiB: room for about 200,000 keys
+    BITS_PER_KEY = 10
+    PROBES = 4
 
-    def _slots(self, key: tuple[Any, ...]) -> tuple[int, int, int]:
-        # Three 21-bit slices of one 64-bit hash: enough independence for a Bloom filter.
+    def __init__(self, capacity: int = 0) -> None:
+        bits = self.MIN_BITS
+        while bits < capacity * self.BITS_PER_KEY:
+            bits <<= 1
+        self.mask = bits - 1
+        self.capacity = bits // self.BITS_PER_KEY
+        self.count = 0
+        self.bits = bytearray(bits // 8)
+
+    def _slots(self, key: tuple[Any, ...]) -> tuple[int, int, int, int]:
+        # Double hashing over the two halves of one 64-bit hash (PROBES slots, unrolled).
         h = hash(key)
-        return (h & MASK, (h >> 21) & MASK, (h >> 42) & MASK)
+        step, mask = (h >> 32) | 1, self.mask
+        return (h & mask, (h + step) & mask, (h + 2 * step) & mask, (h + 3 * step) & mask)
 
     def add(self, key: tuple[Any, ...]) -> None:
-        h, bits = hash(key), self.bits
-        for slot in (h & MASK, (h >> 21) & MASK, (h >> 42) & MASK):
+        bits = self.bits
+        for slot in self._slots(key):
             bits[slot >> 3] |= 1 << (slot & 7)
+        self.count += 1
 
     def __contains__(self, key: tuple[Any, ...]) -> bool:
-        return all(self.bits[slot >> 3] & (1 << (slot & 7)) for slot in self._slots(key))
+        bits = self.bits
+        return all(bits[slot >> 3] & 1 << (slot & 7) for slot in self._slots(key))
+
+    @property
+    def crowded(self) -> bool:
+        return self.count > self.capacity
 
 
 class Rows:
@@ -67,10 +83,17 @@ class Rows:
         self.deleted: dict[str, set[tuple[Any, ...]]] = {n: set() for n in self.data}
         self.appended: dict[str, list[Row]] = {t.name: [] for t in tables if t.append_only}
 
-    def know(self, table_name: str, keys: Iterable[tuple[Any, ...]]) -> None:
-        """Keys the table holds in the database (read when the cache starts)."""
+    def know(self, table_name: str, keys: Iterable[tuple[Any, ...]], count: int = 0) -> None:
+        """Keys the table holds in the database (read when the cache starts), ``count`` of
+        them: the filter is sized for twice as many, room for the table to grow."""
+        self.keys[table_name] = f = KeyFilter(2 * count)
         for key in keys:
-            self.keys[table_name].add(key)
+            f.add(key)
+
+    @property
+    def crowded(self) -> bool:
+        """A key filter holds more keys than it was sized for (its false positives grow)."""
+        return any(f.crowded for f in self.keys.values())
 
     def get(self, table_name: str, *key: Any) -> Row | None:
         row = self.data[table_name].get(key)

@@ -12,36 +12,66 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from jiebang_es.config import Settings
 from jiebang_es.service import JiebangApp
 from jiebang_es.store_faults import is_store_fault
 from projections.db import ReadDB, Target, target_of
+from projections.decode import FastDecoder
 from projections.model import CACHE_ROWS, ReadModel, Rows
 from projections.schema import Row, Table
 from projections.status import ProjectionStoppedError
 
 
 class EventSource:
-    """The log, read through the application's recorder and mapper."""
+    """The log, read through the application's recorder, decoded by the fast decoder.
 
-    def __init__(self, settings: Settings) -> None:
+    With ``prefetch`` (a rebuild, which reads the log straight through), the batch after the
+    one just returned is read and decoded in a second thread while this one applies it; every
+    read runs in that one thread, so the recorder's connection is only ever used by it.
+    """
+
+    def __init__(self, settings: Settings, *, prefetch: bool = False) -> None:
         # One reader, one batch at a time: one connection, never a pool's worth.
         self.app = JiebangApp(settings.model_copy(update={"pool_size": 1, "pool_max_overflow": 0}))
+        self.decoder = FastDecoder(self.app.mapper)
+        self.reader = ThreadPoolExecutor(1, "jiebang-log-reader") if prefetch else None
+        self.ahead: tuple[tuple[int, int], Future[list[tuple[int, Any]]]] | None = None
 
     def read(self, after: int, limit: int) -> list[tuple[int, Any]]:
         """Up to ``limit`` events after position ``after``, decoded, in log order."""
+        if self.reader is None:
+            return self._read(after, limit)
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None and ahead[0] != (after, limit):
+            ahead[1].cancel()
+            ahead = None
+        batch = (ahead[1] if ahead else self.reader.submit(self._read, after, limit)).result()
+        if len(batch) == limit:
+            following = (batch[-1][0], limit)
+            self.ahead = (following, self.reader.submit(self._read, *following))
+        return batch
+
+    def _read(self, after: int, limit: int) -> list[tuple[int, Any]]:
         notifications = self.app.recorder.select_notifications(
             after, limit, inclusive_of_start=False
         )
-        to_event = self.app.mapper.to_domain_event
-        return [(n.id, to_event(n)) for n in notifications]
+        decode = self.decoder.decode
+        return [
+            (n.id, decode(n.originator_id, n.originator_version, n.topic, n.state))
+            for n in notifications
+        ]
 
     def head(self) -> int:
+        if self.reader is not None:
+            return int(self.reader.submit(self.app.position).result())
         return int(self.app.position())
 
     def close(self) -> None:
+        if self.reader is not None:
+            self.reader.shutdown(wait=True, cancel_futures=True)
         self.app.close()
 
 
@@ -151,6 +181,8 @@ class Projector:
             raise
         self.positions = positions
         self.clear()
+        if any(rows.crowded for rows in self.rows.values()):
+            self.positions = None  # the next batch reloads: key filters sized to the tables
         return count
 
     def lock(self) -> dict[str, int]:
@@ -167,7 +199,8 @@ class Projector:
             rows = Rows(m.tables, self.load_row, self.cache_rows)
             for t in m.tables:
                 if not t.append_only:
-                    rows.know(t.name, self.db.select_keys(t, self.suffix))
+                    count = self.db.count_rows(t, self.suffix)
+                    rows.know(t.name, self.db.select_keys(t, self.suffix), count)
             self.rows[m.name] = rows
 
     def load_row(self, t: Table, key: tuple[Any, ...]) -> Row | None:

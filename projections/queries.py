@@ -398,3 +398,34 @@ def audit_events(
 def _with_exceptions(row: dict[str, Any]) -> dict[str, Any]:
     """The audit row's exceptions, stored as JSON text, as a list."""
     return {**row, "exceptions": json.loads(row["exceptions"]) if row["exceptions"] else []}
+
+
+def audit_positions(
+    store: ReadStore,
+    *,
+    actor_id: str | None = None,
+    request_id: str | None = None,
+    correlation_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[int], int]:
+    """The log positions the audit index holds for these filters (recording time in
+    [since, until)), and the position the index has reached (``jiebang audit activity``)."""
+    t = audit_index.AUDIT_EVENTS
+    where = {"actor_id": actor_id, "request_id": request_id, "correlation_id": correlation_id}
+    clauses = [f'"{k}" = ?' for k, v in where.items() if v is not None]
+    values: list[Any] = [v for v in where.values() if v is not None]
+    if since is not None:
+        clauses.append('"recorded_at" >= ?')
+        values.append(_china_iso(since, "since"))
+    if until is not None:
+        clauses.append('"recorded_at" < ?')
+        values.append(_china_iso(until, "until"))
+    with store.db() as db:
+        # The position first: every row up to it is committed (rows past it are left out).
+        reached = db.positions([audit_index.AuditIndex.name])[audit_index.AuditIndex.name]
+        sql = f'SELECT "position" FROM {db.name(t.name)}'
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        found = [int(r[0]) for r in db.query(sql + ' ORDER BY "position"', values)]
+    return found, reached

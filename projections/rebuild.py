@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from jiebang_es.config import Settings
 from projections import models as read_models
-from projections.projector import Projector, prepare
+from projections.projector import EventSource, Projector, prepare
 from projections.status import ProjectionStoppedError
 
 SUFFIX = "__rebuild"
@@ -34,7 +34,7 @@ def rebuild(
 ) -> int:
     """Rebuild the named read models (all when none are named); the position they reached."""
     models = read_models.build(names, settings)
-    fresh = Projector(settings, models, suffix=SUFFIX)
+    fresh = Projector(settings, models, suffix=SUFFIX, source=EventSource(settings, prefetch=True))
     fresh.batch_size = max(fresh.batch_size, REBUILD_BATCH)
     try:
         if (

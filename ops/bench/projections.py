@@ -1,44 +1,40 @@
 """Benchmark of the read models on PostgreSQL (a benchmark, not a timed test).
 
-Creates a scratch database, writes N events of the demo's realistic mix through the recorder
-(the demo's year replayed with new ids, in large batches), then measures in child processes:
-  - the raw baseline: reading and decoding every event with the recorder's
-    ``select_notifications`` and the application's mapper, nothing else;
+Creates a scratch database, writes N events of the demo's realistic mix through the sealing
+recorder (``eventlog.py``: the demo's year replayed with new ids, in large batches), then
+measures in child processes, interleaved, ``--repeat`` times:
+  - the raw baseline: a streamed ``SELECT`` of the events table (a server-side cursor) and
+    ``orjson.loads`` of each state, nothing else;
   - a rebuild of every read model from position 0 (``projections.rebuild``);
-and, with a runner following in this process, the live lag from an event saved to the moment
-every read model reflects it. Prints events/s, peak RSS, the ratio to the baseline, lag p95.
+and, with ``jiebang projections run`` following in its own process, the live lag from an event
+saved to the moment every read model reflects it. Prints events/s (min / median / max), peak
+RSS, the ratio to the baseline in the same run, lag p50/p95, and at the end one line of JSON.
 Drops the scratch database at the end.
 
-    .venv/bin/python ops/bench/projections.py [--events 1000000] [--server URL]
+    .venv/bin/python ops/bench/projections.py [--events 1000000] [--repeat 3] [--server URL]
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
-import re
 import resource
 import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 import psycopg
 from eventsourcing.persistence import StoredEvent
-from psycopg import sql
-from rich.console import Console
 
 from jiebang_es.config import Settings
-from jiebang_es.demo import SimulatedClock, run_demo
 from jiebang_es.service import JiebangApp
 
-UUID_RE = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-BATCH = 2000
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eventlog import SERVER, bench_app, copy_of, generate, scratch_database
 
 
 def _without_this_folder() -> None:
@@ -49,75 +45,24 @@ def _without_this_folder() -> None:
     sys.modules.pop("projections", None)
 
 
-def with_db(server: str, name: str) -> str:
-    return urlunsplit(urlsplit(server)._replace(path="/" + name))
-
-
-def template(app: JiebangApp) -> list[StoredEvent]:
-    """The demo's year, as stored events."""
-    run_demo(app, Console(file=io.StringIO()))
-    return [
-        StoredEvent(
-            originator_id=n.originator_id,
-            originator_version=n.originator_version,
-            topic=n.topic,
-            state=n.state,
-        )
-        for n in app.recorder.select_notifications(1, 100_000)
-    ]
-
-
-def copy_of(events: list[StoredEvent]) -> list[StoredEvent]:
-    """The same history about new aggregates: every id replaced consistently."""
-    ids: dict[bytes, bytes] = {}
-
-    def new(old: bytes) -> bytes:
-        if old not in ids:
-            ids[old] = str(uuid.uuid4()).encode()
-        return ids[old]
-
-    return [
-        StoredEvent(
-            originator_id=uuid.UUID(new(str(e.originator_id).encode()).decode()),
-            originator_version=e.originator_version,
-            topic=e.topic,
-            state=UUID_RE.sub(lambda m: new(m.group(0)), e.state),
-        )
-        for e in events
-    ]
-
-
-def generate(app: JiebangApp, total: int) -> int:
-    events = template(app)
-    written = len(events)
-    started = time.monotonic()
-    pending: list[StoredEvent] = []
-    while written < total:
-        pending.extend(copy_of(events)[: total - written])
-        written = min(total, written + len(events))
-        if len(pending) >= BATCH or written >= total:
-            app.recorder.insert_events(pending)
-            pending = []
-    print(f"generated {written:,} events in {time.monotonic() - started:.0f} s")
-    return written
-
-
 def child(kind: str, url: str) -> None:
     """Run one measured step in this (child) process and print its figures as JSON."""
-    settings = Settings(database_url=url, log_level="error", projection_batch_size=5000)
+    settings = Settings(
+        database_url=url, log_level="error", projection_batch_size=5000, pool_size=2
+    )
     started = time.monotonic()
     if kind == "baseline":
-        app = JiebangApp(settings)
-        count, position = 0, 0
-        while True:
-            batch = app.recorder.select_notifications(position, 5000, inclusive_of_start=False)
-            if not batch:
-                break
-            for n in batch:
-                app.mapper.to_domain_event(n)
-            count += len(batch)
-            position = batch[-1].id
-        app.close()
+        count = 0
+        with psycopg.connect(url) as conn, conn.cursor(name="baseline") as cur:
+            cur.itersize = 5000
+            cur.execute(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM jiebang_events ORDER BY notification_id"
+            )
+            loads = orjson.loads
+            for row in cur:
+                loads(row[4])
+                count += 1
     else:
         _without_this_folder()
         from projections.rebuild import rebuild
@@ -146,7 +91,7 @@ def live_lag(app: JiebangApp, url: str, samples: int) -> list[float]:
     _without_this_folder()
     from projections.readstore import ReadStore
 
-    settings = Settings(database_url=url, log_level="error")
+    settings = Settings(database_url=url, log_level="error", pool_size=2)
     store = ReadStore.open(settings)
     # The runner as it is deployed: its own process (`jiebang projections run`).
     runner = subprocess.Popen(  # noqa: S603 - our own CLI
@@ -154,29 +99,39 @@ def live_lag(app: JiebangApp, url: str, samples: int) -> list[float]:
         env={**os.environ, "JIEBANG_DATABASE_URL": url, "JIEBANG_LOG_LEVEL": "error"},
         stdout=subprocess.DEVNULL,
     )
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CHECKPOINT")  # steady state: the bulk writes above are flushed to disk
-    first = app.recorder.select_notifications(1, 1)[0]  # the demo's first demand, collected
-    one = [StoredEvent(first.originator_id, first.originator_version, first.topic, first.state)]
-    store.wait_until(app.position(), timeout_s=600)
-    lags = []
-    for _ in range(samples):
-        saved = time.monotonic()
-        position = app.recorder.insert_events(copy_of(one))[-1]
-        while not store.caught_up(position):
-            time.sleep(0.0005)
-        lags.append(time.monotonic() - saved)
-        time.sleep(0.02)
-    runner.terminate()
-    runner.wait(30)
-    store.close()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")  # steady state: the bulk writes above are on disk
+        first = app.recorder.select_notifications(1, 1)[0]  # the demo's first demand
+        one = [StoredEvent(first.originator_id, first.originator_version, first.topic, first.state)]
+        store.wait_until(app.position(), timeout_s=600)
+        lags = []
+        for _ in range(samples):
+            saved = time.monotonic()
+            position = app.recorder.insert_events(copy_of(one))[-1]
+            deadline = saved + 30
+            while not store.caught_up(position):
+                if time.monotonic() > deadline:
+                    raise SystemExit("the runner did not catch up within 30 s")
+                time.sleep(0.002)
+            lags.append(time.monotonic() - saved)
+            time.sleep(0.02)
+    finally:
+        runner.terminate()
+        runner.wait(30)
+        store.close()
     return lags
+
+
+def spread(values: list[float]) -> str:
+    return " / ".join(f"{v:,.0f}" for v in (min(values), statistics.median(values), max(values)))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--server", default=SERVER)
     parser.add_argument("--lag-samples", type=int, default=200)
     parser.add_argument("--child", choices=("baseline", "rebuild"))
     parser.add_argument("--url")
@@ -184,31 +139,53 @@ def main() -> None:
     if args.child:
         child(args.child, args.url)
         return
-    name = f"jiebang_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = with_db(args.server, name)
-    try:
-        app = JiebangApp(Settings(database_url=url, log_level="error"), clock=SimulatedClock())
-        total = generate(app, args.events)
-        base = measure("baseline", url)
-        built = measure("rebuild", url)
-        lags = live_lag(app, url, args.lag_samples)
-        app.close()
-        base_rate = base["events"] / base["seconds"]
-        rate = built["events"] / built["seconds"]
+    with scratch_database(args.server) as url:
+        app = bench_app(url)
+        try:
+            total = generate(app, args.events)
+            bases, builds = [], []
+            for i in range(args.repeat):  # interleaved: each ratio from the same moment
+                bases.append(measure("baseline", url))
+                builds.append(measure("rebuild", url))
+                rate = builds[-1]["events"] / builds[-1]["seconds"]
+                base = bases[-1]["events"] / bases[-1]["seconds"]
+                print(
+                    f"run {i + 1}: baseline {base:,.0f} events/s, rebuild {rate:,.0f} events/s "
+                    f"({builds[-1]['seconds']:.0f} s, peak {builds[-1]['peak_mb']:.0f} MB), "
+                    f"ratio {rate / base:.3f}"
+                )
+            lags = live_lag(app, url, args.lag_samples) if args.lag_samples else []
+        finally:
+            app.close()
+    base_rates = [b["events"] / b["seconds"] for b in bases]
+    rates = [b["events"] / b["seconds"] for b in builds]
+    ratios = [r / b for r, b in zip(rates, base_rates, strict=True)]
+    peaks = [b["peak_mb"] for b in builds]
+    print(f"events: {total:,}")
+    print(f"baseline (streamed SELECT + orjson.loads), min/median/max: {spread(base_rates)} /s")
+    print(f"rebuild of every read model, min/median/max: {spread(rates)} events/s")
+    print(
+        "ratio to the baseline, min/median/max: " + " / ".join(f"{r:.3f}" for r in sorted(ratios))
+    )
+    print(f"peak RSS of the rebuild: {max(peaks):.0f} MB")
+    figures: dict[str, object] = {
+        "events": total,
+        "runs": args.repeat,
+        "baseline_events_per_s": [round(r) for r in base_rates],
+        "rebuild_events_per_s": [round(r) for r in rates],
+        "rebuild_events_per_s_median": round(statistics.median(rates)),
+        "rebuild_ratio": [round(r, 3) for r in ratios],
+        "rebuild_ratio_median": round(statistics.median(ratios), 3),
+        "rebuild_peak_mb": round(max(peaks)),
+    }
+    if lags:
         p95 = statistics.quantiles(lags, n=20)[18] * 1000
-        print(f"events: {total:,}")
-        print(f"raw baseline (select_notifications + mapper): {base_rate:,.0f} events/s")
-        print(f"rebuild of every read model: {rate:,.0f} events/s in {built['seconds']:.0f} s")
-        print(f"ratio to baseline: {rate / base_rate:.2f}")
-        print(f"peak RSS: rebuild {built['peak_mb']:.0f} MB, baseline {base['peak_mb']:.0f} MB")
         print(f"live lag p50 {statistics.median(lags) * 1000:.1f} ms, p95 {p95:.1f} ms")
-    finally:
-        with psycopg.connect(args.server, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        figures |= {
+            "lag_p50_ms": round(statistics.median(lags) * 1000, 1),
+            "lag_p95_ms": round(p95, 1),
+        }
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -16,12 +16,15 @@ AUDIT_EVENTS = table(
     "exceptions",
     key=("position",),
     append_only=True,
+    # Each filter with the log position after it: a page of one aggregate's (or actor's, …)
+    # events is read from the index in order, whatever the length of the log.
     indexes=(
-        ("aggregate_id",),
-        ("actor_id",),
-        ("request_id",),
-        ("correlation_id",),
+        ("aggregate_id", "position"),
+        ("actor_id", "position"),
+        ("request_id", "position"),
+        ("correlation_id", "position"),
         ("recorded_at",),
+        ("aggregate_type", "event_type", "recorded_at"),
     ),
 )
 

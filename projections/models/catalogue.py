@@ -29,7 +29,16 @@ CHALLENGES = table(
     "window_opens, window_closes, current_step:int, step_name, project_id, drafted_at, "
     "updated_at, updated_position:int",
     key=("challenge_id",),
-    indexes=(("created_position",), ("status",), ("end_user_code",)),
+    # Each filter of the catalogue's list with its order after it (a rare filter reads no more
+    # rows than its page).
+    indexes=(
+        ("created_position",),
+        ("status", "created_position"),
+        ("industry", "created_position"),
+        ("category", "created_position"),
+        ("year", "created_position"),
+        ("end_user_code", "created_position"),
+    ),
 )
 PROJECT_LINKS = table("challenge_projects", "project_id, challenge_id", key=("project_id",))
 

@@ -12,7 +12,12 @@ DEMANDS = table(
     "demand_id, created_position:int, status, source, industry, title, end_user_code, "
     "end_user_name, challenge_id, collected_at, updated_position:int",
     key=("demand_id",),
-    indexes=(("created_position",), ("end_user_code",), ("industry",)),
+    indexes=(
+        ("created_position",),
+        ("end_user_code", "created_position"),
+        ("industry", "created_position"),
+        ("status", "created_position"),
+    ),
 )
 
 

@@ -16,7 +16,7 @@ DISBURSEMENTS = table(
     "actor_id, project_total:money, recorded_at",
     key=("position",),
     append_only=True,
-    indexes=(("project_id",),),
+    indexes=(("project_id", "position"), ("year", "position")),
 )
 PROJECT_TOTALS = table(
     "ledger_projects",

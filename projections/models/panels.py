@@ -33,7 +33,7 @@ RECUSALS = table(
     "recusals",
     "application_id, expert_id, challenge_id, grounds, recorded_at, position:int",
     key=("application_id", "expert_id"),
-    indexes=(("challenge_id",),),
+    indexes=(("challenge_id", "position"),),
 )
 # Private working state: the challenge of each application.
 APPLICATIONS = table("panel_applications", "application_id, challenge_id", key=("application_id",))

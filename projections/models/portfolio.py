@@ -21,7 +21,17 @@ PROJECTS = table(
     "contracted:money, disbursed:money, period_months:int, contracted_on, verdict, selected_at, "
     "updated_at, district_number, co_investment_committed:money, co_investment_reported:money",
     key=("project_id",),
-    indexes=(("selected_position",), ("challenge_id",)),
+    # Each filter of the portfolio's list, and each party's own rows, with the order after it.
+    indexes=(
+        ("selected_position",),
+        ("challenge_id", "selected_position"),
+        ("status", "selected_position"),
+        ("year", "selected_position"),
+        ("industry", "selected_position"),
+        ("category", "selected_position"),
+        ("end_user_code", "selected_position"),
+        ("solver_code", "selected_position"),
+    ),
 )
 MILESTONES = table(
     "project_milestones",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from datetime import datetime
@@ -23,7 +24,10 @@ from jiebang_es.crypto.signing import SIGNATURE_NAMES
 from jiebang_es.draws.algorithm import commitment_of, new_seed
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
+from jiebang_es.progress import progress_bar
 from jiebang_es.service import JiebangApp
+from projections.queries import audit_positions
+from projections.readstore import ReadStore
 
 audit_cli = typer.Typer(help="The audit trail: history, checkpoints, verification, export.")
 err = Console(stderr=True)
@@ -82,21 +86,25 @@ def activity(
 ) -> None:
     """Everything one actor did in a period, or one request or correlation id caused."""
     start, end = _when(since, "--since"), _when(until, "--until")
-    _with_app(
-        lambda app: _print_json(
-            [
-                e.as_json()
-                for e in queries.activity(
-                    app,
-                    actor_id=actor,
-                    request_id=request,
-                    correlation_id=correlation,
-                    since=start,
-                    until=end,
-                )
-            ]
-        )
-    )
+
+    def run(app: JiebangApp) -> None:
+        # The read side's audit index says where to look; the events themselves are read.
+        store = ReadStore.open(app.settings)
+        try:
+            found = queries.activity(
+                app,
+                actor_id=actor,
+                request_id=request,
+                correlation_id=correlation,
+                since=start,
+                until=end,
+                index=functools.partial(audit_positions, store),
+            )
+        finally:
+            store.close()
+        _print_json([e.as_json() for e in found])
+
+    _with_app(run)
 
 
 @audit_cli.command()
@@ -179,7 +187,13 @@ def verify(
                 raise typer.Exit(EXIT_DAMAGED)
         else:
             settings = _settings()
-            r = verify_store(settings, checkpoint_file=checkpoints, public_key_file=public_key)
+            with progress_bar("verifying the seal chain") as progress:
+                r = verify_store(
+                    settings,
+                    checkpoint_file=checkpoints,
+                    public_key_file=public_key,
+                    progress=progress,
+                )
             record_verification(settings.audit_verification_file, r)
             finding, notes = r.finding, r.notes
             summary = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,6 +18,9 @@ from jiebang_es.domain.project import Project
 from jiebang_es.errors import InvalidValueError
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ
+from projections.queries import audit_positions
+from projections.readstore import ReadStore
+from projections.runner import run
 from tests.conftest import new_postgres_schema
 from tests.support import BUREAU_STAFF, Journey
 
@@ -115,3 +119,38 @@ def test_r_audit_who_a_history_read_again_follows_every_new_event(app, clock, ma
     assert (name.old["name"], name.new["name"]) == (j.content.name, "甲")
     other = queries.history(make_app(), j.challenge_id)
     assert [e.as_json() for e in other] == [e.as_json() for e in again]
+
+
+def test_activity_from_the_audit_index_equals_the_scan_of_the_whole_log(demo_app):
+    settings = demo_app.settings
+    # The index has reached only part of the log: the rest is read from the log's tail.
+    run(settings, until_caught_up=True)
+    _, selected = _first(demo_app, "Project.Selected")
+    halfway = datetime(2026, 6, 1, tzinfo=CHINA_TZ)
+    asks = [
+        {"actor_id": "bureau-li"},
+        {"actor_id": "bureau-li", "since": halfway},
+        {"actor_id": "bureau-li", "until": halfway},
+        {"request_id": selected.audit.request_id},
+        {"correlation_id": selected.audit.correlation_id},
+        {"actor_id": "nobody"},
+    ]
+    store = ReadStore.open(settings)
+    try:
+        index = functools.partial(audit_positions, store)
+        for ask in asks:
+            assert queries.activity(demo_app, index=index, **ask) == queries.activity(
+                demo_app, **ask
+            ), ask
+
+        # Events the index has not reached yet are found in the log all the same.
+        def stale(**filters):
+            found, _ = audit_positions(store, **filters)
+            return [p for p in found if p <= 40], 40
+
+        for ask in asks:
+            assert queries.activity(demo_app, index=stale, **ask) == queries.activity(
+                demo_app, **ask
+            ), ask
+    finally:
+        store.close()

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
+from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.domain.base import JiebangAggregate
 from jiebang_es.domain.values import Audit
 from jiebang_es.errors import InvalidValueError
@@ -171,6 +175,26 @@ def state_as_of(app: ServiceBase, aggregate_id: str, as_of: datetime) -> dict[st
     return {"id": str(aggregate.id), "version": aggregate.version, **_state(aggregate)}
 
 
+class ActivityIndex(Protocol):
+    """Where the log's events are indexed by who and why (the read side's audit index):
+    the positions of the events that may match, and the position the index has reached."""
+
+    def __call__(
+        self,
+        *,
+        actor_id: str | None,
+        request_id: str | None,
+        correlation_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> tuple[list[int], int]: ...
+
+
+# The index is asked for a wider time range, and each event found is checked exactly: a
+# recording time stored with another UTC offset cannot fall outside what it is asked for.
+_INDEX_MARGIN = timedelta(days=1)
+
+
 def activity(
     app: ServiceBase,
     *,
@@ -179,15 +203,32 @@ def activity(
     correlation_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    index: ActivityIndex | None = None,
 ) -> list[LogEntry]:
-    """Events of the whole log that match every filter given (recording time in [since, until))."""
+    """Events of the whole log that match every filter given (recording time in [since, until)).
+
+    With an ``index``, only the events it names are read (and the log's tail it has not
+    reached yet), each decoded from the log and checked against the filters: the answer is the
+    log's, the index only says where to look."""
     if not (actor_id or request_id or correlation_id):
         raise InvalidValueError("actor_id", "name an actor, a request id or a correlation id")
     for name, moment in (("since", since), ("until", until)):
         if moment is not None:
             in_china_time(moment, name)
+    if index is None:
+        candidates: Iterable[tuple[int, JiebangAggregate.Event]] = log_events(app)
+    else:
+        positions, indexed_to = index(
+            actor_id=actor_id or None,
+            request_id=request_id or None,
+            correlation_id=correlation_id or None,
+            since=since - _INDEX_MARGIN if since else None,
+            until=until + _INDEX_MARGIN if until else None,
+        )
+        found_at = [p for p in positions if p <= indexed_to]
+        candidates = itertools.chain(events_at(app, found_at), log_events(app, after=indexed_to))
     found: list[LogEntry] = []
-    for position, event in log_events(app):
+    for position, event in candidates:
         a = event.audit
         if (
             (actor_id and a.actor_id != actor_id)
@@ -209,18 +250,39 @@ def activity(
     return found
 
 
-def log_events(app: ServiceBase) -> Iterator[tuple[int, JiebangAggregate.Event]]:
-    """Every event of the log with its position, decoded, in order."""
-    start = 1
+def _audited(event: Any) -> TypeGuard[JiebangAggregate.Event]:
+    return isinstance(event, JiebangAggregate.Event) and isinstance(event.audit, Audit)
+
+
+def log_events(app: ServiceBase, after: int = 0) -> Iterator[tuple[int, JiebangAggregate.Event]]:
+    """Every event of the log after a position, with its position, decoded, in order."""
+    start = after + 1
     while True:
         batch = app.recorder.select_notifications(start=start, limit=_SCAN_BATCH)
         for n in batch:
             event = app.mapper.to_domain_event(n)
-            if isinstance(event, JiebangAggregate.Event) and isinstance(event.audit, Audit):
+            if _audited(event):
                 yield n.id, event
         if len(batch) < _SCAN_BATCH:
             return
         start = batch[-1].id + 1
+
+
+def events_at(
+    app: ServiceBase, positions: Sequence[int]
+) -> Iterator[tuple[int, JiebangAggregate.Event]]:
+    """The events at these positions of the log, decoded, in order."""
+    store = RawStore(app.settings)
+    for position, originator_id, version, topic, state in store.events_at(sorted(positions)):
+        stored = StoredEvent(
+            originator_id=UUID(originator_id),
+            originator_version=version,
+            topic=topic,
+            state=state,
+        )
+        event = app.mapper.to_domain_event(stored)
+        if _audited(event):
+            yield position, event
 
 
 def _uuid(ident: str) -> UUID:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from queue import Full, Queue
@@ -158,6 +158,28 @@ class RawStore:
             return
         for row in self._stream_sqlite(_SQLITE_EVENTS, after):
             yield row[0], canonical_originator_id(row[1]), row[2], row[3], row[4]
+
+    def events_at(self, positions: Sequence[int]) -> Iterator[EventRow]:
+        """The stored events at these positions (in the order given, which should be sorted)."""
+        for start in range(0, len(positions), _BATCH):
+            chunk = list(positions[start : start + _BATCH])
+            if self.is_postgres:
+                query = SQL(
+                    "SELECT notification_id, originator_id::text, originator_version, topic, "
+                    "state FROM {} WHERE notification_id = ANY(%s) ORDER BY notification_id"
+                ).format(self._table(POSTGRES_EVENTS_TABLE))
+                with self._postgres() as conn:
+                    yield from conn.execute(query, (chunk,)).fetchall()
+                continue
+            marks = ", ".join("?" for _ in chunk)
+            with closing(self._sqlite()) as conn:
+                rows = conn.execute(
+                    "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+                    f"FROM {SQLITE_EVENTS_TABLE} WHERE rowid IN ({marks}) ORDER BY rowid",
+                    chunk,
+                ).fetchall()
+            for row in rows:
+                yield row[0], canonical_originator_id(row[1]), row[2], row[3], row[4]
 
     def sealed_events(self, after: int = 0) -> Iterator[list[JoinedRow]]:
         """Every stored event after a position with its seal row, in batches, in position order.

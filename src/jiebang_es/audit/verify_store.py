@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from jiebang_es.audit.checkpoints import load_public_key, read_file
-from jiebang_es.audit.raw_store import RawStore, StoredCheckpoint
+from jiebang_es.audit.raw_store import JoinedRow, RawStore, StoredCheckpoint
 from jiebang_es.audit.verify import Damage, Finding, Report, verify_chain
 from jiebang_es.config import Settings
 from jiebang_es.documents.store import open_document_store
@@ -19,6 +20,7 @@ def verify_store(
     *,
     checkpoint_file: Path | None = None,
     public_key_file: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Recompute the chain from the stored bytes and check it against every checkpoint.
 
@@ -30,13 +32,26 @@ def verify_store(
     checkpoints = _union(store.checkpoints(), read_file(checkpoint_file) if checkpoint_file else [])
     key_path = public_key_file or settings.audit_public_key_file
     public_key = load_public_key(key_path, mode) if (public_key_file or key_path.exists()) else None
-    report = verify_chain(store.sealed_events(), checkpoints, public_key, store.seal_after, mode)
+    batches = store.sealed_events()
+    if progress is not None:
+        batches = _reporting(batches, progress, (store.last_seal() or (0, b""))[0])
+    report = verify_chain(batches, checkpoints, public_key, store.seal_after, mode)
     documents = open_document_store(settings, mode)
     mismatches = documents.check()
     report.notes.append(f"{sum(1 for _ in documents.documents())} documents re-hashed")
     if mismatches and report.finding is None:
         report.finding = document_finding(mismatches[0].digest, mismatches[0].detail)
     return report
+
+
+def _reporting(
+    batches: Iterator[list[JoinedRow]], progress: Callable[[int, int], None], last: int
+) -> Iterator[list[JoinedRow]]:
+    """The batches as they are, telling ``progress`` the position each one reaches."""
+    for batch in batches:
+        yield batch
+        if batch:
+            progress(batch[-1][0], last)
 
 
 def document_finding(digest: str, detail: str) -> Finding:
