@@ -10,7 +10,6 @@ from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
 from jiebang_es.service import JiebangApp
 from projections.decode import FastDecoder
-from tests.projections.conftest import play_demo
 
 
 def same(a: Any, b: Any, where: str = "event") -> None:
@@ -30,8 +29,8 @@ def same(a: Any, b: Any, where: str = "event") -> None:
         assert a == b, f"{where}: {a!r} vs {b!r}"
 
 
-def test_fast_decoder_equals_the_mapper_over_the_whole_demo(app: JiebangApp) -> None:
-    play_demo(app)
+def test_fast_decoder_equals_the_mapper_over_the_whole_demo(demo_app: JiebangApp) -> None:
+    app = demo_app
     decoder = FastDecoder(app.mapper)
     assert decoder.usable
     notifications = app.recorder.select_notifications(1, 1_000_000)
