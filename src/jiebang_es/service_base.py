@@ -213,6 +213,8 @@ class ServiceBase(Application[UUID]):
         self.write_fault: tuple[StoreFault, float] | None = None
         with self._store_errors():
             super().__init__(env=self.settings.eventsourcing_env())
+        if isinstance(self.recorder, SealingSQLiteRecorder | SealingPostgresRecorder):
+            self.recorder.enable_group_commit(self.settings.group_commit_max)
         self.documents: DocumentStore = open_document_store(self.settings)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
