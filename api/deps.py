@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import AuthenticationError, Keys, Principal, authenticate
+from api.auth import AuthenticationError, Keys, Principal, TokenCache, authenticate
 from api.problems import FieldError, ProblemError
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
@@ -52,8 +52,12 @@ def current_principal(
     """The caller, from a verified bearer token; 401 otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("send Authorization: Bearer <token>")
-    keys: Keys = request.app.state.keys
-    principal = authenticate(settings, keys, credentials.credentials)
+    tokens: TokenCache | None = getattr(request.app.state, "tokens", None)
+    if tokens is not None and tokens.keys is request.app.state.keys:
+        principal = tokens.authenticate(settings, credentials.credentials)
+    else:
+        keys: Keys = request.app.state.keys
+        principal = authenticate(settings, keys, credentials.credentials)
     request.state.actor = principal.sub
     request.state.role = principal.role.value
     request.state.org = principal.org
@@ -189,6 +193,8 @@ async def command_context(
         )
     body = await request.body()
     data = _decoded(body)
+    # The route's visibility checks load what the command loads again: keep it for it.
+    app.preload_for_command()
     return CommandContext(
         app=app,
         principal=principal,
