@@ -70,7 +70,7 @@ def together(group: HeldGroup, first: Callable[[], Any], *others: Callable[[], A
     def run(i: int, call: Callable[[], Any]) -> None:
         try:
             outcomes[i] = call()
-        except Exception as e:  # noqa: BLE001 - the outcome under test
+        except Exception as e:
             outcomes[i] = e
 
     threads = [threading.Thread(target=run, args=(0, first))]

@@ -225,7 +225,7 @@ def test_a_verified_token_is_answered_from_the_cache_until_it_expires(monkeypatc
     token = issue_token(settings, keys, role=Role.BUREAU, org=BUREAU.credit_code, sub="li")
     first = cache.authenticate(settings, token)
     verified: list[str] = []
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: verified.append("decode"))
+    monkeypatch.setattr(jwt, "decode", lambda *_, **__: verified.append("decode"))
     assert cache.authenticate(settings, token) is first  # the signature is not checked again
     assert verified == []
     # Past its exp, the token is verified afresh (here: as pyjwt would then find it).
