@@ -92,9 +92,7 @@ def together(group: HeldGroup, first: Callable[[], Any], *others: Callable[[], A
     return outcomes
 
 
-def test_commands_arriving_together_are_saved_in_one_transaction_each_with_its_receipt(
-    app, clock
-):
+def test_commands_arriving_together_are_saved_in_one_transaction_each_with_its_receipt(app, clock):
     collect(app, clock, END_USER_EQUIPMENT, "智能科技")  # the chain has a past
     group = held(app)
     calls = [lambda: demand(app) for _ in range(6)]

@@ -48,7 +48,10 @@ def test_a_command_over_http_loads_its_aggregate_once(make_app, clock):
         assert answer.status_code == 200, answer.text
         assert loads[challenge_id] == 1
         # A read of it afterwards loads it afresh: nothing is kept beyond the command.
-        assert client.get(
-            f"/v1/challenges/{challenge_id}", headers={"Authorization": f"Bearer {token}"}
-        ).status_code == 200
+        assert (
+            client.get(
+                f"/v1/challenges/{challenge_id}", headers={"Authorization": f"Bearer {token}"}
+            ).status_code
+            == 200
+        )
     assert app.challenge(challenge_id).version == answer.json()["version"]
