@@ -111,6 +111,9 @@ def _serve_workers(settings: Settings, sock: socket.socket, workers: int) -> Non
         server_header=False,
         http="api.timeouts:HeaderDeadlineProtocol",
         timeout_keep_alive=settings.keep_alive_timeout,
+        # A spawned worker imports the whole application before it answers its first ping:
+        # on a busy machine that takes longer than uvicorn's 5 s, which would restart it forever.
+        timeout_worker_healthcheck=60,
     )
     sock.set_inheritable(True)  # the workers are spawned: they inherit the listening socket
     started: list[Service] = []
