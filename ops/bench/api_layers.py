@@ -155,15 +155,21 @@ def layers_profile(call: object, commands: int) -> str:
         call()  # type: ignore[operator]
     yappi.stop()
     totals: dict[str, float] = {}
+    others: list[tuple[float, str]] = []
     for stat in yappi.get_func_stats():
         where = f"{stat.module} {stat.name}"
         layer = next((n for n, keys in LAYERS if any(k in where for k in keys)), "other")
         totals[layer] = totals.get(layer, 0.0) + stat.tsub
+        if layer == "other":
+            others.append((stat.tsub, where))
     yappi.clear_stats()
     whole = sum(totals.values()) or 1.0
     lines = [f"CPU per command, all threads: {whole / commands * 1000:.2f} ms"]
     for layer, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {layer:<48} {seconds / commands * 1000:6.3f} ms  {seconds / whole:6.1%}")
+    lines.append("  the largest of 'other':")
+    for seconds, where in sorted(others, reverse=True)[:8]:
+        lines.append(f"    {seconds / commands * 1000:6.3f} ms  {where[-90:]}")
     return "\n".join(lines)
 
 
