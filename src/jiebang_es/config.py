@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     connect_timeout: int = Field(default=5, ge=1, description="seconds")
     lock_timeout: int = Field(default=5, ge=0, description="seconds, PostgreSQL table lock wait")
     pool_pre_ping: bool = Field(
-        default=True, description="check each PostgreSQL connection before lending it"
+        default=False, description="check each PostgreSQL connection before lending it"
     )
     group_commit_max: int = Field(
         default=32,
