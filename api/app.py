@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import web
-from api.auth import load_keys
+from api.auth import TokenCache, load_keys
 from api.clock import clock_for
 from api.metrics import install_metrics
 from api.middleware import EdgeMiddleware
@@ -110,6 +110,7 @@ def create_app(
             log.warning("simulated_business_clock", path=str(settings.clock_file))
         service = jiebang or JiebangApp(settings, clock=clock_for(settings.clock_file))
         app.state.keys = keys
+        app.state.tokens = TokenCache(keys)
         app.state.jiebang = service
         app.state.reads = ReadStore.open(settings)
         started: list[Service] = []

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -190,6 +192,41 @@ def issue_token(
 
 def authenticate(settings: Settings, keys: Keys, token: str) -> Principal:
     """Verify signature, issuer, audience and expiry; the header's algorithm must be allowed."""
+    return _verified(settings, keys, token)[0]
+
+
+class TokenCache:
+    """Tokens already verified with one set of keys, each with its principal, until its ``exp``.
+
+    A client sends the same token with every request: its signature and claims are checked
+    once, then the answer is reused until the token expires (never past ``exp``: the leeway the
+    verification allows is left to the full check). Bounded: the least recently used goes."""
+
+    def __init__(self, keys: Keys, size: int = 4096) -> None:
+        self.keys = keys
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def authenticate(self, settings: Settings, token: str) -> Principal:
+        """``authenticate`` with these keys, from the cache where the token is known."""
+        with self._lock:
+            hit = self._entries.get(token)
+            if hit is not None:
+                if time.time() < hit[1]:
+                    self._entries.move_to_end(token)
+                    return hit[0]
+                del self._entries[token]
+        principal, expires = _verified(settings, self.keys, token)
+        with self._lock:
+            self._entries[token] = (principal, expires)
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return principal
+
+
+def _verified(settings: Settings, keys: Keys, token: str) -> tuple[Principal, float]:
+    """The token's principal and its expiry (s since the epoch), or AuthenticationError."""
     try:
         claims = jwt.decode(
             token,
@@ -218,7 +255,10 @@ def authenticate(settings: Settings, keys: Keys, token: str) -> Principal:
         raise AuthenticationError("the token names no known role") from None
     if not text["org"].strip() or not text["sub"].strip():
         raise AuthenticationError("the token names no subject or organisation")
-    return Principal(sub=text["sub"], role=role, org=text["org"].strip().upper(), name=text["name"])
+    principal = Principal(
+        sub=text["sub"], role=role, org=text["org"].strip().upper(), name=text["name"]
+    )
+    return principal, float(claims["exp"])
 
 
 def _text_claim(claims: dict[str, object], claim: str, limit: int) -> str:

@@ -75,6 +75,7 @@ def _execute(
         idempotency_key=key,
         request_fingerprint=ctx.fingerprint,
     )
+    ctx.app.command_takes_preloaded()
     try:
         receipt = run(meta)
     except ConflictError:

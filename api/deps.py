@@ -6,14 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import AuthenticationError, Keys, Principal, authenticate
+from api.auth import AuthenticationError, Keys, Principal, TokenCache, authenticate
 from api.problems import FieldError, ProblemError
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
@@ -28,13 +28,15 @@ ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
 READ_ONLY_ROLES = (Role.SUPERVISOR, Role.ANALYST)
 
 
-def get_app(request: Request) -> JiebangApp:
+# The cheap dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in the thread
+# pool, and each such hand-off costs more than the work it carries.
+async def get_app(request: Request) -> JiebangApp:
     """The process's one application service."""
     app: JiebangApp = request.app.state.jiebang
     return app
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was made with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -44,7 +46,7 @@ AppDep = Annotated[JiebangApp, Depends(get_app)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -52,8 +54,12 @@ def current_principal(
     """The caller, from a verified bearer token; 401 otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("send Authorization: Bearer <token>")
-    keys: Keys = request.app.state.keys
-    principal = authenticate(settings, keys, credentials.credentials)
+    tokens: TokenCache | None = getattr(request.app.state, "tokens", None)
+    if tokens is not None and tokens.keys is request.app.state.keys:
+        principal = tokens.authenticate(settings, credentials.credentials)
+    else:
+        keys: Keys = request.app.state.keys
+        principal = authenticate(settings, keys, credentials.credentials)
     request.state.actor = principal.sub
     request.state.role = principal.role.value
     request.state.org = principal.org
@@ -63,7 +69,7 @@ def current_principal(
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def writer(principal: PrincipalDep) -> Principal:
+async def writer(principal: PrincipalDep) -> Principal:
     """Supervisors and analysts read everything and write nothing."""
     if principal.role in READ_ONLY_ROLES:
         raise NotPermittedError(
@@ -72,10 +78,10 @@ def writer(principal: PrincipalDep) -> Principal:
     return principal
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only the given roles (403 otherwise)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             names = ", ".join(r.value for r in roles)
             raise NotPermittedError(
@@ -189,6 +195,8 @@ async def command_context(
         )
     body = await request.body()
     data = _decoded(body)
+    # The route's visibility checks load what the command loads again: keep it for it.
+    app.preload_for_command()
     return CommandContext(
         app=app,
         principal=principal,

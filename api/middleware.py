@@ -19,6 +19,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import EDGE_PROBLEMS, PROBLEM_JSON, BodyTimeoutError, BodyTooLargeError
+from jiebang_es.logging_setup import enabled
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("api.access")
@@ -150,6 +151,8 @@ class EdgeMiddleware:
     def _log(
         self, scope: Scope, state: dict[str, Any], request_id: str, status: int, started: float
     ) -> None:
+        if not enabled(self.level):
+            return
         route = scope.get("route")
         access_log.log(
             self.level,

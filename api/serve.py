@@ -10,10 +10,12 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from api.app import Service, ServiceStarter, create_app
 from api.auth import issue_token, load_keys
-from api.timeouts import protocol_with_header_deadline
+from api.timeouts import HeaderDeadlineProtocol, protocol_with_header_deadline
 from jiebang_es.audit.checkpoints import Checkpointer
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
@@ -29,7 +31,7 @@ def _projection_runner(settings: Settings, app: JiebangApp) -> Service:  # noqa:
     return start_runner(settings)
 
 
-def _audit_checkpoints(settings: Settings, app: JiebangApp) -> Service:  # noqa: ARG001
+def _audit_checkpoints(settings: Settings, app: JiebangApp | None) -> Service:  # noqa: ARG001
     """Signed checkpoints every N events or M seconds (off, with a warning, without a key)."""
     checkpointer = Checkpointer(settings)
     checkpointer.start()
@@ -54,6 +56,15 @@ def _level(settings: Settings) -> str:
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API worker processes; with more than one, the read models' runner and the "
+            "audit checkpoints run once, in this supervising process",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API on the configured store (the embedded SQLite file by default)."""
     settings = Settings()
@@ -71,6 +82,9 @@ def serve(
     except OSError as e:
         typer.echo(f"jiebang serve: cannot listen on {host}:{port}: {e.strerror or e}", err=True)
         raise typer.Exit(2) from e
+    if workers > 1:
+        _serve_workers(settings, sock, workers)
+        return
     app = create_app(settings, services=background_services(settings))
     typer.echo(f"jiebang API on http://{host}:{port} (OpenAPI at /docs)", err=True)
     # No "server: uvicorn" banner: the answer names no software and no version.
@@ -83,6 +97,43 @@ def serve(
         timeout_keep_alive=settings.keep_alive_timeout,
     )
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _serve_workers(settings: Settings, sock: socket.socket, workers: int) -> None:
+    """``workers`` API processes on one socket (uvicorn's supervisor); the background services
+    run here, once: one runner per store (its lock refuses a second), one checkpointer."""
+    config = uvicorn.Config(
+        "api.serve:worker_app",
+        factory=True,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        http="api.timeouts:HeaderDeadlineProtocol",
+        timeout_keep_alive=settings.keep_alive_timeout,
+        # A spawned worker imports the whole application before it answers its first ping:
+        # on a busy machine that takes longer than uvicorn's 5 s, which would restart it forever.
+        timeout_worker_healthcheck=60,
+    )
+    sock.set_inheritable(True)  # the workers are spawned: they inherit the listening socket
+    started: list[Service] = []
+    try:
+        if settings.serve_projections:
+            started.append(start_runner(settings))
+        started.append(_audit_checkpoints(settings, None))
+        typer.echo(f"jiebang API on {sock.getsockname()} with {workers} workers", err=True)
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        for running in reversed(started):
+            running.stop()
+
+
+def worker_app() -> FastAPI:
+    """One worker process's app (``serve --workers``): the API only, on the same settings."""
+    settings = Settings()
+    configure_logging(_level(settings))
+    HeaderDeadlineProtocol.header_timeout = settings.header_timeout
+    return create_app(settings)
 
 
 def listen_on(host: str, port: int) -> socket.socket:

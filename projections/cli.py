@@ -22,7 +22,7 @@ from projections.readstore import ReadStore
 from projections.rebuild import RebuildInProgressError, rebuild
 from projections.reports import compliance, portfolio, sittings
 from projections.reports.formats import check_format
-from projections.runner import run
+from projections.runner import RunnerBusyError, run
 from projections.status import ProjectionStoppedError
 
 projections_cli = typer.Typer(
@@ -64,6 +64,9 @@ def run_command(
     except KeyboardInterrupt:
         console.print("stopped")
         return
+    except RunnerBusyError as e:
+        console.print(f"[red]{e}[/]: one runner per store")
+        raise typer.Exit(2) from e
     except ProjectionStoppedError as e:
         log.error("projection_stopped", model=e.model, position=e.position, error=str(e.cause))
         console.print(f"[red]{e}[/]")

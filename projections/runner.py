@@ -8,6 +8,8 @@ notification longer than the poll interval. SQLite: it polls.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,11 +20,57 @@ import structlog
 from jiebang_es.config import Settings
 from jiebang_es.store_faults import fault_of
 from projections import models as read_models
-from projections.db import Target
+from projections.db import Target, target_of
 from projections.projector import Projector
 from projections.status import STATUS, ProjectionStoppedError
 
 log = structlog.get_logger("jiebang_es.projections")
+
+
+class RunnerBusyError(Exception):
+    """Another runner already follows this store: one runner per store, never two."""
+
+
+class RunnerLock:
+    """Held by the one runner that follows a store, for as long as it runs.
+
+    PostgreSQL: a session advisory lock named after the read schema, on a connection of its
+    own (released by the server if the process dies). SQLite: an exclusive ``flock`` on a
+    file beside the database (released by the kernel if the process dies). An in-memory
+    SQLite store is private to its process: nothing to lock."""
+
+    def __init__(self, target: Target) -> None:
+        self.conn: psycopg.Connection[Any] | None = None
+        self.fd: int | None = None
+        if target.kind == "postgres":
+            self.conn = psycopg.connect(target.conninfo, autocommit=True)
+            name = f"jiebang-runner:{target.read_schema}"
+            row = self.conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()
+            if not (row and row[0]):
+                self.close()
+                raise RunnerBusyError(
+                    f"another runner follows the read models in schema {target.read_schema}"
+                )
+        elif target.sqlite_path and not _in_memory(target.sqlite_path):
+            path = f"{target.sqlite_path}.runner.lock"
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.close()
+                raise RunnerBusyError(f"another runner follows this store ({path})") from None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        if self.fd is not None:
+            os.close(self.fd)  # closing the file releases its lock
+            self.fd = None
+
+
+def _in_memory(path: str) -> bool:
+    return path == ":memory:" or "mode=memory" in path
 
 
 class Waiter:
@@ -61,8 +109,25 @@ def run(
     """Run the read models: catch up, then (unless ``until_caught_up``) follow until stopped.
 
     Returns the number of events applied. ``on_batch(count, position)`` after each commit.
+    A runner that follows holds the store's ``RunnerLock``: a second one is refused
+    (``RunnerBusyError``) before it reads anything.
     """
     stop = stop or threading.Event()
+    lock = None if until_caught_up else RunnerLock(target_of(settings))
+    try:
+        return _run(settings, names, until_caught_up, stop, on_batch)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _run(
+    settings: Settings,
+    names: Sequence[str] | None,
+    until_caught_up: bool,
+    stop: threading.Event,
+    on_batch: Callable[[int, int], None] | None,
+) -> int:
     projector = Projector(settings, read_models.build(names, settings))
     waiter: Waiter | None = None
     applied = 0
@@ -104,9 +169,15 @@ class RunnerHandle:
     def _main(self) -> None:
         # A database that goes away for a while must not end the runner: retry after a pause.
         # An event a read model cannot write ends it: retrying would spin on it for ever.
+        standby = False
         while not self._stop.is_set():
             try:
                 run(self.settings, names=self._names, stop=self._stop)
+            except RunnerBusyError as e:  # stand by: take over when the other one ends
+                if not standby:
+                    log.warning("projection_runner_standby", reason=str(e))
+                    standby = True
+                self._stop.wait(max(1.0, self.settings.projection_poll_interval))
             except ProjectionStoppedError as e:
                 self.error = e
                 STATUS.stop(e)

@@ -114,6 +114,15 @@ class Settings(BaseSettings):
     pool_max_overflow: int = Field(default=10, ge=0)
     connect_timeout: int = Field(default=5, ge=1, description="seconds")
     lock_timeout: int = Field(default=5, ge=0, description="seconds, PostgreSQL table lock wait")
+    pool_pre_ping: bool = Field(
+        default=False, description="check each PostgreSQL connection before lending it"
+    )
+    group_commit_max: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="commands saved in one transaction when they arrive together (1: each alone)",
+    )
     create_tables: bool = Field(
         default=True,
         description="create the event tables on start; off for a role that may only insert "
@@ -331,7 +340,7 @@ class Settings(BaseSettings):
             "POSTGRES_MAX_OVERFLOW": str(self.pool_max_overflow),
             "POSTGRES_CONNECT_TIMEOUT": str(self.connect_timeout),
             "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
-            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_PRE_PING": "y" if self.pool_pre_ping else "n",
         }
 
 

@@ -27,7 +27,17 @@ def _stderr_logger(*_: Any) -> _StderrLogger:
     return _StderrLogger()
 
 
+_min_level = logging.NOTSET  # structlog's default before configuration: everything is emitted
+
+
+def enabled(level: int) -> bool:
+    """Whether a line at ``level`` would be emitted: callers skip building what is not."""
+    return level >= _min_level
+
+
 def configure_logging(level: str = "warning") -> None:
+    global _min_level
+    _min_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

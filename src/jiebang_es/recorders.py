@@ -10,12 +10,13 @@ ids already follow (DESIGN.md §2, §3).
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
@@ -25,6 +26,7 @@ from psycopg.sql import SQL, Identifier
 from jiebang_es.crypto import CryptoMode
 from jiebang_es.crypto.digests import hash_function
 from jiebang_es.crypto.store_mode import POSTGRES_CREATE, SQLITE_CREATE, STORE_TABLE
+from jiebang_es.group_commit import GroupCommit, Ticket
 from jiebang_es.sealing import (
     GENESIS,
     SEAL_TAG,
@@ -105,7 +107,36 @@ _SQLITE_SELECT_SEAL = (
 )
 
 
-class SealingSQLiteRecorder(SQLiteApplicationRecorder):
+class _GroupCommitting(ApplicationRecorder):
+    """Both recorders: concurrent commands saved in shared transactions when enabled."""
+
+    group_commit: GroupCommit | None = None
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if self.group_commit is None or not stored_events or kwargs.get("tracking"):
+            return super().insert_events(stored_events, **kwargs)  # type: ignore[safe-super]
+        return self.group_commit.insert(stored_events, kwargs)
+
+    def enable_group_commit(self, max_batch: int) -> None:
+        """Save concurrent commands in shared transactions of at most ``max_batch`` (1: off)."""
+        self.group_commit = (
+            GroupCommit(self._insert_batch, self._insert_alone, max_batch)
+            if max_batch > 1
+            else None
+        )
+
+    def _insert_alone(
+        self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> Sequence[int] | None:
+        return super().insert_events(stored_events, **kwargs)  # type: ignore[safe-super]
+
+    def _insert_batch(self, tickets: list[Ticket]) -> None:
+        raise NotImplementedError
+
+
+class SealingSQLiteRecorder(_GroupCommitting, SQLiteApplicationRecorder):
     """SQLite: events, their seals and idempotency keys in one transaction."""
 
     crypto_mode: CryptoMode = "intl"  # the store's recorded mode, set when the store is opened
@@ -156,6 +187,25 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
             )  # fmt: skip
         return positions
 
+    def _insert_batch(self, tickets: list[Ticket]) -> None:
+        """Several commands in one transaction and one commit, each in a savepoint: a command
+        the store refuses (its aggregate version taken) is rolled back alone and left unsaved,
+        to be saved alone; the others' events are sealed in arrival order."""
+        found: list[tuple[Ticket, Sequence[int] | None]] = []
+        with self.datastore.transaction(commit=True) as c:
+            for t in tickets:
+                c.execute("SAVEPOINT jiebang_command")
+                try:
+                    positions = self._insert_events(c, t.events, **t.kwargs)
+                except sqlite3.IntegrityError:
+                    c.execute("ROLLBACK TO jiebang_command")
+                    c.execute("RELEASE jiebang_command")
+                    continue
+                c.execute("RELEASE jiebang_command")
+                found.append((t, positions))
+        for t, positions in found:
+            t.positions, t.saved = positions, True
+
     def probe_write(self) -> None:
         """Write one row and roll it back: raises when the store cannot take writes."""
         with self.datastore.transaction(commit=False) as c:
@@ -176,7 +226,7 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
         return (int(row[0]), bytes(row[1])) if row else None
 
 
-class SealingPostgresRecorder(PostgresApplicationRecorder):
+class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
     """PostgreSQL: events, their seals and idempotency keys in one transaction."""
 
     crypto_mode: CryptoMode = "intl"  # the store's recorded mode, set when the store is opened
@@ -296,7 +346,14 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
         # As the library does: the table lock first (commit order = notification order).
         self._lock_table(curs)
         self._notify_channel(curs)
-        note: SaveNote | None = kwargs.get("note")
+        self._insert_sealed_events(curs, stored_events, kwargs.get("note"))
+
+    def _insert_sealed_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], note: SaveNote | None
+    ) -> None:
+        """One command's events, their seals (computed by the database from the last seal in
+        this transaction; in `sm` mode here, under the same lock) and its idempotency key: one
+        statement, the lock held."""
         h = hash_function(self.crypto_mode)
         digests = [
             event_digest(s.originator_id, s.originator_version, s.topic, s.state, h)
@@ -372,6 +429,34 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                 for r, s in zip(rows, stored_events, strict=True)
             ]
         return [int(r["notification_id"]) for r in rows]
+
+    def _insert_batch(self, tickets: list[Ticket]) -> None:
+        """Several commands in one transaction: one lock, one NOTIFY, one commit; each
+        command's statement seals its events after the previous command's, in arrival order."""
+        error: Exception | None = None
+        found: list[Sequence[int] | None] = []
+        with self.datastore.get_connection() as conn, conn.transaction():
+            with conn.pipeline() as pipeline:
+                try:
+                    with conn.cursor() as curs:
+                        self._lock_table(curs)
+                        self._notify_channel(curs)
+                    cursors = []
+                    for t in tickets:
+                        curs = conn.cursor()
+                        cursors.append(curs)
+                        self._insert_sealed_events(curs, t.events, t.kwargs.get("note"))
+                    pipeline.sync()
+                    for t, curs in zip(tickets, cursors, strict=True):
+                        ids = self._fetch_ids_after_insert_events(curs, t.events, **t.kwargs)
+                        found.append(ids)
+                        curs.close()
+                except Exception as e:
+                    error = e
+            if error is not None:
+                raise error  # inside the transaction: nothing of the batch is kept
+        for t, positions in zip(tickets, found, strict=True):
+            t.positions, t.saved = positions, True
 
     def probe_write(self) -> None:
         """Write one row and roll it back: raises when the store cannot take writes."""

@@ -155,6 +155,21 @@ _current_meta: ContextVar[CommandMeta | None] = ContextVar("jiebang_command_meta
 _current_command: ContextVar[str] = ContextVar("jiebang_command_name", default="")
 
 
+class Preloaded:
+    """One HTTP command's aggregates, loaded once (``ServiceBase.loading_once``).
+
+    While ``filling``, the checks before the command (may this caller see it?) load aggregates
+    and keep them here; then the command takes each of them once instead of reading it again.
+    A second load of the same aggregate by the command reads the store, as without it."""
+
+    def __init__(self) -> None:
+        self.filling = True
+        self.kept: dict[UUID, JiebangAggregate] = {}
+
+
+_preloaded: ContextVar[Preloaded | None] = ContextVar("jiebang_preloaded", default=None)
+
+
 def command(
     method: Callable[Concatenate[S, P], R],
 ) -> Callable[Concatenate[S, P], R]:
@@ -218,6 +233,8 @@ class ServiceBase(Application[UUID]):
         with self._store_errors():
             super().__init__(env=self.settings.eventsourcing_env())
             self.crypto_mode: CryptoMode = self._open_crypto_mode()
+        if isinstance(self.recorder, SealingSQLiteRecorder | SealingPostgresRecorder):
+            self.recorder.enable_group_commit(self.settings.group_commit_max)
         self.documents: DocumentStore = open_document_store(self.settings, self.crypto_mode)
         self.personal_keys: SubjectKeys = open_subject_keys(self.settings)
 
@@ -342,14 +359,35 @@ class ServiceBase(Application[UUID]):
             key = ident if isinstance(ident, UUID) else UUID(str(ident))
         except ValueError:
             raise NotFoundError(kind, ident) from None
-        try:
-            with self._store_errors():
-                agg: JiebangAggregate = self.repository.get(key, version=version)
-        except AggregateNotFoundError:
-            raise NotFoundError(kind, ident) from None
+        preloaded = _preloaded.get() if version is None else None
+        kept = None
+        if preloaded is not None and not preloaded.filling:
+            kept = preloaded.kept.pop(key, None)
+        if kept is not None:
+            agg: JiebangAggregate = kept
+        else:
+            try:
+                with self._store_errors():
+                    agg = self.repository.get(key, version=version)
+            except AggregateNotFoundError:
+                raise NotFoundError(kind, ident) from None
+            if preloaded is not None and preloaded.filling:
+                preloaded.kept.setdefault(key, agg)
         if not isinstance(agg, cls):
             raise NotFoundError(kind, ident)
         return agg
+
+    @staticmethod
+    def preload_for_command() -> None:
+        """From here on in this request's context, aggregates loaded are kept for its command."""
+        _preloaded.set(Preloaded())
+
+    @staticmethod
+    def command_takes_preloaded() -> None:
+        """The command starts: it takes the aggregates kept so far, each once."""
+        preloaded = _preloaded.get()
+        if preloaded is not None:
+            preloaded.filling = False
 
     def _challenge_for(
         self, actor: Actor, challenge_id: str, meta: CommandMeta, rule_id: str, step: str

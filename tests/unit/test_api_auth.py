@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
-from api.auth import AuthenticationError, authenticate, issue_token, load_keys
+from api.auth import AuthenticationError, TokenCache, authenticate, issue_token, load_keys
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
 from jiebang_es.errors import InvalidValueError
@@ -212,3 +212,49 @@ def test_token_living_longer_than_the_maximum_lifetime_is_refused() -> None:
         issue_token(settings, keys, role=Role.BUREAU, org=BUREAU.credit_code, sub="li",
                     ttl_seconds=3601)  # fmt: skip
     assert refused.value.field == "ttl"
+
+
+def cached_settings() -> Settings:
+    return Settings(jwt_secret=SecretStr("s" * 40))
+
+
+def test_a_verified_token_is_answered_from_the_cache_until_it_expires(monkeypatch) -> None:
+    settings = cached_settings()
+    keys = load_keys(settings)
+    cache = TokenCache(keys)
+    token = issue_token(settings, keys, role=Role.BUREAU, org=BUREAU.credit_code, sub="li")
+    first = cache.authenticate(settings, token)
+    verified: list[str] = []
+    monkeypatch.setattr(jwt, "decode", lambda *_, **__: verified.append("decode"))
+    assert cache.authenticate(settings, token) is first  # the signature is not checked again
+    assert verified == []
+    # Past its exp, the token is verified afresh (here: as pyjwt would then find it).
+    later = time.time() + 3600 + 31
+
+    def expired(*_: object, **__: object) -> None:
+        verified.append("decode")
+        raise jwt.ExpiredSignatureError("Signature has expired")
+
+    monkeypatch.setattr(time, "time", lambda: later)
+    monkeypatch.setattr(jwt, "decode", expired)
+    with pytest.raises(AuthenticationError, match="expired"):
+        cache.authenticate(settings, token)
+    assert verified == ["decode"]
+    assert token not in cache._entries
+
+
+def test_the_token_cache_is_bounded_and_never_keeps_a_refused_token() -> None:
+    settings = cached_settings()
+    keys = load_keys(settings)
+    cache = TokenCache(keys, size=2)
+    tokens = [
+        issue_token(settings, keys, role=Role.BUREAU, org=BUREAU.credit_code, sub=f"p{i}")
+        for i in range(3)
+    ]
+    for token in tokens:
+        cache.authenticate(settings, token)
+    assert list(cache._entries) == tokens[1:]
+    forged = tokens[0][:-2] + ("AA" if not tokens[0].endswith("AA") else "BB")
+    with pytest.raises(AuthenticationError):
+        cache.authenticate(settings, forged)
+    assert forged not in cache._entries

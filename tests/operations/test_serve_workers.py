@@ -1,0 +1,110 @@
+"""`jiebang serve --workers 2`: two API processes on one socket, the read models' runner once,
+in the supervising process (its lock refuses a second runner on the store while it serves)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+
+from api.auth import Keys, issue_token
+from jiebang_es.config import Settings
+from jiebang_es.domain.values import Role
+from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT
+from projections.db import target_of
+from projections.readstore import ReadStore
+from projections.runner import RunnerLock
+
+JIEBANG = str(Path(sys.executable).with_name("jiebang"))
+SECRET = "workers-" + "w" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
+def test_serve_with_two_workers_answers_commands_and_runs_one_runner(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/events.db"
+    settings = Settings(database_url=url, jwt_secret=SecretStr(SECRET))
+    env = {**os.environ, "JIEBANG_DATABASE_URL": url, "JIEBANG_JWT_SECRET": SECRET}
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen(  # noqa: S603 - our own CLI
+        [JIEBANG, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            try:
+                if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert len(children(serve.pid)) >= 2  # the workers (and multiprocessing's tracker)
+        token = issue_token(
+            settings,
+            Keys(SECRET, SECRET, ("HS256",)),
+            role=Role.BUREAU,
+            org=BUREAU.credit_code,
+            sub="bureau-li",
+        )
+        body = {
+            "source": "survey_visit",
+            "enterprise": {
+                "credit_code": END_USER_EQUIPMENT.credit_code,
+                "name": END_USER_EQUIPMENT.name,
+                "unit_type": "enterprise",
+                "in_district": True,
+            },
+            "industry": "智能科技",
+            "title": "伺服编码器依赖进口",
+            "description": "调研走访记录",
+        }
+        positions = []
+        for _ in range(6):  # new connections: the kernel spreads them over the workers
+            with httpx.Client(base_url=base, timeout=30) as client:
+                answer = client.post(
+                    "/v1/demands", json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+                assert answer.status_code == 201, answer.text
+                positions.append(answer.json()["position"])
+        reads = ReadStore.open(settings)
+        try:
+            assert reads.wait_until(max(positions), timeout_s=30)  # the supervisor's runner
+        finally:
+            reads.close()
+        second = subprocess.run(  # noqa: S603 - our own CLI
+            [JIEBANG, "projections", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 2, second.stdout + second.stderr
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=30)
+        log.close()
+    RunnerLock(target_of(settings)).close()  # released with the server
