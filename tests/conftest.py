@@ -26,6 +26,7 @@ from psycopg import sql
 from rich.console import Console
 
 from jiebang_es.config import Settings
+from jiebang_es.crypto import CRYPTO_MODES, CryptoMode
 from jiebang_es.demo import SimulatedClock, run_demo
 from jiebang_es.service import JiebangApp
 from tests.connection_budget import BUDGET, ConnectionWatch
@@ -243,3 +244,12 @@ def make_app(store_url: str, clock: ScriptedClock) -> Iterator[AppFactory]:
 @pytest.fixture
 def app(make_app: AppFactory) -> JiebangApp:
     return make_app()
+
+
+@pytest.fixture(scope="module", params=CRYPTO_MODES)
+def crypto_mode(request: pytest.FixtureRequest) -> Iterator[CryptoMode]:
+    """Every store a module's tests create, once in `intl` and once in `sm` mode
+    (docs/cryptography.md): settings, CLI runs and processes all read JIEBANG_CRYPTO."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JIEBANG_CRYPTO", request.param)
+        yield request.param

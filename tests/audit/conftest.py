@@ -8,15 +8,4 @@ seals, digests or signatures run once, as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from jiebang_es.crypto import CRYPTO_MODES, CryptoMode
-
-
-@pytest.fixture(scope="module", params=CRYPTO_MODES)
-def crypto_mode(request: pytest.FixtureRequest) -> Iterator[CryptoMode]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JIEBANG_CRYPTO", request.param)
-        yield request.param
+# The `crypto_mode` fixture lives in tests/conftest.py (the group commit tests use it too).

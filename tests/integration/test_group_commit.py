@@ -25,6 +25,9 @@ from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta, Receipt
 from tests.support import BUREAU_STAFF, collect
 
+# The seals of a batch are chained by the database (intl) or under the lock in Python (sm).
+pytestmark = pytest.mark.usefixtures("crypto_mode")
+
 WAIT = 30.0
 
 
