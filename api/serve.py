@@ -6,14 +6,12 @@ import json
 import logging
 import socket
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
-from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
-from api.app import Service, ServiceStarter, create_app
 from api.auth import issue_token, load_keys
 from api.timeouts import HeaderDeadlineProtocol, protocol_with_header_deadline
 from jiebang_es.audit.checkpoints import Checkpointer
@@ -23,6 +21,11 @@ from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
 from jiebang_es.service import JiebangApp
 from projections.runner import start_runner
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from api.app import Service, ServiceStarter
 
 token_cli = typer.Typer(help="Bearer tokens for operators.", no_args_is_help=True)
 
@@ -85,6 +88,8 @@ def serve(
     if workers > 1:
         _serve_workers(settings, sock, workers)
         return
+    from api.app import create_app  # the app's imports cost seconds: not for every command
+
     app = create_app(settings, services=background_services(settings))
     typer.echo(f"jiebang API on http://{host}:{port} (OpenAPI at /docs)", err=True)
     # No "server: uvicorn" banner: the answer names no software and no version.
@@ -133,6 +138,8 @@ def worker_app() -> FastAPI:
     settings = Settings()
     configure_logging(_level(settings))
     HeaderDeadlineProtocol.header_timeout = settings.header_timeout
+    from api.app import create_app
+
     return create_app(settings)
 
 
@@ -151,6 +158,8 @@ def listen_on(host: str, port: int) -> socket.socket:
 
 def print_openapi() -> None:
     """Print the OpenAPI document (regenerate api/openapi.json with `jiebang openapi`)."""
+    from api.app import create_app
+
     document = create_app(Settings()).openapi()
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
