@@ -9,6 +9,7 @@ from projections.compliance import (
     application_checks,
     challenge_checks,
     draw_checks,
+    panel_checks,
     project_checks,
     review_checks,
 )
@@ -50,9 +51,10 @@ class Compliance(ReadModel):
         fn = CHECKS.get(type(event))
         if fn is not None:
             fn(check)
-        after = review_checks.AFTER.get(type(event))
-        if after is not None:
-            after(check)
+        for later in (review_checks.AFTER, panel_checks.AFTER):
+            after = later.get(type(event))
+            if after is not None:
+                after(check)
 
 
 def audit_checks(c: Check) -> None:

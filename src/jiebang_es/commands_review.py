@@ -14,7 +14,7 @@ from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus, check_units
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.content import admits
-from jiebang_es.domain.draw import DrawPurpose
+from jiebang_es.domain.draw import Draw, DrawPurpose
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.selection import review_panel_exceptions, selection_exceptions
@@ -219,6 +219,17 @@ class ReviewCommands(CreditCommands, PanelDraws):
             actor, challenge_id, meta, "R-PANEL-JOINT", "proposing a replacement expert"
         )
         expert = self._get(Expert, expert_id)
+        if challenge.panel_draw_id:
+            # R-DRAW: a drawn seat is filled from the draw's order, never by hand; only the
+            # end user's own head, designated beside the draw, is replaced by designation.
+            draw = self._get(Draw, challenge.panel_draw_id)
+            if replaces in {m.expert_id for m in draw.candidates}:
+                raise RuleViolationError(
+                    "R-DRAW",
+                    f"expert {replaces} holds a drawn seat: it is filled from draw {draw.id}'s "
+                    "order when the absence or recusal is recorded (抽取席位按抽取顺序递补)",
+                )
+            designated([expert], challenge.end_user.credit_code)
         member = PanelMember(expert_id=str(expert.id), kind=expert.kind)
         challenge.propose_replacement(self._audit(actor, meta), member, replaces, reason.strip())
         return self._save(challenge)
