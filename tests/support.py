@@ -231,12 +231,13 @@ class Journey:
             self.draw_argumentation()
         self._on(date(2026, 3, 20))
         if drawn:
-            seated = set(self.drawn(self.argumentation_draw))
-            opinions = [
-                (self.experts[e.person_id], "同意")
-                for e in self.sample_experts()
-                if self.experts[e.person_id] in seated
-            ]
+            # in the sample's order (management first), any other drawn expert after them
+            order = [self.experts[e.person_id] for e in self.sample_experts()]
+            seated = sorted(
+                self.drawn(self.argumentation_draw),
+                key=lambda x: order.index(x) if x in order else len(order),
+            )
+            opinions = [(x, "同意") for x in seated]
             kw.setdefault("draw_id", self.argumentation_draw)
         else:
             opinions = [(self.experts[e.person_id], "同意") for e in self.sample_experts()[:5]]

@@ -23,6 +23,7 @@ from jiebang_es.service import JiebangApp
 from projections import queries as q
 from projections.readstore import ReadStore
 from projections.rebuild import rebuild
+from projections.reports.compliance import compliance_report
 from tests.conftest import new_postgres_schema
 from tests.support import Journey
 
@@ -153,5 +154,31 @@ def test_new_drafts_are_stored_at_class_version_2_under_rules_version_2(
         stored = next(e for e in _stored_events(app) if e.topic.endswith("Challenge.Drafted"))
         assert b'"class_version":2' in bytes(stored.state).replace(b" ", b"")
         assert app.challenge(j.challenge_id).rules_version == 2
+    finally:
+        app.close()
+
+
+def test_r_draw_first_release_panels_upcast_to_no_draw_and_are_not_reported(
+    v1_sqlite: str, tmp_path: Path
+) -> None:
+    """The first release had no expert pool: its panels, named by hand, replay with no draw
+    and the compliance report asks R-DRAW of none of them (rules version 1)."""
+    settings = _settings(v1_sqlite, tmp_path)
+    app = JiebangApp(settings)
+    try:
+        panels = [
+            e
+            for e in map(app.mapper.to_domain_event, _stored_events(app))
+            if isinstance(e, Challenge.Reviewed | Challenge.ReviewPanelProposed)
+        ]
+        assert panels
+        assert all(e.draw_id == "" for e in panels)
+        rebuild(settings)
+        store = ReadStore.open(settings)
+        try:
+            [rule] = [r for r in compliance_report(store).rules if r.rule_id == "R-DRAW"]
+        finally:
+            store.close()
+        assert (rule.violations, rule.exceptions) == ([], [])
     finally:
         app.close()
