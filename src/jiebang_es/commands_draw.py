@@ -4,12 +4,8 @@ from the draw's own order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
-from uuid import UUID
-
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.utils import get_topic
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus
@@ -30,7 +26,6 @@ from jiebang_es.draws.verify import as_candidates, verify_recorded_draw
 from jiebang_es.errors import InvalidValueError, RuleViolationError
 from jiebang_es.service_base import NO_META, CommandMeta, Receipt, command
 
-_SCAN_PAGE = 1000
 _HEX = set("0123456789abcdef")
 
 
@@ -96,18 +91,6 @@ class DrawCommands(PanelDraws):
         """Every registered expert, found by scanning the log for registrations (a draw is
         rare; the scan needs no index of its own and sees the first release's experts too)."""
         return [self._get(Expert, e.originator_id) for e in self._events_of(Expert.Registered)]
-
-    def _events_of(self, cls: type[object]) -> Iterator[DomainEventProtocol[UUID]]:
-        topic = get_topic(cls)
-        start = 1
-        while True:
-            with self._store_errors():
-                page = self.recorder.select_notifications(start, _SCAN_PAGE, topics=[topic])
-            for notification in page:
-                yield self.mapper.to_domain_event(notification)
-            if len(page) < _SCAN_PAGE:
-                return
-            start = page[-1].id + 1
 
     def _avoided_units(self, challenge: Challenge, purpose: DrawPurpose) -> dict[str, str]:
         if purpose is DrawPurpose.ARGUMENTATION:

@@ -3,8 +3,14 @@ a seat that falls vacant from the draw's own replacement order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from uuid import UUID
 
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import get_topic
+
+from jiebang_es.domain.application import Application, ApplicationStatus
 from jiebang_es.domain.base import JiebangAggregate
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.draw import Draw, DrawPurpose, DrawStatus
@@ -18,7 +24,66 @@ HAND_PICKED = (
 )
 
 
+_SCAN_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An application an expert reviews, and where the expert stands on it."""
+
+    challenge_id: str
+    challenge_name: str
+    application_id: str
+    lead_unit: str
+    state: str  # to_declare, recused, to_score, scored, absent
+
+
 class PanelDraws(ServiceBase):
+    def _events_of(self, cls: type[object]) -> Iterator[DomainEventProtocol[UUID]]:
+        topic = get_topic(cls)
+        start = 1
+        while True:
+            with self._store_errors():
+                page = self.recorder.select_notifications(start, _SCAN_PAGE, topics=[topic])
+            for notification in page:
+                yield self.mapper.to_domain_event(notification)
+            if len(page) < _SCAN_PAGE:
+                return
+            start = page[-1].id + 1
+
+    def expert_assignments(self, expert_id: str) -> list[Assignment]:
+        """The applications an expert reviews: those of every challenge whose confirmed review
+        panel has the expert (replacements included), with the expert's own step on each —
+        never another expert's score."""
+        challenge_ids: dict[str, None] = {}
+        for e in self._events_of(Challenge.ReviewPanelProposed):
+            if any(m.expert_id == expert_id for m in e.members):  # type: ignore[attr-defined]
+                challenge_ids[str(e.originator_id)] = None
+        for e in self._events_of(Challenge.ReplacementExpertProposed):
+            if e.member.expert_id == expert_id:  # type: ignore[attr-defined]
+                challenge_ids[str(e.originator_id)] = None
+        found: list[Assignment] = []
+        for challenge_id in challenge_ids:
+            challenge = self._get(Challenge, challenge_id)
+            if expert_id not in challenge.panel_member_ids():
+                continue
+            for applied in self._events_of(Application.Applied):
+                if applied.challenge_id != challenge_id:  # type: ignore[attr-defined]
+                    continue
+                application = self._get(Application, applied.originator_id)
+                if application.status is not ApplicationStatus.APPLIED:
+                    continue
+                found.append(
+                    Assignment(
+                        challenge_id=challenge_id,
+                        challenge_name=challenge.content.name,
+                        application_id=str(application.id),
+                        lead_unit=application.lead.organisation.name,
+                        state=_state(application, expert_id, challenge.absent),
+                    )
+                )
+        return found
+
     def _panel_draw(self, challenge: Challenge, draw_id: str, purpose: DrawPurpose) -> Draw:
         """The performed draw a panel of this challenge comes from, for this purpose."""
         draw = self._get(Draw, draw_id)
@@ -103,3 +168,13 @@ def differences(named: set[str], drawn: set[str]) -> str:
     if drawn - named:
         parts.append("drawn and missing: " + ", ".join(sorted(drawn - named)))
     return "; ".join(parts)
+
+
+def _state(application: Application, expert_id: str, absent: Iterable[str]) -> str:
+    if expert_id in application.recused:
+        return "recused"
+    if any(s.expert_id == expert_id for s in application.scores):
+        return "scored"
+    if expert_id in absent:
+        return "absent"
+    return "to_score" if expert_id in application.cleared else "to_declare"
