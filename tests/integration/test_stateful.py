@@ -22,6 +22,7 @@ repository, as a second application on the same store and as the command itself 
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -98,6 +99,7 @@ from jiebang_es.sample import (
     experts_for,
     key_challenge_content,
     major_challenge_content,
+    make_code,
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, NO_META, CommandMeta, Receipt
@@ -981,7 +983,8 @@ def check_draw_event(s: Draw | None, e: Any, w: World) -> None:
     if isinstance(e, Draw.DrawPerformed):
         assert commitment_of(e.seed) == s.commitment, "R-DRAW: the seed is not the committed one"
         assert e.audit.effective_at.date() >= s.randomness_date
-        assert verify_recorded_draw(e.mutate(s)) == [], "R-DRAW: the draw does not recompute"
+        performed = e.mutate(copy.deepcopy(s))  # the draw as this event leaves it
+        assert verify_recorded_draw(performed) == [], "R-DRAW: the draw does not recompute"
     elif isinstance(e, Draw.ReplacementDrawn):
         ranking = s.ranking_of(e.kind)
         assert e.place == s.next_place[e.kind.value] + 1, "R-DRAW: out of the draw's order"
@@ -1167,6 +1170,49 @@ class ProcedureMachine(RuleBasedStateMachine):
         kinds = ("mgmt", "front", "peer-in", "peer-out", "peer-out2", "eu")
         return [str(Expert.create_id(f"exp-{tag}-{kind}")) for kind in kinds]
 
+    def register_spares(self, tag: str) -> None:
+        """R-DRAW: one expert more of the drawn kinds in each journey's field, from a unit that
+        never applies, so that the draws leave a replacement order."""
+        kept, self.clock.current = self.clock.current, datetime(2026, 2, 20, 10, tzinfo=CHINA_TZ)
+        kinds = (ExpertKind.MANAGEMENT, ExpertKind.FRONT_LINE, ExpertKind.PEER_OUTSIDE)
+        for i, kind in enumerate(kinds):
+            person = f"spare-{tag}-{kind.value}"
+            r = self.app.register_expert(
+                BUREAU_STAFF,
+                person_id=person,
+                name=f"备选专家{i}",
+                org_code=make_code(f"1250010{i}MB09{ord(tag) % 100:02d}000"),
+                org_name=f"备选单位{i}",
+                kind=kind,
+                speciality="智能科技",
+                specialities=[journey_field(tag)],
+            )
+            self.experts[person] = r.aggregate_id
+        self.clock.current = kept
+
+    @precondition(lambda self: any(p == "review" for _, p in self.draws))
+    @rule(
+        d=PICK,
+        e=st.integers(0, 6),
+        cause=st.sampled_from(("refused", "absent", "recused", "ill")),
+        reason=st.sampled_from(("出差无法参会", "", " ")),
+        who=BUREAU_STEP,
+    )
+    def replace_drawn(self, d: int, e: int, cause: str, reason: str, who: str) -> None:
+        """A drawn reviewer refuses to serve or is absent (before or after the panel took
+        effect): the next in the draw's order takes the seat (R-DRAW, R-PANEL-JOINT)."""
+        reviews = [x for (_, p), x in self.draws.items() if p == "review"]
+        draw_id = self.pick(reviews, d)
+        seated = [m.expert_id for m in self.app.draw(draw_id).seated] or ["none"]
+        self.attempt(
+            self.app.draw_replacement,
+            self.actor_for(who),
+            draw_id,
+            expert_id=self.pick(seated, e),
+            cause=cause,
+            meta=CommandMeta(reason=reason),
+        )
+
     def draw_for(
         self, ch: Challenge, purpose: DrawPurpose, live: Sequence[Application] = ()
     ) -> str | None:
@@ -1247,6 +1293,7 @@ class ProcedureMachine(RuleBasedStateMachine):
         for j, _ in journeys:  # the sample experts, registered once per person
             j.experts = self.experts
             j.register_experts()
+            self.register_spares(j.tag)
         assert all(x == str(Expert.create_id(p)) for p, x in self.experts.items())
         # Both journeys step in lockstep, each step on the date tests.support gives it.
         for stage in STAGES[1:]:
