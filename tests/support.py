@@ -156,8 +156,7 @@ class Journey:
         avoided = {self.end_user.credit_code}
         if purpose is DrawPurpose.REVIEW:
             avoided = set()
-            for application_id in self.applications:
-                application = self.app.application(application_id)
+            for application in self.app.applications_to(self.challenge_id):
                 if application.status.value == "applied":
                     avoided |= application.unit_codes()
         needs: dict[ExpertKind, int] = {}

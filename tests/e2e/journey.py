@@ -315,8 +315,8 @@ class HttpJourney:
         head = self.experts[self.sample_experts()[-1].person_id]
         if drawn:
             units: set[str] = set()
-            for application_id in self.applications:
-                body = ok(self.bureau.get(f"/v1/applications/{application_id}"))
+            listed = f"/v1/challenges/{self.challenge_id}/applications"
+            for body in ok(self.bureau.get(listed, params={"limit": 200}))["items"]:
                 if body["status"] == "applied":
                     for unit in (body["lead"], *body["participants"]):
                         units.add(unit["organisation"]["credit_code"])
