@@ -34,6 +34,7 @@ from api.routers import (
     experts,
     health,
     panel_changes,
+    privacy,
     project_closing,
     project_contracts,
     project_delivery,
@@ -66,6 +67,7 @@ ROUTERS = (
     project_closing,
     documents,
     audit,
+    privacy,
 )
 DESCRIPTION = """\
 Every step of the 揭榜挂帅 procedure as a command, and the queries on it.

@@ -18,11 +18,12 @@ from datetime import datetime
 from fastapi.responses import JSONResponse
 
 from api.deps import CommandContext
+from api.document_access import document_for
 from api.metrics import count_command, outcome_of
 from api.problems import ProblemError
 from api.schemas.common import ReceiptOut
 from jiebang_es.domain.values import DocumentRef
-from jiebang_es.errors import ConflictError, InvalidValueError
+from jiebang_es.errors import ConflictError, InvalidValueError, NotFoundError
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta, Receipt, StoredRequest
 
@@ -86,14 +87,22 @@ def _execute(
 
 
 def _documents(ctx: CommandContext) -> tuple[DocumentRef, ...]:
-    """The documents the command names, as the store holds them; a digest the store does not
-    hold is refused naming the field."""
+    """The documents the command names, as the store holds them. A step attaches only what its
+    caller may read (R-SCOPE): else a restricted item's document, its digest once known, could
+    be attached to one's own application and read through it. A digest the store does not hold,
+    or that the caller may not read, is refused alike, naming the field."""
     refs = []
     for i, (digest, kind) in enumerate(ctx.documents):
+        field = f"documents[{i}].digest"
         try:
+            document_for(ctx.app, ctx.principal, digest)
             refs.append(ctx.app.documents.reference(digest, kind))
+        except NotFoundError:
+            raise InvalidValueError(
+                field, f"no document with digest {digest!r} is stored (or none you may read)"
+            ) from None
         except InvalidValueError as e:
-            raise InvalidValueError(f"documents[{i}].digest", e.message) from None
+            raise InvalidValueError(field, e.message) from None
     return tuple(refs)
 
 

@@ -38,6 +38,7 @@ from jiebang_es.errors import (
     StaleVersionError,
     StoreUnavailableError,
 )
+from jiebang_es.privacy.redact import redact
 from jiebang_es.store_faults import StoreFault
 
 PROBLEM_JSON = "application/problem+json"
@@ -141,7 +142,8 @@ def problem_response(
         **extra,
     )
     return JSONResponse(
-        body.model_dump(mode="json", exclude_none=True),
+        # No personal identifier leaves in a problem body (docs/personal-information.md).
+        redact(body.model_dump(mode="json", exclude_none=True)),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers={

@@ -98,3 +98,8 @@ def switch_over(fresh: Projector, names: list[str]) -> int:
     fresh.positions = None
     fresh.clear()
     return min(committed.values(), default=0)
+
+
+def rebuild_after_erasure(settings: Settings) -> int:
+    """Rebuild the read models that show personal fields, after an erasure destroyed a key."""
+    return rebuild(settings, read_models.PERSONAL)

@@ -21,7 +21,7 @@ from api.deps import AppDep, PrincipalDep, require_roles, writer
 from api.document_access import document_for, public_document
 from api.problems import ProblemError, problem_responses
 from api.routers.common import COMMAND_PROBLEMS
-from api.schemas.documents import DocumentOut, WriteIn
+from api.schemas.documents import DocumentOut, WriteIn, WrittenOut
 from jiebang_es.documents import writer as written
 from jiebang_es.documents.formats import ACCEPTED
 from jiebang_es.documents.store import StoredDocument
@@ -34,8 +34,9 @@ Digest = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the documen
 
 
 class Sha256Convertor(Convertor[str]):
-    """A path segment that is a SHA-256 hex digest, and nothing else: ``/v1/documents/written``
-    is then its own resource, never a digest (a GET there is 405, not a 422 about a digest)."""
+    """A path segment that is a 64-hex digest (SHA-256, or SM3 in a store written in `sm` mode),
+    and nothing else: ``/v1/documents/written`` is then its own resource, never a digest (a GET
+    there is 405, not a 422 about a digest)."""
 
     regex = "[0-9a-f]{64}"
 
@@ -118,7 +119,7 @@ def download(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A document, for whom an event keeping it is visible (404 otherwise)."""
-    return _file(app, document_for(app, principal, digest), range_, if_none_match)
+    return send_document(app, document_for(app, principal, digest), range_, if_none_match)
 
 
 @router.get(
@@ -134,23 +135,24 @@ def public_download(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A public challenge's guide or a public notice's text, for anyone."""
-    return _file(app, public_document(app, digest), range_, if_none_match)
+    return send_document(app, public_document(app, digest), range_, if_none_match)
 
 
 @router.post(
     "/v1/documents/written",
     status_code=201,
-    response_model=DocumentOut,
+    response_model=WrittenOut,
     responses=COMMAND_PROBLEMS,
 )
 def write(
     body: WriteIn,
     app: AppDep,
     principal: Annotated[Principal, Depends(require_roles(Role.BUREAU))],
-) -> DocumentOut:
-    """The bureau writes a document from the record (DOCX) and keeps it: the application guide,
-    the annual demand list, the public notice, the draft task contract. Attach it by digest to
-    the step that publishes it."""
+) -> WrittenOut:
+    """The bureau writes a document from the record and keeps it: the application guide, the
+    annual demand list, the public notice, the draft task contract. DOCX always; PDF too where a
+    font for Chinese can draw all of it (else ``no_pdf`` says why, never a PDF with missing
+    characters). Attach it by digest to the step that publishes it."""
     actor = principal.actor
     if body.document == "guide":
         if body.window_opens is None or body.window_closes is None:
@@ -169,7 +171,7 @@ def write(
         )
     else:
         doc = written.write_contract_draft(app, actor, _required(body.project_id, "project_id"))
-    return DocumentOut.of(doc)
+    return WrittenOut.written(doc)
 
 
 def _required(value: str, field: str) -> str:
@@ -178,7 +180,7 @@ def _required(value: str, field: str) -> str:
     return value
 
 
-def _file(
+def send_document(
     app: JiebangApp, doc: StoredDocument, range_: str | None, if_none_match: str | None
 ) -> Response:
     """The bytes with their type, name and digest; one byte range when asked (RFC 9110 §14)."""

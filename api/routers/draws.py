@@ -178,13 +178,18 @@ def verify_draw(
 def public_draw(draw_id: Annotated[UUID, Path()], app: AppDep) -> DrawOut:
     """The record of a performed draw of a public challenge once its panel's work is done (the
     argumentation recorded, or the solver selected): experts by id only, never by name."""
-    draw = app.draw(str(draw_id))
+    return DrawOut.of(published_draw(app, str(draw_id)))
+
+
+def published_draw(app: JiebangApp, draw_id: str) -> Draw:
+    """The draw, if its record is published (the route above and the portal's pages), or 404."""
+    draw = app.draw(draw_id)
     challenge = app.challenge(str(draw.challenge_id))
     if draw.status is not DrawStatus.PERFORMED or not _panel_work_done(draw, challenge):
         raise NotFoundError("public draw", draw_id)
     if not is_public(challenge):
         raise NotFoundError("public draw", draw_id)
-    return DrawOut.of(draw)
+    return draw
 
 
 def _panel_work_done(draw: Draw, challenge: Challenge) -> bool:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from jiebang_es.domain.personal import shown
 from jiebang_es.domain.values import (
     ContractTerms,
     Indicator,
@@ -211,7 +212,7 @@ class TermsOut(BaseModel):
             tranches=[
                 TrancheIO(amount=money(t.amount), condition=t.condition) for t in terms.tranches
             ],
-            project_leader=terms.project_leader,
+            project_leader=shown(terms.project_leader),
             lead_unit_code=terms.lead_unit_code,
         )
 

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from api.schemas.common import Shape
 from jiebang_es.documents.store import StoredDocument
+from jiebang_es.documents.writer import Written
 
 
 class DocumentOut(BaseModel):
@@ -31,8 +32,25 @@ class DocumentOut(BaseModel):
         )
 
 
+class WrittenOut(DocumentOut):
+    """A written document as kept: the DOCX (these fields), and its PDF where a font for Chinese
+    can draw every character of it; otherwise ``pdf`` is null and ``no_pdf`` says why."""
+
+    pdf: DocumentOut | None = Field(description="the same text as PDF, when it could be written")
+    no_pdf: str = Field(default="", description="why there is no PDF (empty when there is one)")
+
+    @classmethod
+    def written(cls, w: Written) -> WrittenOut:
+        return cls(
+            **DocumentOut.of(w.docx).model_dump(),
+            pdf=None if w.pdf is None else DocumentOut.of(w.pdf),
+            no_pdf=w.no_pdf,
+        )
+
+
 class WriteIn(Shape):
-    """A document for the bureau to write from the record (DOCX), then attach to its step.
+    """A document for the bureau to write from the record (DOCX, and PDF where a font for Chinese
+    is at hand), then attach to its step.
 
     - ``guide``: the application guide of ``challenge_id`` for the window given;
     - ``demand_list``: the annual demand list of ``year`` naming ``challenge_ids``;

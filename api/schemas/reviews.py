@@ -22,6 +22,7 @@ from api.schemas.common import (
 from api.schemas.examples import example
 from jiebang_es.domain.application import Application, ApplicationStatus
 from jiebang_es.domain.expert import Expert, ExpertStatus
+from jiebang_es.domain.personal import shown
 from jiebang_es.domain.values import ApplicantUnit, CreditStatus, ExpertKind
 
 ExpertIds = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=50)]
@@ -65,7 +66,7 @@ class ExpertOut(BaseModel):
             id=str(e.id),
             version=e.version,
             person_id=e.person_id,
-            name=e.name,
+            name=shown(e.name),
             org_code=e.org_code,
             org_name=e.org_name,
             kind=e.kind,
@@ -227,7 +228,7 @@ class ApplicationOut(BaseModel):
             status=a.status,
             lead=unit(a.lead),
             participants=[unit(p) for p in a.participants],
-            leader_name=a.leader_name,
+            leader_name=shown(a.leader_name),
             technical_plan=a.technical_plan,
             ip_declaration=a.ip_declaration,
             budget=money(a.budget),

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import console, dashboard, docs, portal, signin
+from api.web import console, dashboard, docs, draws, portal, signin
 from api.web.render import install_page_errors
 from jiebang_es.errors import InvalidValueError
 
@@ -31,6 +31,6 @@ def install(app: FastAPI) -> None:
         raise InvalidValueError("JIEBANG_SESSION_SECRET", f"use at least {MIN_SECRET} characters")
     docs.install(app)  # its /static/api-docs mount before /static, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (portal, signin, console, dashboard):
+    for module in (portal, draws, signin, console, dashboard):
         app.include_router(module.router)
     install_page_errors(app)

@@ -17,14 +17,16 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 import jiebang_es.audit.queries as audit
 from api.auth import Principal
 from api.deps import AppDep
+from api.document_access import document_for
 from api.reads import ReadsDep
+from api.routers.documents import send_document
 from api.web.render import PageError, not_found, page
 from api.web.signin import check_csrf, csrf_token, form_fields, signed_in
 from jiebang_es.audit.raw_store import RawStore
@@ -93,6 +95,25 @@ def timeline(
         entries=[{**e.as_json(), "changes": _flat(e.as_json()["changes"])} for e in entries],
     )
     return page(request, "console_timeline.html", context, private=True)
+
+
+@router.get("/documents/{digest:sha256}")
+def document(
+    reader: Supervisor,
+    app: AppDep,
+    digest: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
+    range_: Annotated[str | None, Header(alias="Range")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A document kept with an event, for a signed-in reader whom ``GET /v1/documents/{digest}``
+    would give it to (the same check, ``api.document_access.document_for``), or 404."""
+    try:
+        found = document_for(app, reader, digest)
+    except NotFoundError:
+        raise not_found() from None
+    response = send_document(app, found, range_, if_none_match)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _flat(changes: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:

@@ -1,7 +1,9 @@
 """The analyst's dashboard (sign-in: analysts, supervisors, bureau staff): the portfolio report
 as charts — the funnel from challenges to selections per year and per industry, funds
-contracted and disbursed per year, median days per step — and the same numbers as XLSX, made
-by ``projections.reports.portfolio`` exactly as ``jiebang report portfolio`` makes them."""
+contracted and disbursed per year, the district's funding beside the end users' co-investment
+committed and reported (R-EU-COMMIT), median days per step — and the same numbers as XLSX:
+the report's sheet made by ``projections.reports.portfolio`` exactly as ``jiebang report
+portfolio`` makes it, and one sheet per chart."""
 
 from __future__ import annotations
 
@@ -21,11 +23,15 @@ from api.web.charts import Group, bar_chart
 from api.web.render import page
 from api.web.signin import csrf_token, signed_in
 from jiebang_es.domain.values import Role
-from projections.reports.portfolio import PortfolioLine, PortfolioReport, portfolio_report, render
+from projections.reports.formats import Sheet, to_xlsx
+from projections.reports.portfolio import PortfolioLine, PortfolioReport, portfolio_report
+from projections.reports.portfolio import _sheet as portfolio_sheet
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 Reader = Annotated[Principal, Depends(signed_in(Role.ANALYST, Role.SUPERVISOR, Role.BUREAU))]
 FUNNEL = ("榜单", "申报", "入选")
+CO_TITLE = "各年度：区财政资助与最终用户投入（元）"
+CO_SERIES = ("区财政资助（合同）", "最终用户承诺投入", "最终用户已报告投入")
 STEP_ZH = {
     "challenge": "榜单",
     "project": "项目",
@@ -55,6 +61,15 @@ def _funds(lines: list[PortfolioLine]) -> list[float]:
     return [float(contracted), float(disbursed)]
 
 
+def _co_investment(lines: list[PortfolioLine]) -> list[float]:
+    """The district's funding contracted beside the end users' money (R-EU-COMMIT)."""
+    return [
+        float(sum((x.contracted for x in lines), Decimal(0))),
+        float(sum((x.co_investment_committed for x in lines), Decimal(0))),
+        float(sum((x.co_investment_reported for x in lines), Decimal(0))),
+    ]
+
+
 def figures(report: PortfolioReport) -> dict[str, Any]:
     """The charts and the tables beside them, from one report."""
     years = _by(report, lambda x: f"{x.year} 年" if x.year else "未列入年度")
@@ -67,11 +82,13 @@ def figures(report: PortfolioReport) -> dict[str, Any]:
     funnel_year = [Group(k, _funnel(v)) for k, v in years.items()]
     funnel_industry = [Group(k, _funnel(v)) for k, v in industries.items()]
     funds = [Group(k, _funds(v)) for k, v in years.items()]
+    co_investment = [Group(k, _co_investment(v)) for k, v in years.items()]
     return {
         "charts": [
             ("funnel-year", "各年度：榜单、申报、入选", FUNNEL, funnel_year, ""),
             ("funnel-industry", "各产业：榜单、申报、入选", FUNNEL, funnel_industry, ""),
             ("funds", "各年度：合同金额与已拨付（元）", ("合同金额", "已拨付"), funds, ""),
+            ("co-investment", CO_TITLE, CO_SERIES, co_investment, ""),
             ("days", "各环节用时中位数（天）", ("中位数",), steps, " 天"),
         ],
     }
@@ -101,9 +118,14 @@ def dashboard(request: Request, reader: Reader, reads: ReadsDep) -> Response:
 
 @router.get("/portfolio.xlsx")
 def portfolio_xlsx(reader: Reader, reads: ReadsDep) -> Response:  # noqa: ARG001
-    """The same numbers as a workbook (``jiebang report portfolio --format xlsx``)."""
-    body = render(portfolio_report(reads), "xlsx")
-    assert isinstance(body, bytes)  # noqa: S101 - xlsx is bytes
+    """The same numbers as a workbook: the report's sheet as ``jiebang report portfolio
+    --format xlsx`` writes it, then one sheet per chart with the numbers of its table."""
+    report = portfolio_report(reads)
+    sheets: dict[str, Sheet] = {"portfolio": portfolio_sheet(report)}
+    for _, title, series, groups, _ in figures(report)["charts"]:
+        name = title.split("（", 1)[0].replace("：", " ")
+        sheets[name] = (["分组", *series], [[g.label, *g.values] for g in groups])
+    body = to_xlsx(sheets)
     return Response(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

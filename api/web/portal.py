@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 from xml.sax.saxutils import escape
 
@@ -25,8 +25,12 @@ from starlette.responses import RedirectResponse, Response
 from api.deps import AppDep
 from api.reads import ReadsDep
 from api.visibility import is_public
+from api.web.draws import published_draws, record
 from api.web.render import not_found, page, set_page_headers
+from jiebang_es.documents.evidence import GUIDE
+from jiebang_es.domain.challenge import Challenge
 from jiebang_es.errors import NotFoundError
+from jiebang_es.service import JiebangApp
 from projections import queries
 from projections.paging import MAX_LIMIT
 from projections.queries import Page, PublicChallenge, PublicNotice
@@ -132,8 +136,33 @@ def challenge(
         "content": content,
         "window": window_state(listed, app.clock.now()),
         "notices": notices,
+        "draws": [record(d) for d in published_draws(app, listed.challenge_id)],
+        "guides": _guides(app, listed.challenge_id),
     }
     return page(request, "portal_challenge.html", context)
+
+
+def _guides(app: JiebangApp, challenge_id: str) -> list[dict[str, Any]]:
+    """The guide documents kept with the challenge's publication (R-EVIDENCE), each served to
+    anyone by ``/v1/public/documents/{digest}``."""
+    seen: dict[str, dict[str, Any]] = {}
+    for event in app.events_of(challenge_id):
+        if isinstance(event, Challenge.Published):
+            for d in event.audit.documents:
+                if d.kind == GUIDE:
+                    seen.setdefault(d.digest, dataclasses.asdict(d))
+    return list(seen.values())
+
+
+@router.get("/portal/draws")
+def draws(request: Request, reads: ReadsDep, app: AppDep) -> Response:
+    """Every published record of an expert draw, by public challenge (newest first)."""
+    groups = []
+    for c in reversed(list(every(queries.public_challenges, reads))):
+        found = published_draws(app, c.challenge_id)
+        if found:
+            groups.append((c, [record(d) for d in found]))
+    return page(request, "portal_draws.html", {"groups": groups})
 
 
 @router.get("/portal/challenges/{challenge_id}/guide.txt")
@@ -247,3 +276,51 @@ def feed(request: Request, reads: ReadsDep) -> Response:
 def _as_time(day: str) -> str:
     """An Atom date-time for a notice's first day (China time, midnight)."""
     return day if "T" in day else f"{day}T00:00:00+08:00"
+
+
+@router.get("/sitemap.xml")
+def sitemap(request: Request, reads: ReadsDep, app: AppDep) -> Response:
+    """The public pages, for search engines and the district portal's CMS: the lists, each
+    public challenge, each public notice and each published draw record; nothing else."""
+    base = str(request.base_url).rstrip("/")
+    urls: list[tuple[str, str | None]] = [
+        ("/portal", None),
+        ("/portal/notices", None),
+        ("/portal/draws", None),
+    ]
+    for c in every(queries.public_challenges, reads):
+        urls.append((f"/portal/challenges/{c.challenge_id}", c.published_at[:10] or None))
+        for d in published_draws(app, c.challenge_id):
+            urls.append((f"/portal/draws/{d.id}", d.effective_at.date().isoformat()))
+    for n in every(queries.public_notices, reads):
+        urls.append((f"/portal/notices/{n.project_id}", n.starts_on[:10] or None))
+    body = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    for path, modified in urls:
+        body.append(f"<url><loc>{escape(base + path)}</loc>")
+        if modified:
+            body.append(f"<lastmod>{escape(modified)}</lastmod>")
+        body.append("</url>")
+    body.append("</urlset>")
+    response = Response("\n".join(body) + "\n", media_type="application/xml; charset=utf-8")
+    set_page_headers(response, private=False)
+    return response
+
+
+@router.get("/robots.txt")
+def robots(request: Request) -> Response:
+    """Crawlers may read the portal and the public API, nothing signed-in; the sitemap."""
+    base = str(request.base_url).rstrip("/")
+    lines = [
+        "User-agent: *",
+        "Allow: /portal",
+        "Allow: /v1/public/",
+        "Disallow: /console",
+        "Disallow: /dashboard",
+        "Disallow: /sign-in",
+        "Disallow: /v1/",
+        f"Sitemap: {base}/sitemap.xml",
+    ]
+    return Response("\n".join(lines) + "\n", media_type="text/plain; charset=utf-8")

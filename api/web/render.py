@@ -43,6 +43,7 @@ ROLE_ZH = {
     "expert": "专家",
     "supervisor": "监督人员",
     "analyst": "分析人员",
+    "data_protection_officer": "个人信息保护负责人",
 }
 
 
@@ -67,7 +68,18 @@ def when(value: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def filesize(value: Any) -> str:
+    """A size in bytes as the reader expects it (字节, KB, MB)."""
+    size = int(value or 0)
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 TEMPLATES.env.filters.update(
+    filesize=filesize,
     yuan=yuan,
     when=when,
     category=lambda v: CATEGORY_ZH.get(str(v), v or "—"),

@@ -6,7 +6,11 @@ file) on the SQLite folder store and on PostgreSQL (a scratch schema); then the 
 (`jiebang serve` on SQLite: ``POST /v1/documents`` and ``GET /v1/documents/{digest}``). Memory:
 the peak of Python allocations while streaming (tracemalloc) in this process, and the server's
 resident memory before and at the end of the transfers (psutil) — both stay flat, far below the
-file's size, because nothing holds a document whole.
+file's size, because nothing holds a document whole. The server's memory is sampled every
+20 ms during the HTTP transfers, so its peak while streaming is shown too.
+
+Each figure is min / median / max of ``--rounds`` runs (the throughput and the ratio to the plain
+copy from the median). The last line printed is one JSON object with every figure.
 
     .venv/bin/python ops/bench/documents.py [--mb 20] [--rounds 3] [--postgres URL]
 """
@@ -14,12 +18,16 @@ file's size, because nothing holds a document whole.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
@@ -58,25 +66,75 @@ def chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def timed(run: Callable[[], object], rounds: int) -> tuple[float, int]:
-    """Best seconds of ``rounds`` and the peak of Python allocations over them."""
-    best = float("inf")
+FIGURES: dict[str, object] = {}
+
+
+def timed(run: Callable[[], object], rounds: int) -> tuple[list[float], int]:
+    """Seconds of each of ``rounds`` runs and the peak of Python allocations over them."""
+    times = []
     tracemalloc.start()
     for _ in range(rounds):
         started = time.perf_counter()
         run()
-        best = min(best, time.perf_counter() - started)
+        times.append(time.perf_counter() - started)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return best, peak
+    return times, peak
 
 
-def row(what: str, seconds: float, size: int, peak: int | None, baseline: float) -> None:
-    mb_s = size / seconds / 1e6
+def row(what: str, times: list[float], size: int, peak: int | None, baseline: float) -> None:
+    """One line of the table (and of the JSON figures): min / median / max, throughput and the
+    ratio to the plain copy at the median."""
+    median = statistics.median(times)
+    mb_s = size / median / 1e6
     peak_text = "—" if peak is None else f"{peak / 1e6:.1f} MB"
-    print(
-        f"| {what} | {seconds * 1000:.0f} ms | {mb_s:.0f} MB/s "
-        f"| {baseline / seconds:.2f} | {peak_text} |"
+    spread = " / ".join(f"{t * 1000:.0f}" for t in (min(times), median, max(times)))
+    print(f"| {what} | {spread} ms | {mb_s:.0f} MB/s | {baseline / median:.2f} | {peak_text} |")
+    FIGURES[what] = {
+        "ms_min": round(min(times) * 1000, 1),
+        "ms_median": round(median * 1000, 1),
+        "ms_max": round(max(times) * 1000, 1),
+        "mb_per_s_median": round(mb_s, 1),
+        "vs_plain_copy": round(baseline / median, 3),
+        "peak_python_mb": None if peak is None else round(peak / 1e6, 2),
+    }
+
+
+class RssSampler:
+    """The peak resident memory of a process, sampled every 20 ms while in use."""
+
+    def __init__(self, process: psutil.Process) -> None:
+        self.process = process
+        self.peak = process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory = psutil.virtual_memory().total / 2**30
+    return (
+        f"{model}, {os.cpu_count()} CPUs, {memory:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
     )
 
 
@@ -84,13 +142,17 @@ def store_rows(
     name: str, store: DocumentStore, source: Path, out: Path, rounds: int, base: float
 ) -> None:
     size = source.stat().st_size
-    # The same bytes each round: the spool is written and hashed every time; the first round
-    # also keeps them (later rounds find them kept), so the best round is stream + hash + check.
-    seconds, peak = timed(
-        lambda: store.put(chunks(source), kind="bench", file_name="bench.png"), rounds
-    )
+    # New bytes each round (8 changed after the PNG signature): a new digest, so every round
+    # streams, hashes, recognises and really keeps the document (a kept one would be a no-op).
+    kept: list[str] = []
+
+    def put() -> None:
+        renew(source)
+        kept.append(store.put(chunks(source), kind="bench", file_name="bench.png").digest)
+
+    seconds, peak = timed(put, rounds)
     row(f"{name}: upload (put)", seconds, size, peak, base)
-    digest = store.put(chunks(source), kind="bench", file_name="bench.png").digest
+    digest = kept[-1]
 
     def get() -> None:
         with out.open("wb") as f:
@@ -99,6 +161,13 @@ def store_rows(
 
     seconds, peak = timed(get, rounds)
     row(f"{name}: download (read)", seconds, size, peak, base)
+
+
+def renew(source: Path) -> None:
+    """8 new bytes after the PNG signature: a new document, with a new digest."""
+    with source.open("r+b") as f:
+        f.seek(8)
+        f.write(os.urandom(8))
 
 
 def free_port() -> int:
@@ -130,14 +199,16 @@ def http_rows(workdir: Path, source: Path, out: Path, rounds: int, base: float) 
         process = psutil.Process(server.pid)
         rss_before = process.memory_info().rss
         size = source.stat().st_size
-        with httpx.Client(base_url=base_url, timeout=300,
-                          headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
+        with (
+            httpx.Client(
+                base_url=base_url, timeout=300, headers={"Authorization": f"Bearer {token}"}
+            ) as client,
+            RssSampler(process) as sampler,
+        ):
             params = {"kind": "bench", "file_name": "bench.png"}
 
             def upload() -> None:
-                with source.open("r+b") as f:  # new bytes, a new digest, each round
-                    f.seek(8)
-                    f.write(os.urandom(8))
+                renew(source)
                 r = client.post("/v1/documents", params=params, content=chunks(source))
                 r.raise_for_status()
 
@@ -157,8 +228,14 @@ def http_rows(workdir: Path, source: Path, out: Path, rounds: int, base: float) 
             row("HTTP: download (GET /v1/documents/{digest})", seconds, size, None, base)
         rss_after = process.memory_info().rss
         print(f"\nserver resident memory: {rss_before / 1e6:.0f} MB before, "
+              f"{sampler.peak / 1e6:.0f} MB at most while streaming, "
               f"{rss_after / 1e6:.0f} MB after the transfers "
               f"of a {size / 1e6:.0f} MB file")  # fmt: skip
+        FIGURES["server_rss_mb"] = {
+            "before": round(rss_before / 1e6, 1),
+            "peak_while_streaming": round(sampler.peak / 1e6, 1),
+            "after": round(rss_after / 1e6, 1),
+        }
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -179,14 +256,16 @@ def main() -> None:
                 f.write(os.urandom(1_000_000))
         out = workdir / "out.bin"
         size = source.stat().st_size
-        base, _ = timed(lambda: shutil.copyfile(source, out), args.rounds)
+        copies, _ = timed(lambda: shutil.copyfile(source, out), args.rounds)
+        base = statistics.median(copies)
+        print(f"machine: {machine()}")
         print(
-            f"{size / 1e6:.0f} MB file, best of {args.rounds}; "
-            "ratio = plain copy time / this time\n"
+            f"{size / 1e6:.0f} MB file, {args.rounds} runs each (min / median / max); "
+            "throughput and ratio (plain copy time / this time) at the median\n"
         )
         print("| what | time | throughput | vs plain copy | peak Python memory |")
         print("|---|---|---|---|---|")
-        row("plain file copy (baseline)", base, size, None, base)
+        row("plain file copy (baseline)", copies, size, None, base)
         settings = Settings(database_url=f"sqlite:///{workdir}/events.db")
         store_rows(
             "SQLite folder store", open_document_store(settings), source, out, args.rounds, base
@@ -201,6 +280,13 @@ def main() -> None:
             with psycopg.connect(args.postgres, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         http_rows(workdir, source, out, args.rounds, base)
+    print(
+        json.dumps(
+            {"machine": machine(), "file_mb": round(size / 1e6, 1), "rounds": args.rounds,
+             "figures": FIGURES},
+            ensure_ascii=False,
+        )
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

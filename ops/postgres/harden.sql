@@ -42,14 +42,26 @@ DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_checkpo
 CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
 
+-- The store's cryptography mode (docs/cryptography.md) is written once, when the store is created.
+DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_store;
+CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_store
+    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_store;
+CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_store
+    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+
 -- Privileges: nothing by default, then exactly what appending and reading need.
 REVOKE ALL ON :"schema".jiebang_events, :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
-    :"schema".jiebang_requests FROM PUBLIC, :"app_role";
+    :"schema".jiebang_requests, :"schema".jiebang_store FROM PUBLIC, :"app_role";
+GRANT SELECT ON :"schema".jiebang_store TO :"app_role";
 GRANT USAGE ON SCHEMA :"schema" TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON :"schema".jiebang_events TO :"app_role";
 GRANT SELECT, INSERT ON :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
     :"schema".jiebang_requests TO :"app_role";
 GRANT USAGE ON SEQUENCE :"schema".jiebang_events_notification_id_seq TO :"app_role";
+-- The data subjects' keys (docs/personal-information.md) are not a table of record: a key is
+-- added when a subject's first datum is recorded, and erasure sets it to NULL (crypto-shredding).
+GRANT SELECT, INSERT, UPDATE ON :"schema".jiebang_subject_keys TO :"app_role";
 
 -- The read models are derived and rebuildable: the role owns their schema outright.
 SELECT CASE WHEN :'schema' = 'public' THEN 'jiebang_read' ELSE :'schema' || '_read' END

@@ -8,11 +8,12 @@ documents in its own table.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from jiebang_es.documents.evidence import DEFAULT_EVIDENCE
 from jiebang_es.domain.content import DEFAULT_COMMITMENT_MIN_RATIO, DEFAULT_FORBIDDEN_CONDITIONS
 from jiebang_es.domain.rules import DEFAULT_INDUSTRIES
 from jiebang_es.domain.working_days import WorkingDayCalendar
@@ -43,6 +44,7 @@ REASON_REQUIRED = {
     "Project.ContractChangeProposed",
     "Project.Extended",
     "BudgetEnvelope.BudgetRevised",
+    "Erasure.Erased",
 }
 
 
@@ -124,6 +126,8 @@ class CheckSettings:
     notice_working_days: int = 5
     credit_max_age_days: int = 30  # R-CREDIT: how long a credit check counts
     calendar: WorkingDayCalendar = field(default_factory=lambda: WorkingDayCalendar.load(None))
+    # R-EVIDENCE: command name → the document kinds its step keeps
+    evidence_kinds: Mapping[str, Sequence[str]] = field(default_factory=lambda: DEFAULT_EVIDENCE)
 
 
 CheckFn = Callable[[Check], None]

@@ -9,7 +9,9 @@ from projections.compliance import (
     application_checks,
     challenge_checks,
     draw_checks,
+    evidence_checks,
     panel_checks,
+    privacy_checks,
     project_checks,
     review_checks,
 )
@@ -30,6 +32,7 @@ CHECKS: dict[type, CheckFn] = {
     **project_checks.CHECKS,
     **draw_checks.CHECKS,
     **review_checks.CHECKS,
+    **privacy_checks.CHECKS,
 }
 
 
@@ -55,6 +58,7 @@ class Compliance(ReadModel):
             after = later.get(type(event))
             if after is not None:
                 after(check)
+        evidence_checks.check_evidence(check)
 
 
 def audit_checks(c: Check) -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from jiebang_es.domain import schedule
+from jiebang_es.domain.personal import shown
 from jiebang_es.domain.project import CONTRACT_CHANGE_KINDS, Project
 from jiebang_es.domain.rules import ARG_PANEL_KINDS, MIN_PANEL, missing_kinds
 from jiebang_es.domain.values import ExpertKind, Role, Verdict
@@ -82,7 +83,7 @@ def publicized(c: Check) -> None:
             for name, value in (
                 ("solver", notice.solver_name),
                 ("end user", notice.end_user_name),
-                ("project leader", notice.project_leader),
+                ("project leader", shown(notice.project_leader)),
                 ("where and how to object", notice.objection_channel),
             )
             if not value.strip()

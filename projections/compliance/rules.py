@@ -184,11 +184,26 @@ RULES: tuple[Rule, ...] = (
         "extensions argued by a full panel (or with an R-ARG-PANEL justification), within the "
         "category's maximum",
     ),
-    _not_yet("R-EVIDENCE", "documents are not yet kept by digest with their decisions"),
+    _r(
+        "R-EVIDENCE",
+        "each step the rule names (challenges drafted under version 2) keeps the document kinds "
+        "the configuration requires (JIEBANG_EVIDENCE_KINDS), even where the guard was off; "
+        "whether each kept document still matches its digest is checked by the audit verifier",
+    ),
     _r(
         "R-AUDIT-WHO",
         "every event names person, role, organisation, business and recording time; reasons "
         "where they are mandatory; justifications of every exception",
+    ),
+    _r(
+        "R-ERASURE",
+        "personal information erased only by the data-protection officer, with a reason, once "
+        "per data subject (docs/personal-information.md)",
+    ),
+    _r(
+        "R-RETENTION",
+        "an erasure without a legal ground only after every retention period of the subject's "
+        "records had ended; erasures on a legal ground listed as exceptions",
     ),
     _r(
         "R-AUDIT-IMMUTABLE",

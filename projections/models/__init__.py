@@ -30,6 +30,9 @@ MODEL_CLASSES: tuple[type[ReadModel], ...] = (
     Compliance,
 )
 NAMES = tuple(cls.name for cls in MODEL_CLASSES)
+# The read models that show personal fields (experts' and project leaders' names): rebuilt after
+# an erasure, so that they show "已删除" where the destroyed key made a field unreadable.
+PERSONAL = (Panels.name, PublicListing.name)
 
 
 def check_settings(settings: Settings) -> CheckSettings:
@@ -42,6 +45,9 @@ def check_settings(settings: Settings) -> CheckSettings:
         notice_working_days=settings.notice_working_days,
         credit_max_age_days=settings.credit_max_age_days,
         calendar=WorkingDayCalendar.load(settings.holiday_schedule),
+        # Whether or not the command guard refuses (JIEBANG_EVIDENCE_REQUIRED), the report
+        # shows a step without the papers it requires.
+        evidence_kinds=dict(settings.evidence_kinds),
     )
 
 

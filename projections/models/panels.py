@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.personal import shown
 from jiebang_es.domain.values import Role
 from projections.model import Handler, ReadModel, Rows, iso
 from projections.schema import table
@@ -59,7 +60,7 @@ class Panels(ReadModel):
             {
                 "expert_id": str(e.originator_id),
                 "person_id": e.person_id,
-                "name": e.name,
+                "name": shown(e.name),
                 "org_code": e.org_code,
                 "org_name": e.org_name,
                 "kind": e.kind.value,

@@ -15,6 +15,7 @@ from typing import Any
 
 from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.personal import shown as personal_text
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import Scope
 from projections.model import Handler, ReadModel, Rows, iso
@@ -168,7 +169,7 @@ class PublicListing(ReadModel):
                 "end_user_name": n.end_user_name if n else None,
                 "funding": n.funding if n else None,
                 "period_months": n.period_months if n else None,
-                "project_leader": n.project_leader if n else None,
+                "project_leader": personal_text(n.project_leader) if n else None,
                 "objection_channel": n.objection_channel if n else None,
             },
         )

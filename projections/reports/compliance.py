@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from jiebang_es.privacy.redact import redact_text
 from projections.compliance.check import FINDINGS
 from projections.compliance.rules import RULES
 from projections.readstore import ReadStore
@@ -56,7 +57,7 @@ def compliance_report(store: ReadStore, year: int | None = None) -> ComplianceRe
         position = db.positions(["compliance"])["compliance"]
     findings = [
         Finding(
-            **{k: r[k] for k in r if k not in ("finding_id", "evidence")},
+            **{k: _redacted(k, r[k]) for k in r if k not in ("finding_id", "evidence")},
             evidence=[int(p) for p in (r["evidence"] or "").split(",") if p],
         )
         for r in rows
@@ -74,6 +75,11 @@ def compliance_report(store: ReadStore, year: int | None = None) -> ComplianceRe
             RuleResult(rule.rule_id, rule.strength, rule.checked, status, violations, exceptions)
         )
     return ComplianceReport(position=position, year=year, rules=results)
+
+
+def _redacted(column: str, value: Any) -> Any:
+    """A finding's free text without personal identifiers (docs/personal-information.md)."""
+    return redact_text(value) if column in ("detail", "justification") and value else value
 
 
 def merge_exceptions(found: list[Finding]) -> list[Finding]:

@@ -17,6 +17,9 @@ from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.verify_store import record_verification, verify_store
 from jiebang_es.config import Settings
+from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.digests import DIGEST_NAMES
+from jiebang_es.crypto.signing import SIGNATURE_NAMES
 from jiebang_es.draws.algorithm import commitment_of, new_seed
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
@@ -111,17 +114,22 @@ def state(
 def keygen(
     overwrite: Annotated[bool, typer.Option(help="replace an existing key")] = False,
 ) -> None:
-    """Make the Ed25519 key pair that signs checkpoints (paths from the settings)."""
+    """Make the key pair that signs checkpoints (paths from the settings): Ed25519, or SM2 when
+    JIEBANG_CRYPTO=sm."""
     settings = _settings()
     try:
         kid = generate_keys(
-            settings.audit_key_file, settings.audit_public_key_file, overwrite=overwrite
+            settings.audit_key_file,
+            settings.audit_public_key_file,
+            mode=settings.crypto,
+            overwrite=overwrite,
         )
     except JiebangError as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(2) from e
     err.print(
-        f"key {kid}: private {settings.audit_key_file}, public {settings.audit_public_key_file}"
+        f"{SIGNATURE_NAMES[settings.crypto]} key {kid}: private {settings.audit_key_file}, "
+        f"public {settings.audit_public_key_file}"
     )
 
 
@@ -157,7 +165,7 @@ def verify(
                 (
                     f"{b.events} events, {b.links} links, {b.documents} documents, "
                     f"checkpoint at {b.checkpoint}; "
-                    f"key from {b.key_source}"
+                    f"key from {b.key_source}; {_algorithms(b.mode)}"
                 ),
             )
             notes = [
@@ -176,7 +184,7 @@ def verify(
             finding, notes = r.finding, r.notes
             summary = (
                 f"{r.events} events up to position {r.last_position}, "
-                f"{r.checkpoints} checkpoints, last at {r.last_checkpoint}"
+                f"{r.checkpoints} checkpoints, last at {r.last_checkpoint}; {_algorithms(r.mode)}"
             )
     except JiebangError as e:
         err.print(f"[red]{e}[/]")
@@ -187,6 +195,10 @@ def verify(
         sys.stdout.write(f"DAMAGED: {finding}\n")
         raise typer.Exit(EXIT_DAMAGED)
     sys.stdout.write(f"intact: {summary}\n")
+
+
+def _algorithms(mode: CryptoMode) -> str:
+    return f"{mode}: {DIGEST_NAMES[mode]} seals, {SIGNATURE_NAMES[mode]} checkpoints"
 
 
 @audit_cli.command("export")

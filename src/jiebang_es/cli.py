@@ -16,6 +16,7 @@ from jiebang_es.documents.cli import documents_cli
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
 from jiebang_es.pool_cli import experts_cli
+from jiebang_es.privacy_cli import privacy_cli
 from jiebang_es.service import JiebangApp
 from projections.cli import projections_cli, report_cli
 
@@ -72,6 +73,7 @@ def info(
     try:
         console.print(f"store: {_safe_url(settings.database_url)}")
         console.print(f"last position: {app.position()}")
+        console.print(f"cryptography: {app.crypto_mode} (docs/cryptography.md)")
         console.print(f"holiday calendar: {app.calendar.version}")
         if show_config:
             for name, value in settings.model_dump().items():
@@ -94,6 +96,7 @@ cli.add_typer(audit_cli, name="audit")
 cli.add_typer(experts_cli, name="experts")
 cli.add_typer(backup_cli, name="backup")
 cli.add_typer(documents_cli, name="documents")
+cli.add_typer(privacy_cli, name="privacy")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from jiebang_es.domain.content import (
 from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.draw import DrawPurpose
 from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.personal import Personal, expert_subject
 from jiebang_es.domain.values import (
     Actor,
     BudgetLine,
@@ -254,7 +255,7 @@ class ChallengeCommands(BudgetCommands, PanelDraws):
         expert = Expert(
             audit=self._audit(actor, meta),
             person_id=person_id.strip(),
-            name=name.strip(),
+            name=Personal(expert_subject(person_id.strip()), "name", name.strip()),
             org_code=credit_code(org_code, field_name="org_code"),
             org_name=org_name,
             kind=kind,
@@ -305,7 +306,7 @@ class ChallengeCommands(BudgetCommands, PanelDraws):
             if expert.org_code == challenge.end_user.credit_code:
                 raise RuleViolationError(
                     "R-CONFLICT",
-                    f"expert {expert.name} ({expert.person_id}) is of the challenge's own end user "
+                    f"expert {expert.person_id} is of the challenge's own end user "
                     f"({challenge.end_user.credit_code}) and takes no part in its argumentation",
                 )
         if period_argued and len(recorded) < rules.MIN_PANEL:

@@ -14,6 +14,14 @@ from jiebang_es.domain import rules, schedule
 from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.numbering import DistrictNumbering
+from jiebang_es.domain.personal import (
+    Personal,
+    PersonalText,
+    leader_subject,
+    objector_subject,
+    personal,
+    shown,
+)
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import (
     Actor,
@@ -47,9 +55,21 @@ def normalise_terms(terms: ContractTerms) -> ContractTerms:
             Tranche(amount=yuan(t.amount, field_name="tranches"), condition=t.condition.strip())
             for t in terms.tranches
         ),
-        project_leader=terms.project_leader.strip(),
+        project_leader=terms.project_leader.strip()
+        if isinstance(terms.project_leader, str)
+        else terms.project_leader,
         lead_unit_code=terms.lead_unit_code.strip().upper(),
     )
+
+
+def contract_leader(project: Project, given: PersonalText, current: PersonalText) -> PersonalText:
+    """The contract's project leader (personal information): the current one unless the terms
+    name another person, who is then a data subject of their own."""
+    kept = personal(current, leader_subject(project.application_id), "name")
+    if isinstance(given, Personal) or not given.strip() or given.strip() == shown(kept):
+        return given if isinstance(given, Personal) else kept
+    subject = f"{leader_subject(str(project.id))}:{uuid.uuid4().hex[:12]}"
+    return Personal(subject, "name", given.strip())
 
 
 class ProjectCommands(CreditCommands):
@@ -109,7 +129,9 @@ class ProjectCommands(CreditCommands):
             end_user_name=challenge.end_user.name,
             funding=None if restricted else project.funding,
             period_months=None if restricted else project.challenge_period_months,
-            project_leader=application.leader_name,
+            project_leader=personal(
+                application.leader_name, leader_subject(project.application_id), "name"
+            ),
             objection_channel=self.settings.objection_channel,
         )
 
@@ -146,8 +168,13 @@ class ProjectCommands(CreditCommands):
             raise NotPermittedError(
                 "R-OBJECTION", "only the bureau's staff record an objection for someone else"
             )
-        who = objector.strip() or f"{actor.id} ({actor.role.value}, {actor.org_code})"
-        project.lodge_objection(self._audit(actor, meta), uuid.uuid4().hex, who, grounds)
+        objection_id = uuid.uuid4().hex
+        who: PersonalText = (
+            Personal(objector_subject(objection_id), "name_and_contact", objector.strip())
+            if objector.strip()
+            else f"{actor.id} ({actor.role.value}, {actor.org_code})"
+        )
+        project.lodge_objection(self._audit(actor, meta), objection_id, who, grounds)
         return self._save(project)
 
     @command
@@ -217,7 +244,7 @@ class ProjectCommands(CreditCommands):
             co_investment=committed if given.co_investment is None else given.co_investment,
             tranches=given.tranches
             or schedule.default_tranches(self.settings.payment_schedule_default, given.budget),
-            project_leader=given.project_leader or application.leader_name,
+            project_leader=contract_leader(project, given.project_leader, application.leader_name),
             lead_unit_code=given.lead_unit_code or project.solver_code,
         )
         project.draft_contract(self._audit(actor, meta), filled, committed)
@@ -340,7 +367,9 @@ class ProjectCommands(CreditCommands):
                         self.settings.payment_schedule_default, given.budget
                     )
                 ),
-                project_leader=given.project_leader or current.project_leader,
+                project_leader=contract_leader(
+                    project, given.project_leader, current.project_leader
+                ),
                 lead_unit_code=given.lead_unit_code or current.lead_unit_code,
             )
         committed = self._get(Challenge, project.challenge_id).eu_commitment_amount or Decimal(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.utils import get_topic
 
@@ -16,6 +16,7 @@ from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.content import admits
 from jiebang_es.domain.draw import Draw, DrawPurpose
 from jiebang_es.domain.expert import Expert
+from jiebang_es.domain.personal import leader_subject, personal
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.selection import review_panel_exceptions, selection_exceptions
 from jiebang_es.domain.values import (
@@ -108,7 +109,7 @@ class ReviewCommands(CreditCommands, PanelDraws):
             challenge_id=str(challenge.id),
             lead=lead_unit,
             participants=units,
-            leader_name=leader_name.strip(),
+            leader_name=personal(leader_name, leader_subject(uuid4().hex), "name"),
             technical_plan=technical_plan,
             ip_declaration=ip_declaration,
             budget=asked,

@@ -27,6 +27,8 @@ from jiebang_es.domain.schedule import parse_default_schedule
 from jiebang_es.errors import InvalidValueError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/jiebang.db"
+# R-RETENTION: years a kind of record keeps its personal information after it closed.
+DEFAULT_RETENTION_YEARS = {"project": 10, "application": 10, "expert": 10}
 DEFAULT_OBJECTION_CHANNEL = (
     "公示期内，任何单位或个人可向沙坪坝区科学技术局书面提出异议，写明异议项目、事实和理由，"
     "并署真实姓名（单位加盖公章）及联系方式；逾期或匿名异议不予受理。"
@@ -236,6 +238,37 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_EVIDENCE),
         description="R-EVIDENCE: JSON object, command name → document kinds it requires",
     )
+    pdf_font: str = Field(
+        default="",
+        description="the font for Chinese in written PDFs: FILE or FILE#FACE (a .ttc's face); "
+        "empty: found with fc-match (serif:lang=zh-cn) or the Noto CJK paths; none: DOCX only",
+    )
+
+    # ---- personal information (jiebang_es.privacy, docs/personal-information.md) ----
+    personal_keys_dir: Path | None = Field(
+        default=None,
+        description="SQLite store: the folder of the data subjects' keys (default: "
+        "<database>.keys beside the SQLite file); PostgreSQL keeps them in a table of the same "
+        "database",
+    )
+    retention_years: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_RETENTION_YEARS),
+        description="R-RETENTION: JSON object, kind of record → years its personal information "
+        "is kept after the record closed (project: after acceptance or termination; "
+        "application: after its last step; expert: after leaving the pool)",
+    )
+
+    @field_validator("retention_years", mode="after")
+    @classmethod
+    def _retention_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(DEFAULT_RETENTION_YEARS))
+        if unknown:
+            raise ValueError(
+                f"unknown kinds of record {unknown}; known: {sorted(DEFAULT_RETENTION_YEARS)}"
+            )
+        if any(not 0 <= years <= 100 for years in value.values()):
+            raise ValueError("retention periods are whole years from 0 to 100")
+        return {**DEFAULT_RETENTION_YEARS, **value}
 
     @field_validator("payment_schedule_default", mode="after")
     @classmethod

@@ -8,6 +8,8 @@ from typing import Any
 
 import structlog
 
+from jiebang_es.privacy.redact import redact_log_event
+
 
 class _StderrLogger:
     """Writes each line to the process's stderr *as it is now*: a stream swapped after
@@ -30,6 +32,8 @@ def configure_logging(level: str = "warning") -> None:
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            # No personal identifier leaves in a log line (docs/personal-information.md).
+            redact_log_event,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

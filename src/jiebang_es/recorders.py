@@ -22,11 +22,15 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.digests import hash_function
+from jiebang_es.crypto.store_mode import POSTGRES_CREATE, SQLITE_CREATE, STORE_TABLE
 from jiebang_es.sealing import (
     GENESIS,
     SEAL_TAG,
     SealRow,
     canonical_originator_id,
+    chain,
     event_digest,
     seal_rows,
 )
@@ -66,6 +70,7 @@ def _sealed(
     stored_events: Sequence[StoredEvent],
     positions: Sequence[int],
     last: tuple[int, bytes] | None,
+    mode: CryptoMode = "intl",
 ) -> list[SealRow]:
     previous_position, previous_seal = last or (0, GENESIS)
     rows = seal_rows(
@@ -75,6 +80,7 @@ def _sealed(
             (p, s.originator_id, s.originator_version, s.topic, s.state)
             for p, s in zip(positions, stored_events, strict=True)
         ],
+        mode,
     )
     if note is not None:
         note.seals = rows
@@ -102,6 +108,8 @@ _SQLITE_SELECT_SEAL = (
 class SealingSQLiteRecorder(SQLiteApplicationRecorder):
     """SQLite: events, their seals and idempotency keys in one transaction."""
 
+    crypto_mode: CryptoMode = "intl"  # the store's recorded mode, set when the store is opened
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -116,6 +124,7 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
             "notification_id INTEGER NOT NULL, seal BLOB NOT NULL, taken_at TEXT NOT NULL, "
             "key_id TEXT NOT NULL, signature BLOB NOT NULL, "
             "PRIMARY KEY (notification_id, key_id))",
+            SQLITE_CREATE,
         ]
 
     def _insert_events(
@@ -128,7 +137,8 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
         # The write lock is held since the first insert: no other writer can seal in between.
         c.execute(_SQLITE_LAST_SEAL)
         row = c.fetchone()
-        rows = _sealed(note, stored_events, positions, (row[0], bytes(row[1])) if row else None)
+        last = (row[0], bytes(row[1])) if row else None
+        rows = _sealed(note, stored_events, positions, last, self.crypto_mode)
         values = [
             (r.position, r.originator_id, r.originator_version, r.previous_position,
              r.digest, r.seal)
@@ -169,6 +179,8 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
 class SealingPostgresRecorder(PostgresApplicationRecorder):
     """PostgreSQL: events, their seals and idempotency keys in one transaction."""
 
+    crypto_mode: CryptoMode = "intl"  # the store's recorded mode, set when the store is opened
+
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
@@ -195,6 +207,7 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                 "key_id text NOT NULL, signature bytea NOT NULL, "
                 "PRIMARY KEY (notification_id, key_id))"
             ).format(schema, checkpoints),
+            SQL(POSTGRES_CREATE).format(schema, Identifier(STORE_TABLE)),
         ]
         # One statement inserts the events, seals them (the chain computed by the database from
         # the last seal, in notification order) and keeps the idempotency key: sealing adds no
@@ -254,12 +267,17 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
             "SELECT notification_id, previous_id, digest, seal FROM sealed"
         )
         self._insert_sealed = {
-            (many, keep): SQL(template if many else single).format(
-                request=keep_request if keep else SQL(""), **names
-            )
+            (many, keep, mode): SQL(
+                _seals_given(template if many else single) if mode == "sm" else
+                (template if many else single)
+            ).format(request=keep_request if keep else SQL(""), **names)
             for many in (True, False)
             for keep in (True, False)
-        }
+            for mode in ("intl", "sm")
+        }  # fmt: skip
+        self._last_seal = SQL(
+            "SELECT seal FROM {s}.{seals} ORDER BY notification_id DESC LIMIT 1"
+        ).format(s=schema, seals=seals)
         self._probe_write = SQL("INSERT INTO {s}.{requests} VALUES (%s, '', '{{}}', 0)").format(
             s=schema, requests=requests
         )
@@ -279,8 +297,9 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
         self._lock_table(curs)
         self._notify_channel(curs)
         note: SaveNote | None = kwargs.get("note")
+        h = hash_function(self.crypto_mode)
         digests = [
-            event_digest(s.originator_id, s.originator_version, s.topic, s.state)
+            event_digest(s.originator_id, s.originator_version, s.topic, s.state, h)
             for s in stored_events
         ]
         params: dict[str, Any] = {
@@ -314,7 +333,24 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                 "fingerprint": request.fingerprint,
                 "receipt": json.dumps(request.receipt),
             }
-        curs.execute(self._insert_sealed[many, request is not None], params)
+        if self.crypto_mode == "sm":
+            params |= self._seals_under_lock(curs, digests, many)
+        curs.execute(self._insert_sealed[many, request is not None, self.crypto_mode], params)
+
+    def _seals_under_lock(
+        self, curs: Cursor[DictRow], digests: list[bytes], many: bool
+    ) -> dict[str, Any]:
+        """SM3 seals, computed here: PostgreSQL has no SM3 without the pgcrypto extension
+        (docs/cryptography.md). The table lock is held, so the last seal cannot change before
+        the insert that follows, in the same transaction."""
+        curs.execute(self._last_seal)
+        row = curs.fetchone()
+        seal = bytes(row["seal"]) if row else GENESIS
+        seals = []
+        for digest in digests:
+            seal = chain(seal, digest, hash_function("sm"))
+            seals.append(seal)
+        return {"seals": seals} if many else {"seal": seals[0]}
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -359,6 +395,26 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(self._select_seal, (canonical_originator_id(originator_id), version))
             row = curs.fetchone()
         return (int(row["notification_id"]), bytes(row["seal"])) if row else None
+
+
+# In `sm` mode the seals come computed (_seals_under_lock): the SQL takes them as given.
+_SHA256_SEALS = {
+    "sha256(%(tag)s || COALESCE((SELECT seal FROM last), %(genesis)s) || n.digest) AS seal ":
+        "(%(seals)s::bytea[])[n.n::int] AS seal ",
+    "sha256(%(tag)s || c.seal || n.digest) FROM": "(%(seals)s::bytea[])[n.n::int] FROM",
+    "sha256(%(tag)s || COALESCE((SELECT seal FROM last), %(genesis)s) || %(digest)s) ":
+        "%(seal)s ",
+}  # fmt: skip
+
+
+def _seals_given(statement: str) -> str:
+    """The sealing statement with every SHA-256 seal replaced by the one computed for it."""
+    replaced = statement
+    for computed, given in _SHA256_SEALS.items():
+        replaced = replaced.replace(computed, given)
+    if "sha256(" in replaced:
+        raise ProgrammingError("a seal of the statement is still computed with SHA-256")
+    return replaced
 
 
 def _probe_key() -> str:

@@ -2,20 +2,24 @@
 
 Each stored event, in commit order, gets
 
-    digest = SHA-256(len-prefixed originator id, version, topic, state)   # its exact stored bytes
-    seal   = SHA-256("jiebang-seal/1" || previous seal || digest)
+    digest = H(len-prefixed originator id, version, topic, state)   # its exact stored bytes
+    seal   = H("jiebang-seal/1" || previous seal || digest)
 
-with 32 zero bytes before the first event. A seal row also names the position of the event
-sealed before it, so that a verifier can tell a removed event from an inserted one.
+with 32 zero bytes before the first event, where H is the store's hash: SHA-256 (`intl`) or SM3
+(`sm`, docs/cryptography.md), fixed when the store was created. A seal row also names the
+position of the event sealed before it, so that a verifier can tell a removed event from an
+inserted one.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import struct
 from dataclasses import dataclass
 from uuid import UUID
+
+from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.digests import HashFunction, hash_function, sha256
 
 GENESIS = bytes(32)
 SEAL_TAG = b"jiebang-seal/1"
@@ -37,22 +41,26 @@ def canonical_originator_id(originator_id: UUID | str) -> str:
         return originator_id
 
 
-def event_digest(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
+def event_digest(
+    originator_id: UUID | str, version: int, topic: str, state: bytes, h: HashFunction = sha256
+) -> bytes:
     """The hash of one stored event's exact bytes; each field length-prefixed, so that no two
     different events can be spelt as the same byte string."""
-    return canonical_digest(canonical_originator_id(originator_id), version, topic, state)
+    return canonical_digest(canonical_originator_id(originator_id), version, topic, state, h)
 
 
-def canonical_digest(originator_id: str, version: int, topic: str, state: bytes) -> bytes:
+def canonical_digest(
+    originator_id: str, version: int, topic: str, state: bytes, h: HashFunction = sha256
+) -> bytes:
     """``event_digest`` of an id already in its canonical spelling (the verifier's hot path)."""
     oid = originator_id.encode()
     ver = str(version).encode()
-    return hashlib.sha256(
+    return h(
         b"".join(
             (_pack(len(oid)), oid, _pack(len(ver)), ver, _topic_part(topic),
              _pack(len(state)), state)
         )
-    ).digest()  # fmt: skip
+    )  # fmt: skip
 
 
 @functools.lru_cache(maxsize=4096)
@@ -62,9 +70,9 @@ def _topic_part(topic: str) -> bytes:
     return _pack(len(encoded)) + encoded
 
 
-def chain(previous_seal: bytes, digest: bytes) -> bytes:
+def chain(previous_seal: bytes, digest: bytes, h: HashFunction = sha256) -> bytes:
     """The seal of an event: its digest bound to everything sealed before it."""
-    return hashlib.sha256(SEAL_TAG + previous_seal + digest).digest()
+    return h(SEAL_TAG + previous_seal + digest)
 
 
 @dataclass(frozen=True)
@@ -83,12 +91,14 @@ def seal_rows(
     previous_position: int,
     previous_seal: bytes,
     events: list[tuple[int, UUID | str, int, str, bytes]],
+    mode: CryptoMode = "intl",
 ) -> list[SealRow]:
     """Seal rows for events just inserted: (position, originator id, version, topic, state)."""
+    h = hash_function(mode)
     rows: list[SealRow] = []
     for position, originator_id, version, topic, state in events:
-        digest = event_digest(originator_id, version, topic, state)
-        seal = chain(previous_seal, digest)
+        digest = event_digest(originator_id, version, topic, state, h)
+        seal = chain(previous_seal, digest, h)
         rows.append(
             SealRow(
                 position=position,

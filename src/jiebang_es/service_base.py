@@ -27,6 +27,9 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from jiebang_es.config import Settings
+from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.fields import field_cipher
+from jiebang_es.crypto.store_mode import StoreMode, resolve
 from jiebang_es.documents.evidence import check_evidence
 from jiebang_es.documents.store import DocumentStore, open_document_store
 from jiebang_es.domain import rules
@@ -53,6 +56,7 @@ from jiebang_es.errors import (
     StaleVersionError,
     StoreUnavailableError,
 )
+from jiebang_es.privacy.keys import SubjectKeys, open_subject_keys
 from jiebang_es.recorders import (
     RequestToKeep,
     SaveNote,
@@ -213,7 +217,32 @@ class ServiceBase(Application[UUID]):
         self.write_fault: tuple[StoreFault, float] | None = None
         with self._store_errors():
             super().__init__(env=self.settings.eventsourcing_env())
-        self.documents: DocumentStore = open_document_store(self.settings)
+            self.crypto_mode: CryptoMode = self._open_crypto_mode()
+        self.documents: DocumentStore = open_document_store(self.settings, self.crypto_mode)
+        self.personal_keys: SubjectKeys = open_subject_keys(self.settings)
+
+    def _open_crypto_mode(self) -> CryptoMode:
+        """The store's cryptography (docs/cryptography.md): the one it records; a new store
+        records the configured one before its first event; a setting that disagrees with the
+        store is refused here, at startup, so that a store is never mixed."""
+        recorder = self._sealing_recorder
+        postgres = isinstance(recorder, SealingPostgresRecorder)
+        modes = StoreMode(
+            postgres=postgres,
+            schema=recorder.datastore.schema if isinstance(recorder, SealingPostgresRecorder)
+            else "public",
+        )  # fmt: skip
+        with recorder.datastore.transaction(commit=False) as cursor:
+            recorded = modes.read(cursor)
+        has_events = (recorder.max_notification_id() or 0) > 0
+        mode = resolve(recorded, has_events, self.settings.crypto)
+        if recorded is None and not has_events:
+            with recorder.datastore.transaction(commit=True) as cursor:
+                modes.record(cursor, mode)
+                recorded = modes.read(cursor)
+            mode = resolve(recorded, has_events, self.settings.crypto)
+        recorder.crypto_mode = mode
+        return mode
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only the settings configure the store: os.environ is deliberately not merged in.
@@ -228,7 +257,11 @@ class ServiceBase(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
+        register_domain_transcodings(
+            transcoder,
+            keys=lambda: self.personal_keys,
+            cipher=lambda: field_cipher(self.crypto_mode),
+        )
 
     def _check_actor(self, actor: Actor) -> None:
         """R-AUDIT-WHO: nothing is recorded without a person, a role and an organisation; and

@@ -6,15 +6,22 @@ decodes the old name (STYLE.md §12).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from jiebang_es.crypto.fields import FieldCipher, FieldDecryptionError
 from jiebang_es.domain import draw, expert, values
 from jiebang_es.domain.content import ChallengeContent
+from jiebang_es.domain.personal import Personal
+
+if TYPE_CHECKING:
+    from jiebang_es.privacy.keys import SubjectKeys
 
 
 class DateAsISO(Transcoding):
@@ -53,6 +60,66 @@ class DataclassAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Any:
         return self.type(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+class PersonalAsCiphertext(Transcoding):
+    """A personal datum as its subject's id and the ciphertext under the subject's own key
+    (docs/personal-information.md): the plaintext never reaches the store.
+
+    Stored: ``{"s": subject, "k": kind, "a": cipher, "t": base64 token}``, or
+    ``{"s": subject, "k": kind, "erased": true}`` for a datum already erased when recorded.
+    Decoded: the plaintext where the key is at hand; erased once the key is destroyed; withheld
+    where no key store is given (an offline bundle's reader)."""
+
+    type = Personal
+    name = "jiebang.Personal"
+
+    def __init__(
+        self,
+        keys: Callable[[], SubjectKeys] | None = None,
+        cipher: Callable[[], FieldCipher] | None = None,
+    ) -> None:
+        self.keys = keys
+        self.cipher = cipher
+
+    @staticmethod
+    def associated(subject_id: str, kind: str) -> bytes:
+        return f"jiebang-personal\x1f{subject_id}\x1f{kind}".encode()
+
+    def encode(self, obj: Personal) -> dict[str, Any]:
+        if obj.value is None:
+            return {"s": obj.subject_id, "k": obj.kind, "erased": True}
+        if self.keys is None or self.cipher is None:
+            raise TypeError("personal information is recorded only where its keys are kept")
+        cipher = self.cipher()
+        key = self.keys().ensure(obj.subject_id, cipher.new_key())
+        token = cipher.encrypt(
+            key, obj.value.encode("utf-8"), self.associated(obj.subject_id, obj.kind)
+        )
+        return {
+            "s": obj.subject_id,
+            "k": obj.kind,
+            "a": cipher.name,
+            "t": base64.b64encode(token).decode("ascii"),
+        }
+
+    def decode(self, data: dict[str, Any]) -> Personal:
+        subject, kind = str(data["s"]), str(data["k"])
+        if data.get("erased"):
+            return Personal(subject_id=subject, kind=kind, erased=True)
+        if self.keys is None or self.cipher is None:
+            return Personal(subject_id=subject, kind=kind)
+        key = self.keys().key(subject)
+        if key is None:
+            return Personal(subject_id=subject, kind=kind, erased=True)
+        try:
+            plain = self.cipher().decrypt(
+                key, base64.b64decode(data["t"]), self.associated(subject, kind)
+            )
+        except FieldDecryptionError:
+            # Not this subject's token (altered bytes): the seal chain says where.
+            return Personal(subject_id=subject, kind=kind)
+        return Personal(subject_id=subject, kind=kind, value=plain.decode("utf-8"))
 
 
 ENUMS: tuple[type[Enum], ...] = (
@@ -94,8 +161,15 @@ VALUE_CLASSES: tuple[type[Any], ...] = (
 )
 
 
-def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
+def register_domain_transcodings(
+    transcoder: JSONTranscoder,
+    keys: Callable[[], SubjectKeys] | None = None,
+    cipher: Callable[[], FieldCipher] | None = None,
+) -> None:
+    """The domain's transcodings; with a key store and the store's field cipher, personal
+    data are encrypted and decrypted, without them only read as withheld."""
     transcoder.register(DateAsISO())
+    transcoder.register(PersonalAsCiphertext(keys, cipher))
     for enum_cls in ENUMS:
         transcoder.register(EnumAsValue(enum_cls))
     for cls in VALUE_CLASSES:

@@ -8,10 +8,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from jiebang_es.audit.checkpoints import key_id, signed_message
+from jiebang_es.audit.checkpoints import signed_message
 from jiebang_es.config import Settings
+from jiebang_es.crypto.digests import hash_function
+from jiebang_es.crypto.signing import generate_signing_key
+from jiebang_es.crypto.store_mode import parse_mode
 from jiebang_es.domain.values import DemandSource
 from jiebang_es.sample import END_USER_EQUIPMENT
 from jiebang_es.sealing import GENESIS, chain, event_digest
@@ -53,6 +55,8 @@ class Attacker:
         else:
             self.conn = sqlite3.connect(store_url[len("sqlite:///") :], isolation_level=None)
             self.events, self.pos = "stored_events", "rowid"
+        # A careful attacker reseals and signs with the store's own algorithms.
+        self.mode = parse_mode(self.sql("SELECT value FROM jiebang_store")[0][0])
 
     def close(self) -> None:
         self.conn.close()
@@ -114,9 +118,10 @@ class Attacker:
             "WHERE {pos} >= ? ORDER BY {pos}",
             position,
         )
+        h = hash_function(self.mode)
         for pos, originator_id, version, topic, state in rows:
-            digest = event_digest(str(originator_id), version, topic, bytes(state))
-            seal = chain(seal, digest)
+            digest = event_digest(str(originator_id), version, topic, bytes(state), h)
+            seal = chain(seal, digest, h)
             self.sql(
                 "UPDATE jiebang_seals SET digest = ?, seal = ? WHERE notification_id = ?",
                 digest,
@@ -125,7 +130,7 @@ class Attacker:
             )
 
     def forge_checkpoint(self, position: int) -> None:
-        key = Ed25519PrivateKey.generate()
+        key = generate_signing_key(self.mode)
         seal = bytes(
             self.sql("SELECT seal FROM jiebang_seals WHERE notification_id = ?", position)[0][0]
         )
@@ -135,6 +140,6 @@ class Attacker:
             position,
             seal,
             taken_at,
-            key_id(key.public_key()),
+            key.public.key_id,
             key.sign(signed_message(position, seal, taken_at)),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from jiebang_es.demo import SimulatedClock, run_demo
 from jiebang_es.domain.project import Project
 from jiebang_es.errors import InvalidValueError
 from jiebang_es.service_base import CHINA_TZ
+from tests.support import BUREAU_STAFF, Journey
 
 
 @pytest.fixture
@@ -83,3 +85,18 @@ def test_state_as_of_a_time_before_the_contract(demo_app):
     assert then["status"] != "contracted"
     assert now["version"] == demo_app.state_at(Project, project_id).version
     assert then["version"] < contracted.originator_version
+
+
+def test_r_audit_who_a_history_read_again_follows_every_new_event(app, clock, make_app):
+    """A history is kept between reads (recorded events never change) only while the
+    aggregate has no newer event: a revision recorded after a read is in the next read."""
+    j = Journey(app, clock).draft(confirm=False)
+    first = queries.history(app, j.challenge_id)
+    assert queries.history(app, j.challenge_id) is first
+    app.revise_draft(BUREAU_STAFF, j.challenge_id, content=replace(j.content, name="甲"))
+    again = queries.history(app, j.challenge_id)
+    assert [e.version for e in again] == [e.version for e in first] + [first[-1].version + 1]
+    name = next(c for c in again[-1].changes if c.field == "content")
+    assert (name.old["name"], name.new["name"]) == (j.content.name, "甲")
+    other = queries.history(make_app(), j.challenge_id)
+    assert [e.as_json() for e in other] == [e.as_json() for e in again]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import time
 from datetime import date
 
+import pytest
+
 from jiebang_es.audit.checkpoints import Checkpointer, generate_keys, read_file
 from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.verify_store import verify_store
 from tests.audit.attacker import collect, settings_for
+
+pytestmark = pytest.mark.usefixtures("crypto_mode")
 
 
 def _wait_for(predicate, timeout: float = 10.0) -> bool:
@@ -25,7 +29,7 @@ def test_checkpoint_every_n_events(app, clock, store_url, tmp_path):
     settings = settings_for(store_url, tmp_path).model_copy(
         update={"checkpoint_every_events": 3, "checkpoint_every_seconds": 3600.0}
     )
-    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file, mode=settings.crypto)
     checkpointer = Checkpointer(settings)
     checkpointer.start()
     try:
@@ -49,7 +53,7 @@ def test_checkpoint_every_m_seconds_only_when_there_is_something_new(
     settings = settings_for(store_url, tmp_path).model_copy(
         update={"checkpoint_every_events": 1000, "checkpoint_every_seconds": 0.3}
     )
-    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file, mode=settings.crypto)
     checkpointer = Checkpointer(settings)
     checkpointer.start()
     try:

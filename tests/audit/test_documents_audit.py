@@ -21,7 +21,7 @@ from tests.support import BUREAU_STAFF, Journey, ScriptedClock
 
 
 @pytest.fixture
-def documented(store_url, tmp_path, monkeypatch):
+def documented(store_url, tmp_path, monkeypatch, crypto_mode):
     """A listed challenge whose list keeps its minutes, a key pair and a checkpoint."""
     env = {
         "JIEBANG_DATABASE_URL": store_url,
@@ -45,13 +45,13 @@ def documented(store_url, tmp_path, monkeypatch):
         )  # fmt: skip
     finally:
         app.close()
-    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file, mode=crypto_mode)
     take_checkpoint(settings)
     return j.challenge_id, minutes.digest, tmp_path
 
 
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args))
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, list(args), env=env)
 
 
 def test_r_evidence_a_bundle_carries_the_documents_and_names_a_tampered_one(documented):
@@ -106,6 +106,9 @@ def test_r_evidence_documents_put_get_check_from_the_command_line(documented):
     assert checked.exit_code == 0, checked.output
     # the minutes stand with the challenge and with the budget envelope the list charged
     assert "intact: 1 documents, 2 references" in checked.stdout
+    assert "written documents: DOCX" in checked.stdout
+    without = run("documents", "check", env={"JIEBANG_PDF_FONT": "none"})
+    assert "written documents: DOCX only (仅生成 DOCX): JIEBANG_PDF_FONT=none" in without.stdout
 
     refused = tmp_path / "notes.txt"
     refused.write_text("not a document", encoding="utf-8")

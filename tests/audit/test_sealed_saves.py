@@ -7,12 +7,15 @@ from datetime import date
 
 import pytest
 
+from jiebang_es.crypto.digests import hash_function
 from jiebang_es.domain.values import DemandSource
 from jiebang_es.errors import DuplicateRequestError
 from jiebang_es.sample import END_USER_EQUIPMENT
 from jiebang_es.sealing import GENESIS, chain, event_digest
 from jiebang_es.service_base import CommandMeta
 from tests.support import BUREAU_STAFF
+
+pytestmark = pytest.mark.usefixtures("crypto_mode")
 
 
 def _collect(app, meta: CommandMeta | None = None):
@@ -27,13 +30,16 @@ def _collect(app, meta: CommandMeta | None = None):
     )
 
 
-def test_receipt_carries_the_seal_of_the_chain_over_the_stored_bytes(app, clock):
+def test_receipt_carries_the_seal_of_the_chain_over_the_stored_bytes(app, clock, crypto_mode):
     clock.on(date(2026, 2, 24))
+    assert app.crypto_mode == crypto_mode
     first = _collect(app)
     second = _collect(app)
     seal = GENESIS
+    h = hash_function(crypto_mode)
     for n in app.recorder.select_notifications(start=1, limit=10):
-        seal = chain(seal, event_digest(n.originator_id, n.originator_version, n.topic, n.state))
+        digest = event_digest(n.originator_id, n.originator_version, n.topic, n.state, h)
+        seal = chain(seal, digest, h)
         if n.id == first.position:
             assert first.seal == seal.hex()
     assert second.seal == seal.hex()

@@ -20,7 +20,7 @@ AFTER = 3  # events recorded after it
 
 
 @pytest.fixture
-def scene(make_app, clock, store_url, tmp_path):
+def scene(make_app, clock, store_url, tmp_path, crypto_mode):
     clock.on(date(2026, 2, 24))
     settings = settings_for(store_url, tmp_path)
     app = make_app(
@@ -28,7 +28,7 @@ def scene(make_app, clock, store_url, tmp_path):
         audit_public_key_file=settings.audit_public_key_file,
         audit_checkpoint_file=settings.audit_checkpoint_file,
     )
-    generate_keys(settings.audit_key_file, settings.audit_public_key_file)
+    generate_keys(settings.audit_key_file, settings.audit_public_key_file, mode=crypto_mode)
     collect(app, CHECKPOINTED)
     checkpoint = take_checkpoint(settings)
     assert checkpoint is not None

@@ -139,13 +139,16 @@ def test_r_evidence_a_command_names_documents_by_digest(server: Server):
 
 
 class Scene:
-    """P: a public challenge published with its written guide, applied to with a form attached;
-    R: a challenge restricted to the medical university, published with its guide."""
+    """P: a public challenge published with its written guide (DOCX and PDF), applied to with a
+    form attached; R: a challenge restricted to the medical university, published with its
+    guide; K: a classified (涉密) one, restricted to the same university, published with its
+    guide. A form uploaded by the applicant and never attached ("loose") is its own and the
+    bureau's only."""
 
     def __init__(self, server: Server) -> None:
         self.server = server
         self.p = HttpJourney(server, uuid.uuid4().hex[:8]).draft().argue().list()
-        self.p_guide = self.publish(self.p)
+        self.p_guide, self.p_guide_pdf = self.publish(self.p)
         self.p.server.on(date(2026, 4, 20))
         self.p.check_credit()  # R-CREDIT: the applicant's unit checked recently
         solver = self.p.solver(INSTITUTE_WEST)
@@ -163,7 +166,14 @@ class Scene:
             server, uuid.uuid4().hex[:8], end_user=END_USER_PHARMA,
             content=major_challenge_content(recipients=(UNIVERSITY_MEDICAL.credit_code,)),
         ).draft().argue().list()  # fmt: skip
-        self.r_guide = self.publish(self.r)
+        self.r_guide, self.r_guide_pdf = self.publish(self.r)
+        self.k = HttpJourney(
+            server, uuid.uuid4().hex[:8], end_user=END_USER_PHARMA,
+            content=major_challenge_content(
+                name="涉密工艺攻关", recipients=(UNIVERSITY_MEDICAL.credit_code,), classified=True
+            ),
+        ).draft().argue().list()  # fmt: skip
+        self.k_guide, _ = self.publish(self.k)
         self.clients: dict[str, httpx.Client] = {
             "bureau": server.client(Role.BUREAU, BUREAU, "bureau-docs"),
             "end_user_own": server.client(Role.END_USER, END_USER_EQUIPMENT, "eu-own"),
@@ -171,11 +181,14 @@ class Scene:
             "applicant_own": server.client(Role.APPLICANT, INSTITUTE_WEST, "app-own"),
             "applicant_other": server.client(Role.APPLICANT, ENTERPRISE_HUADONG, "app-other"),
             "applicant_recipient": server.client(Role.APPLICANT, UNIVERSITY_MEDICAL, "app-rec"),
+            "expert_panel": self.p.expert_client(self.p.sample_experts()[0]),
             "expert_other": self.r.expert_client(self.r.sample_experts()[2]),
             "supervisor": server.client(Role.SUPERVISOR, BUREAU, "supervisor"),
             "analyst": server.client(Role.ANALYST, BUREAU, "analyst"),
             "anonymous": server.client(),
         }
+        loose = upload(self.clients["applicant_own"], PNG[:4000] + b"loose", "申报书", "草稿.png")
+        self.p_loose = ok(loose, 201)["digest"]
 
     def select_and_publicize(self, j: HttpJourney, application_id: str) -> str:
         """Review and select, then write the notice from the record and publicize with it."""
@@ -193,8 +206,8 @@ class Scene:
         ok(j.bureau.post(f"/v1/projects/{j.project_id}/publicize", json={"documents": kept}))
         return str(notice["digest"])
 
-    def publish(self, j: HttpJourney) -> str:
-        """Write the guide from the record, then publish with it attached."""
+    def publish(self, j: HttpJourney) -> tuple[str, str]:
+        """Write the guide from the record, then publish with it attached (DOCX and PDF)."""
         window: dict[str, Any] = {
             "window_opens": at(date(2026, 4, 10), 9), "window_closes": at(date(2026, 5, 10), 17)
         }  # fmt: skip
@@ -207,14 +220,17 @@ class Scene:
             201,
         )
         assert guide["kind"] == "申报指南"
+        pdf = guide["pdf"]  # the server finds Noto CJK (fonts-noto-cjk, ops/setup.sh)
+        assert pdf is not None, guide["no_pdf"]
+        assert (pdf["media_type"], pdf["kind"]) == ("application/pdf", "申报指南")
+        kept = [{"digest": d, "kind": "申报指南"} for d in (guide["digest"], pdf["digest"])]
         ok(
             j.bureau.post(
                 f"/v1/challenges/{j.challenge_id}/publish",
-                json={"guide": "见附件申报指南", **window,
-                      "documents": [{"digest": guide["digest"], "kind": "申报指南"}]},
+                json={"guide": "见附件申报指南", **window, "documents": kept},
             )
-        )  # fmt: skip
-        return str(guide["digest"])
+        )
+        return str(guide["digest"]), str(pdf["digest"])
 
 
 @pytest.fixture(scope="module")
@@ -224,18 +240,28 @@ def scene(server: Server) -> Scene:
 
 ROLES = (
     "bureau", "end_user_own", "end_user_other", "applicant_own", "applicant_other",
-    "applicant_recipient", "expert_other", "supervisor", "analyst", "anonymous",
+    "applicant_recipient", "expert_panel", "expert_other", "supervisor", "analyst", "anonymous",
 )  # fmt: skip
+EVERYONE = (200,) * 11
+NOBODY = (404,) * 11
 # (route, document) -> expected status per role, in the order of ROLES.
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
-    ("/v1/documents/{}", "p_guide"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401),
-    ("/v1/documents/{}", "r_guide"): (200, 404, 200, 404, 404, 200, 404, 200, 200, 401),
-    ("/v1/documents/{}", "p_form"): (200, 200, 404, 200, 404, 404, 404, 200, 200, 401),
-    ("/v1/documents/{}", "p_notice"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401),
-    ("/v1/public/documents/{}", "p_guide"): (200,) * 10,
-    ("/v1/public/documents/{}", "p_notice"): (200,) * 10,
-    ("/v1/public/documents/{}", "r_guide"): (404,) * 10,
-    ("/v1/public/documents/{}", "p_form"): (404,) * 10,
+    ("/v1/documents/{}", "p_guide"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401),
+    ("/v1/documents/{}", "p_guide_pdf"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401),
+    ("/v1/documents/{}", "r_guide"): (200, 404, 200, 404, 404, 200, 404, 404, 200, 200, 401),
+    ("/v1/documents/{}", "r_guide_pdf"): (200, 404, 200, 404, 404, 200, 404, 404, 200, 200, 401),
+    ("/v1/documents/{}", "k_guide"): (200, 404, 200, 404, 404, 200, 404, 404, 200, 200, 401),
+    ("/v1/documents/{}", "p_form"): (200, 200, 404, 200, 404, 404, 200, 404, 200, 200, 401),
+    ("/v1/documents/{}", "p_notice"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401),
+    ("/v1/documents/{}", "p_loose"): (200, 404, 404, 200, 404, 404, 404, 404, 200, 200, 401),
+    ("/v1/public/documents/{}", "p_guide"): EVERYONE,
+    ("/v1/public/documents/{}", "p_guide_pdf"): EVERYONE,
+    ("/v1/public/documents/{}", "p_notice"): EVERYONE,
+    ("/v1/public/documents/{}", "r_guide"): NOBODY,
+    ("/v1/public/documents/{}", "r_guide_pdf"): NOBODY,
+    ("/v1/public/documents/{}", "k_guide"): NOBODY,
+    ("/v1/public/documents/{}", "p_form"): NOBODY,
+    ("/v1/public/documents/{}", "p_loose"): NOBODY,
 }
 
 
@@ -248,16 +274,31 @@ def test_r_evidence_a_document_is_read_by_whom_its_event_is(scene: Scene, route,
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [("supervisor", 403), ("analyst", 403), ("anonymous", 401), ("applicant_own", 201)],
-)
+    [("bureau", 201), ("end_user_own", 201), ("applicant_own", 201), ("expert_other", 201),
+     ("supervisor", 403), ("analyst", 403), ("anonymous", 401)],
+)  # fmt: skip
 def test_r_evidence_upload_is_for_the_parties_that_write(scene: Scene, role, status):
     assert upload(scene.clients[role], PNG[:2000], "申报书").status_code == status
 
 
+def test_r_evidence_a_document_one_may_not_read_cannot_be_attached_to_read_it(scene: Scene):
+    """R-SCOPE: the restricted guide's digest, once known, attached to one's own application
+    would make it readable through that application; it is refused like an unknown digest."""
+    outsider = scene.clients["applicant_other"]
+    body = {
+        **scene.p.apply_json(ENTERPRISE_HUADONG),
+        "documents": [{"digest": scene.r_guide, "kind": "申报书"}],
+    }
+    refused = outsider.post(f"/v1/challenges/{scene.p.challenge_id}/applications", json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "documents[0].digest"
+    assert outsider.get(f"/v1/documents/{scene.r_guide}").status_code == 404
+
+
 @pytest.mark.parametrize(
     ("role", "status"),
-    [("bureau", 201), ("end_user_own", 403), ("applicant_own", 403), ("supervisor", 403),
-     ("anonymous", 401)],
+    [("bureau", 201), ("end_user_own", 403), ("applicant_own", 403), ("expert_panel", 403),
+     ("supervisor", 403), ("analyst", 403), ("anonymous", 401)],
 )  # fmt: skip
 def test_r_evidence_only_the_bureau_writes_documents_from_the_record(scene, role, status):
     body = {"document": "demand_list", "year": 2026, "challenge_ids": [scene.p.challenge_id]}

@@ -8,21 +8,39 @@ from datetime import date
 from pathlib import Path
 
 import docx
+import matplotlib
 import psycopg
+import pypdf
 import pytest
 
+from api.auth import Principal
+from api.document_access import document_for, public_document
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import store_env
 from jiebang_es.documents import evidence
+from jiebang_es.documents.pdf import choose_font
 from jiebang_es.documents.store import FolderStore, PostgresStore
 from jiebang_es.documents.writer import write_guide, write_notice
 from jiebang_es.domain.budget import BudgetEnvelope
 from jiebang_es.domain.challenge import Challenge
-from jiebang_es.domain.values import DocumentRef
-from jiebang_es.errors import DocumentRefusedError, InvalidValueError, RuleViolationError
+from jiebang_es.domain.values import DocumentRef, Role, Scope
+from jiebang_es.errors import (
+    DocumentRefusedError,
+    InvalidValueError,
+    NotFoundError,
+    RuleViolationError,
+)
+from jiebang_es.sample import (
+    BUREAU,
+    END_USER_EQUIPMENT,
+    END_USER_PHARMA,
+    ENTERPRISE_HUADONG,
+    INSTITUTE_WEST,
+    key_challenge_content,
+)
 from jiebang_es.sample_documents import paper, with_papers
 from jiebang_es.service_base import NO_META, CommandMeta
-from tests.support import BUREAU_STAFF, WINDOW_CLOSES, WINDOW_OPENS, Journey
+from tests.support import BUREAU_STAFF, WINDOW_CLOSES, WINDOW_OPENS, Journey, check_credit
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -174,28 +192,104 @@ def test_written_guide_and_notice_open_with_python_docx_and_say_name_funding_dat
     j = Journey(app, clock).draft().argue().list()
     c: Challenge = app.challenge(j.challenge_id)
     guide = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
-    text = _text(app, guide.digest)
+    text = _text(app, guide.docx.digest)
     assert c.content.name in text
     assert f"{c.content.funding:,.2f}" in text
     assert "2026年04月10日 09:00" in text
     assert "2026年05月10日 17:00" in text
-    assert guide.kind == evidence.GUIDE
+    assert guide.docx.kind == evidence.GUIDE
     # Writing is deterministic: the same record gives the same bytes, kept once.
     again = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
-    assert again.digest == guide.digest
+    assert again == guide
 
     j.publish()
     application = j.apply()
     j.panel().review(application)
     j.select(application)
     notice = write_notice(app, BUREAU_STAFF, j.project_id, date(2026, 5, 18))
-    text = _text(app, notice.digest)
+    text = _text(app, notice.docx.digest)
     p = app.project(j.project_id)
     assert c.content.name in text
     assert f"{p.funding:,.2f}" in text
     assert "2026年05月18日 至 2026年05月22日" in text
     assert "张工" in text
     assert "异议" in text
+
+
+def _cjk_font_or_skip() -> None:
+    """The PDF tests need a font for Chinese (fonts-noto-cjk, installed by ops/setup.sh): skipped
+    without one on a developer's machine, failed under CI."""
+    if choose_font("").font is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no font for Chinese: install fonts-noto-cjk (ops/setup.sh)")
+        pytest.skip("no font for Chinese installed")
+
+
+def _pdf_text(app, digest: str) -> str:
+    """The text of a kept PDF as pypdf reads it through the fonts' ToUnicode
+    maps, without white space, and without the NULs pypdf leaves of the 2-byte codes (it reads
+    fpdf2's embedded Identity CMap as 1-byte; the characters themselves come through)."""
+    reader = pypdf.PdfReader(io.BytesIO(b"".join(app.documents.read(digest))))
+    text = "".join(page.extract_text() for page in reader.pages)
+    return "".join(text.replace("\x00", "").split())
+
+
+def test_written_guide_and_notice_as_pdf_parse_and_say_name_funding_dates(make_app, clock):
+    _cjk_font_or_skip()
+    app = make_app()
+    j = Journey(app, clock).draft().argue().list()
+    c: Challenge = app.challenge(j.challenge_id)
+    guide = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    assert guide.pdf is not None, guide.no_pdf
+    assert guide.no_pdf == ""
+    assert guide.pdf.media_type == "application/pdf"
+    assert guide.pdf.kind == evidence.GUIDE
+    assert guide.pdf.file_name == f"申报指南-{c.content.name}.pdf"
+    text = _pdf_text(app, guide.pdf.digest)
+    assert text.startswith(f"{c.content.name}申报指南")
+    assert "".join(c.content.name.split()) in text
+    assert f"{c.content.funding:,.2f}" in text
+    assert "2026年04月10日09:00至2026年05月10日17:00" in text
+    # The same record gives the same PDF, kept once.
+    assert write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES) == guide
+
+    j.publish()
+    application = j.apply()
+    j.panel().review(application)
+    j.select(application)
+    notice = write_notice(app, BUREAU_STAFF, j.project_id, date(2026, 5, 18))
+    assert notice.pdf is not None, notice.no_pdf
+    text = _pdf_text(app, notice.pdf.digest)
+    assert "".join(c.content.name.split()) in text
+    assert f"{app.project(j.project_id).funding:,.2f}" in text
+    assert "2026年05月18日至2026年05月22日" in text
+
+
+def test_without_a_font_for_chinese_only_the_docx_is_written_and_the_answer_says_why(
+    make_app, clock
+):
+    app = make_app(pdf_font="none")
+    j = Journey(app, clock).draft()
+    off = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    assert off.pdf is None
+    assert "JIEBANG_PDF_FONT=none" in off.no_pdf
+    assert off.docx.media_type.endswith("wordprocessingml.document")
+
+    # A font without Chinese (matplotlib's DejaVu Sans) would leave blanks: no PDF, and the
+    # characters it cannot draw are named.
+    latin = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    app = make_app(pdf_font=str(latin))
+    lacking = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    assert lacking.pdf is None
+    assert "cannot draw" in lacking.no_pdf
+    assert "申" in lacking.no_pdf
+    assert lacking.docx == off.docx
+    assert not [d for d in app.documents.documents() if d.media_type == "application/pdf"]
+
+    app = make_app(pdf_font=str(latin.with_name("no-such-font.ttf")))
+    missing = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
+    assert missing.pdf is None
+    assert "names no font file" in missing.no_pdf
 
 
 def _text(app, digest: str) -> str:
@@ -243,3 +337,41 @@ def test_r_evidence_the_previous_release_store_opens_replays_and_verifies(tmp_pa
         app.close()
     report = verify_store(settings)
     assert report.finding is None, report.finding
+
+
+def test_r_evidence_a_classified_project_s_papers_are_read_by_its_parties_only(make_app, clock):
+    """R-SCOPE: a classified (涉密) project's signed contract is read by its parties and the
+    bureau's roles; to anyone else, the panel's experts included, and on the public route, 404."""
+    app = make_app()
+    content = key_challenge_content(
+        scope=Scope.RESTRICTED, recipients=(INSTITUTE_WEST.credit_code,), classified=True
+    )
+    j = Journey(app, clock, content=content).to_selected()
+    clock.on(date(2026, 5, 18))
+    app.waive_notice(
+        BUREAU_STAFF, j.project_id, meta=CommandMeta(reason="涉密项目，经批准免于公示")
+    )
+    clock.on(date(2026, 6, 1))
+    check_credit(app)
+    app.draft_contract(BUREAU_STAFF, j.project_id, terms=j.terms())
+    signed = paper(app, evidence.TASK_CONTRACT, "涉密任务书")
+    app.sign_contract(BUREAU_STAFF, j.project_id, meta=CommandMeta(documents=(signed,)))
+
+    expert = j.sample_experts()[0]
+    readers = {
+        Principal("bureau", Role.BUREAU, BUREAU.credit_code): True,
+        Principal("supervisor", Role.SUPERVISOR, BUREAU.credit_code): True,
+        Principal("eu", Role.END_USER, END_USER_EQUIPMENT.credit_code): True,
+        Principal("lead", Role.APPLICANT, INSTITUTE_WEST.credit_code): True,
+        Principal("other-eu", Role.END_USER, END_USER_PHARMA.credit_code): False,
+        Principal("other", Role.APPLICANT, ENTERPRISE_HUADONG.credit_code): False,
+        Principal(expert.person_id, Role.EXPERT, expert.org.credit_code): False,
+    }
+    for principal, may in readers.items():
+        if may:
+            assert document_for(app, principal, signed.digest).digest == signed.digest
+        else:
+            with pytest.raises(NotFoundError):
+                document_for(app, principal, signed.digest)
+    with pytest.raises(NotFoundError):
+        public_document(app, signed.digest)

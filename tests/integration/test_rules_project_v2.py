@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from jiebang_es.config import Settings
+from jiebang_es.domain.personal import shown
 from jiebang_es.domain.project import Project, ProjectStatus
 from jiebang_es.domain.values import Role, Scope, Tranche, Verdict
 from jiebang_es.errors import ExceptionReasonRequiredError, InvalidValueError
@@ -51,7 +52,7 @@ def test_r_publicity_notice_says_what_the_public_needs_to_object(app, clock):
     assert notice.end_user_name == j.end_user.name
     assert notice.funding == Decimal("100000.00")
     assert notice.period_months == 18
-    assert notice.project_leader == "张工"
+    assert shown(notice.project_leader) == "张工"
     assert "异议" in notice.objection_channel
     assert not notice.restricted
 
@@ -68,7 +69,7 @@ def test_r_publicity_restricted_notice_names_the_parties_not_the_challenge(app, 
     assert notice.period_months is None
     assert content.name not in notice.project_title
     assert notice.solver_name == INSTITUTE_WEST.name
-    assert notice.project_leader == "张工"
+    assert shown(notice.project_leader) == "张工"
 
 
 def test_r_publicity_notice_without_an_objection_channel_refused(make_app, clock):
@@ -145,7 +146,7 @@ def test_r_contract_default_schedule_and_commitment_are_carried(app, clock):
         Tranche(Decimal("27000.00"), "milestone:1"),
         Tranche(Decimal("18000.00"), "final_assessment"),
     )
-    assert terms.project_leader == "张工"
+    assert shown(terms.project_leader) == "张工"
     assert terms.lead_unit_code == INSTITUTE_WEST.credit_code
 
 
@@ -483,10 +484,10 @@ def test_r_autonomy_new_leader_and_lead_unit_need_both_approvals(app, clock):
     app.propose_contract_change(solver(), j.project_id, terms=terms, meta=why("张工调离"))
     (change_id,) = app.project(j.project_id).changes
     app.approve_contract_change(BUREAU_STAFF, j.project_id, change_id=change_id)
-    assert app.project(j.project_id).terms.project_leader == "张工"
+    assert shown(app.project(j.project_id).terms.project_leader) == "张工"
     app.approve_contract_change(j.eu, j.project_id, change_id=change_id)
     project = app.project(j.project_id)
-    assert project.terms.project_leader == "李工"
+    assert shown(project.terms.project_leader) == "李工"
     assert project.solver_code == ENTERPRISE_HUADONG.credit_code
 
 

@@ -60,6 +60,7 @@ from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.draw import Draw, DrawPurpose, DrawStatus
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.numbering import DistrictNumbering
+from jiebang_es.domain.personal import shown
 from jiebang_es.domain.project import Project, ProjectStatus
 from jiebang_es.domain.rules import DEFAULT_INDUSTRIES, FUND_CAP, MIN_PANEL, PERIOD_MAX_MONTHS
 from jiebang_es.domain.values import (
@@ -563,7 +564,7 @@ def check_terms(terms: ContractTerms, p: Project) -> None:
     # R-CONTRACT (v2): a schedule paying exactly the budget; the end user's co-investment
     assert sum(t.amount for t in terms.tranches) == terms.budget, "R-CONTRACT: schedule"
     assert terms.co_investment is not None
-    assert terms.project_leader.strip()
+    assert shown(terms.project_leader).strip()
 
 
 def committed(p: Project, w: World) -> Decimal:
@@ -816,7 +817,7 @@ def check_project_event(s: Project | None, e: Any, w: World) -> None:
         assert s.notice_ends is not None
         assert s.notice_starts <= a.effective_at.date() <= s.notice_ends, "R-OBJECTION"
         assert e.grounds.strip()
-        assert e.objector.strip()
+        assert shown(e.objector).strip()
     elif isinstance(e, Project.ObjectionResolved):
         assert s.objections.get(e.objection_id) == "open"
         assert s.status is ProjectStatus.PUBLICIZED, "R-ORDER: resolved outside the notice"

@@ -17,13 +17,14 @@ from eventsourcing.persistence import StoredEvent
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
+from jiebang_es.crypto.store_mode import CryptoModeMismatchError
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.recorders import SaveNote
 from jiebang_es.service import JiebangApp
 from projections import queries as q
 from projections.readstore import ReadStore
 from projections.rebuild import rebuild
-from projections.reports.compliance import compliance_report
+from projections.reports import compliance
 from tests.conftest import new_postgres_schema
 from tests.support import Journey
 
@@ -73,6 +74,11 @@ def _check_projected(settings: Settings, app: JiebangApp) -> None:
         assert challenges
         for stored in challenges:
             assert q.get_challenge(store, str(stored.originator_id)) is not None
+        # R-EVIDENCE came with version 2: the first release's steps kept no documents, and
+        # are not reported for it.
+        report = compliance.compliance_report(store)
+        [evidence] = [r for r in report.rules if r.rule_id == "R-EVIDENCE"]
+        assert (evidence.status, evidence.violations) == ("holds", [])
     finally:
         store.close()
 
@@ -158,6 +164,23 @@ def test_new_drafts_are_stored_at_class_version_2_under_rules_version_2(
         app.close()
 
 
+def test_v1_store_is_intl_and_refuses_to_be_opened_as_sm(v1_sqlite: str, tmp_path: Path) -> None:
+    """A store written before cryptography modes existed records none: it is `intl` (SHA-256
+    seals), and opening it with JIEBANG_CRYPTO=sm is refused, not mixed (docs/cryptography.md)."""
+    settings = _settings(v1_sqlite, tmp_path)
+    with pytest.raises(CryptoModeMismatchError, match="created before modes existed"):
+        JiebangApp(settings.model_copy(update={"crypto": "sm"}))
+    app = JiebangApp(settings)
+    try:
+        assert app.crypto_mode == "intl"
+    finally:
+        app.close()
+    report = verify_store(settings)
+    assert report.intact
+    assert report.mode == "intl"
+    assert report.events == V1_EVENTS
+
+
 def test_r_draw_first_release_panels_upcast_to_no_draw_and_are_not_reported(
     v1_sqlite: str, tmp_path: Path
 ) -> None:
@@ -176,7 +199,7 @@ def test_r_draw_first_release_panels_upcast_to_no_draw_and_are_not_reported(
         rebuild(settings)
         store = ReadStore.open(settings)
         try:
-            [rule] = [r for r in compliance_report(store).rules if r.rule_id == "R-DRAW"]
+            [rule] = [r for r in compliance.compliance_report(store).rules if r.rule_id == "R-DRAW"]
         finally:
             store.close()
         assert (rule.violations, rule.exceptions) == ([], [])

@@ -200,5 +200,5 @@ def test_v2_clean_history_with_rectification_and_acceptance_holds(app, clock, se
     app.disburse(BUREAU_STAFF, j.project_id, amount="18000.00", purpose="尾款")
     catch_up(settings)
     report = compliance.compliance_report(read_store)
-    # every rule holds; R-EVIDENCE has no check in the report yet (docs/documents.md)
+    # every rule holds but R-EVIDENCE: this suite records its steps without papers
     assert {r.status for r in report.rules if r.rule_id != "R-EVIDENCE"} == {"holds"}

@@ -2,8 +2,9 @@
 browser), on `jiebang serve` over the demo's store. The portal shows the public challenge and
 its notice and never the restricted one (text, links, feed); a supervisor signs in, opens a
 timeline with field changes and runs a verification; an anonymous visitor of the console is
-sent to sign in; a form posted without its CSRF token is refused. axe-core checks every page
-type against WCAG 2.1 A and AA, and the screenshots in docs/screenshots are taken here."""
+sent to sign in; a form posted without its CSRF token is refused; the published record of an
+expert draw; the sitemap and feed name nothing restricted. axe-core checks every page type
+against WCAG 2.1 A and AA, and the screenshots in docs/screenshots are taken here."""
 
 from __future__ import annotations
 
@@ -130,16 +131,43 @@ def test_r_scope_portal_in_a_browser_shows_public_never_restricted(
     assert "如何提出异议" in page.inner_text("main")
     assert accessibility_violations(page) == []
     shoot(page, "notice")
-    for path in ("/portal", "/portal/notices", f"/portal/challenges/{demo.public_id}"):
+    public_pages = (
+        "/portal",
+        "/portal/notices",
+        "/portal/draws",
+        f"/portal/challenges/{demo.public_id}",
+        f"/portal/draws/{demo.public_draw_id}",
+    )
+    for path in public_pages:
         page.goto(f"{base_url}{path}")
         text = page.inner_text("body")
         hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.href)")
-        assert demo.restricted_name not in text, path
-        assert all(demo.restricted_id not in h for h in hrefs), path
-    feed = page.request.get(f"{base_url}/portal/feed.atom").text()
-    assert demo.public_name in feed
-    assert demo.restricted_name not in feed
-    assert demo.restricted_id not in feed
+        for secret in (demo.restricted_name, demo.restricted_id, demo.restricted_draw_id):
+            assert secret not in text, path
+            assert all(secret not in h for h in hrefs), path
+    for path in ("/portal/feed.atom", "/sitemap.xml"):
+        listing = page.request.get(f"{base_url}{path}").text()
+        assert demo.public_id in listing, path
+        for secret in (demo.restricted_name, demo.restricted_id, demo.restricted_draw_id):
+            assert secret not in listing, path
+    assert (
+        f"/portal/draws/{demo.public_draw_id}" in page.request.get(f"{base_url}/sitemap.xml").text()
+    )
+    assert f"Sitemap: {base_url}/sitemap.xml" in page.request.get(f"{base_url}/robots.txt").text()
+    assert page.request.get(f"{base_url}/portal/draws/{demo.restricted_draw_id}").status == 404
+
+
+def test_r_draw_published_draw_record_in_a_browser(page: Page, base_url: str, demo: Demo) -> None:
+    page.goto(f"{base_url}/portal/draws")
+    assert accessibility_violations(page) == []
+    page.locator(f"main a[href='/portal/draws/{demo.public_draw_id}']").click()
+    page.wait_for_url(f"{base_url}/portal/draws/{demo.public_draw_id}")
+    main = page.inner_text("main")
+    for text in ("种子承诺值", "公开随机数来源", "候选名单摘要", "抽取结果（按顺位）", "如何复核"):
+        assert text in main
+    assert f"jiebang audit verify-draw {demo.public_draw_id}" in main
+    assert accessibility_violations(page) == []
+    shoot(page, "draw")
 
 
 def test_r_audit_who_supervisor_signs_in_reads_a_timeline_and_verifies(
@@ -152,8 +180,12 @@ def test_r_audit_who_supervisor_signs_in_reads_a_timeline_and_verifies(
     assert page.locator("td.change-new").count() > 0
     assert "Challenge.Published" in page.inner_text("main")
     assert "Refused" not in page.inner_text("main")
+    assert page.locator("table.documents a[href^='/console/documents/']").count() > 0
     assert accessibility_violations(page) == []
     shoot(page, "timeline")
+    with page.expect_download() as download:
+        page.locator("table.documents a[href^='/console/documents/']").first.click()
+    assert download.value.suggested_filename
     page.goto(f"{base_url}/console/compliance")
     assert accessibility_violations(page) == []
     page.goto(f"{base_url}/console/activity?actor_id=bureau-li")
@@ -167,9 +199,13 @@ def test_r_audit_who_supervisor_signs_in_reads_a_timeline_and_verifies(
 
 def test_analyst_dashboard_in_a_browser(page: Page, base_url: str, demo: Demo) -> None:
     sign_in(page, base_url, demo.token(Role.ANALYST), "/dashboard")
-    assert page.locator("svg[role=img]").count() == 4
+    assert page.locator("svg[role=img]").count() == 5
+    co_investment = page.get_by_role("heading", name="各年度：区财政资助与最终用户投入（元）")
+    assert co_investment.is_visible()
     assert accessibility_violations(page) == []
     shoot(page, "dashboard")
+    co_investment.evaluate("h => h.scrollIntoView()")
+    shoot(page, "co-investment")
 
 
 def test_anonymous_console_visitor_is_sent_to_sign_in(page: Page, base_url: str) -> None:

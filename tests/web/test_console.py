@@ -4,6 +4,7 @@ verification of the seal chain, and the portfolio's charts with the same numbers
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from jiebang_es.domain.values import Role
+from jiebang_es.service import JiebangApp
 from projections.compliance.rules import RULES
 from tests.web.conftest import Demo, sign_in
 
@@ -62,8 +64,8 @@ def test_compliance_report_names_every_rule_and_its_verdict(web: TestClient, dem
     for rule in RULES:
         assert f'<tr id="{rule.rule_id}"><th scope="row">{rule.rule_id}</th>' in page.text
     # the demo's log keeps every rule: its two justified departures (an industry outside the
-    # list, a selection against the ranking) are exceptions; R-EVIDENCE has no check yet
-    assert page.text.count("<td>遵守</td>") == len(RULES) - 3
+    # list, a selection against the ranking) are exceptions; every step keeps its papers
+    assert page.text.count("<td>遵守</td>") == len(RULES) - 2
     assert web.get("/console/compliance", params={"year": 2026}).status_code == 200
 
 
@@ -80,7 +82,7 @@ def test_dashboard_charts_and_the_same_numbers_as_xlsx(web: TestClient, demo: De
     sign_in(web, demo.token(Role.ANALYST))
     page = web.get("/dashboard")
     assert page.status_code == 200
-    assert page.text.count("<svg") == 4
+    assert page.text.count("<svg") == 5
     assert 'role="img"' in page.text
     workbook = web.get("/dashboard/portfolio.xlsx")
     assert workbook.status_code == 200
@@ -92,3 +94,66 @@ def test_dashboard_charts_and_the_same_numbers_as_xlsx(web: TestClient, demo: De
     challenges = sum(int(r[header.index("challenges")] or 0) for r in lines if r[year] == 2026)
     # the funnel's table beside the chart says the same number of challenges
     assert re.search(rf"<th scope=\"row\">2026 年</th><td>{challenges}</td>", page.text)
+
+
+def test_r_eu_commit_dashboard_shows_co_investment_beside_funding_as_in_xlsx(
+    web: TestClient, demo: Demo
+) -> None:
+    sign_in(web, demo.token(Role.ANALYST))
+    page = web.get("/dashboard").text
+    assert "区财政资助与最终用户投入" in page
+    book = load_workbook(io.BytesIO(web.get("/dashboard/portfolio.xlsx").content))
+    report = list(book["portfolio"].iter_rows(values_only=True))
+    header, lines = report[0], report[1:]
+    chart = list(book["各年度 区财政资助与最终用户投入"].iter_rows(values_only=True))
+    assert chart[0] == ("分组", "区财政资助（合同）", "最终用户承诺投入", "最终用户已报告投入")
+    row = next(r for r in chart[1:] if r[0] == "2026 年")
+    columns = ("contracted", "co-investment committed", "co-investment reported")
+    sums = [
+        sum(float(r[header.index(c)] or 0) for r in lines if r[header.index("year")] == 2026)
+        for c in columns
+    ]
+    assert list(row[1:]) == sums
+    assert sums[1] > 0  # the demo's end users committed money
+    # the table beside the chart on the page says the same numbers
+    cells = "".join(f"<td>{v:,.2f}</td>" if v != int(v) else f"<td>{int(v)}</td>" for v in sums)
+    assert f'<th scope="row">2026 年</th>{cells}' in page
+
+
+def test_r_evidence_timeline_lists_each_events_documents_to_download(
+    web: TestClient, demo: Demo
+) -> None:
+    sign_in(web, demo.token(Role.SUPERVISOR))
+    page = web.get(f"/console/aggregates/{demo.public_id}").text
+    assert "随附文件" in page
+    links = re.findall(r'href="(/console/documents/([0-9a-f]{64}))"', page)
+    assert links
+    app = JiebangApp(demo.settings)
+    try:
+        kept = {d.digest: d for e in app.events_of(demo.public_id) for d in e.audit.documents}
+    finally:
+        app.close()
+    assert {digest for _, digest in links} == set(kept)
+    for link, digest in links:
+        assert kept[digest].file_name in page
+        assert kept[digest].kind in page
+        answer = web.get(link)
+        assert answer.status_code == 200
+        assert answer.headers["etag"] == f'"{digest}"'
+        assert hashlib.sha256(answer.content).hexdigest() == digest
+        assert answer.headers["cache-control"] == "no-store"
+
+
+def test_r_evidence_a_console_document_needs_the_apis_authorisation(
+    web: TestClient, demo: Demo
+) -> None:
+    sign_in(web, demo.token(Role.SUPERVISOR))
+    page = web.get(f"/console/aggregates/{demo.public_id}").text
+    link = re.findall(r'href="(/console/documents/[0-9a-f]{64})"', page)[0]
+    assert web.get("/console/documents/" + "0" * 64).status_code == 404
+    web.post("/sign-out", data={"csrf": _csrf(page)})
+    anonymous = web.get(link, follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/sign-in")
+    sign_in(web, demo.token(Role.ANALYST))
+    assert web.get(link).status_code == 403

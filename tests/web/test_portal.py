@@ -13,7 +13,7 @@ from jiebang_es.sample import key_challenge_content
 from jiebang_es.service import JiebangApp
 from tests.web.conftest import Demo
 
-PORTAL_PAGES = ("/portal", "/portal/notices", "/portal/feed.atom")
+PORTAL_PAGES = ("/portal", "/portal/notices", "/portal/draws", "/portal/feed.atom", "/sitemap.xml")
 
 
 def _links(html: str) -> list[str]:
@@ -32,6 +32,7 @@ def test_r_scope_portal_lists_the_public_challenge_never_the_restricted_one(
         text = web.get(path).text
         assert demo.restricted_name not in text, path
         assert demo.restricted_id not in text, path
+        assert demo.restricted_draw_id not in text, path
 
 
 def test_r_scope_restricted_challenge_page_answers_404_as_the_json_route(
@@ -63,6 +64,14 @@ def test_r_content_challenge_page_shows_the_whole_list_entry_and_its_guide(
     guide = web.get(f"/portal/challenges/{demo.public_id}/guide.txt")
     assert guide.status_code == 200
     assert "attachment" in guide.headers["content-disposition"]
+    # the guide document kept with the publication (R-EVIDENCE), for anyone to download
+    documents = [x for x in _links(page.text) if x.startswith("/v1/public/documents/")]
+    assert documents
+    for link in documents:
+        answer = web.get(link)
+        assert answer.status_code == 200
+        assert link.rsplit("/", 1)[1] in page.text  # its digest is printed beside it
+        assert "attachment" in answer.headers["content-disposition"]
 
 
 def test_portal_filters_by_industry_category_year_and_state(web: TestClient, demo: Demo) -> None:
@@ -140,3 +149,66 @@ def test_r_guide_window_state_before_inside_and_after_the_window() -> None:
     assert window_state(c, datetime.fromisoformat("2026-04-01T00:00:00+08:00")) == "upcoming"
     assert window_state(c, datetime.fromisoformat("2026-04-10T09:00:00+08:00")) == "open"
     assert window_state(c, datetime.fromisoformat("2026-05-10T17:00:00+08:00")) == "closed"
+
+
+def test_r_draw_published_record_of_a_public_challenges_draw(web: TestClient, demo: Demo) -> None:
+    record = web.get(f"/v1/public/draws/{demo.public_draw_id}").json()
+    listing = web.get("/portal/draws")
+    assert f"/portal/draws/{demo.public_draw_id}" in _links(listing.text)
+    challenge = web.get(f"/portal/challenges/{demo.public_id}")
+    assert f"/portal/draws/{demo.public_draw_id}" in _links(challenge.text)
+    page = web.get(f"/portal/draws/{demo.public_draw_id}")
+    assert page.status_code == 200
+    for value in (
+        record["commitment"],
+        record["randomness_source"],
+        record["public_value"],
+        record["seed"],
+        record["candidates_digest"],
+        record["algorithm"],
+    ):
+        assert value in page.text
+    for ranking in record["rankings"]:
+        for place, expert_id in enumerate(ranking["ranked"], start=1):
+            assert f"<tr><td>{place}</td><td><code>{expert_id}</code></td>" in page.text
+    assert f"jiebang audit verify-draw {demo.public_draw_id}" in page.text
+    assert f"/v1/public/draws/{demo.public_draw_id}" in _links(page.text)
+
+
+def test_r_draw_no_personal_data_of_an_expert_in_a_draw_record(web: TestClient, demo: Demo) -> None:
+    app = JiebangApp(demo.settings)
+    try:
+        draw = app.draw(demo.public_draw_id)
+        experts = [app.expert(c.expert_id) for c in draw.candidates]
+    finally:
+        app.close()
+    page = web.get(f"/portal/draws/{demo.public_draw_id}").text
+    assert experts
+    for expert in experts:
+        assert expert.name not in page
+        assert expert.org_code not in page
+
+
+def test_r_scope_restricted_challenges_draw_is_never_published(web: TestClient, demo: Demo) -> None:
+    assert web.get(f"/v1/public/draws/{demo.restricted_draw_id}").status_code == 404
+    page = web.get(f"/portal/draws/{demo.restricted_draw_id}")
+    assert page.status_code == 404
+    assert demo.restricted_name not in page.text
+
+
+def test_r_scope_sitemap_lists_the_public_pages_only(web: TestClient, demo: Demo) -> None:
+    answer = web.get("/sitemap.xml")
+    assert answer.headers["content-type"].startswith("application/xml")
+    urlset = ET.fromstring(answer.content)  # noqa: S314 - our own document
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = [u.findtext("s:loc", namespaces=ns) or "" for u in urlset.findall("s:url", ns)]
+    paths = [loc.replace("http://testserver", "") for loc in locs]
+    assert f"/portal/challenges/{demo.public_id}" in paths
+    assert f"/portal/draws/{demo.public_draw_id}" in paths
+    assert any(p.startswith("/portal/notices/") for p in paths)
+    for path in paths:
+        assert path.startswith("/portal"), path
+        assert web.get(path).status_code == 200, path
+    robots = web.get("/robots.txt")
+    assert "Sitemap: http://testserver/sitemap.xml" in robots.text
+    assert "Disallow: /console" in robots.text

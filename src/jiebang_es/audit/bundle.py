@@ -1,15 +1,16 @@
 """Export bundles: one challenge's whole record, checkable offline by anyone.
 
-A bundle is JSON lines: a header (with the public key), the stored events of the challenge, its
-demands, applications and projects (exact bytes, with their metadata for reading), and the seal
-chain from the first of them to the checkpoint that covers the last — for every event in
-between only its digest and seal, so other challenges' contents never leave the bureau.
+A bundle is JSON lines: a header (with the public key and the store's cryptography mode, so that
+it is checked with SHA-256 and Ed25519 or SM3 and SM2 as it was written), the stored events of
+the challenge, its demands, applications and projects (exact bytes, with their metadata for
+reading), and the seal chain from the first of them to the checkpoint that covers the last — for
+every event in between only its digest and seal, so other challenges' contents never leave the
+bureau.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -18,8 +19,6 @@ from pathlib import Path
 from typing import Any, TextIO
 from uuid import UUID
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -34,10 +33,14 @@ from jiebang_es.audit.queries import jsonable, log_events
 from jiebang_es.audit.raw_store import RawStore, StoredCheckpoint
 from jiebang_es.audit.verify import Damage, Finding
 from jiebang_es.audit.verify_store import document_finding
+from jiebang_es.crypto import CRYPTO_MODES, CryptoMode
+from jiebang_es.crypto.digests import HashFunction, hash_function
+from jiebang_es.crypto.signing import KeyFileError, VerifyingKey, public_key_from_pem
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.draw import Draw
 from jiebang_es.draws.verify import verify_recorded_draw
 from jiebang_es.errors import InvalidValueError
+from jiebang_es.privacy.redact import redact
 from jiebang_es.sealing import GENESIS, chain, event_digest
 from jiebang_es.service_base import ServiceBase, TupleMapper
 from jiebang_es.transcodings import register_domain_transcodings
@@ -83,7 +86,8 @@ def export_bundle(
     covering = checkpoints[0]
     public_pem = app.settings.audit_public_key_file.read_text(encoding="utf-8")
     _write(out, {"kind": "header", "format": FORMAT, "challenge": challenge_id,
-                 "public_key": public_pem, "documents": not digests_only})  # fmt: skip
+                 "public_key": public_pem, "documents": not digests_only,
+                 "crypto": app.crypto_mode})  # fmt: skip
     by_position = {e[0]: e for e in events}
     previous_seal = GENESIS
     for position, originator_id, version, previous_id, digest, seal in store.seals():
@@ -120,7 +124,9 @@ def _event_line(app: ServiceBase, row: tuple[int, str, int, str, bytes]) -> dict
     audit: Any = None
     try:
         decoded = app.mapper.transcoder.decode(state)
-        audit = jsonable(decoded.get("audit")) if isinstance(decoded, dict) else None
+        # The readable summary carries no personal identifier; the sealed state keeps the
+        # personal fields as ciphertext (and what an earlier release recorded in clear).
+        audit = redact(jsonable(decoded.get("audit"))) if isinstance(decoded, dict) else None
     except (ValueError, TypeError):
         audit = None  # altered bytes: the verifier will say so
     return {
@@ -147,6 +153,7 @@ class BundleReport:
     finding: Finding | None = None
     draws: dict[str, list[str]] = field(default_factory=dict)  # draw id -> differences
     documents: int = 0
+    mode: CryptoMode = "intl"
 
 
 def verify_bundle(path: Path, public_key_file: Path | None = None) -> BundleReport:
@@ -155,15 +162,25 @@ def verify_bundle(path: Path, public_key_file: Path | None = None) -> BundleRepo
     lines = list(_read(path))
     if not lines or lines[0].get("format") != FORMAT:
         raise InvalidValueError("bundle", f"{path} is not a {FORMAT} bundle")
+    # A bundle written before modes existed is `intl`. The mode is not trusted for more than
+    # which algorithms to use: a changed mode makes every seal and the signature fail.
+    mode = lines[0].get("crypto", "intl")
+    if mode not in CRYPTO_MODES:
+        raise InvalidValueError("bundle", f"unknown cryptography mode {mode!r}")
+    report.mode = mode
     if public_key_file is not None:
-        key, report.key_source = load_public_key(public_key_file), str(public_key_file)
+        key, report.key_source = load_public_key(public_key_file, mode), str(public_key_file)
     else:
-        loaded = serialization.load_pem_public_key(str(lines[0]["public_key"]).encode())
-        if not isinstance(loaded, Ed25519PublicKey):
-            raise InvalidValueError("bundle", "its public key is not an Ed25519 key")
-        key, report.key_source = loaded, "the bundle itself (give --public-key to rely on yours)"
-    report.finding = _walk(lines[1:], key, report) or _documents(
-        lines[1:], with_content=bool(lines[0].get("documents", False)), report=report
+        try:
+            key = public_key_from_pem(str(lines[0]["public_key"]).encode())
+        except KeyFileError as e:
+            raise InvalidValueError("bundle", f"its public key: {e}") from None
+        if key.mode != mode:
+            raise InvalidValueError("bundle", f"its public key is not of its mode {mode!r}")
+        report.key_source = "the bundle itself (give --public-key to rely on yours)"
+    h = hash_function(mode)
+    report.finding = _walk(lines[1:], key, report, h) or _documents(
+        lines[1:], with_content=bool(lines[0].get("documents", False)), report=report, h=h
     )
     if report.finding is None:
         report.draws = _recompute_draws(lines[1:])
@@ -195,7 +212,7 @@ def _recompute_draws(lines: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def _documents(
-    lines: list[dict[str, Any]], *, with_content: bool, report: BundleReport
+    lines: list[dict[str, Any]], *, with_content: bool, report: BundleReport, h: HashFunction
 ) -> Finding | None:
     """R-EVIDENCE: every document the sealed events keep is in the bundle (unless it was
     exported with digests only) and matches its digest."""
@@ -208,7 +225,7 @@ def _documents(
         if line.get("kind") != "document":
             continue
         digest = str(line.get("digest", ""))
-        actual = hashlib.sha256(base64.b64decode(line.get("content", ""))).hexdigest()
+        actual = h(base64.b64decode(line.get("content", ""))).hex()
         if actual != digest:
             return document_finding(
                 digest, f"{line.get('file_name', '')} in the bundle hashes to {actual}"
@@ -222,7 +239,7 @@ def _documents(
 
 
 def _walk(
-    lines: list[dict[str, Any]], key: Ed25519PublicKey, report: BundleReport
+    lines: list[dict[str, Any]], key: VerifyingKey, report: BundleReport, h: HashFunction
 ) -> Finding | None:
     previous_position, previous_seal, link = 0, GENESIS, None
     for line in lines:
@@ -235,14 +252,16 @@ def _walk(
                                       bytes.fromhex(line["seal"]))  # fmt: skip
             if (
                 int(line["previous_id"]) != previous_position
-                or chain(previous_seal, digest) != seal
+                or chain(previous_seal, digest, h) != seal
             ):
                 return _finding(Damage.ALTERED, line, "the seal chain is broken here")
             previous_position, previous_seal = position, seal
             report.links += 1
         elif kind == "event":
             state = base64.b64decode(line["state"])
-            digest = event_digest(line["originator_id"], int(line["version"]), line["topic"], state)
+            digest = event_digest(
+                line["originator_id"], int(line["version"]), line["topic"], state, h
+            )
             if (
                 link is None
                 or int(link["position"]) != int(line["position"])

@@ -1,5 +1,6 @@
-"""Signed checkpoints: Ed25519 signatures over (position, seal, time), with a key kept outside
-the database, stored in the database and appended to a file that supervisors copy away.
+"""Signed checkpoints: signatures over (position, seal, time) — Ed25519 in an `intl` store, SM2
+in an `sm` store (docs/cryptography.md) — with a key kept outside the database, stored in the
+database and appended to a file that supervisors copy away.
 
 Someone who can write to the database can re-seal a rewritten history consistently; they cannot
 sign for it without the private key, and they cannot reach the copies already taken away.
@@ -7,7 +8,6 @@ sign for it without the private key, and they cannot reach the copies already ta
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
@@ -16,12 +16,21 @@ from datetime import datetime
 from pathlib import Path
 
 import structlog
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from jiebang_es.audit.raw_store import RawStore, StoredCheckpoint
 from jiebang_es.config import Settings
+from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.signing import (
+    SIGNATURE_NAMES,
+    Ed25519Verifying,
+    KeyFileError,
+    SigningKey,
+    VerifyingKey,
+    generate_signing_key,
+    private_key_from_pem,
+    public_key_from_pem,
+)
 from jiebang_es.errors import InvalidValueError
 from jiebang_es.service_base import CHINA_TZ
 
@@ -32,76 +41,80 @@ def signed_message(position: int, seal: bytes, taken_at: str) -> bytes:
     return f"jiebang-checkpoint/1|{position}|{seal.hex()}|{taken_at}".encode()
 
 
-def key_id(public_key: Ed25519PublicKey) -> str:
+def key_id(public_key: VerifyingKey | Ed25519PublicKey) -> str:
     """A short, stable name of a public key: the start of the hash of its raw bytes."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+    if isinstance(public_key, Ed25519PublicKey):
+        return Ed25519Verifying(public_key).key_id
+    return public_key.key_id
 
 
-def generate_keys(private_path: Path, public_path: Path, *, overwrite: bool = False) -> str:
-    """Make an Ed25519 key pair: private key readable by its owner only. Returns its key id."""
+def generate_keys(
+    private_path: Path, public_path: Path, *, mode: CryptoMode = "intl", overwrite: bool = False
+) -> str:
+    """Make a key pair of the mode's algorithm (Ed25519 or SM2): private key readable by its
+    owner only. Returns its key id."""
     if private_path.exists() and not overwrite:
         raise InvalidValueError(
             "audit_key_file", f"{private_path} exists; a new key would orphan its checkpoints"
         )
-    private = Ed25519PrivateKey.generate()
+    private = generate_signing_key(mode)
     private_path.parent.mkdir(parents=True, exist_ok=True)
     public_path.parent.mkdir(parents=True, exist_ok=True)
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
     fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    public_path.write_bytes(
-        private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        f.write(private.pem())
+    public_path.write_bytes(private.public.pem())
+    return private.public.key_id
+
+
+def _of_mode(
+    key: SigningKey | VerifyingKey, mode: CryptoMode | None, field: str, path: Path
+) -> None:
+    if mode is not None and key.mode != mode:
+        raise InvalidValueError(
+            field,
+            f"{path} is an {SIGNATURE_NAMES[key.mode]} key, but the store is written in "
+            f"{mode!r} mode, whose checkpoints are signed with {SIGNATURE_NAMES[mode]}",
         )
-    )
-    return key_id(private.public_key())
 
 
-def load_private_key(path: Path) -> Ed25519PrivateKey:
+def load_private_key(path: Path, mode: CryptoMode | None = None) -> SigningKey:
+    """The checkpoints' private key; refused when it is not of the store's mode."""
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = private_key_from_pem(path.read_bytes())
     except FileNotFoundError:
         raise InvalidValueError(
             "audit_key_file", f"{path} not found: run `jiebang audit keygen` first"
         ) from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InvalidValueError("audit_key_file", f"{path} is not an Ed25519 private key")
+    except KeyFileError as e:
+        raise InvalidValueError("audit_key_file", f"{path}: {e}") from None
+    _of_mode(key, mode, "audit_key_file", path)
     return key
 
 
-def load_public_key(path: Path) -> Ed25519PublicKey:
+def load_public_key(path: Path, mode: CryptoMode | None = None) -> VerifyingKey:
+    """A public key to check checkpoints with; refused when it is not of the store's mode."""
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
+        key = public_key_from_pem(path.read_bytes())
     except FileNotFoundError:
         raise InvalidValueError("public_key", f"{path} not found") from None
-    except ValueError as e:
+    except KeyFileError as e:
         raise InvalidValueError("public_key", f"{path} is not a PEM public key: {e}") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise InvalidValueError("public_key", f"{path} is not an Ed25519 public key")
+    _of_mode(key, mode, "public_key", path)
     return key
 
 
-def signature_valid(public_key: Ed25519PublicKey, checkpoint: StoredCheckpoint) -> bool:
-    if checkpoint.key_id != key_id(public_key):
+def signature_valid(public_key: VerifyingKey, checkpoint: StoredCheckpoint) -> bool:
+    if checkpoint.key_id != public_key.key_id:
         return False
     message = signed_message(checkpoint.position, checkpoint.seal, checkpoint.taken_at)
-    try:
-        public_key.verify(checkpoint.signature, message)
-    except InvalidSignature:
-        return False
-    return True
+    return public_key.verify(checkpoint.signature, message)
 
 
 def take_checkpoint(settings: Settings, store: RawStore | None = None) -> StoredCheckpoint | None:
     """Sign the chain's current end; keep it in the database and append it to the file."""
     store = store or RawStore(settings)
-    private = load_private_key(settings.audit_key_file)
+    private = load_private_key(settings.audit_key_file, store.crypto_mode(settings.crypto))
     last = store.last_seal()
     if last is None:
         return None
@@ -111,7 +124,7 @@ def take_checkpoint(settings: Settings, store: RawStore | None = None) -> Stored
         position=position,
         seal=seal,
         taken_at=taken_at,
-        key_id=key_id(private.public_key()),
+        key_id=private.public.key_id,
         signature=private.sign(signed_message(position, seal, taken_at)),
     )
     store.add_checkpoint(checkpoint)

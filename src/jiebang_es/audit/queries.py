@@ -4,9 +4,11 @@ aggregate's state as of a date-time. All of it is read from the events themselve
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import enum
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -80,22 +82,73 @@ class LogEntry:
 
 
 def _state(aggregate: Any) -> dict[str, Any]:
+    """The aggregate's public attributes as plain JSON values: new containers throughout
+    (``jsonable`` builds them), so a later event mutating the aggregate cannot change it."""
     if aggregate is None:
         return {}
-    public = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
-    return {k: jsonable(v) for k, v in copy.deepcopy(public).items()}
+    return {k: jsonable(v) for k, v in vars(aggregate).items() if not k.startswith("_")}
 
 
 def _event_name(event: JiebangAggregate.Event) -> str:
     return type(event).__qualname__
 
 
+class _Histories:
+    """Histories already computed, by application and aggregate, with the version they end at.
+
+    A recorded event never changes, so an aggregate's history up to version N is the same on
+    every read: it is kept (a bounded number of aggregates per application, least recently
+    used dropped) and given again while the aggregate's last version is still N. The last
+    version is one indexed read of the store, far cheaper than replaying every event with its
+    state before and after."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_app: weakref.WeakKeyDictionary[
+            ServiceBase, OrderedDict[UUID, tuple[int, list[HistoryEntry]]]
+        ] = weakref.WeakKeyDictionary()
+
+    def get(self, app: ServiceBase, key: UUID, version: int) -> list[HistoryEntry] | None:
+        with self._lock:
+            kept = self._by_app.get(app)
+            found = None if kept is None else kept.get(key)
+            if found is None or found[0] != version:
+                return None
+            kept.move_to_end(key)  # type: ignore[union-attr]
+            return found[1]
+
+    def put(self, app: ServiceBase, key: UUID, entries: list[HistoryEntry]) -> None:
+        if not entries:
+            return
+        with self._lock:
+            kept = self._by_app.setdefault(app, OrderedDict())
+            kept[key] = (entries[-1].version, entries)
+            kept.move_to_end(key)
+            while len(kept) > self.SIZE:
+                kept.popitem(last=False)
+
+
+_HISTORIES = _Histories()
+
+
 def history(app: ServiceBase, aggregate_id: str) -> list[HistoryEntry]:
-    """Every event of one aggregate, oldest first, each with the fields it changed."""
+    """Every event of one aggregate, oldest first, each with the fields it changed.
+
+    The list is shared with later callers (see ``_Histories``): read it, never change it."""
+    key = _uuid(aggregate_id)
+    last = app.recorder.select_events(key, desc=True, limit=1)
+    if not last:
+        return []
+    kept = _HISTORIES.get(app, key, last[0].originator_version)
+    if kept is not None:
+        return kept
     entries: list[HistoryEntry] = []
     aggregate: Any = None
-    for event in app.events_of(_uuid(aggregate_id)):
-        before = _state(aggregate)
+    after: dict[str, Any] = {}
+    for event in app.events_of(key):
+        before = after
         aggregate = event.mutate(aggregate)
         after = _state(aggregate)
         changes = tuple(
@@ -108,6 +161,7 @@ def history(app: ServiceBase, aggregate_id: str) -> list[HistoryEntry]:
                 event.originator_version, _event_name(event), jsonable(event.audit), changes
             )
         )
+    _HISTORIES.put(app, key, entries)
     return entries
 
 

@@ -19,6 +19,8 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 
 from jiebang_es.config import Settings, store_env
+from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.store_mode import StoreMode, resolve
 from jiebang_es.recorders import CHECKPOINTS_TABLE, SEALS_TABLE
 from jiebang_es.sealing import canonical_originator_id
 
@@ -49,6 +51,8 @@ _JOINED = (
     "FROM {events} e LEFT JOIN {seals} s ON s.notification_id = e.{pos} "
     "WHERE e.{pos} > {mark} ORDER BY e.{pos}"
 )
+_SQLITE_HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?"
+_SQLITE_ANY_EVENT = f"SELECT 1 FROM {SQLITE_EVENTS_TABLE} LIMIT 1"  # noqa: S608
 _SQLITE_ADD_CHECKPOINT = f"INSERT OR IGNORE INTO {CHECKPOINTS_TABLE} VALUES (?,?,?,?,?)"  # noqa: S608
 
 
@@ -116,6 +120,33 @@ class RawStore:
         return SQL("{}.{}").format(Identifier(self.schema), Identifier(name))
 
     # ---- reading -----------------------------------------------------------------------
+    def crypto_mode(self, setting: CryptoMode) -> CryptoMode:
+        """The store's cryptography, as it records it (docs/cryptography.md); an error when
+        ``setting`` disagrees. Read only: a new store records its mode when the application
+        first opens it."""
+        modes = StoreMode(postgres=self.is_postgres, schema=self.schema)
+        if self.is_postgres:
+            with self._postgres() as pg, pg.cursor() as cur:
+                recorded = modes.read(cur)
+                has_events = _fetch_one(
+                    cur, "SELECT to_regclass(%s) IS NOT NULL", (self._regclass(),)
+                ) and _fetch_one(
+                    cur, SQL("SELECT 1 FROM {} LIMIT 1").format(
+                        self._table(POSTGRES_EVENTS_TABLE)), ()
+                )  # fmt: skip
+        else:
+            with closing(self._sqlite()) as lite:
+                lite_cur = lite.cursor()
+                recorded = modes.read(lite_cur)
+                has_events = bool(
+                    _fetch_one(lite_cur, _SQLITE_HAS_TABLE, (SQLITE_EVENTS_TABLE,))
+                    and _fetch_one(lite_cur, _SQLITE_ANY_EVENT, ())
+                )
+        return resolve(recorded, bool(has_events), setting)
+
+    def _regclass(self) -> str:
+        return f'"{self.schema}".{POSTGRES_EVENTS_TABLE}'
+
     def events(self, after: int = 0) -> Iterator[EventRow]:
         """Every stored event after a position, in position order."""
         if self.is_postgres:
@@ -236,6 +267,12 @@ class RawStore:
             cur = conn.execute(statement, (after,))
             while batch := cur.fetchmany(_BATCH):
                 yield batch
+
+
+def _fetch_one(cursor: Any, statement: Any, params: tuple[Any, ...]) -> Any:
+    """The first column of the first row, or None."""
+    row = cursor.execute(statement, params).fetchone()
+    return row[0] if row else None
 
 
 def _prefetched(batches: Iterator[list[Any]], depth: int = 4) -> Iterator[list[Any]]:

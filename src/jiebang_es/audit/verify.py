@@ -16,12 +16,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from hashlib import sha256 as _sha256
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from jiebang_es.audit.checkpoints import signature_valid
 from jiebang_es.audit.raw_store import JoinedRow, SealTuple, StoredCheckpoint
+from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.digests import HashFunction, hash_function
+from jiebang_es.crypto.signing import VerifyingKey
 from jiebang_es.sealing import GENESIS, SEAL_TAG, canonical_digest
 
 _NEVER = 1 << 62
@@ -63,6 +63,7 @@ class Report:
     last_checkpoint: int = 0
     finding: Finding | None = None
     notes: list[str] = field(default_factory=list)
+    mode: CryptoMode = "intl"
 
     @property
     def intact(self) -> bool:
@@ -72,13 +73,15 @@ class Report:
 def verify_chain(
     batches: Iterable[Sequence[JoinedRow]],
     checkpoints: Iterable[StoredCheckpoint] = (),
-    public_key: Ed25519PublicKey | None = None,
+    public_key: VerifyingKey | None = None,
     seal_after: Callable[[int], SealTuple | None] = lambda _: None,
+    mode: CryptoMode = "intl",
 ) -> Report:
     """Walk the stored events, each with its seal row, in position order; stop at the first
     damage. ``seal_after(p)`` gives the first seal row after position ``p``: a seal whose event
-    is gone from the end of the log."""
-    report = Report()
+    is gone from the end of the log. ``mode``: the store's hash (SHA-256 or SM3)."""
+    report = Report(mode=mode)
+    h = hash_function(mode)
     pending = _checked_checkpoints(list(checkpoints), public_key, report)
     if report.finding is not None:
         return report
@@ -95,11 +98,11 @@ def verify_chain(
                 or s_prev != previous_position
                 or s_id != aggregate_id
                 or s_version != version
-                or canonical_digest(aggregate_id, version, topic, state) != digest
-                or _sha256(SEAL_TAG + previous_seal + digest).digest() != seal
+                or canonical_digest(aggregate_id, version, topic, state, h) != digest
+                or h(SEAL_TAG + previous_seal + digest) != seal
             ):
                 report.events = count
-                report.finding = _diagnose(row, previous_position)
+                report.finding = _diagnose(row, previous_position, h)
                 return report
             if position >= next_checkpoint:
                 finding = _against_checkpoints(row, pending, report)
@@ -137,7 +140,7 @@ def verify_chain(
     return report
 
 
-def _diagnose(row: JoinedRow, previous_position: int) -> Finding:
+def _diagnose(row: JoinedRow, previous_position: int, h: HashFunction) -> Finding:
     """Which damage a row that failed the fast check shows, in the order that explains it."""
     position, aggregate_id, version, topic, state, s_id, s_version, s_prev, digest, seal = row
     if seal is None or digest is None or s_prev is None:
@@ -152,7 +155,7 @@ def _diagnose(row: JoinedRow, previous_position: int) -> Finding:
             version,
             f"the event sealed here was {s_id} version {s_version}",
         )
-    if canonical_digest(aggregate_id, version, topic, state) != digest:
+    if canonical_digest(aggregate_id, version, topic, state, h) != digest:
         return Finding(
             Damage.ALTERED, position, aggregate_id, version, "its stored bytes were changed"
         )
@@ -177,7 +180,7 @@ def _diagnose(row: JoinedRow, previous_position: int) -> Finding:
 
 
 def _checked_checkpoints(
-    checkpoints: list[StoredCheckpoint], public_key: Ed25519PublicKey | None, report: Report
+    checkpoints: list[StoredCheckpoint], public_key: VerifyingKey | None, report: Report
 ) -> list[StoredCheckpoint]:
     if checkpoints and public_key is None:
         report.notes.append("no public key given: checkpoints were not checked")

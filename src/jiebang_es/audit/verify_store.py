@@ -26,11 +26,12 @@ def verify_store(
     (``checkpoint_file``) adds those an attacker could have deleted from the database.
     """
     store = RawStore(settings)
+    mode = store.crypto_mode(settings.crypto)
     checkpoints = _union(store.checkpoints(), read_file(checkpoint_file) if checkpoint_file else [])
     key_path = public_key_file or settings.audit_public_key_file
-    public_key = load_public_key(key_path) if (public_key_file or key_path.exists()) else None
-    report = verify_chain(store.sealed_events(), checkpoints, public_key, store.seal_after)
-    documents = open_document_store(settings)
+    public_key = load_public_key(key_path, mode) if (public_key_file or key_path.exists()) else None
+    report = verify_chain(store.sealed_events(), checkpoints, public_key, store.seal_after, mode)
+    documents = open_document_store(settings, mode)
     mismatches = documents.check()
     report.notes.append(f"{sum(1 for _ in documents.documents())} documents re-hashed")
     if mismatches and report.finding is None:

@@ -4,6 +4,7 @@ the manifest (the restored chain must end at its last position and seal)."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,10 +16,12 @@ from jiebang_es.backup.manifest import Manifest
 from jiebang_es.config import Settings, store_env
 from jiebang_es.errors import InvalidValueError, JiebangError
 from jiebang_es.logging_setup import configure_logging
+from jiebang_es.privacy.keys import keys_dir
 
 backup_cli = typer.Typer(
     help="Backups of the whole store (database tools), and their restore.", no_args_is_help=True
 )
+KEYS_FOLDER = "keys"
 PathArg = Annotated[Path, typer.Argument(help="the backup's folder")]
 
 
@@ -34,6 +37,12 @@ def create_backup(settings: Settings, folder: Path) -> Manifest:
     folder.mkdir(parents=True, exist_ok=True)
     path = _sqlite_path(settings)
     manifest = sqlite.create(path, folder) if path else postgres.create(settings, folder)
+    if path:
+        # The data subjects' keys live beside the SQLite file (PostgreSQL: in the dump); copied
+        # after the file, so every key its events need is there (docs/personal-information.md).
+        keys = keys_dir(settings)
+        if keys.is_dir():
+            shutil.copytree(keys, folder / KEYS_FOLDER)
     manifest.write(folder)
     return manifest
 
@@ -51,6 +60,8 @@ def restore_backup(settings: Settings, folder: Path) -> Manifest:
         if path
         else postgres.restore(manifest, folder, settings)
     )
+    if path and (folder / KEYS_FOLDER).is_dir():
+        shutil.copytree(folder / KEYS_FOLDER, keys_dir(settings), dirs_exist_ok=True)
     if restored != (manifest.last_position, manifest.last_seal):
         raise InvalidValueError(
             "PATH",

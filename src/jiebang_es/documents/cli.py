@@ -14,6 +14,7 @@ from rich.console import Console
 
 from jiebang_es.audit.queries import log_events
 from jiebang_es.config import Settings
+from jiebang_es.documents.pdf import choose_font
 from jiebang_es.documents.store import CHUNK, DocumentStore, open_document_store
 from jiebang_es.domain.base import JiebangAggregate
 from jiebang_es.errors import JiebangError
@@ -80,8 +81,9 @@ def get(
 
 @documents_cli.command()
 def check() -> None:
-    """Re-hash every stored document (exit 3 naming any that does not match its digest), and
-    find again, from the log, which aggregate keeps each one."""
+    """Re-hash every stored document (exit 3 naming any that does not match its digest), find
+    again, from the log, which aggregate keeps each one, and say whether the written documents
+    get a PDF here (the font for Chinese found, or why not)."""
     store = _store()
     settings = Settings()
     app = JiebangApp(settings)
@@ -102,3 +104,12 @@ def check() -> None:
     if mismatches:
         raise typer.Exit(EXIT_DAMAGED)
     sys.stdout.write(f"intact: {count} documents, {references} references in the log\n")
+    sys.stdout.write(written_formats(settings.pdf_font) + "\n")
+
+
+def written_formats(setting: str) -> str:
+    """What the bureau's written documents are kept as here: PDF too, or why DOCX only."""
+    choice = choose_font(setting)
+    if choice.font is None:
+        return f"written documents: DOCX only (仅生成 DOCX): {choice.reason}"
+    return f"written documents: DOCX and PDF (font {choice.font})"

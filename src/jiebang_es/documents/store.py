@@ -1,6 +1,7 @@
 """The document store: content-addressed, streaming, one per event store.
 
-The SHA-256 of a document's exact bytes is its id: the same file uploaded twice is kept once,
+The hash of a document's exact bytes is its id (SHA-256, or SM3 in a store written in `sm` mode,
+docs/cryptography.md; 64 hex characters either way): the same file uploaded twice is kept once,
 and nothing stored under a digest can be replaced by other bytes (``put`` of bytes already kept
 changes nothing). Nothing is ever deleted: events reference documents by digest.
 
@@ -16,7 +17,6 @@ the spool file removed — nothing is kept.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import tempfile
@@ -30,8 +30,10 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from jiebang_es.audit.raw_store import connect_postgres
+from jiebang_es.audit.raw_store import RawStore, connect_postgres
 from jiebang_es.config import Settings, store_env
+from jiebang_es.crypto import CryptoMode
+from jiebang_es.crypto.digests import new_hasher
 from jiebang_es.documents.formats import declared_matches, sniff
 from jiebang_es.domain.values import DocumentRef, check_text
 from jiebang_es.errors import (
@@ -85,9 +87,9 @@ def is_digest(value: str) -> bool:
     return len(value) == 64 and set(value) <= DIGEST_CHARS
 
 
-def digest_of(chunks: Iterable[bytes]) -> tuple[str, int]:
-    """The SHA-256 (hex) and size of a stream of bytes."""
-    h = hashlib.sha256()
+def digest_of(chunks: Iterable[bytes], mode: CryptoMode = "intl") -> tuple[str, int]:
+    """The digest (hex: SHA-256, or SM3 in `sm` mode) and size of a stream of bytes."""
+    h = new_hasher(mode)
     size = 0
     for chunk in chunks:
         h.update(chunk)
@@ -100,11 +102,11 @@ class Spool:
     hashed and counted, so no upload is ever held whole in memory. Removed on exit, whatever
     happened (the store moves or copies what it keeps)."""
 
-    def __init__(self, max_bytes: int, directory: Path | None) -> None:
+    def __init__(self, max_bytes: int, directory: Path | None, mode: CryptoMode = "intl") -> None:
         fd, name = tempfile.mkstemp(prefix=".upload-", dir=directory)
         self.path = Path(name)
         self._file = os.fdopen(fd, "wb")
-        self._hash = hashlib.sha256()
+        self._hash = new_hasher(mode)
         self.max_bytes = max_bytes
         self.size = 0
 
@@ -133,14 +135,15 @@ class Spool:
 
 
 class DocumentStore(ABC):
-    def __init__(self, max_bytes: int, spool_dir: Path | None) -> None:
+    def __init__(self, max_bytes: int, spool_dir: Path | None, mode: CryptoMode = "intl") -> None:
         self.max_bytes = max_bytes
         self.spool_dir = spool_dir
+        self.mode = mode  # the event store's: its hash names the documents
 
     # ---- upload ----------------------------------------------------------------------------
     def spool(self) -> Spool:
         """A spool file to stream an upload into (hashed and counted as it is written)."""
-        return Spool(self.max_bytes, self.spool_dir)
+        return Spool(self.max_bytes, self.spool_dir, self.mode)
 
     def put(
         self,
@@ -222,7 +225,7 @@ class DocumentStore(ABC):
         found = []
         for doc in self.documents():
             try:
-                digest, size = digest_of(self.read(doc.digest))
+                digest, size = digest_of(self.read(doc.digest), self.mode)
             except FileNotFoundError:
                 found.append(Mismatch(doc.digest, "its bytes are missing"))
                 continue
@@ -271,11 +274,11 @@ _COLUMNS = "digest, media_type, size, file_name, kind, uploaded_by, org_code"
 
 
 class FolderStore(DocumentStore):
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, mode: CryptoMode = "intl") -> None:
         self.root = root
         (root / "objects").mkdir(parents=True, exist_ok=True)
         (root / "spool").mkdir(exist_ok=True)
-        super().__init__(max_bytes, root / "spool")
+        super().__init__(max_bytes, root / "spool", mode)
         with closing(self._index()) as db, db:
             for statement in _INDEX:
                 db.execute(statement)
@@ -345,8 +348,10 @@ class FolderStore(DocumentStore):
 
 # ---- PostgreSQL: tables of the same database ---------------------------------------------------
 class PostgresStore(DocumentStore):
-    def __init__(self, env: dict[str, str], max_bytes: int, *, create: bool = True) -> None:
-        super().__init__(max_bytes, None)
+    def __init__(
+        self, env: dict[str, str], max_bytes: int, *, create: bool = True, mode: CryptoMode = "intl"
+    ) -> None:
+        super().__init__(max_bytes, None, mode)
         self._env = env
         schema = Identifier(env.get("POSTGRES_SCHEMA", "public"))
         self._docs = SQL("{}.{}").format(schema, Identifier("jiebang_documents"))
@@ -477,9 +482,14 @@ def documents_dir(settings: Settings) -> Path:
     return Path(path + ".documents")
 
 
-def open_document_store(settings: Settings) -> DocumentStore:
-    """The document store of the configured event store."""
+def open_document_store(settings: Settings, mode: CryptoMode | None = None) -> DocumentStore:
+    """The document store of the configured event store, hashing as the event store does
+    (its recorded mode, read from it unless given)."""
     env = store_env(settings.database_url)
+    if mode is None:
+        mode = RawStore(settings).crypto_mode(settings.crypto)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        return PostgresStore(env, settings.document_max_bytes, create=settings.create_tables)
-    return FolderStore(documents_dir(settings), settings.document_max_bytes)
+        return PostgresStore(
+            env, settings.document_max_bytes, create=settings.create_tables, mode=mode
+        )
+    return FolderStore(documents_dir(settings), settings.document_max_bytes, mode)

@@ -15,6 +15,7 @@ from eventsourcing.domain import event
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.base import JiebangAggregate, order_violation
+from jiebang_es.domain.personal import PersonalText
 from jiebang_es.domain.values import ApplicantUnit, Audit, CreditStatus, ScoreRef
 from jiebang_es.errors import InvalidValueError, RuleViolationError
 
@@ -53,7 +54,7 @@ class Application(JiebangAggregate):
         challenge_id: str
         lead: ApplicantUnit
         participants: tuple[ApplicantUnit, ...]
-        leader_name: str
+        leader_name: PersonalText  # personal information: the project leader's name
         technical_plan: str
         ip_declaration: bool
         budget: Decimal
@@ -66,7 +67,7 @@ class Application(JiebangAggregate):
         challenge_id: str,
         lead: ApplicantUnit,
         participants: tuple[ApplicantUnit, ...],
-        leader_name: str,
+        leader_name: PersonalText,
         technical_plan: str,
         ip_declaration: bool,
         budget: Decimal,

@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from jiebang_es.domain.base import JiebangAggregate
+from jiebang_es.domain.personal import PersonalText
 from jiebang_es.domain.values import Audit, ExpertKind
 
 
@@ -47,7 +48,7 @@ class Expert(JiebangAggregate):
 
     class Registered(JiebangAggregate.Created):
         person_id: str
-        name: str
+        name: PersonalText  # personal information: the expert's name
         org_code: str
         org_name: str
         kind: ExpertKind
@@ -70,7 +71,7 @@ class Expert(JiebangAggregate):
         self,
         audit: Audit,
         person_id: str,
-        name: str,
+        name: PersonalText,
         org_code: str,
         org_name: str,
         kind: ExpertKind,

@@ -13,6 +13,7 @@ from eventsourcing.domain import event
 
 from jiebang_es.domain import rules, schedule
 from jiebang_es.domain.base import JiebangAggregate, order_violation
+from jiebang_es.domain.personal import PersonalText, shown
 from jiebang_es.domain.values import (
     Audit,
     Category,
@@ -188,10 +189,13 @@ class Project(JiebangAggregate):
 
     class ObjectionLodged(JiebangAggregate.Event):
         objection_id: str
-        objector: str  # who objects: the actor, or the outside person staff record it for
+        # who objects: the actor, or the outside person staff record it for (personal)
+        objector: PersonalText
         grounds: str
 
-    def lodge_objection(self, audit: Audit, objection_id: str, objector: str, grounds: str) -> None:
+    def lodge_objection(
+        self, audit: Audit, objection_id: str, objector: PersonalText, grounds: str
+    ) -> None:
         today = audit.effective_at.date()
         if (
             self.status is not ProjectStatus.PUBLICIZED
@@ -211,7 +215,7 @@ class Project(JiebangAggregate):
 
     @event(ObjectionLodged)
     def _objection_lodged(
-        self, audit: Audit, objection_id: str, objector: str, grounds: str
+        self, audit: Audit, objection_id: str, objector: PersonalText, grounds: str
     ) -> None:
         self.objections = {**self.objections, objection_id: "open"}
 
@@ -345,7 +349,9 @@ class Project(JiebangAggregate):
                 f"{committed} yuan it committed in the challenge (共同投入); the terms say "
                 f"{terms.co_investment}",
             )
-        rules.require_text(terms.project_leader, "R-CONTRACT", "the contract's project leader")
+        rules.require_text(
+            shown(terms.project_leader), "R-CONTRACT", "the contract's project leader"
+        )
         if not terms.lead_unit_code:
             raise RuleViolationError("R-CONTRACT", "the contract names its lead unit")
         if terms.lead_unit_code == self.end_user_code:
@@ -857,7 +863,7 @@ def check_notice(notice: PublicNotice, funding: Decimal, period_months: int) -> 
             ("project title", notice.project_title),
             ("solver", notice.solver_name),
             ("end user", notice.end_user_name),
-            ("project leader", notice.project_leader),
+            ("project leader", shown(notice.project_leader)),
             ("where and how to object", notice.objection_channel),
         )
         if not value.strip()

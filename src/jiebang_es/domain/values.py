@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
+from jiebang_es.domain.personal import PersonalText
 from jiebang_es.errors import InvalidValueError, RuleViolationError
 
 FEN = Decimal("0.01")
@@ -66,6 +67,8 @@ class Role(Enum):
     EXPERT = "expert"
     SUPERVISOR = "supervisor"
     ANALYST = "analyst"
+    # the bureau's data-protection officer (个人信息保护负责人, PIPL art. 52): erasure
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
 
 
 class Category(Enum):
@@ -336,7 +339,7 @@ class ContractTerms:
     period_months: int
     co_investment: Decimal | None = None
     tranches: tuple[Tranche, ...] = ()
-    project_leader: str = ""
+    project_leader: PersonalText = ""  # personal information (domain/personal.py)
     lead_unit_code: str = ""  # "" in terms of the first release: the lead unit as selected
 
 
@@ -372,7 +375,7 @@ class PublicNotice:
     end_user_name: str
     funding: Decimal | None
     period_months: int | None
-    project_leader: str
+    project_leader: PersonalText  # personal information (domain/personal.py)
     objection_channel: str
 
 
