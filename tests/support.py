@@ -6,19 +6,22 @@ Each step sets the business date the plan would have it on (2026, a year the cal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from jiebang_es.demo import SimulatedClock
 from jiebang_es.domain.content import ChallengeContent, content_digest
+from jiebang_es.domain.draw import DrawPurpose
 from jiebang_es.domain.values import (
     Conclusion,
     ContractTerms,
     CreditStatus,
     DemandSource,
+    ExpertKind,
     Organisation,
     Role,
 )
+from jiebang_es.draws.algorithm import commitment_of
 from jiebang_es.errors import NotFoundError
 from jiebang_es.sample import (
     BUREAU,
@@ -73,6 +76,18 @@ def check_credit(app, *orgs: Organisation, status: CreditStatus = CreditStatus.G
 
 WINDOW_OPENS = at(date(2026, 4, 10), 9)
 WINDOW_CLOSES = at(date(2026, 5, 10), 17)
+# R-DRAW: the bureau's secret seed (its digest is committed when the draw is scheduled) and the
+# public value of the named source, published on the day after.
+DRAW_SEED = "5eed" * 16
+DRAW_SOURCE = "中国福利彩票双色球开奖号码"
+DRAW_PUBLIC_VALUE = "03 08 15 22 27 31 + 09"
+HAND_PICKED_REASON = "专家库尚未建成，由区科技局按专业领域指定（人工指定）"
+
+
+def journey_field(tag: str) -> str:
+    """The field code a journey's experts carry and its draws ask for: each journey draws
+    from its own experts, which its tests then name."""
+    return f"journey-{tag}"
 
 
 @dataclass
@@ -88,6 +103,8 @@ class Journey:
     project_id: str = ""
     experts: dict[str, str] = field(default_factory=dict)  # person id -> expert aggregate id
     applications: list[str] = field(default_factory=list)
+    argumentation_draw: str = ""
+    review_draw: str = ""
 
     @property
     def eu(self):
@@ -100,7 +117,16 @@ class Journey:
         return experts_for(self.end_user, self.tag)
 
     def register_experts(self) -> None:
-        """Register the sample experts, or find those another journey registered."""
+        """Register the sample experts, or find those another journey registered; in the
+        pool since 20 February, before any step of the journey (R-ORDER keeps each expert's
+        seats in time order)."""
+        kept = self.clock.current  # type: ignore[attr-defined]
+        try:
+            self._register_experts()
+        finally:
+            self.clock.current = kept  # type: ignore[attr-defined]
+
+    def _register_experts(self) -> None:
         for e in self.sample_experts():
             if e.person_id in self.experts:
                 continue
@@ -109,6 +135,7 @@ class Journey:
                 continue
             except NotFoundError:
                 pass
+            self._on(date(2026, 2, 20))
             r = self.app.register_expert(
                 BUREAU_STAFF,
                 person_id=e.person_id,
@@ -117,8 +144,50 @@ class Journey:
                 org_name=e.org.name,
                 kind=e.kind,
                 speciality=e.speciality,
+                specialities=[e.speciality, journey_field(self.tag)],
             )
             self.experts[e.person_id] = r.aggregate_id
+
+    def drawn_panel(self, purpose: DrawPurpose, scheduled: datetime) -> str:
+        """R-DRAW: schedule a draw of the journey's experts (those a panel may have, after
+        avoidance) and perform it when the public value is out the next day; the draw's id."""
+        self.register_experts()
+        self.clock.current = scheduled  # type: ignore[attr-defined]
+        avoided = {self.end_user.credit_code}
+        if purpose is DrawPurpose.REVIEW:
+            avoided = set()
+            for application in self.app.applications_to(self.challenge_id):
+                if application.status.value == "applied":
+                    avoided |= application.unit_codes()
+        needs: dict[ExpertKind, int] = {}
+        for e in self.sample_experts():
+            if e.kind is not ExpertKind.END_USER_REP and e.org.credit_code not in avoided:
+                needs[e.kind] = needs.get(e.kind, 0) + 1
+        draw_id = self.app.schedule_draw(
+            BUREAU_STAFF,
+            self.challenge_id,
+            purpose=purpose,
+            needs=needs,
+            commitment=commitment_of(DRAW_SEED),
+            randomness_source=DRAW_SOURCE,
+            randomness_date=scheduled.date() + timedelta(days=1),
+            specialities=[journey_field(self.tag)],
+        ).aggregate_id
+        self.clock.current = at(scheduled.date() + timedelta(days=1), 9)  # type: ignore[attr-defined]
+        self.app.perform_draw(BUREAU_STAFF, draw_id, seed=DRAW_SEED, public_value=DRAW_PUBLIC_VALUE)
+        return draw_id
+
+    def draw_argumentation(self) -> str:
+        """The argumentation panel's draw (once: a second round sits the same panel)."""
+        if not self.argumentation_draw:
+            self.argumentation_draw = self.drawn_panel(
+                DrawPurpose.ARGUMENTATION, at(date(2026, 3, 17))
+            )
+        return self.argumentation_draw
+
+    def drawn(self, draw_id: str) -> list[str]:
+        """The experts a draw seats now (replacements included)."""
+        return [m.expert_id for m in self.app.draw(draw_id).seated]
 
     def draft(self, *, confirm: bool = True, **kw) -> Journey:
         """The bureau drafts; the end user confirms the draft (R-EU-DRAFTS) unless told not to."""
@@ -151,10 +220,27 @@ class Journey:
         )
         return self
 
-    def argue(self, conclusion: Conclusion = Conclusion.PASS, **kw) -> Journey:
+    def argue(
+        self, conclusion: Conclusion = Conclusion.PASS, *, drawn: bool = True, **kw
+    ) -> Journey:
+        """The argumentation panel drawn from the pool (R-DRAW; a second round after a revision
+        sits the same panel), or named by hand with the bureau's justification."""
         self.register_experts()
+        if drawn:
+            self.draw_argumentation()
         self._on(date(2026, 3, 20))
-        opinions = [(self.experts[e.person_id], "同意") for e in self.sample_experts()[:5]]
+        if drawn:
+            # in the sample's order (management first), any other drawn expert after them
+            order = [self.experts[e.person_id] for e in self.sample_experts()]
+            seated = sorted(
+                self.drawn(self.argumentation_draw),
+                key=lambda x: order.index(x) if x in order else len(order),
+            )
+            opinions = [(x, "同意") for x in seated]
+            kw.setdefault("draw_id", self.argumentation_draw)
+        else:
+            opinions = [(self.experts[e.person_id], "同意") for e in self.sample_experts()[:5]]
+            kw.setdefault("exception_reason", HAND_PICKED_REASON)
         self.app.record_argumentation(
             BUREAU_STAFF, self.challenge_id, conclusion=conclusion, opinions=opinions, **kw
         )
@@ -211,11 +297,27 @@ class Journey:
         self.applications.append(r.aggregate_id)
         return r.aggregate_id
 
-    def panel(self, count: int = 6) -> Journey:
+    def panel(self, count: int = 6, *, drawn: bool = True) -> Journey:
+        """The review panel: drawn after the window closed (R-DRAW) with the end user's head
+        named beside it, or the first ``count`` sample experts named by hand with the bureau's
+        justification; then both parties confirm it (R-PANEL-JOINT)."""
         self.register_experts()
+        if drawn:
+            self.review_draw = self.drawn_panel(DrawPurpose.REVIEW, at(date(2026, 5, 10), 18))
         self._on(date(2026, 5, 11))
-        ids = [self.experts[e.person_id] for e in self.sample_experts()[:count]]
-        self.app.propose_review_panel(BUREAU_STAFF, self.challenge_id, expert_ids=ids)
+        head = self.experts[self.sample_experts()[-1].person_id]
+        if drawn:
+            self.app.propose_review_panel(
+                BUREAU_STAFF, self.challenge_id, draw_id=self.review_draw, expert_ids=[head]
+            )
+        else:
+            ids = [self.experts[e.person_id] for e in self.sample_experts()[:count]]
+            self.app.propose_review_panel(
+                BUREAU_STAFF,
+                self.challenge_id,
+                expert_ids=ids,
+                exception_reason=HAND_PICKED_REASON,
+            )
         self.app.confirm_review_panel(BUREAU_STAFF, self.challenge_id)
         self.app.confirm_review_panel(self.eu, self.challenge_id)
         return self

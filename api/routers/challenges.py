@@ -105,6 +105,7 @@ def record_argumentation(
             conclusion=body.conclusion,
             opinions=[(o.expert_id, o.opinion) for o in body.opinions],
             period_argued=body.period_argued,
+            draw_id=None if body.draw_id is None else str(body.draw_id),
             exception_reason=body.exception_reason,
             meta=meta,
         ),

@@ -15,7 +15,13 @@ from api.reads import ReadsDep
 from api.routers.common import COMMAND_PROBLEMS, READ_PROBLEMS, tag
 from api.schemas.common import CommandIn, ReceiptOut
 from api.schemas.lists import Cursor, ExpertPage, Limit
-from api.schemas.reviews import ExpertOut, ProposePanelIn, RegisterExpertIn
+from api.schemas.reviews import (
+    AssignmentOut,
+    AssignmentsOut,
+    ExpertOut,
+    ProposePanelIn,
+    RegisterExpertIn,
+)
 from api.visibility import challenge_for
 from jiebang_es.domain.values import ExpertKind, Role
 from projections import queries
@@ -64,6 +70,22 @@ def list_experts(
 
 
 @router.get(
+    "/v1/experts/me/assignments",
+    response_model=AssignmentsOut,
+    responses=READ_PROBLEMS,
+    dependencies=[StoreRead, Depends(require_roles(Role.EXPERT))],
+)
+def expert_assignments(app: AppDep, principal: PrincipalDep) -> AssignmentsOut:
+    """The applications assigned to the calling expert, with its own step on each (declare,
+    score, recused, scored); other experts' scores are not shown."""
+    expert = app.expert_of_person(principal.actor.id)
+    return AssignmentsOut(
+        expert_id=str(expert.id),
+        items=[AssignmentOut(**vars(a)) for a in app.expert_assignments(str(expert.id))],
+    )
+
+
+@router.get(
     "/v1/experts/{expert_id}",
     response_model=ExpertOut,
     responses=READ_PROBLEMS,
@@ -96,6 +118,7 @@ def propose_review_panel(
         lambda meta: ctx.app.propose_review_panel(
             ctx.principal.actor,
             str(challenge_id),
+            draw_id=None if body.draw_id is None else str(body.draw_id),
             expert_ids=body.expert_ids,
             exception_reason=body.exception_reason,
             meta=meta,

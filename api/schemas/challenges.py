@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -220,6 +221,11 @@ class ArgumentationIn(BackdatedIn):
     conclusion: Conclusion
     opinions: Annotated[list[OpinionIn], Field(max_length=50)]
     period_argued: bool = False
+    draw_id: UUID | None = Field(
+        default=None,
+        description="R-DRAW: the performed argumentation draw whose experts give the opinions; "
+        "without it the panel is named by hand and needs exception_reason",
+    )
     exception_reason: Text | None = None
 
 

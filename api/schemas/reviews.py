@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, Field
 
@@ -81,8 +82,33 @@ class ProposePanelIn(CommandIn):
 
     model_config = example("panel")
 
-    expert_ids: ExpertIds
+    draw_id: UUID | None = Field(
+        default=None,
+        description="R-DRAW: the performed review draw the panel is; without it the panel is "
+        "named by hand and needs exception_reason",
+    )
+    expert_ids: ExpertIds = Field(
+        default_factory=list,
+        description="with a draw: only the end user's own responsible person; without: the panel",
+    )
     exception_reason: Text | None = None
+
+
+class AssignmentOut(BaseModel):
+    """An application the expert reviews and the expert's own step on it."""
+
+    challenge_id: str
+    challenge_name: str
+    application_id: str
+    lead_unit: str
+    state: Literal["to_declare", "recused", "to_score", "scored", "absent"]
+
+
+class AssignmentsOut(BaseModel):
+    """The calling expert's assignments (no other expert's score)."""
+
+    expert_id: str
+    items: list[AssignmentOut]
 
 
 class ApplyIn(CommandIn):

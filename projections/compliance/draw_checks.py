@@ -29,6 +29,8 @@ def scheduled(c: Check) -> None:
             "commitment": e.commitment,
             "algorithm": e.algorithm,
             "scheduled_pos": c.position,
+            "challenge_id": str(e.challenge_id),
+            "purpose": e.purpose.value,
             "rankings": {},
             "next_place": {},
         }
@@ -60,6 +62,7 @@ def performed(c: Check) -> None:
         c.violation("R-DRAW", f"the draw does not recompute: {problem}", state["scheduled_pos"])
     state["rankings"] = {r.kind.value: list(r.ranked) for r in e.rankings}
     state["next_place"] = {r.kind.value: r.taken for r in e.rankings}
+    state["seated"] = [x for r in e.rankings for x in r.ranked[: r.taken]]
     c.save(state)
 
 
@@ -77,6 +80,8 @@ def replacement(c: Check) -> None:
             state.get("scheduled_pos"),
         )
     state.setdefault("next_place", {})[kind] = max(e.place, expected)
+    seated = [x for x in state.get("seated", []) if x != e.replaced_expert_id]
+    state["seated"] = [*seated, e.expert_id]
     c.save(state)
 
 

@@ -10,6 +10,7 @@ from projections.compliance import (
     challenge_checks,
     draw_checks,
     evidence_checks,
+    panel_checks,
     privacy_checks,
     project_checks,
     review_checks,
@@ -53,9 +54,10 @@ class Compliance(ReadModel):
         fn = CHECKS.get(type(event))
         if fn is not None:
             fn(check)
-        after = review_checks.AFTER.get(type(event))
-        if after is not None:
-            after(check)
+        for later in (review_checks.AFTER, panel_checks.AFTER):
+            after = later.get(type(event))
+            if after is not None:
+                after(check)
         evidence_checks.check_evidence(check)
 
 

@@ -135,7 +135,10 @@ RULES: tuple[Rule, ...] = (
     _r(
         "R-DRAW",
         "every performed draw recomputes from its schedule (candidates and their digest, the "
-        "seed against its commitment, each ranked place); replacements follow the draw's order",
+        "seed against its commitment, each ranked place); replacements follow the draw's order; "
+        "every argumentation and review panel (of challenges drafted under version 2) is its "
+        "draw's result, the review panel adding only the end user's head, or was named by hand "
+        "with a recorded justification; no drawn seat filled by hand",
     ),
     _r(
         "R-PUBLICITY",

@@ -19,6 +19,7 @@ from jiebang_es.domain.content import (
     recipient_codes,
 )
 from jiebang_es.domain.demand import Demand
+from jiebang_es.domain.draw import DrawPurpose
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.personal import Personal, expert_subject
 from jiebang_es.domain.values import (
@@ -36,6 +37,7 @@ from jiebang_es.domain.values import (
     registration_region,
     yuan,
 )
+from jiebang_es.draws.panels import HAND_PICKED, PanelDraws, differences
 from jiebang_es.errors import (
     ConflictError,
     InvalidValueError,
@@ -95,7 +97,7 @@ def normalise_org(org: Organisation, field_name: str) -> Organisation:
     return replace(org, credit_code=credit_code(org.credit_code, field_name=field_name))
 
 
-class ChallengeCommands(BudgetCommands):
+class ChallengeCommands(BudgetCommands, PanelDraws):
     # ---- 1. demand collection (需求征集) ----------------------------------------------------
     @command
     def collect_demand(
@@ -280,13 +282,25 @@ class ChallengeCommands(BudgetCommands):
         conclusion: Conclusion,
         opinions: Sequence[tuple[str, str]],
         period_argued: bool = False,
+        draw_id: str | None = None,
         exception_reason: str | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
-        """Record the argumentation panel's opinions and conclusion (Reviewed)."""
+        """Record the argumentation panel's opinions and conclusion (Reviewed). The panel is
+        the draw's result (R-DRAW); a panel named by hand needs the bureau's justification."""
         rules.check_role(actor, [Role.BUREAU], "R-ARG-PANEL", "organising the argumentation")
         challenge = self._load(Challenge, challenge_id, meta)
         recorded = self._opinions(opinions, "R-ARG-PANEL")
+        if draw_id:
+            draw = self._panel_draw(challenge, draw_id, DrawPurpose.ARGUMENTATION)
+            drawn = {m.expert_id for m in draw.seated}
+            given = {o.expert_id for o in recorded}
+            if given != drawn:
+                raise RuleViolationError(
+                    "R-DRAW",
+                    f"the argumentation panel is the draw's result: {differences(given, drawn)} "
+                    "(论证专家须为抽取结果; 缺席或拒绝的专家先按抽取顺序递补)",
+                )
         for opinion in recorded:
             expert = self._get(Expert, opinion.expert_id)
             if expert.org_code == challenge.end_user.credit_code:
@@ -304,8 +318,9 @@ class ChallengeCommands(BudgetCommands):
         exceptions = rules.panel_exceptions(
             "R-ARG-PANEL", [o.kind for o in recorded], rules.ARG_PANEL_KINDS, exception_reason
         )
+        exceptions += rules.in_principle("R-DRAW", not draw_id, HAND_PICKED, exception_reason)
         audit = self._audit(actor, meta, exceptions, backdate=True)
-        challenge.review(audit, conclusion, recorded, period_argued)
+        challenge.review(audit, conclusion, recorded, period_argued, draw_id=draw_id or "")
         return self._save(challenge)
 
     # ---- 4. the annual list (榜单确定) -----------------------------------------------------

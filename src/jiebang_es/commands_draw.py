@@ -4,12 +4,8 @@ from the draw's own order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
-from uuid import UUID
-
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.utils import get_topic
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus
@@ -25,11 +21,11 @@ from jiebang_es.domain.expert import Expert, ExpertStatus, Relation, RelationKin
 from jiebang_es.domain.values import Actor, ExpertKind, Role, credit_code
 from jiebang_es.draws import algorithm
 from jiebang_es.draws.eligibility import Avoidance, screen
+from jiebang_es.draws.panels import PanelDraws
 from jiebang_es.draws.verify import as_candidates, verify_recorded_draw
 from jiebang_es.errors import InvalidValueError, RuleViolationError
-from jiebang_es.service_base import NO_META, CommandMeta, Receipt, ServiceBase, command
+from jiebang_es.service_base import NO_META, CommandMeta, Receipt, command
 
-_SCAN_PAGE = 1000
 _HEX = set("0123456789abcdef")
 
 
@@ -37,7 +33,7 @@ def _draw_order_violation(message: str) -> RuleViolationError:
     return RuleViolationError("R-DRAW", message)
 
 
-class DrawCommands(ServiceBase):
+class DrawCommands(PanelDraws):
     # ---- the pool ------------------------------------------------------------------------
     @command
     def change_expert_status(
@@ -95,18 +91,6 @@ class DrawCommands(ServiceBase):
         """Every registered expert, found by scanning the log for registrations (a draw is
         rare; the scan needs no index of its own and sees the first release's experts too)."""
         return [self._get(Expert, e.originator_id) for e in self._events_of(Expert.Registered)]
-
-    def _events_of(self, cls: type[object]) -> Iterator[DomainEventProtocol[UUID]]:
-        topic = get_topic(cls)
-        start = 1
-        while True:
-            with self._store_errors():
-                page = self.recorder.select_notifications(start, _SCAN_PAGE, topics=[topic])
-            for notification in page:
-                yield self.mapper.to_domain_event(notification)
-            if len(page) < _SCAN_PAGE:
-                return
-            start = page[-1].id + 1
 
     def _avoided_units(self, challenge: Challenge, purpose: DrawPurpose) -> dict[str, str]:
         if purpose is DrawPurpose.ARGUMENTATION:
@@ -264,6 +248,24 @@ class DrawCommands(ServiceBase):
             raise InvalidValueError("expert_id", "this expert holds no seat of this draw")
         if not meta.reason.strip():
             raise InvalidValueError("reason", "a replacement records why the seat fell vacant")
+        panel = self._review_panel_of(draw)
+        if panel is not None and panel.panel_is_effective:
+            if cause == "recused":
+                raise InvalidValueError(
+                    "cause",
+                    "on a confirmed review panel a recusal is the expert's own declaration on "
+                    "the application; it is filled from this draw's order then",
+                )
+            # Refusing to serve or absent once the panel took effect: recorded as an absence,
+            # the seat filled from the order and confirmed again by both (R-PANEL-JOINT).
+            audit = self._audit(actor, meta)
+            panel.record_absence(audit, expert_id, f"{cause}: {meta.reason.strip()}")
+            filled = self._fill_from_draw(
+                panel, expert_id, cause, f"{cause}: {meta.reason.strip()}", audit
+            )
+            if not filled:
+                draw.next_in_order(member.kind)  # the order is used up: refused, R-DRAW
+            return self._save(filled[0], *filled[1:], panel)
         place, successor_id = draw.next_in_order(member.kind)
         audit = self._audit(actor, meta)
         draw.record_replacement(
@@ -276,7 +278,22 @@ class DrawCommands(ServiceBase):
         )
         successor = self._get(Expert, successor_id)
         successor.take_seat(audit=audit, draw_id=str(draw.id), year=draw.year)
-        return self._save(draw, successor)
+        if panel is None:
+            return self._save(draw, successor)
+        # The proposed panel, not yet confirmed, is proposed again from the draw: bureau and
+        # end user confirm it again (R-PANEL-JOINT).
+        kept = [m for m in panel.panel if m.expert_id not in draw_ids(draw)]
+        panel.propose_panel(audit, (*draw.seated, *kept), str(draw.id))
+        return self._save(draw, successor, panel)
+
+    def _review_panel_of(self, draw: Draw) -> Challenge | None:
+        """The challenge whose proposed or confirmed review panel came from this draw."""
+        if draw.purpose is not DrawPurpose.REVIEW:
+            return None
+        challenge = self._get(Challenge, draw.challenge_id)
+        if challenge.panel_draw_id != str(draw.id):
+            return None
+        return challenge
 
     def draw(self, draw_id: str) -> Draw:
         return self._get(Draw, draw_id)
@@ -287,3 +304,8 @@ class DrawCommands(ServiceBase):
 
 
 REPLACEMENT_CAUSES = frozenset({"refused", "absent", "recused"})
+
+
+def draw_ids(draw: Draw) -> set[str]:
+    """Every candidate of the draw: on a drawn panel, the seats that are the draw's."""
+    return {m.expert_id for m in draw.candidates}

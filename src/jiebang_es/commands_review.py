@@ -14,6 +14,7 @@ from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus, check_units
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.content import admits
+from jiebang_es.domain.draw import Draw, DrawPurpose
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.personal import leader_subject, personal
 from jiebang_es.domain.project import Project
@@ -27,6 +28,7 @@ from jiebang_es.domain.values import (
     Scope,
     yuan,
 )
+from jiebang_es.draws.panels import HAND_PICKED, PanelDraws, designated
 from jiebang_es.errors import InvalidValueError, RuleViolationError
 from jiebang_es.service_base import (
     NO_META,
@@ -48,7 +50,7 @@ def check_in_scope(challenge: Challenge, lead_code: str) -> None:
         )
 
 
-class ReviewCommands(CreditCommands):
+class ReviewCommands(CreditCommands, PanelDraws):
     @command
     def apply(
         self,
@@ -140,15 +142,25 @@ class ReviewCommands(CreditCommands):
         actor: Actor,
         challenge_id: str,
         *,
-        expert_ids: Sequence[str],
+        draw_id: str | None = None,
+        expert_ids: Sequence[str] = (),
         exception_reason: str | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
-        """Propose the review experts; bureau and end user both confirm them (R-PANEL-JOINT)."""
+        """Propose the review experts; bureau and end user both confirm them (R-PANEL-JOINT).
+        The panel is the draw's result (R-DRAW) with the end user's own responsible person
+        named beside it; a panel named by hand needs the bureau's justification."""
         challenge = self._challenge_for(
             actor, challenge_id, meta, "R-PANEL-JOINT", "forming the review panel"
         )
-        experts = [self._get(Expert, x) for x in expert_ids]
+        named = [self._get(Expert, x) for x in expert_ids]
+        if draw_id:
+            draw = self._panel_draw(challenge, draw_id, DrawPurpose.REVIEW)
+            drawn = [self._get(Expert, m.expert_id) for m in draw.seated]
+            self._check_drawn_against_applicants(challenge, drawn)
+            experts = [*drawn, *designated(named, challenge.end_user.credit_code)]
+        else:
+            experts = named
         members = tuple(PanelMember(expert_id=str(e.id), kind=e.kind) for e in experts)
         # The end user's responsible person counts as such only for its own challenge.
         kinds = [
@@ -160,8 +172,25 @@ class ReviewCommands(CreditCommands):
         exceptions = rules.panel_exceptions(
             "R-REVIEW-PANEL", kinds, rules.REVIEW_PANEL_KINDS, exception_reason
         )
-        challenge.propose_panel(self._audit(actor, meta, exceptions), members)
+        exceptions += rules.in_principle("R-DRAW", not draw_id, HAND_PICKED, exception_reason)
+        challenge.propose_panel(self._audit(actor, meta, exceptions), members, draw_id or "")
         return self._save(challenge)
+
+    def _check_drawn_against_applicants(self, challenge: Challenge, drawn: list[Expert]) -> None:
+        """R-CONFLICT: a review draw avoided the units of the applications standing when it
+        was scheduled; one scheduled before the last application came in may not have."""
+        for application in self.applications_to(str(challenge.id)):
+            if application.status is not ApplicationStatus.APPLIED:
+                continue
+            units = application.unit_codes()
+            for expert in drawn:
+                if expert.org_code in units:
+                    raise RuleViolationError(
+                        "R-CONFLICT",
+                        f"drawn expert {expert.name} ({expert.person_id}) is of applicant unit "
+                        f"{expert.org_code}: the draw did not avoid application {application.id}; "
+                        "schedule a new draw after the application window closed",
+                    )
 
     @command
     def confirm_review_panel(
@@ -191,6 +220,17 @@ class ReviewCommands(CreditCommands):
             actor, challenge_id, meta, "R-PANEL-JOINT", "proposing a replacement expert"
         )
         expert = self._get(Expert, expert_id)
+        if challenge.panel_draw_id:
+            # R-DRAW: a drawn seat is filled from the draw's order, never by hand; only the
+            # end user's own head, designated beside the draw, is replaced by designation.
+            draw = self._get(Draw, challenge.panel_draw_id)
+            if replaces in {m.expert_id for m in draw.candidates}:
+                raise RuleViolationError(
+                    "R-DRAW",
+                    f"expert {replaces} holds a drawn seat: it is filled from draw {draw.id}'s "
+                    "order when the absence or recusal is recorded (抽取席位按抽取顺序递补)",
+                )
+            designated([expert], challenge.end_user.credit_code)
         member = PanelMember(expert_id=str(expert.id), kind=expert.kind)
         challenge.propose_replacement(self._audit(actor, meta), member, replaces, reason.strip())
         return self._save(challenge)
@@ -220,8 +260,12 @@ class ReviewCommands(CreditCommands):
         member's applications no longer wait for their score (R-REVIEW-PANEL)."""
         rules.check_role(actor, [Role.BUREAU], "R-REVIEW-PANEL", "recording an expert's absence")
         challenge = self._load(Challenge, challenge_id, meta)
-        challenge.record_absence(self._audit(actor, meta), expert_id, reason.strip())
-        return self._save(challenge)
+        audit = self._audit(actor, meta)
+        challenge.record_absence(audit, expert_id, reason.strip())
+        filled = self._fill_from_draw(
+            challenge, expert_id, "absent", f"专家{expert_id}缺席：{reason.strip()}", audit
+        )
+        return self._save(challenge, *filled)
 
     # ---- conflicts of interest and scores --------------------------------------------------------
     def _panel_expert(
@@ -258,11 +302,20 @@ class ReviewCommands(CreditCommands):
     ) -> Receipt:
         """An expert declares a conflict of interest (recusal) or none (R-CONFLICT)."""
         application = self._load(Application, application_id, meta)
-        _, expert = self._panel_expert(actor, application, expert_id)
-        application.declare(
-            self._audit(actor, meta), str(expert.id), expert.org_code, conflict, statement
+        challenge, expert = self._panel_expert(actor, application, expert_id)
+        audit = self._audit(actor, meta)
+        application.declare(audit, str(expert.id), expert.org_code, conflict, statement)
+        if str(expert.id) not in application.recused:
+            return self._save(application)
+        # R-DRAW: a recusal on a drawn panel is filled from the draw's order.
+        filled = self._fill_from_draw(
+            challenge,
+            str(expert.id),
+            "recused",
+            f"专家{expert.id}回避申请{application.id}",
+            audit,
         )
-        return self._save(application)
+        return self._save(application, *filled, *((challenge,) if filled else ()))
 
     @command
     def score(

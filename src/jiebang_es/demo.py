@@ -3,9 +3,10 @@
 Two challenges (a key one in 智能科技, public; a major one in 生命健康, restricted) go through all
 nine steps with applicants from inside and outside the district, the end users' confirmation of
 their drafts, the year's budget envelope (a list over it refused), an industry outside the list
-accepted with its justification, a recusal and the replacement expert bureau and end user add
-after it, a selection against the experts' ranking with its justification, an objection lodged
-and dismissed, the district project numbers, contracts with payment schedules, a failed
+accepted with its justification, argumentation and review panels drawn verifiably from the
+expert pool, a recusal filled from the draw's order and confirmed again by bureau and end
+user, a selection against the experts' ranking with its justification, an objection lodged and
+dismissed, the district project numbers, contracts with payment schedules, a failed
 milestone stopping a tranche until its rectification passes, the end user's assessment, its
 reported co-investment, the bureau's acceptance and the final tranche — and the refusals the
 rules must produce. Business dates are simulated (2026, a year the holiday calendar knows;
@@ -26,15 +27,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from jiebang_es import demo_panels
 from jiebang_es.demo_delivery import deliver
 from jiebang_es.domain.content import ChallengeContent, content_digest
 from jiebang_es.domain.values import (
     Actor,
-    Conclusion,
     ContractTerms,
     CreditStatus,
     DemandSource,
-    ExpertKind,
     Organisation,
     Role,
 )
@@ -49,7 +49,6 @@ from jiebang_es.sample import (
     UNIVERSITY_JIANGNAN,
     UNIVERSITY_MEDICAL,
     actor,
-    experts_for,
     key_challenge_content,
     major_challenge_content,
 )
@@ -96,6 +95,8 @@ class Track:
     challenge_id: str = ""
     project_id: str = ""
     experts: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # id -> person, org
+    head: str = ""  # the end user's responsible person, designated beside the drawn experts
+    review_draw: str = ""
     applications: dict[str, str] = field(default_factory=dict)  # org name -> application id
 
     @property
@@ -335,30 +336,7 @@ class DemoRun:
         )
 
     def argue(self, a: Track, b: Track) -> None:
-        self.day(date(2026, 3, 20), "3 榜单论证 argumentation by expert panels")
-        for track in (a, b):
-            for e in experts_for(track.end_user, track.tag):
-                r = self.app.register_expert(
-                    self.bureau,
-                    person_id=e.person_id,
-                    name=e.name,
-                    org_code=e.org.credit_code,
-                    org_name=e.org.name,
-                    kind=e.kind,
-                    speciality=e.speciality,
-                )
-                self.recorded.update(r.events)
-                track.experts[r.aggregate_id] = (e.person_id, e.org.credit_code, e.kind.value)
-            panel = list(track.experts)[:5]
-            self.do(
-                "bureau",
-                f"argumentation of {track.label}: 5 experts, pass",
-                self.app.record_argumentation,
-                self.bureau,
-                track.challenge_id,
-                conclusion=Conclusion.PASS,
-                opinions=[(x, "需求明确，指标可考核") for x in panel],
-            )
+        demo_panels.argue(self, a, b)
 
     def approve_and_publish(self, a: Track, b: Track) -> None:
         self.day(date(2026, 4, 8), "4 榜单确定 the party group meeting approves the annual list")
@@ -482,22 +460,7 @@ class DemoRun:
         )
 
     def review(self, a: Track, b: Track) -> None:
-        self.day(date(2026, 5, 11), "6 揭榜评审 review panels, jointly confirmed")
-        for track in (a, b):
-            self.do(
-                "bureau",
-                f"propose {track.label}'s panel of 6 (with the end user's head)",
-                self.app.propose_review_panel,
-                self.bureau,
-                track.challenge_id,
-                expert_ids=list(track.experts),
-            )
-            self.do(
-                "bureau", "confirm", self.app.confirm_review_panel, self.bureau, track.challenge_id
-            )
-            self.do(
-                "end user", "confirm", self.app.confirm_review_panel, track.eu, track.challenge_id
-            )
+        demo_panels.propose_panels(self, a, b)
         self.day(date(2026, 5, 12), "6 declarations of interest and scores")
         scores = {
             ("A", INSTITUTE_WEST.name): 86,
@@ -506,12 +469,11 @@ class DemoRun:
             ("B", UNIVERSITY_MEDICAL.name): 89,
             ("B", INSTITUTE_WEST.name): 92,
         }
+        demo_panels.recusal_filled_from_the_draw(self, a, a.applications[INSTITUTE_WEST.name])
         for track in (a, b):
             for lead_name, application_id in track.applications.items():
                 score = scores.get((track.label, lead_name), 80)
                 self._score(track, lead_name, application_id, score)
-                if (track.label, lead_name) == ("A", INSTITUTE_WEST.name):
-                    self.replace_recused(track, application_id, score)
         self.day(date(2026, 5, 15), "6 the end users select their solvers")
         self.check_credit(UNIVERSITY_JIANGNAN, ENTERPRISE_STARTUP, UNIVERSITY_MEDICAL)
         r = self.do(
@@ -545,44 +507,6 @@ class DemoRun:
             exception_reason="附属医院可开展临床验证，需求单位可率先应用；评分差距3分",
         )
         b.project_id = r.aggregate_id
-
-    def replace_recused(self, track: Track, application_id: str, score: int) -> None:
-        """R-REVIEW-PANEL: after a recusal, bureau and end user add a replacement expert to
-        the confirmed panel (R-PANEL-JOINT), who then reviews every application."""
-        application = self.app.application(application_id)
-        (recused,) = application.recused
-        r = self.app.register_expert(
-            self.bureau,
-            person_id=f"exp-{track.tag}-spare",
-            name="钱研究员",
-            org_code=UNIVERSITY_MEDICAL.credit_code,
-            org_name=UNIVERSITY_MEDICAL.name,
-            kind=ExpertKind.PEER_INSIDE,
-            speciality="精密测量",
-        )
-        self.recorded.update(r.events)
-        spare = r.aggregate_id
-        self.do(
-            "bureau",
-            f"propose a replacement for the recused expert {track.experts[recused][0]}",
-            self.app.propose_replacement,
-            self.bureau,
-            track.challenge_id,
-            expert_id=spare,
-            replaces=recused,
-            reason="王教授回避西部智能制造研究院的申请，补充区内同行专家",
-        )
-        for who, party in (("bureau", self.bureau), ("end user", track.eu)):
-            self.do(
-                who,
-                "confirm the replacement",
-                self.app.confirm_replacement,
-                party,
-                track.challenge_id,
-                expert_id=spare,
-            )
-        track.experts[spare] = (f"exp-{track.tag}-spare", UNIVERSITY_MEDICAL.credit_code, "peer")
-        self._score(track, INSTITUTE_WEST.name, application_id, score)
 
     def _score(self, track: Track, lead_name: str, application_id: str, score: int) -> None:
         application = self.app.application(application_id)

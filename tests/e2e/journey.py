@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
 
 from jiebang_es.domain.content import ChallengeContent
 from jiebang_es.domain.values import Organisation, Role
+from jiebang_es.draws.algorithm import commitment_of
 from jiebang_es.sample import (
     BUREAU,
     END_USER_EQUIPMENT,
@@ -20,7 +21,14 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service_base import CHINA_TZ
 from tests.e2e.conftest import Server
-from tests.support import SOLVER_UNITS
+from tests.support import (
+    DRAW_PUBLIC_VALUE,
+    DRAW_SEED,
+    DRAW_SOURCE,
+    HAND_PICKED_REASON,
+    SOLVER_UNITS,
+    journey_field,
+)
 
 
 def at(day: date, hour: int = 10) -> str:
@@ -94,6 +102,7 @@ class HttpJourney:
     experts: dict[str, str] = field(default_factory=dict)  # person id -> expert id
     applications: list[str] = field(default_factory=list)
     last_position: int = 0
+    review_draw: str = ""
 
     def __post_init__(self) -> None:
         self.bureau = self.server.client(Role.BUREAU, BUREAU, f"bureau-{self.tag}")
@@ -139,6 +148,7 @@ class HttpJourney:
                     "org_name": e.org.name,
                     "kind": e.kind.value,
                     "speciality": e.speciality,
+                    "specialities": [e.speciality, journey_field(self.tag)],
                 },
             )
             self.experts[e.person_id] = self.record(r, 201)["aggregate_id"]
@@ -177,16 +187,54 @@ class HttpJourney:
             )
             assert r.status_code in (201, 409), r.text
 
+    def draw(
+        self, purpose: str, day: date, hour: int = 10, avoid: frozenset[str] = frozenset()
+    ) -> str:
+        """R-DRAW: the bureau schedules a draw of the journey's experts (those not of a unit
+        to avoid) on ``day`` and performs it the next morning, when the public value is out."""
+        needs: dict[str, int] = {}
+        for e in self.sample_experts():
+            if e.kind.value != "end_user_rep" and e.org.credit_code not in avoid:
+                needs[e.kind.value] = needs.get(e.kind.value, 0) + 1
+        self.server.on(day, hour)
+        out = day + timedelta(days=1)
+        draw_id = self.record(
+            self.bureau.post(
+                f"/v1/challenges/{self.challenge_id}/draws",
+                json={
+                    "purpose": purpose,
+                    "needs": [{"kind": k, "count": n} for k, n in needs.items()],
+                    "specialities": [journey_field(self.tag)],
+                    "commitment": commitment_of(DRAW_SEED),
+                    "randomness_source": DRAW_SOURCE,
+                    "randomness_date": out.isoformat(),
+                },
+            ),
+            201,
+        )["aggregate_id"]
+        self.server.on(out, 9)
+        self.record(
+            self.bureau.post(
+                f"/v1/draws/{draw_id}/perform",
+                json={"seed": DRAW_SEED, "public_value": DRAW_PUBLIC_VALUE},
+            )
+        )
+        return str(draw_id)
+
+    def seated(self, draw_id: str) -> list[str]:
+        return [m["expert_id"] for m in ok(self.bureau.get(f"/v1/draws/{draw_id}"))["seated"]]
+
     def argue(self) -> HttpJourney:
+        """The argumentation by the panel drawn from the pool (R-DRAW)."""
+        draw_id = self.draw(
+            "argumentation", date(2026, 3, 17), avoid=frozenset({self.end_user.credit_code})
+        )
         self.server.on(date(2026, 3, 20))
-        opinions = [
-            {"expert_id": self.experts[e.person_id], "opinion": "同意"}
-            for e in self.sample_experts()[:5]
-        ]
+        opinions = [{"expert_id": x, "opinion": "同意"} for x in self.seated(draw_id)]
         self.record(
             self.bureau.post(
                 f"/v1/challenges/{self.challenge_id}/argumentation",
-                json={"conclusion": "pass", "opinions": opinions},
+                json={"conclusion": "pass", "opinions": opinions, "draw_id": draw_id},
             )
         )
         return self
@@ -259,19 +307,45 @@ class HttpJourney:
         self.applications.append(body["aggregate_id"])
         return str(body["aggregate_id"])
 
-    def panel(self) -> HttpJourney:
-        self.server.on(date(2026, 5, 11))
-        ids = [self.experts[e.person_id] for e in self.sample_experts()]
+    def panel(self, *, drawn: bool = True) -> HttpJourney:
+        """The review panel drawn once the window closed, avoiding the applicants' units, with
+        the end user's head named beside it — or all sample experts named by hand with the
+        bureau's justification (R-DRAW); both parties confirm it (R-PANEL-JOINT)."""
         path = f"/v1/challenges/{self.challenge_id}/review-panel"
-        self.record(self.bureau.post(path, json={"expert_ids": ids}))
+        head = self.experts[self.sample_experts()[-1].person_id]
+        if drawn:
+            units: set[str] = set()
+            listed = f"/v1/challenges/{self.challenge_id}/applications"
+            for body in ok(self.bureau.get(listed, params={"limit": 200}))["items"]:
+                if body["status"] == "applied":
+                    for unit in (body["lead"], *body["participants"]):
+                        units.add(unit["organisation"]["credit_code"])
+            self.review_draw = self.draw("review", date(2026, 5, 10), 18, avoid=frozenset(units))
+            proposal: dict[str, Any] = {"draw_id": self.review_draw, "expert_ids": [head]}
+        else:
+            proposal = {
+                "expert_ids": [self.experts[e.person_id] for e in self.sample_experts()],
+                "exception_reason": HAND_PICKED_REASON,
+            }
+        self.server.on(date(2026, 5, 11))
+        self.record(self.bureau.post(path, json=proposal))
         self.record(self.bureau.post(f"{path}/confirm", json={}))
         self.record(self.eu.post(f"{path}/confirm", json={}))
         return self
 
+    def panel_experts(self) -> list[SampleExpert]:
+        """The sample experts on the review panel."""
+        if not self.review_draw:
+            return self.sample_experts()
+        members = set(self.seated(self.review_draw)) | {
+            self.experts[self.sample_experts()[-1].person_id]
+        }
+        return [e for e in self.sample_experts() if self.experts[e.person_id] in members]
+
     def review(self, application_id: str) -> None:
         """Every panel member declares and, unless recused, scores."""
         self.server.on(date(2026, 5, 12))
-        for e in self.sample_experts():
+        for e in self.panel_experts():
             client = self.expert_client(e)
             base = f"/v1/applications/{application_id}"
             declared = self.record(

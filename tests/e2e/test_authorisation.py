@@ -59,7 +59,7 @@ class Scene:
         self.rp = (
             HttpJourney(server, uuid.uuid4().hex[:8], content=restricted).to_selected().publicize()
         )
-        panel_expert = self.p.sample_experts()[2]
+        panel_expert = self.p.panel_experts()[0]  # drawn (R-DRAW)
         other_expert = self.r.sample_experts()[2]
         self.clients: dict[str, httpx.Client] = {
             "bureau": server.client(Role.BUREAU, BUREAU, "bureau-matrix"),
@@ -105,6 +105,8 @@ ROLES = (
 )
 # route -> expected status per role, in the order of ROLES.
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
+    # An expert's own assignments: experts only, each its own.
+    ("GET", "/v1/experts/me/assignments"): (403, 403, 403, 403, 403, 403, 200, 200, 403, 403),
     ("GET", "/v1/challenges/{r_challenge}"): (200, 404, 200, 404, 404, 200, 404, 404, 200, 200),
     ("GET", "/v1/challenges/{p_challenge}"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/v1/applications/{p_application}"): (200, 200, 404, 200, 404, 404, 200, 404, 200, 200),

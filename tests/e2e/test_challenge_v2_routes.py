@@ -40,6 +40,7 @@ def test_r_eu_drafts_end_user_confirms_what_it_read_over_http(server: Server) ->
                 {"expert_id": journey.experts[e.person_id], "opinion": "同意"}
                 for e in journey.sample_experts()[:5]
             ],
+            "exception_reason": "专家库尚未建成，人工指定",
         },
     )
     assert_refused(server, before, argued, "R-EU-DRAFTS")

@@ -3,12 +3,14 @@ read it; the public record only once the panel's work is done."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from jiebang_es.domain.values import Role
 from jiebang_es.draws.algorithm import commitment_of
 from jiebang_es.sample import INSTITUTE_WEST, make_code
 from tests.e2e.journey import HttpJourney, ok
+from tests.support import journey_field
 
 SEED = "c3" * 32
 
@@ -104,3 +106,76 @@ def test_r_draw_only_the_bureau_schedules_over_http(server):
     assert expert.post(
         f"/v1/challenges/{j.challenge_id}/draws", json={"purpose": "argumentation"}
     ).status_code in (404, 422)
+
+
+def test_r_draw_drawn_review_panel_and_the_experts_own_work_over_http(server):
+    """The review panel is the draw's result with the end user's head; each drawn expert lists
+    its assignments, declares and scores; a recusal is filled from the draw's order and
+    confirmed again by both parties (R-PANEL-JOINT)."""
+    j = HttpJourney(server, "draw-panel-http").to_published()
+    application_id = j.apply(INSTITUTE_WEST)
+    spare = ok(
+        j.bureau.post(
+            "/v1/experts",
+            json={
+                "person_id": "draw-panel-http-front-spare",
+                "name": "备选一线专家",
+                "org_code": make_code("12500100MB0088800"),
+                "org_name": "备选单位",
+                "kind": "front_line",
+                "specialities": [journey_field(j.tag)],
+            },
+        ),
+        201,
+    )["aggregate_id"]
+    j.panel()
+    panel = j.panel_experts()
+    assert len(panel) == 5  # 4 drawn (not the applicant's peer inside) and the end user's head
+    first = j.expert_client(panel[0])
+    mine = ok(first.get("/v1/experts/me/assignments"))
+    assert mine["expert_id"] == j.experts[panel[0].person_id]
+    assert [(a["application_id"], a["state"]) for a in mine["items"]] == [
+        (application_id, "to_declare")
+    ]
+    server.on(date(2026, 5, 12))
+    base = f"/v1/applications/{application_id}"
+    ok(first.post(f"{base}/conflict-declaration", json={"conflict": False}))
+    ok(first.post(f"{base}/score", json={"score": 90, "opinion": "可行"}))
+    assert [a["state"] for a in ok(first.get("/v1/experts/me/assignments"))["items"]] == ["scored"]
+    # the drawn front-line expert recuses: the next front-line expert in the draw's order is
+    # proposed in his place, and takes the seat once bureau and end user both confirmed it
+    draw = ok(j.bureau.get(f"/v1/draws/{j.review_draw}"))
+    (front,) = [m["expert_id"] for m in draw["seated"] if m["kind"] == "front_line"]
+    successor = next(r for r in draw["rankings"] if r["kind"] == "front_line")["ranked"][1]
+    second = j.expert_client(next(e for e in panel if j.experts[e.person_id] == front))
+    recused = ok(
+        second.post(
+            f"{base}/conflict-declaration",
+            json={"conflict": True, "statement": "与项目负责人合作过"},
+        )
+    )
+    assert recused["events"] == [
+        "ExpertRecused",
+        "ReplacementDrawn",
+        "SeatTaken",
+        "ReplacementExpertProposed",
+    ]
+    assert [a["state"] for a in ok(second.get("/v1/experts/me/assignments"))["items"]] == [
+        "recused"
+    ]
+    path = f"/v1/challenges/{j.challenge_id}/review-panel/replacements/{successor}/confirm"
+    ok(j.bureau.post(path, json={}))
+    ok(j.eu.post(path, json={}))
+    assert successor in {front, spare} | set(j.experts.values())
+    newcomer = ok(j.bureau.get(f"/v1/experts/{successor}"))
+    as_newcomer = server.client(
+        Role.EXPERT,
+        replace(INSTITUTE_WEST, credit_code=newcomer["org_code"]),
+        newcomer["person_id"],
+    )
+    assigned = ok(as_newcomer.get("/v1/experts/me/assignments"))["items"]
+    assert [(a["application_id"], a["state"]) for a in assigned] == [(application_id, "to_declare")]
+    # someone who is no expert of the pool has no assignments to list
+    stranger = server.client(Role.EXPERT, INSTITUTE_WEST, "nobody-in-the-pool")
+    assert stranger.get("/v1/experts/me/assignments").status_code == 404
+    assert j.bureau.get("/v1/experts/me/assignments").status_code == 403

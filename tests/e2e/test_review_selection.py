@@ -25,7 +25,7 @@ def reviewed_two(server: Server) -> tuple[HttpJourney, str, str]:
     j.panel()
     j.review(high)
     server.on(date(2026, 5, 12))
-    for e in j.sample_experts():
+    for e in j.panel_experts():
         client = j.expert_client(e)
         base = f"/v1/applications/{low}"
         declared = j.record(client.post(f"{base}/conflict-declaration", json={"conflict": False}))
@@ -68,7 +68,7 @@ def test_list_of_a_challenges_applications_pages_with_scores_and_means(server: S
 def test_replacement_and_absence_over_http(server: Server) -> None:
     j = HttpJourney(server, uuid.uuid4().hex[:8]).to_published()
     application = j.apply(INSTITUTE_WEST)  # the peer-inside expert works there: recused
-    j.panel()
+    j.panel(drawn=False)  # named by hand (R-DRAW exception): a drawn seat is filled in order
     server.on(date(2026, 5, 12))
     spare = j.record(
         j.bureau.post(

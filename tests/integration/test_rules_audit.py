@@ -19,7 +19,7 @@ from jiebang_es.errors import (
 from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT, INSTITUTE_WEST, actor
 from jiebang_es.service_base import CHINA_TZ, CommandMeta
 from tests.integration.rulecheck import refused
-from tests.support import BUREAU_STAFF, UNREAD_DEMAND, Journey
+from tests.support import BUREAU_STAFF, HAND_PICKED_REASON, UNREAD_DEMAND, Journey
 
 
 # ---- R-AUDIT-WHO ------------------------------------------------------------------------------
@@ -214,6 +214,7 @@ def test_r_audit_who_recorded_decisions_may_carry_their_earlier_business_time(ap
         j.challenge_id,
         conclusion=Conclusion.PASS,
         opinions=opinions,
+        exception_reason=HAND_PICKED_REASON,
         meta=CommandMeta(effective_at=meeting),
     )
     assert app.events_of(j.challenge_id)[-1].audit.effective_at == meeting

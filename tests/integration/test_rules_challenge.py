@@ -50,6 +50,7 @@ def test_r_order_annual_list_before_argumentation_refused(app, clock):
 
 def test_r_order_argumentation_of_a_listed_challenge_refused(app, clock):
     j = Journey(app, clock).draft().argue().list()
+    j.draw_argumentation()
     refused(app, "R-ORDER", j.argue)
 
 
@@ -101,6 +102,7 @@ def test_r_content_incomplete_draft_is_saved_but_not_sent_to_argumentation(app, 
     )
     j = Journey(app, clock, content=content).draft()
     assert app.challenge(j.challenge_id).status is ChallengeStatus.DRAFT
+    j.draw_argumentation()
     err = refused(app, "R-CONTENT", j.argue)
     for lacking in ("考核指标", "对标情况", "资助强度", "发布范围"):
         assert lacking in err.message
@@ -109,6 +111,7 @@ def test_r_content_incomplete_draft_is_saved_but_not_sent_to_argumentation(app, 
 def test_r_content_indicator_without_measurable_target_refused(app, clock):
     content = replace(Journey(app, clock).content, indicators=(Indicator("可靠性", "", ""),))
     j = Journey(app, clock, content=content).draft()
+    j.draw_argumentation()
     refused(app, "R-CONTENT", j.argue)
 
 
@@ -122,6 +125,7 @@ def test_r_eu_commit_missing_commitment_refused_at_confirmation_and_argumentatio
     content = replace(Journey(app, clock).content, commitment=None)
     j = Journey(app, clock, content=content).draft(confirm=False)
     refused(app, "R-EU-COMMIT", j.confirm)
+    j.draw_argumentation()
     refused(app, "R-EU-COMMIT", j.argue)
 
 
@@ -230,9 +234,10 @@ def test_r_arg_panel_fewer_than_5_experts_needs_an_exception_reason(app, clock):
         opinions=opinions,
         exception_reason="一名专家临时回避",
     )
-    (exception,) = app.events_of(j.challenge_id)[-1].audit.exceptions
+    exception, hand_picked = app.events_of(j.challenge_id)[-1].audit.exceptions
     assert exception.rule_id == "R-ARG-PANEL"
     assert "fewer than 5" in exception.detail
+    assert hand_picked.rule_id == "R-DRAW"
 
 
 def test_r_arg_panel_without_management_expert_needs_an_exception_reason(app, clock):

@@ -130,12 +130,14 @@ def test_r_eu_local_district_code_is_configuration(make_app, clock):
 # ---- R-EU-DRAFTS (hard) ------------------------------------------------------------------------
 def test_r_eu_drafts_unconfirmed_draft_refused_at_argumentation(app, clock):
     j = Journey(app, clock).draft(confirm=False)
+    j.draw_argumentation()
     refused(app, "R-EU-DRAFTS", j.argue)
 
 
 def test_r_eu_drafts_revision_after_confirmation_needs_a_new_confirmation(app, clock):
     j = Journey(app, clock).draft()
     app.revise_draft(BUREAU_STAFF, j.challenge_id, content=replace(j.content, name="新名称"))
+    j.draw_argumentation()
     refused(app, "R-EU-DRAFTS", j.argue)
     j.confirm().argue()
     assert app.challenge(j.challenge_id).status is ChallengeStatus.REVIEWED

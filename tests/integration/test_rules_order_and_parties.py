@@ -22,7 +22,7 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service_base import CHINA_TZ, CommandMeta
 from tests.integration.rulecheck import refused
-from tests.support import BUREAU_STAFF, UNREAD_DEMAND, Journey, at, solver
+from tests.support import BUREAU_STAFF, HAND_PICKED_REASON, UNREAD_DEMAND, Journey, at, solver
 
 
 def test_r_order_a_challenge_is_refined_from_collected_demands(app, clock):
@@ -49,6 +49,7 @@ def test_r_order_a_backdated_step_cannot_precede_the_step_it_follows(app, clock)
         j.challenge_id,
         conclusion=Conclusion.PASS,
         opinions=opinions,
+        exception_reason=HAND_PICKED_REASON,
         meta=before_draft,
     )
 
@@ -63,6 +64,7 @@ def test_r_order_business_time_is_taken_in_chinas_time_zone(app, clock):
         j.challenge_id,
         conclusion=Conclusion.PASS,
         opinions=opinions,
+        exception_reason=HAND_PICKED_REASON,
         meta=CommandMeta(effective_at=utc_evening),
     )
     reviewed = app.events_of(j.challenge_id)[-1]

@@ -18,7 +18,7 @@ from jiebang_es.sample import (
     actor,
 )
 from tests.integration.rulecheck import refused
-from tests.support import BUREAU_STAFF, Journey, at
+from tests.support import BUREAU_STAFF, HAND_PICKED_REASON, Journey, at
 
 
 def published(app, clock) -> Journey:
@@ -198,8 +198,8 @@ def test_r_review_panel_without_the_end_users_head_needs_an_exception_reason(app
         expert_ids=ids,
         exception_reason="需求单位负责人出差，委托技术总监",
     )
-    (exception,) = app.events_of(j.challenge_id)[-1].audit.exceptions
-    assert exception.rule_id == "R-REVIEW-PANEL"
+    exceptions = app.events_of(j.challenge_id)[-1].audit.exceptions
+    assert [x.rule_id for x in exceptions] == ["R-REVIEW-PANEL", "R-DRAW"]  # named by hand
 
 
 def test_r_review_panel_fewer_than_5_needs_an_exception_reason(app, clock):
@@ -219,7 +219,9 @@ def test_r_panel_joint_scoring_before_both_confirmed_refused(app, clock):
     j = published(app, clock)
     application_id = j.apply(lead=UNIVERSITY_JIANGNAN)
     ids = [j.experts[e.person_id] for e in j.sample_experts()]
-    app.propose_review_panel(BUREAU_STAFF, j.challenge_id, expert_ids=ids)
+    app.propose_review_panel(
+        BUREAU_STAFF, j.challenge_id, expert_ids=ids, exception_reason=HAND_PICKED_REASON
+    )
     app.confirm_review_panel(BUREAU_STAFF, j.challenge_id)
     clock.on(date(2026, 5, 12))
     who = actor(Role.EXPERT, END_USER_EQUIPMENT, "exp-k-mgmt")
@@ -239,7 +241,9 @@ def test_r_panel_joint_scoring_before_both_confirmed_refused(app, clock):
 def test_r_panel_joint_another_end_user_cannot_confirm(app, clock):
     j = published(app, clock)
     ids = [j.experts[e.person_id] for e in j.sample_experts()]
-    app.propose_review_panel(BUREAU_STAFF, j.challenge_id, expert_ids=ids)
+    app.propose_review_panel(
+        BUREAU_STAFF, j.challenge_id, expert_ids=ids, exception_reason=HAND_PICKED_REASON
+    )
     stranger = actor(Role.END_USER, ENTERPRISE_HUADONG, "someone")
     refused(app, "R-PANEL-JOINT", app.confirm_review_panel, stranger, j.challenge_id)
     app.confirm_review_panel(BUREAU_STAFF, j.challenge_id)
@@ -251,7 +255,7 @@ def test_r_panel_joint_another_end_user_cannot_confirm(app, clock):
 def test_r_conflict_expert_from_an_applicant_unit_is_recused_and_cannot_score(app, clock):
     j = published(app, clock)
     application_id = j.apply(lead=INSTITUTE_WEST)  # the peer-inside expert works there
-    j.panel()
+    j.panel(drawn=False)  # a drawn panel would have avoided him
     clock.on(date(2026, 5, 12))
     expert_id = j.experts["exp-k-peer-in"]
     who = actor(Role.EXPERT, INSTITUTE_WEST, "exp-k-peer-in")

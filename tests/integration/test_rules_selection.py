@@ -26,17 +26,18 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service import JiebangApp
 from tests.integration.rulecheck import refused
-from tests.support import BUREAU_STAFF, Journey, check_credit
+from tests.support import BUREAU_STAFF, HAND_PICKED_REASON, Journey, check_credit
 
 FIRST_BUILD_STORE = Path(__file__).parents[1] / "fixtures" / "store_v1" / "demo-2026.sqlite"
 
 
 def four_left(app, clock) -> tuple[Journey, str]:
-    """A panel of six; the application's lead and participant employ two of them, who recuse:
-    four effective reviewers remain."""
+    """A panel of six named by hand (an R-DRAW exception: a drawn panel avoids the applicants'
+    units and fills a recusal from the draw); the application's lead and participant employ
+    two of them, who recuse: four effective reviewers remain."""
     j = Journey(app, clock).to_published()
     application_id = j.apply(lead=INSTITUTE_WEST, participants=(ENTERPRISE_HUADONG,))
-    j.panel()
+    j.panel(drawn=False)
     j.review(application_id)
     assert len(app.application(application_id).recused) == 2
     return j, application_id
@@ -157,7 +158,9 @@ def test_r_review_panel_replacement_needs_its_reason(app, clock):
 def test_r_order_replacement_before_the_panel_is_confirmed_refused(app, clock):
     j = Journey(app, clock).to_published()
     ids = [j.experts[e.person_id] for e in j.sample_experts()]
-    app.propose_review_panel(BUREAU_STAFF, j.challenge_id, expert_ids=ids)
+    app.propose_review_panel(
+        BUREAU_STAFF, j.challenge_id, expert_ids=ids, exception_reason=HAND_PICKED_REASON
+    )
     spare = new_expert(app, j)
     refused(
         app,
@@ -175,7 +178,13 @@ def test_r_order_a_confirmed_panel_is_not_proposed_again_but_takes_a_replacement
     j, _ = four_left(app, clock)
     ids = [j.experts[e.person_id] for e in j.sample_experts()]
     err = refused(
-        app, "R-ORDER", app.propose_review_panel, BUREAU_STAFF, j.challenge_id, expert_ids=ids
+        app,
+        "R-ORDER",
+        app.propose_review_panel,
+        BUREAU_STAFF,
+        j.challenge_id,
+        expert_ids=ids,
+        exception_reason=HAND_PICKED_REASON,
     )
     assert "replacement" in err.message
     spare = new_expert(app, j)
@@ -231,7 +240,7 @@ def test_r_review_panel_absent_expert_takes_no_further_part(app, clock):
 def test_r_review_panel_absence_and_recusal_leaving_4_need_a_justification(app, clock):
     j = Journey(app, clock).to_published()
     application_id = j.apply(lead=INSTITUTE_WEST)  # exp-k-peer-in recuses
-    j.panel()
+    j.panel(drawn=False)
     clock.on(date(2026, 5, 12))
     app.record_absence(
         BUREAU_STAFF, j.challenge_id, expert_id=j.experts["exp-k-front"], reason="病假"

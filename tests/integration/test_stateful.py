@@ -22,6 +22,7 @@ repository, as a second application on the same store and as the command itself 
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -56,6 +57,7 @@ from jiebang_es.domain.content import (
 )
 from jiebang_es.domain.credit import CreditRecord, credit_problem
 from jiebang_es.domain.demand import Demand
+from jiebang_es.domain.draw import Draw, DrawPurpose, DrawStatus
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.numbering import DistrictNumbering
 from jiebang_es.domain.personal import shown
@@ -82,6 +84,8 @@ from jiebang_es.domain.values import (
     is_enterprise_code,
     registration_region,
 )
+from jiebang_es.draws.algorithm import commitment_of
+from jiebang_es.draws.verify import verify_recorded_draw
 from jiebang_es.errors import JiebangError
 from jiebang_es.sample import (
     BUREAU,
@@ -93,13 +97,23 @@ from jiebang_es.sample import (
     UNIVERSITY_JIANGNAN,
     UNIVERSITY_MEDICAL,
     actor,
+    experts_for,
     key_challenge_content,
     major_challenge_content,
+    make_code,
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ, NO_META, CommandMeta, Receipt
 from tests.conftest import DEEP, new_postgres_schema
-from tests.support import BUREAU_STAFF, Journey, ScriptedClock
+from tests.support import (
+    BUREAU_STAFF,
+    DRAW_PUBLIC_VALUE,
+    DRAW_SEED,
+    DRAW_SOURCE,
+    Journey,
+    ScriptedClock,
+    journey_field,
+)
 
 END_USERS = (END_USER_EQUIPMENT, END_USER_PHARMA)
 _UNITS = (INSTITUTE_WEST, UNIVERSITY_JIANGNAN, ENTERPRISE_HUADONG, ENTERPRISE_STARTUP)
@@ -342,6 +356,11 @@ STEPS: dict[type, tuple[tuple[Role, ...], tuple[Any, ...] | None, bool]] = {
     Demand.Collected: ((B,), NEW, False),
     Demand.Refined: ((B, E), ANY, False),
     Expert.Registered: ((B,), NEW, False),
+    # R-DRAW: the bureau draws; a drawn expert's recusal takes the next in the draw's order
+    Expert.SeatTaken: ((B, X), ANY, False),
+    Draw.DrawScheduled: ((B,), NEW, False),
+    Draw.DrawPerformed: ((B,), (DrawStatus.SCHEDULED,), False),
+    Draw.ReplacementDrawn: ((B, X), (DrawStatus.PERFORMED,), False),
     CreditRecord.Recorded: ((B,), NEW, False),  # R-CREDIT
     CreditRecord.Updated: ((B,), ANY, False),
     Challenge.Drafted: ((B, E), NEW, False),
@@ -357,7 +376,7 @@ STEPS: dict[type, tuple[tuple[Role, ...], tuple[Any, ...] | None, bool]] = {
     Challenge.ReviewPanelProposed: ((B, E), (CS.PUBLISHED,), False),
     Challenge.ReviewPanelConfirmed: ((B, E), ANY, False),
     # R-REVIEW-PANEL per application (version 2): replacements and absences on a confirmed panel
-    Challenge.ReplacementExpertProposed: ((B, E), (CS.PUBLISHED,), False),
+    Challenge.ReplacementExpertProposed: ((B, E, X), (CS.PUBLISHED,), False),
     Challenge.ReplacementExpertConfirmed: ((B, E), (CS.PUBLISHED,), False),
     Challenge.ExpertAbsent: ((B,), (CS.PUBLISHED,), False),
     Challenge.SolverSelected: ((E,), (CS.PUBLISHED,), False),  # R-SELECT-EU
@@ -599,6 +618,8 @@ def check_challenge_event(s: Challenge | None, e: Any, w: World) -> None:
         assert com.first_application
         check_opinions(e.opinions, w)
         check_panel([o.kind for o in e.opinions], rules.ARG_PANEL_KINDS, "R-ARG-PANEL", a)
+        drawn = {o.expert_id for o in e.opinions}
+        check_drawn(e.draw_id, s, DrawPurpose.ARGUMENTATION, drawn, set(), a, w, position)
         assert not e.period_argued or len(e.opinions) >= MIN_PANEL, "R-PERIOD-ARGUED"
     elif isinstance(e, Challenge.Listed):
         assert e.minutes_ref.strip()
@@ -637,6 +658,13 @@ def check_challenge_event(s: Challenge | None, e: Any, w: World) -> None:
             for x in experts
         ]
         check_panel(kinds, rules.REVIEW_PANEL_KINDS, "R-REVIEW-PANEL", a)
+        heads = {
+            m.expert_id
+            for m, x in zip(e.members, experts, strict=True)
+            if x.kind is ExpertKind.END_USER_REP and x.org_code == eu
+        }
+        members = {m.expert_id for m in e.members}
+        check_drawn(e.draw_id, s, DrawPurpose.REVIEW, members, heads, a, w, position)
     elif isinstance(e, Challenge.ReviewPanelConfirmed):
         assert s.panel
         assert e.role is a.role
@@ -648,6 +676,12 @@ def check_challenge_event(s: Challenge | None, e: Any, w: World) -> None:
         assert e.member.expert_id not in s.panel_member_ids()
         assert all(m.expert_id != e.member.expert_id for m in s.replacements)
         assert e.member.kind is w.state[UUID(e.member.expert_id)].kind
+        if s.panel_draw_id:  # R-DRAW: a drawn seat goes to the next in the draw's order
+            draw = w.as_of(s.panel_draw_id, position + 1)
+            drawn = {m.expert_id for m in draw.candidates}
+            assert e.replaces not in drawn or e.member.expert_id in {
+                m.expert_id for m in draw.seated
+            }, "R-DRAW: a drawn seat filled by hand"
     elif isinstance(e, Challenge.ReplacementExpertConfirmed):
         assert s.panel_is_effective
         assert e.role is a.role
@@ -914,8 +948,56 @@ def check_demand_event(s: Demand | None, e: Any, w: World) -> None:
     )
 
 
+def check_drawn(
+    draw_id: str,
+    s: Challenge,
+    purpose: DrawPurpose,
+    members: set[str],
+    designated: set[str],
+    a: Audit,
+    w: World,
+    position: int,
+) -> None:
+    """R-DRAW: a panel is its performed draw's result for that challenge and purpose (the
+    review panel adding only the end user's head), or is named by hand with a justification."""
+    if not draw_id:
+        assert justified(a, "R-DRAW"), "R-DRAW: a panel named by hand without a justification"
+        return
+    draw = w.as_of(draw_id, position)
+    assert isinstance(draw, Draw)
+    assert draw.challenge_id == s.id, "R-DRAW: another challenge's draw"
+    assert draw.purpose is purpose, "R-DRAW: a draw for the other panel"
+    assert draw.status is DrawStatus.PERFORMED
+    assert members - designated == {m.expert_id for m in draw.seated}, "R-DRAW: not the draw"
+
+
+def check_draw_event(s: Draw | None, e: Any, w: World) -> None:
+    """R-DRAW and R-CONFLICT: no excluded expert among the candidates; the randomness named
+    after the schedule; the seed matching its commitment; the draw recomputes from its events;
+    replacements in the draw's order."""
+    if isinstance(e, Draw.DrawScheduled):
+        excluded = {x.expert_id for x in e.exclusions}
+        assert not excluded & {m.expert_id for m in e.candidates}, "R-CONFLICT"
+        assert e.randomness_date > e.audit.effective_at.date(), "R-DRAW: a value known already"
+        return
+    assert s is not None
+    if isinstance(e, Draw.DrawPerformed):
+        assert commitment_of(e.seed) == s.commitment, "R-DRAW: the seed is not the committed one"
+        assert e.audit.effective_at.date() >= s.randomness_date
+        performed = e.mutate(copy.deepcopy(s))  # the draw as this event leaves it
+        assert verify_recorded_draw(performed) == [], "R-DRAW: the draw does not recompute"
+    elif isinstance(e, Draw.ReplacementDrawn):
+        ranking = s.ranking_of(e.kind)
+        assert e.place == s.next_place[e.kind.value] + 1, "R-DRAW: out of the draw's order"
+        assert ranking.ranked[e.place - 1] == e.expert_id
+        assert e.replaced_expert_id in {m.expert_id for m in s.seated}
+
+
 def check_expert_event(s: Expert | None, e: Any, w: World) -> None:
-    """One expert per person: the id derives from the person id."""
+    """One expert per person: the id derives from the person id; a seat is a draw's."""
+    if isinstance(e, Expert.SeatTaken):
+        assert isinstance(w.state.get(UUID(e.draw_id)), Draw)
+        return
     assert e.person_id == e.person_id.strip() != ""
     assert e.originator_id == Expert.create_id(e.person_id)
 
@@ -975,6 +1057,7 @@ CHECKS: dict[type, Callable[[Any, Any, World], None]] = {
     Project: check_project_event,
     Demand: check_demand_event,
     Expert: check_expert_event,
+    Draw: check_draw_event,
     CreditRecord: check_credit_event,
     DistrictNumbering: check_numbering_event,
 }
@@ -998,6 +1081,7 @@ class ProcedureMachine(RuleBasedStateMachine):
         self.projects: list[str] = []
         self.demands: list[str] = []
         self.experts: dict[str, str] = {}  # person id -> expert aggregate id
+        self.draws: dict[tuple[str, str], str] = {}  # (challenge, purpose) -> draw id
         self.stored: dict[int, tuple[Any, ...]] = {}  # every notification seen so far
         self.world: tuple[int, World] | None = None  # the store as read at a position
         self.when: datetime | None = None  # the business time the next command gives
@@ -1087,6 +1171,94 @@ class ProcedureMachine(RuleBasedStateMachine):
         kinds = ("mgmt", "front", "peer-in", "peer-out", "peer-out2", "eu")
         return [str(Expert.create_id(f"exp-{tag}-{kind}")) for kind in kinds]
 
+    def register_spares(self, tag: str) -> None:
+        """R-DRAW: one expert more of the drawn kinds in each journey's field, from a unit that
+        never applies, so that the draws leave a replacement order."""
+        kept, self.clock.current = self.clock.current, datetime(2026, 2, 20, 10, tzinfo=CHINA_TZ)
+        kinds = (ExpertKind.MANAGEMENT, ExpertKind.FRONT_LINE, ExpertKind.PEER_OUTSIDE)
+        for i, kind in enumerate(kinds):
+            person = f"spare-{tag}-{kind.value}"
+            r = self.app.register_expert(
+                BUREAU_STAFF,
+                person_id=person,
+                name=f"备选专家{i}",
+                org_code=make_code(f"1250010{i}MB09{ord(tag) % 100:02d}000"),
+                org_name=f"备选单位{i}",
+                kind=kind,
+                speciality="智能科技",
+                specialities=[journey_field(tag)],
+            )
+            self.experts[person] = r.aggregate_id
+        self.clock.current = kept
+
+    @precondition(lambda self: any(p == "review" for _, p in self.draws))
+    @rule(
+        d=PICK,
+        e=st.integers(0, 6),
+        cause=st.sampled_from(("refused", "absent", "recused", "ill")),
+        reason=st.sampled_from(("出差无法参会", "", " ")),
+        who=BUREAU_STEP,
+    )
+    def replace_drawn(self, d: int, e: int, cause: str, reason: str, who: str) -> None:
+        """A drawn reviewer refuses to serve or is absent (before or after the panel took
+        effect): the next in the draw's order takes the seat (R-DRAW, R-PANEL-JOINT)."""
+        reviews = [x for (_, p), x in self.draws.items() if p == "review"]
+        draw_id = self.pick(reviews, d)
+        seated = [m.expert_id for m in self.app.draw(draw_id).seated] or ["none"]
+        self.attempt(
+            self.app.draw_replacement,
+            self.actor_for(who),
+            draw_id,
+            expert_id=self.pick(seated, e),
+            cause=cause,
+            meta=CommandMeta(reason=reason),
+        )
+
+    def draw_for(
+        self, ch: Challenge, purpose: DrawPurpose, live: Sequence[Application] = ()
+    ) -> str | None:
+        """R-DRAW: a draw of the end user's sample experts who may sit (after avoidance),
+        scheduled today and performed the next morning; a draw already performed for the
+        argumentation sits again; None when the pool cannot seat it."""
+        key = (str(ch.id), purpose.value)
+        if purpose is DrawPurpose.ARGUMENTATION and key in self.draws:
+            return self.draws[key]
+        own = ch.end_user == END_USER_EQUIPMENT
+        tag = "k" if own else "p"
+        avoid = {ch.end_user.credit_code}
+        if purpose is DrawPurpose.REVIEW:
+            avoid = {code for a in live for code in a.unit_codes()}
+        needs: dict[ExpertKind, int] = {}
+        for e in experts_for(ch.end_user, tag):
+            if e.kind is not ExpertKind.END_USER_REP and e.org.credit_code not in avoid:
+                needs[e.kind] = needs.get(e.kind, 0) + 1
+        today = self.now().date()
+        scheduled = self.attempt(
+            self.app.schedule_draw,
+            BUREAU_STAFF,
+            str(ch.id),
+            purpose=purpose,
+            needs=needs,
+            commitment=commitment_of(DRAW_SEED),
+            randomness_source=DRAW_SOURCE,
+            randomness_date=today + timedelta(days=1),
+            specialities=[journey_field(tag)],
+        )
+        if scheduled is None:
+            return None
+        self.clock.current = datetime.combine(today + timedelta(days=1), time(9), CHINA_TZ)
+        performed = self.attempt(
+            self.app.perform_draw,
+            BUREAU_STAFF,
+            scheduled.aggregate_id,
+            seed=DRAW_SEED,
+            public_value=DRAW_PUBLIC_VALUE,
+        )
+        if performed is None:
+            return None
+        self.draws[key] = scheduled.aggregate_id
+        return scheduled.aggregate_id
+
     def collect(
         self, who: Actor, enterprise: Organisation, industry: str, reason: str | None = None
     ) -> str | None:
@@ -1122,6 +1294,7 @@ class ProcedureMachine(RuleBasedStateMachine):
         for j, _ in journeys:  # the sample experts, registered once per person
             j.experts = self.experts
             j.register_experts()
+            self.register_spares(j.tag)
         assert all(x == str(Expert.create_id(p)) for p, x in self.experts.items())
         # Both journeys step in lockstep, each step on the date tests.support gives it.
         for stage in STAGES[1:]:
@@ -1134,6 +1307,8 @@ class ProcedureMachine(RuleBasedStateMachine):
         record(BUREAU_STAFF, org_code=DISHONEST.credit_code, status=status, source=source)
         for j, _ in journeys:
             self.challenges.extend([j.challenge_id] if j.challenge_id else [])
+            if j.argumentation_draw:  # a second round of argumentation sits the same panel
+                self.draws[(j.challenge_id, "argumentation")] = j.argumentation_draw
             self.applications.extend(j.applications)
             self.projects.extend([j.project_id] if j.project_id else [])
 
@@ -1173,13 +1348,17 @@ class ProcedureMachine(RuleBasedStateMachine):
                 digest = content_digest(ch.content)
                 self.attempt(self.app.confirm_draft, eu, cid, content_digest=digest)
             elif ch.status is ChallengeStatus.DRAFT:
+                draw_id = self.draw_for(ch, DrawPurpose.ARGUMENTATION)
+                if draw_id is None:
+                    continue
                 self.attempt(
                     self.app.record_argumentation,
                     BUREAU_STAFF,
                     cid,
                     conclusion=Conclusion.PASS,
-                    opinions=[(x, "同意立榜") for x in self.panel_of(cid)[:5]],
+                    opinions=[(m.expert_id, "同意立榜") for m in self.app.draw(draw_id).seated],
                     period_argued=True,
+                    draw_id=draw_id,
                 )
             elif ch.status is ChallengeStatus.REVIEWED:
                 if not self.app._exists(BudgetEnvelope.create_id(now.year)):
@@ -1243,7 +1422,15 @@ class ProcedureMachine(RuleBasedStateMachine):
             self.apply(self.challenges.index(cid), "university", [], "at", "at", "none")
         elif not ch.panel:
             propose = self.app.propose_review_panel
-            self.attempt(propose, BUREAU_STAFF, cid, expert_ids=self.panel_of(cid))
+            draw_id = self.draw_for(ch, DrawPurpose.REVIEW, live)
+            if draw_id is not None:
+                head = self.panel_of(cid)[-1]
+                self.attempt(propose, BUREAU_STAFF, cid, draw_id=draw_id, expert_ids=[head])
+            else:  # the pool cannot seat a panel (per-year cap): named by hand, justified
+                why = "专家库可抽取专家不足，人工指定"
+                self.attempt(
+                    propose, BUREAU_STAFF, cid, expert_ids=self.panel_of(cid), exception_reason=why
+                )
         elif not ch.panel_is_effective:
             who = eu if Role.BUREAU in ch.panel_confirmed_by else BUREAU_STAFF
             self.attempt(self.app.confirm_review_panel, who, cid)

@@ -179,3 +179,29 @@ def test_v1_store_is_intl_and_refuses_to_be_opened_as_sm(v1_sqlite: str, tmp_pat
     assert report.intact
     assert report.mode == "intl"
     assert report.events == V1_EVENTS
+
+
+def test_r_draw_first_release_panels_upcast_to_no_draw_and_are_not_reported(
+    v1_sqlite: str, tmp_path: Path
+) -> None:
+    """The first release had no expert pool: its panels, named by hand, replay with no draw
+    and the compliance report asks R-DRAW of none of them (rules version 1)."""
+    settings = _settings(v1_sqlite, tmp_path)
+    app = JiebangApp(settings)
+    try:
+        panels = [
+            e
+            for e in map(app.mapper.to_domain_event, _stored_events(app))
+            if isinstance(e, Challenge.Reviewed | Challenge.ReviewPanelProposed)
+        ]
+        assert panels
+        assert all(e.draw_id == "" for e in panels)
+        rebuild(settings)
+        store = ReadStore.open(settings)
+        try:
+            [rule] = [r for r in compliance.compliance_report(store).rules if r.rule_id == "R-DRAW"]
+        finally:
+            store.close()
+        assert (rule.violations, rule.exceptions) == ([], [])
+    finally:
+        app.close()

@@ -7,12 +7,12 @@ from datetime import date
 from uuid import UUID
 
 from jiebang_es.domain.draw import DrawPurpose, DrawRanking
-from jiebang_es.domain.values import ExpertKind
+from jiebang_es.domain.values import Conclusion, ExpertKind
 from jiebang_es.draws.algorithm import Candidate, commitment_of, perform
 from jiebang_es.sample import make_code
 from jiebang_es.service_base import CommandMeta
 from tests.projections.test_compliance import findings
-from tests.support import BUREAU_STAFF, Journey
+from tests.support import BUREAU_STAFF, HAND_PICKED_REASON, Journey
 
 SEED = "e5" * 32
 
@@ -84,3 +84,59 @@ def test_r_draw_a_seed_not_matching_its_commitment_is_reported(app, clock, setti
     found = findings(settings, read_store, "R-DRAW")
     assert position in [f.position for f in found]
     assert any("commitment" in f.detail for f in found)
+
+
+def test_r_draw_a_drawn_journey_holds(app, clock, settings, read_store):
+    j = Journey(app, clock).to_selected()
+    assert j.argumentation_draw
+    assert j.review_draw
+    assert findings(settings, read_store, "R-DRAW") == []
+    assert findings(settings, read_store, "R-DRAW", "exception") == []
+
+
+def test_r_draw_hand_picked_panel_is_listed_as_an_exception(app, clock, settings, read_store):
+    j = Journey(app, clock).draft().argue(drawn=False)
+    assert findings(settings, read_store, "R-DRAW") == []
+    [exception] = findings(settings, read_store, "R-DRAW", "exception")
+    assert exception.justification == HAND_PICKED_REASON
+    assert exception.aggregate_id == j.challenge_id
+
+
+def test_r_draw_hand_picked_panel_without_justification_is_reported(
+    app, clock, settings, read_store
+):
+    j = Journey(app, clock).draft()
+    opinions = app._opinions([(x, "同意") for x in list(j.experts.values())[:5]], "R-ARG-PANEL")
+    clock.on(date(2026, 3, 20))
+    challenge = app.repository.get(UUID(j.challenge_id))
+    # written past the guards: a panel named by hand with no justification
+    challenge.review(app._audit(BUREAU_STAFF, CommandMeta()), Conclusion.PASS, opinions, False)
+    app.save(challenge)
+    [violation] = findings(settings, read_store, "R-DRAW")
+    assert "named by hand" in violation.detail
+
+
+def test_r_draw_panel_that_is_not_its_draws_result_is_reported(app, clock, settings, read_store):
+    j = Journey(app, clock).draft()
+    extra = app.register_expert(
+        BUREAU_STAFF,
+        person_id="peer-extra",
+        name="同行",
+        org_code=make_code("12500100MB0077700"),
+        org_name="研究院",
+        kind=ExpertKind.PEER_INSIDE,
+        speciality="智能科技",
+    ).aggregate_id
+    draw_id = j.draw_argumentation()
+    seated = j.drawn(draw_id)
+    opinions = app._opinions([(x, "同意") for x in (*seated[1:], extra)], "R-ARG-PANEL")
+    clock.on(date(2026, 3, 20))
+    challenge = app.repository.get(UUID(j.challenge_id))
+    # written past the guards: the draw named, one drawn expert swapped for another
+    audit = app._audit(BUREAU_STAFF, CommandMeta())
+    challenge.review(audit, Conclusion.PASS, opinions, False, draw_id=draw_id)
+    app.save(challenge)
+    [violation] = findings(settings, read_store, "R-DRAW")
+    assert "matches no draw" in violation.detail
+    assert seated[0] in violation.detail
+    assert extra in violation.detail

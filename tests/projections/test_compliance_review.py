@@ -60,7 +60,7 @@ def test_r_review_panel_selection_on_4_reviewers_without_justification_is_report
 ):
     j = Journey(app, clock).to_published()
     application_id = j.apply(lead=INSTITUTE_WEST, participants=(ENTERPRISE_HUADONG,))
-    j.panel()
+    j.panel(drawn=False)  # named by hand: a drawn panel avoids the applicants' units
     j.review(application_id)  # two of six recuse
     on_15_may(app, clock)
     selected = forge_selection(app, j, application_id)
@@ -72,7 +72,7 @@ def test_r_review_panel_selection_on_4_reviewers_without_justification_is_report
 def test_r_review_panel_justified_selection_lists_who_and_why(app, clock, settings, read_store):
     j = Journey(app, clock).to_published()
     application_id = j.apply(lead=INSTITUTE_WEST, participants=(ENTERPRISE_HUADONG,))
-    j.panel()
+    j.panel(drawn=False)  # named by hand: a drawn panel avoids the applicants' units
     j.review(application_id)
     on_15_may(app, clock)
     app.select(j.eu, j.challenge_id, application_id=application_id, exception_reason="无可替换专家")
@@ -84,7 +84,7 @@ def test_r_review_panel_justified_selection_lists_who_and_why(app, clock, settin
 def test_r_review_panel_absence_and_replacement_hold(app, clock, settings, read_store):
     j = Journey(app, clock).to_published()
     application_id = j.apply(lead=INSTITUTE_WEST)  # one recusal
-    j.panel()
+    j.panel(drawn=False)  # named by hand: a drawn seat is filled from the draw
     clock.on(date(2026, 5, 12))
     app.record_absence(
         BUREAU_STAFF, j.challenge_id, expert_id=j.experts["exp-k-front"], reason="病假"

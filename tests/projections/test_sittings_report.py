@@ -10,8 +10,18 @@ from tests.support import Journey
 
 
 def test_r_conflict_sittings_report_counts_panels_in_effect(app, clock, settings, read_store):
-    first = Journey(app, clock).to_selected()
-    second = Journey(app, clock).to_selected()
+    # Two challenges of one end user side by side through the year, their panels drawn from
+    # the same experts (an expert's seats are taken in time order).
+    first, second = Journey(app, clock), Journey(app, clock)
+    for step in ("draft", "argue", "list", "publish"):
+        for j in (first, second):
+            getattr(j, step)()
+    applications = [j.apply() for j in (first, second)]
+    for j in (first, second):
+        j.panel()
+    for j, application_id in zip((first, second), applications, strict=True):
+        j.review(application_id)
+        j.select(application_id)
     catch_up(settings)
     report = sittings.sittings_report(read_store, year=2026, min_pair_panels=4)
 

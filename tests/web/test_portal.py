@@ -185,7 +185,7 @@ def test_r_draw_no_personal_data_of_an_expert_in_a_draw_record(web: TestClient, 
     page = web.get(f"/portal/draws/{demo.public_draw_id}").text
     assert experts
     for expert in experts:
-        assert expert.name not in page
+        assert str(expert.name) not in page
         assert expert.org_code not in page
 
 

@@ -84,6 +84,8 @@ class Challenge(JiebangAggregate):
         self.window_closes: datetime | None = None
         self.panel: tuple[PanelMember, ...] = ()
         self.panel_confirmed_by: tuple[Role, ...] = ()
+        # R-DRAW: the draw the review panel came from ("" for a hand-picked panel)
+        self.panel_draw_id = ""
         self.project_id: str | None = None
         self.application_id: str | None = None
         self.revoked_applications: tuple[str, ...] = ()
@@ -180,6 +182,14 @@ class Challenge(JiebangAggregate):
         conclusion: Conclusion
         opinions: tuple[ExpertOpinion, ...]
         period_argued: bool
+        draw_id: str  # R-DRAW: the draw the panel came from; "" for a hand-picked panel
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            # Recorded before panels came from draws: the panel was named by hand.
+            state["draw_id"] = ""
 
     def review(
         self,
@@ -187,6 +197,7 @@ class Challenge(JiebangAggregate):
         conclusion: Conclusion,
         opinions: tuple[ExpertOpinion, ...],
         period_argued: bool,
+        draw_id: str = "",
     ) -> None:
         """Record the argumentation panel's opinions and conclusion (pass, revise, reject)."""
         if self.status is not ChallengeStatus.DRAFT:
@@ -201,7 +212,11 @@ class Challenge(JiebangAggregate):
                 "commitment); argumentation waits for its confirmation (会同最终用户凝练)",
             )
         self._reviewed(
-            audit=audit, conclusion=conclusion, opinions=opinions, period_argued=period_argued
+            audit=audit,
+            conclusion=conclusion,
+            opinions=opinions,
+            period_argued=period_argued,
+            draw_id=draw_id,
         )
 
     @event(Reviewed)
@@ -211,6 +226,7 @@ class Challenge(JiebangAggregate):
         conclusion: Conclusion,
         opinions: tuple[ExpertOpinion, ...],
         period_argued: bool,
+        draw_id: str = "",
     ) -> None:
         self.review_rounds += 1
         self.status = {
@@ -327,9 +343,20 @@ class Challenge(JiebangAggregate):
     # ---- review panel (揭榜评审) ----------------------------------------------------------
     class ReviewPanelProposed(JiebangAggregate.Event):
         members: tuple[PanelMember, ...]
+        draw_id: str  # R-DRAW: the draw the panel came from; "" for a hand-picked panel
 
-    def propose_panel(self, audit: Audit, members: tuple[PanelMember, ...]) -> None:
-        """Propose the review panel; it takes effect once bureau and end user both confirm."""
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            # Proposed before panels came from draws: the panel was named by hand.
+            state["draw_id"] = ""
+
+    def propose_panel(
+        self, audit: Audit, members: tuple[PanelMember, ...], draw_id: str = ""
+    ) -> None:
+        """Propose the review panel; it takes effect once bureau and end user both confirm.
+        A panel re-proposed from its draw after a refusal to serve needs both again."""
         if self.status is not ChallengeStatus.PUBLISHED:
             raise order_violation(
                 "a review panel is formed for a published challenge; this one is "
@@ -342,12 +369,15 @@ class Challenge(JiebangAggregate):
             )
         if len({m.expert_id for m in members}) != len(members):
             raise RuleViolationError("R-REVIEW-PANEL", "an expert is named twice on the panel")
-        self._panel_proposed(audit=audit, members=members)
+        self._panel_proposed(audit=audit, members=members, draw_id=draw_id)
 
     @event(ReviewPanelProposed)
-    def _panel_proposed(self, audit: Audit, members: tuple[PanelMember, ...]) -> None:
+    def _panel_proposed(
+        self, audit: Audit, members: tuple[PanelMember, ...], draw_id: str = ""
+    ) -> None:
         self.panel = tuple(members)
         self.panel_confirmed_by = ()
+        self.panel_draw_id = draw_id
 
     class ReviewPanelConfirmed(JiebangAggregate.Event):
         role: Role
