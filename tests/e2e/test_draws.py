@@ -27,7 +27,9 @@ def test_r_draw_over_http_schedule_perform_verify_replace(server):
                     "org_code": make_code(f"1250010{i}MB007770{i}"),
                     "org_name": f"研究院{i}",
                     "kind": "peer_inside",
-                    "specialities": ["智能科技"],
+                    # a field of this test's own: the server's pool holds other tests' experts,
+                    # whose later steps would put a drawn seat out of order (R-ORDER)
+                    "specialities": ["智能科技", journey_field("draw-http")],
                     "region": "500106",
                 },
             ),
@@ -39,6 +41,7 @@ def test_r_draw_over_http_schedule_perform_verify_replace(server):
         json={
             "purpose": "argumentation",
             "needs": [{"kind": "peer_inside", "count": 2}],
+            "specialities": [journey_field("draw-http")],
             "commitment": commitment_of(SEED),
             "randomness_source": "中国福利彩票双色球第2026030期开奖号码",
             "randomness_date": "2026-03-05",
