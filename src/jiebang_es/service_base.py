@@ -236,7 +236,11 @@ class ServiceBase(Application[UUID]):
         if isinstance(self.recorder, SealingSQLiteRecorder | SealingPostgresRecorder):
             self.recorder.enable_group_commit(self.settings.group_commit_max)
         self.documents: DocumentStore = open_document_store(self.settings, self.crypto_mode)
-        self.personal_keys: SubjectKeys = open_subject_keys(self.settings)
+        recorder = self._sealing_recorder
+        self.personal_keys: SubjectKeys = open_subject_keys(
+            self.settings,
+            recorder.datastore if isinstance(recorder, SealingPostgresRecorder) else None,
+        )
 
     def _open_crypto_mode(self) -> CryptoMode:
         """The store's cryptography (docs/cryptography.md): the one it records; a new store

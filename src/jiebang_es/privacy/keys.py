@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
+from eventsourcing.persistence import PersistenceError
+from eventsourcing.postgres import PostgresDatastore
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from jiebang_es.audit.raw_store import connect_postgres
@@ -147,8 +150,17 @@ class PostgresKeys:
     """The table ``jiebang_subject_keys`` of the events' schema: a row per subject; erasure
     sets its key to NULL and records when."""
 
-    def __init__(self, env: dict[str, str], *, create: bool = True) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        create: bool = True,
+        datastore: PostgresDatastore | None = None,
+    ) -> None:
         self._env = env
+        # The event store's pool, where there is one: a lookup that misses the cache borrows a
+        # pooled connection instead of opening one of its own (a rebuild reads many subjects).
+        self._datastore = datastore
         schema = Identifier(env.get("POSTGRES_SCHEMA", "public"))
         self._table = SQL("{}.{}").format(schema, Identifier("jiebang_subject_keys"))
         self._cache = _Cache()
@@ -162,13 +174,20 @@ class PostgresKeys:
                 )
 
     @contextmanager
-    def _connect(self) -> Iterator[psycopg.Connection[Any]]:
-        """A connection of its own for one statement or two; an unreachable database or a lost
-        connection is a 503, as for the events."""
+    def _connect(self) -> Iterator[psycopg.Cursor[Any]]:
+        """A cursor for one statement or two, committed together: on a connection borrowed
+        from the event store's pool, or else on one of its own; an unreachable database or a
+        lost connection is a 503, as for the events."""
         try:
-            with closing(connect_postgres(self._env, autocommit=True)) as conn:
-                yield conn
-        except psycopg.OperationalError as e:
+            if self._datastore is not None:
+                with self._datastore.get_connection() as conn, conn.transaction():
+                    yield conn.cursor(row_factory=tuple_row)
+                return
+            with closing(connect_postgres(self._env, autocommit=True)) as own:
+                yield own.cursor(row_factory=tuple_row)
+        except (psycopg.OperationalError, PersistenceError) as e:
+            if isinstance(e, PersistenceError) and not _unavailable(e):
+                raise
             raise StoreUnavailableError(f"the key table is unavailable: {e}") from e
 
     def _row(self, subject_id: str) -> tuple[bytes | None, bool] | None:
@@ -241,9 +260,19 @@ def keys_dir(settings: Settings) -> Path:
     return Path(path + ".keys")
 
 
-def open_subject_keys(settings: Settings) -> SubjectKeys:
-    """The key store of the configured event store."""
+def _unavailable(error: PersistenceError) -> bool:
+    """The library's names for a database that cannot be reached or has gone away."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def open_subject_keys(
+    settings: Settings, datastore: PostgresDatastore | None = None
+) -> SubjectKeys:
+    """The key store of the configured event store (on PostgreSQL, borrowing from the event
+    store's pool when it is given)."""
     env = store_env(settings.database_url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        return PostgresKeys(env, create=settings.create_tables)
+        return PostgresKeys(env, create=settings.create_tables, datastore=datastore)
     return FolderKeys(keys_dir(settings))
