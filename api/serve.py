@@ -13,7 +13,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from api.auth import issue_token, load_keys
-from api.timeouts import HeaderDeadlineProtocol, protocol_with_header_deadline
+from api.timeouts import protocol_path, protocol_with_header_deadline, set_header_timeout
 from jiebang_es.audit.checkpoints import Checkpointer
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
@@ -98,7 +98,8 @@ def serve(
         log_level="warning",
         access_log=False,
         server_header=False,
-        http=protocol_with_header_deadline(settings.header_timeout),
+        http=protocol_with_header_deadline(settings.header_timeout, settings.http),
+        loop=settings.event_loop,
         timeout_keep_alive=settings.keep_alive_timeout,
     )
     uvicorn.Server(config).run(sockets=[sock])
@@ -114,7 +115,8 @@ def _serve_workers(settings: Settings, sock: socket.socket, workers: int) -> Non
         log_level="warning",
         access_log=False,
         server_header=False,
-        http="api.timeouts:HeaderDeadlineProtocol",
+        http=protocol_path(settings.http),
+        loop=settings.event_loop,
         timeout_keep_alive=settings.keep_alive_timeout,
         # A spawned worker imports the whole application before it answers its first ping:
         # on a busy machine that takes longer than uvicorn's 5 s, which would restart it forever.
@@ -137,7 +139,7 @@ def worker_app() -> FastAPI:
     """One worker process's app (``serve --workers``): the API only, on the same settings."""
     settings = Settings()
     configure_logging(_level(settings))
-    HeaderDeadlineProtocol.header_timeout = settings.header_timeout
+    set_header_timeout(settings.header_timeout)
     from api.app import create_app
 
     return create_app(settings)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -180,6 +180,12 @@ class Settings(BaseSettings):
     )
     body_timeout: float = Field(
         default=30.0, gt=0, le=3600, description="seconds for a request's whole body; then 408"
+    )
+    http: Literal["httptools", "h11"] = Field(
+        default="httptools", description="the HTTP/1.1 parser: httptools (C) or h11 (Python)"
+    )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop", description="the server's event loop: uvloop (libuv) or asyncio's own"
     )
     keep_alive_timeout: int = Field(
         default=5, ge=1, le=300, description="seconds an idle keep-alive connection is kept"
