@@ -412,13 +412,13 @@ class ReadDB:
 
 
 def _stored_rows(t: Table, rows: Sequence[Row]) -> list[list[Any]]:
-    json_columns = {c.name for c in t.columns if c.type == "json"}
-    if not json_columns:
-        return [[r.get(c) for c in t.column_names] for r in rows]
-    return [
-        [to_stored("json", r.get(c)) if c in json_columns else r.get(c) for c in t.column_names]
-        for r in rows
-    ]
+    names = t.column_names
+    stored = [list(map(r.get, names)) for r in rows]  # missing columns as NULL
+    json_at = [i for i, c in enumerate(t.columns) if c.type == "json"]
+    for values in stored if json_at else ():
+        for i in json_at:
+            values[i] = to_stored("json", values[i])
+    return stored
 
 
 def _is_text(t: Table, column: str) -> bool:

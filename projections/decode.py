@@ -22,6 +22,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Trans
 from eventsourcing.utils import resolve_topic
 
 from jiebang_es.service_base import TupleMapper
+from jiebang_es.transcodings import DataclassAsDict
 
 
 class FastDecoder:
@@ -40,6 +41,15 @@ class FastDecoder:
             transcoder.names if isinstance(transcoder, JSONTranscoder) else {}
         )
         self.classes: dict[str, tuple[type[Any], int]] = {}
+        # Value dataclasses that are no more than their fields (no __post_init__, no slots):
+        # built by filling their __dict__, as __init__ would, when every field is stored.
+        self.plain: dict[str, tuple[type[Any], frozenset[str]]] = {
+            name: (t.type, frozenset(t.fields))
+            for name, t in self.names.items()
+            if isinstance(t, DataclassAsDict)
+            and not hasattr(t.type, "__post_init__")
+            and not hasattr(t.type, "__slots__")
+        }
 
     def decode(
         self, originator_id: UUID | str, originator_version: int, topic: str, state: bytes
@@ -60,7 +70,7 @@ class FastDecoder:
             return self._by_mapper(originator_id, originator_version, topic, state)
         try:
             event_state = self._object(event_state)
-        except KeyError:  # a name no transcoding has: the mapper says so, in its words
+        except (KeyError, TypeError):  # a name no transcoding has: the mapper says so
             return self._by_mapper(originator_id, originator_version, topic, state)
         if type(event_state) is not dict:  # a whole state that is itself a transcoded value
             return self._by_mapper(originator_id, originator_version, topic, state)
@@ -82,15 +92,35 @@ class FastDecoder:
 
     def _object(self, d: dict[str, Any]) -> Any:
         """One JSON object, its members decoded first (as the object hook sees them)."""
+        if len(d) == 2 and "_data_" in d and "_type_" in d:
+            # Most objects of an event are a transcoded value: only its data can hold more.
+            data = d["_data_"]
+            kind = type(data)
+            if kind is dict:
+                data = self._object(data)
+            elif kind is list and data:
+                self._list(data)
+            return self._value(d["_type_"], data)
         for key, value in d.items():
             kind = type(value)
             if kind is dict:
                 d[key] = self._object(value)
             elif kind is list and value:
                 self._list(value)
-        if len(d) == 2 and "_type_" in d and "_data_" in d:
-            return self.names[d["_type_"]].decode(d["_data_"])
         return d
+
+    def _value(self, name: str, data: Any) -> Any:
+        """The typed value of one transcoded object (a name no transcoding has: KeyError, or
+        TypeError for a name that is not even text; the mapper then says so in its words)."""
+        plain = self.plain.get(name)
+        if plain is not None and type(data) is dict and data.keys() == plain[1]:
+            for key, value in data.items():
+                if type(value) is list:
+                    data[key] = tuple(value)
+            obj = object.__new__(plain[0])
+            obj.__dict__.update(data)
+            return obj
+        return self.names[name].decode(data)
 
     def _list(self, items: list[Any]) -> None:
         for i, value in enumerate(items):

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from jiebang_es.config import Settings
+from jiebang_es.recorders import SealingPostgresRecorder
 from jiebang_es.service import JiebangApp
 from jiebang_es.store_faults import is_store_fault
 from projections.db import ReadDB, Target, target_of
@@ -55,10 +56,16 @@ class EventSource:
         return batch
 
     def _read(self, after: int, limit: int) -> list[tuple[int, Any]]:
-        notifications = self.app.recorder.select_notifications(
-            after, limit, inclusive_of_start=False
-        )
         decode = self.decoder.decode
+        recorder = self.app.recorder
+        if isinstance(recorder, SealingPostgresRecorder):
+            return [
+                (position, decode(originator_id, version, topic, state))
+                for position, originator_id, version, topic, state in recorder.select_log(
+                    after, limit
+                )
+            ]
+        notifications = recorder.select_notifications(after, limit, inclusive_of_start=False)
         return [
             (n.id, decode(n.originator_id, n.originator_version, n.topic, n.state))
             for n in notifications

@@ -20,7 +20,7 @@ from eventsourcing.persistence import ApplicationRecorder, ProgrammingError, Sto
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from jiebang_es.crypto import CryptoMode
@@ -37,6 +37,8 @@ from jiebang_es.sealing import (
     seal_rows,
 )
 
+# (notification id, originator id, originator version, topic, state): one event of the log.
+LogRow = tuple[int, uuid.UUID, int, str, bytes]
 SEALS_TABLE = "jiebang_seals"
 REQUESTS_TABLE = "jiebang_requests"
 CHECKPOINTS_TABLE = "jiebang_checkpoints"
@@ -339,6 +341,10 @@ class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
             "SELECT notification_id, seal FROM {s}.{seals} "
             "WHERE originator_id = %s AND originator_version = %s"
         ).format(s=schema, seals=seals)
+        self._select_log = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {s}.{events} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(s=schema, events=Identifier(self.events_table_name))
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -480,6 +486,14 @@ class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
             curs.execute(self._select_seal, (canonical_originator_id(originator_id), version))
             row = curs.fetchone()
         return (int(row["notification_id"]), bytes(row["seal"])) if row else None
+
+    def select_log(self, after: int, limit: int) -> list[LogRow]:
+        """Up to ``limit`` events after position ``after``, in log order, as plain tuples
+        (``select_notifications`` without its dictionary rows and notification objects: the
+        read models' rebuild reads every event of the log through this)."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._select_log, (after, limit), prepare=True, binary=True)
+            return curs.fetchall()
 
 
 # In `sm` mode the seals come computed (_seals_under_lock): the SQL takes them as given.
