@@ -83,6 +83,11 @@ class Waiter:
             self.conn = psycopg.connect(target.conninfo, autocommit=True)
             self.conn.execute(f'LISTEN "{target.notify_channel}"')
 
+    @property
+    def listens(self) -> bool:
+        """Whether new events are announced (PostgreSQL), not only found by polling."""
+        return self.conn is not None
+
     def wait(self, stop: threading.Event) -> None:
         if self.conn is None:
             stop.wait(self.interval)
@@ -141,8 +146,10 @@ def _run(
             applied += count
             if count and on_batch is not None:
                 on_batch(count, max(projector.positions.values()) if projector.positions else 0)
-            if count:
-                continue
+            if count and (count >= projector.batch_size or waiter is None or not waiter.listens):
+                continue  # more may be waiting, and no notification would say so
+            # PostgreSQL, a batch short of full: every event committed since it was read has
+            # been announced to the waiter, which listens: no confirming empty batch needed.
             if until_caught_up:
                 break
             if waiter is None:

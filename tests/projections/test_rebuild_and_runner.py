@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from typer.testing import CliRunner
 
 from jiebang_es.cli import cli
 from jiebang_es.config import Settings
+from jiebang_es.sample import END_USER_EQUIPMENT
+from jiebang_es.service import JiebangApp
 from projections import models as read_models
 from projections import queries as q
 from projections.db import ReadDB, target_of
@@ -26,7 +29,7 @@ from projections.runner import start_runner
 from projections.schema import table
 from tests.conftest import new_postgres_schema
 from tests.projections.conftest import catch_up, live_digests
-from tests.support import Journey
+from tests.support import Journey, collect
 
 JIEBANG = str(Path(sys.executable).with_name("jiebang"))
 
@@ -60,6 +63,31 @@ def test_runner_thread_follows_new_events(app, clock, settings, read_store):
     finally:
         handle.stop()
     assert not handle.alive
+    assert handle.error is None
+
+
+@pytest.mark.postgres
+def test_runner_on_postgres_is_woken_by_every_commit_without_polling(postgres_db, clock):
+    """Events committed while the runner applies a batch are announced to it, so it needs no
+    confirming batch after a short one: with polling all but off (60 s), bursts of commands
+    from four threads are all applied within seconds."""
+    settings = Settings(database_url=new_postgres_schema(postgres_db))
+    app = JiebangApp(settings, clock=clock)
+    read_store = ReadStore.open(settings)
+    handle = start_runner(settings.model_copy(update={"projection_poll_interval": 60.0}))
+    try:
+        collect(app, clock, END_USER_EQUIPMENT, "智能科技")
+        assert read_store.wait_until(app.position(), timeout_s=10)  # the runner listens now
+        for _ in range(5):
+            with ThreadPoolExecutor(4) as pool:
+                for _ in range(12):
+                    pool.submit(collect, app, clock, END_USER_EQUIPMENT, "智能科技")
+            assert read_store.wait_until(app.position(), timeout_s=10)
+        assert len(q.list_demands(read_store, limit=100).items) == 61
+    finally:
+        handle.stop()
+        read_store.close()
+        app.close()
     assert handle.error is None
 
 
