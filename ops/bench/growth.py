@@ -14,12 +14,18 @@ Prints, per size, the median over the rounds of each figure's median (ms), its m
 the ratio to the smallest size, and at the end one line of JSON. Bounded: one application with
 a pool of 2, one read store with a pool of 2, one runner connection; drops the database.
 
+With ``--side-by-side``, the command alone, with the smallest and the largest size each in a
+database of its own, both open at once and timed in interleaved rounds (so that both sizes see
+the same moment of the machine), right after writing and again after ``VACUUM ANALYZE``.
+
     .venv/bin/python ops/bench/growth.py [--sizes 10000,100000,1000000] [--rounds 3]
+    .venv/bin/python ops/bench/growth.py --side-by-side [--sizes 10000,1000000]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import statistics
@@ -35,7 +41,8 @@ sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != HERE]
 import projections.queries
 
 sys.path.append(HERE)
-from eventlog import SERVER, bench_app, grow, scratch_database, template
+import psycopg
+from eventlog import SERVER, bench_app, generate, grow, scratch_database, template
 
 from jiebang_es.audit import queries as audit
 from jiebang_es.config import Settings
@@ -47,6 +54,19 @@ from projections.runner import run
 
 STAFF = Actor(id="bench", role=Role.BUREAU, org_code=BUREAU.credit_code, name="bench")
 REPS = 30  # timings per figure per round
+SIDE_BY_SIDE_REPS = 100  # commands per size per round in --side-by-side
+
+
+def command(app: JiebangApp) -> None:
+    """A new demand: the write side's cheapest whole command, on a new aggregate."""
+    app.collect_demand(
+        STAFF,
+        source=DemandSource.PUBLIC_SOLICITATION,
+        enterprise=END_USER_EQUIPMENT,
+        industry="智能科技",
+        title="增长基准需求",
+        description="社会征集",
+    )
 
 
 def timed(fn: Callable[[], Any], reps: int) -> float:
@@ -75,18 +95,8 @@ def probes(app: JiebangApp, store: ReadStore) -> dict[str, Callable[[], Any]]:
     request_id = selected.audit.request_id
     index = functools.partial(projections.queries.audit_positions, store)
 
-    def command() -> None:
-        app.collect_demand(
-            STAFF,
-            source=DemandSource.PUBLIC_SOLICITATION,
-            enterprise=END_USER_EQUIPMENT,
-            industry="智能科技",
-            title="增长基准需求",
-            description="社会征集",
-        )
-
     return {
-        "command_ms": command,
+        "command_ms": functools.partial(command, app),
         "audit_by_aggregate_ms": lambda: projections.queries.audit_events(
             store, aggregate_id=aggregate_id
         ),
@@ -109,13 +119,49 @@ def measure(app: JiebangApp, store: ReadStore, rounds: int) -> dict[str, list[fl
     return figures
 
 
+def side_by_side(server: str, small: int, large: int, rounds: int) -> dict[str, Any]:
+    """The command's median (ms) per round at both sizes, interleaved, before and after
+    ``VACUUM ANALYZE``; with the ratio of the medians."""
+    figures: dict[str, Any] = {"sizes": [small, large], "rounds": rounds}
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(scratch_database(server)) for _ in (small, large)]
+        apps = [bench_app(url) for url in urls]
+        for app in apps:
+            stack.callback(app.close)
+        for app, size in zip(apps, (small, large), strict=True):
+            generate(app, size)
+        for when in ("written", "vacuumed"):
+            if when == "vacuumed":
+                for url in urls:
+                    with psycopg.connect(url, autocommit=True) as conn:
+                        conn.execute("VACUUM ANALYZE")
+            timings: list[list[float]] = [[], []]
+            for _ in range(rounds):
+                for i, app in enumerate(apps):
+                    timings[i].append(timed(functools.partial(command, app), SIDE_BY_SIDE_REPS))
+            ratio = statistics.median(timings[1]) / statistics.median(timings[0])
+            for i, size in enumerate((small, large)):
+                figures[f"command_ms_{size}_{when}"] = [round(t, 2) for t in timings[i]]
+            figures[f"command_ratio_{large}_to_{small}_{when}"] = round(ratio, 2)
+            print(
+                f"{when}: {small:,} events {[round(t, 2) for t in timings[0]]} ms, "
+                f"{large:,} events {[round(t, 2) for t in timings[1]]} ms, "
+                f"ratio of medians {ratio:.2f}"
+            )
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--server", default=SERVER)
+    parser.add_argument("--side-by-side", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.side_by_side:
+        print(json.dumps(side_by_side(args.server, min(sizes), max(sizes), args.rounds)))
+        return
     results: dict[int, dict[str, list[float]]] = {}
     with scratch_database(args.server) as url:
         app = bench_app(url)
