@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from projections.projector import Projector
 from projections.status import STATUS, ProjectionStoppedError
 
 log = structlog.get_logger("jiebang_es.projections")
+STOP_CHECK_SECONDS = 0.5  # the longest a listening runner waits before it looks at stop()
 
 
 class RunnerBusyError(Exception):
@@ -92,8 +94,15 @@ class Waiter:
         if self.conn is None:
             stop.wait(self.interval)
             return
-        for _ in self.conn.notifies(timeout=self.interval, stop_after=1):
-            break
+        # In slices, so that stop() ends a runner within half a second whatever the interval.
+        deadline = time.monotonic() + self.interval
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            slice_s = min(remaining, STOP_CHECK_SECONDS)
+            if any(True for _ in self.conn.notifies(timeout=slice_s, stop_after=1)):
+                break
         # Several commits may have been announced: one batch reads them all.
         for _ in self.conn.notifies(timeout=0):
             continue

@@ -85,10 +85,13 @@ def test_runner_on_postgres_is_woken_by_every_commit_without_polling(postgres_db
             assert read_store.wait_until(app.position(), timeout_s=10)
         assert len(q.list_demands(read_store, limit=100).items) == 61
     finally:
+        stopping = time.monotonic()
         handle.stop()
         read_store.close()
         app.close()
     assert handle.error is None
+    assert not handle.alive
+    assert time.monotonic() - stopping < 3  # stop() is heard while it listens, not after 60 s
 
 
 def test_live_runner_survives_a_rebuild_switching_under_it(app, clock, settings, read_store):
