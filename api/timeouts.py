@@ -12,13 +12,11 @@ request than h11 in ``ops/bench/api.py``) and h11 (pure Python), chosen by ``JIE
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-PARSERS = ("httptools", "h11")
 
 
 class _HeaderDeadline:
@@ -48,8 +46,9 @@ class _HeaderDeadline:
             self.logger.warning("request headers not complete within %ss", self.header_timeout)
             self.transport.close()
 
-    def _awaiting_headers(self) -> bool:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # each protocol says so from its own parser's state
+
+        def _awaiting_headers(self) -> bool: ...
 
 
 class HeaderDeadlineProtocol(_HeaderDeadline, H11Protocol):
@@ -109,11 +108,17 @@ class HttpToolsHeaderDeadlineProtocol(_HeaderDeadline, HttpToolsProtocol):
         return self._headers_pending
 
 
+# By JIEBANG_HTTP: the protocol that parses requests with that parser.
+PROTOCOLS: dict[str, type[_HeaderDeadline]] = {
+    "httptools": HttpToolsHeaderDeadlineProtocol,
+    "h11": HeaderDeadlineProtocol,
+}
+
+
 def protocol_with_header_deadline(seconds: float, parser: str = "httptools") -> type[Any]:
     """The protocol class for uvicorn, with the configured parser and header deadline."""
-    base: type[_HeaderDeadline] = (
-        HttpToolsHeaderDeadlineProtocol if parser == "httptools" else HeaderDeadlineProtocol
-    )
+
+    base = PROTOCOLS[parser]
 
     class Configured(base):  # type: ignore[valid-type,misc]
         header_timeout = seconds
@@ -128,5 +133,4 @@ def set_header_timeout(seconds: float) -> None:
 
 def protocol_path(parser: str) -> str:
     """The protocol by import path, for worker processes (they configure the deadline)."""
-    name = "HttpToolsHeaderDeadlineProtocol" if parser == "httptools" else "HeaderDeadlineProtocol"
-    return f"api.timeouts:{name}"
+    return f"api.timeouts:{PROTOCOLS[parser].__name__}"
