@@ -22,12 +22,24 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 
 from jiebang_es.config import Settings, read_schema_of, store_env
+from jiebang_es.store_faults import is_store_fault
 from projections.schema import Row, Table, to_python, to_stored
 
 TRACKING = "tracking"
 BULK = 200  # rows from which an upsert on PostgreSQL goes through COPY
+# Statements bound on this side, sent together as one message (see ReadDB.one_message).
+ONE_MESSAGE_MAX_BYTES = 4 * 1024 * 1024
+WRITES_SAVEPOINT = "jiebang_read_writes"
 SQLITE_PREFIX = "read_"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class WritesRefusedError(Exception):
+    """The server refused one of the writes sent as one message; all of them were undone."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"a write of the batch was refused: {cause}")
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,10 @@ class ReadDB:
         self.conn = conn
         self.postgres = target.kind == "postgres"
         self._scratch: set[str] = set()  # temporary tables of bulk upserts on this connection
+        self._pending: list[str] | None = None  # statements held for one message, if gathering
+        self._pending_bytes = 0
+        self._savepoint_sent = False
+        self._binder: psycopg.ClientCursor[Any] | None = None
 
     @classmethod
     def connect(cls, target: Target) -> ReadDB:
@@ -149,6 +165,59 @@ class ReadDB:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    @contextmanager
+    def one_message(self) -> Iterator[None]:
+        """Gather the writes made inside into one message to the server (PostgreSQL).
+
+        A live batch writes a few rows into many tables: sent statement by statement that is
+        a dozen round trips, most of a small batch's time. Inside, each row's statement is
+        bound on this side (with the connection's own adapters and quoting, so a value the
+        server would refuse is refused here, by the model that wrote it) and held; at the end
+        they go as one simple-protocol message, executed in order in the open transaction. A
+        bulk write (``COPY``) first sends what is held, so the order of the writes is kept.
+
+        The writes run under a savepoint: when the server refuses one (its error names no
+        statement of the message), they are all undone and ``WritesRefusedError`` is raised,
+        for the caller to make them again one by one and learn which failed. SQLite, in
+        process, has no round trips to save: there this does nothing.
+        """
+        if not self.postgres or self._pending is not None:
+            yield
+            return
+        self._pending, self._pending_bytes = [f"SAVEPOINT {WRITES_SAVEPOINT}"], 0
+        try:
+            yield
+            self._pending.append(f"RELEASE SAVEPOINT {WRITES_SAVEPOINT}")
+            self._send_pending()
+        except psycopg.Error as e:
+            if is_store_fault(e) or self._pending is None or not self._savepoint_sent:
+                raise
+            self.conn.execute(f"ROLLBACK TO SAVEPOINT {WRITES_SAVEPOINT}")
+            raise WritesRefusedError(e) from e
+        finally:
+            self._pending = None
+            self._savepoint_sent = False
+
+    def _hold(self, pending: list[str], statement: str, params: Sequence[Sequence[Any]]) -> None:
+        if self._binder is None:
+            self._binder = psycopg.ClientCursor(self.conn)
+        bind = self._binder.mogrify
+        for values in params:
+            bound = bind(statement, values)
+            pending.append(bound)
+            self._pending_bytes += len(bound)
+        if self._pending_bytes > ONE_MESSAGE_MAX_BYTES:
+            self._send_pending()
+
+    def _send_pending(self) -> None:
+        """Send the statements held so far, if any, as one message."""
+        if not self._pending:
+            return
+        script = ";\n".join(self._pending)
+        self._pending[:], self._pending_bytes = [], 0
+        self._savepoint_sent = True
+        self.conn.execute(script)
 
     # ---- tables -------------------------------------------------------------------------
     @contextmanager
@@ -318,6 +387,7 @@ class ReadDB:
 
         The scratch table empties itself at commit; each table is upserted once per batch.
         """
+        self._send_pending()  # the writes held before this one go first
         scratch = f"upsert_{t.name}{suffix}"
         if scratch not in self._scratch:
             self.execute(
@@ -359,7 +429,8 @@ class ReadDB:
         if not rows:
             return
         names = t.column_names
-        if self.postgres:
+        if self.postgres and (self._pending is None or len(rows) >= BULK):
+            self._send_pending()
             copy = pgsql.SQL("COPY {}.{} ({}) FROM STDIN").format(
                 pgsql.Identifier(self.target.read_schema),
                 pgsql.Identifier(t.name + suffix),
@@ -372,12 +443,14 @@ class ReadDB:
         cols = ", ".join(f'"{c}"' for c in names)
         marks = ", ".join("?" for _ in names)
         self._many(
-            f"INSERT INTO {self.name(t.name, suffix)} ({cols}) VALUES ({marks})",
+            self.sql(f"INSERT INTO {self.name(t.name, suffix)} ({cols}) VALUES ({marks})"),
             _stored_rows(t, rows),
         )
 
     def _many(self, statement: str, params: Sequence[Sequence[Any]]) -> None:
-        if self.postgres:
+        if self._pending is not None:
+            self._hold(self._pending, statement, params)
+        elif self.postgres:
             with self.conn.cursor() as cur:
                 cur.executemany(statement, params)
         else:

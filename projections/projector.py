@@ -19,7 +19,7 @@ from jiebang_es.config import Settings
 from jiebang_es.recorders import SealingPostgresRecorder
 from jiebang_es.service import JiebangApp
 from jiebang_es.store_faults import is_store_fault
-from projections.db import ReadDB, Target, target_of
+from projections.db import ReadDB, Target, WritesRefusedError, target_of
 from projections.decode import FastDecoder
 from projections.model import CACHE_ROWS, ReadModel, Rows
 from projections.schema import Row, Table
@@ -244,10 +244,21 @@ class Projector:
         return len(batch), {name: max(p, last) for name, p in committed.items()}
 
     def flush(self, positions: dict[str, int]) -> None:
-        """Write the batch's changed rows and the new positions (inside the transaction)."""
+        """Write the batch's changed rows and the new positions (inside the transaction), on
+        PostgreSQL in one message; when the server refuses it, again statement by statement,
+        so that the write that fails names its model."""
+        try:
+            with self.db.one_message():
+                self._write(positions)
+        except WritesRefusedError:
+            self._write(positions)
+
+    def _write(self, positions: dict[str, int]) -> None:
         for m in self.models:
             try:
                 self.write_rows(m)
+            except WritesRefusedError:
+                raise  # held writes of earlier models, refused when sent before this one's
             except Exception as e:
                 if is_store_fault(e):
                     raise
