@@ -12,7 +12,7 @@ import re
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -20,6 +20,7 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
+from psycopg.pq import TransactionStatus
 
 from jiebang_es.config import Settings, read_schema_of, store_env
 from jiebang_es.store_faults import is_store_fault
@@ -119,6 +120,8 @@ class ReadDB:
         self._pending: list[str] | None = None  # statements held for one message, if gathering
         self._pending_bytes = 0
         self._savepoint_sent = False
+        self._in_transaction = False  # PostgreSQL: inside transaction()
+        self._begin_held = False  # PostgreSQL: BEGIN to be sent with the next statement
         self._binder: psycopg.ClientCursor[Any] | None = None
 
     @classmethod
@@ -141,7 +144,26 @@ class ReadDB:
         return text.replace("?", "%s") if self.postgres else text
 
     def execute(self, text: str, params: Sequence[Any] = ()) -> Any:
+        if self._begin_held:
+            # The transaction's BEGIN goes with its first statement: one round trip, not two.
+            self._begin_held = False
+            bound = self._bind(self.sql(text), self._params(params)) if params else text
+            cursor = self.conn.execute(f"BEGIN;\n{bound}")
+            cursor.nextset()  # to the statement's own result
+            return cursor
         return self.conn.execute(self.sql(text), self._params(params))
+
+    def _bind(self, statement: str, params: Sequence[Any]) -> str:
+        """The statement with its parameters as literals, quoted by the connection's adapters."""
+        if self._binder is None:
+            self._binder = psycopg.ClientCursor(self.conn)
+        return self._binder.mogrify(statement, params)
+
+    def _begin_now(self) -> None:
+        """Send a held BEGIN by itself, before a statement that cannot carry it (COPY, many)."""
+        if self._begin_held:
+            self._begin_held = False
+            self.conn.execute("BEGIN")
 
     def query(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.execute(text, params).fetchall())
@@ -155,8 +177,7 @@ class ReadDB:
     def transaction(self) -> Iterator[None]:
         """One transaction: everything inside commits together or not at all."""
         if self.postgres:
-            with self.conn.transaction():
-                yield
+            yield from self._postgres_transaction()
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -166,8 +187,28 @@ class ReadDB:
             raise
         self.conn.execute("COMMIT")
 
+    def _postgres_transaction(self) -> Iterator[None]:
+        """BEGIN held until the first statement, which carries it; COMMIT unless the last
+        writes carried it (``one_message(commit=True)``); ROLLBACK on any error."""
+        if self._in_transaction:
+            raise RuntimeError("read-model transactions do not nest")
+        self._in_transaction, self._begin_held = True, True
+        try:
+            yield
+        except BaseException:
+            self._begin_held = False
+            if not self.conn.closed and self.conn.info.transaction_status != TransactionStatus.IDLE:
+                with suppress(psycopg.Error):  # a broken connection: the error that broke it
+                    self.conn.execute("ROLLBACK")
+            raise
+        else:
+            if not self._begin_held and self.conn.info.transaction_status != TransactionStatus.IDLE:
+                self.conn.execute("COMMIT")
+        finally:
+            self._in_transaction, self._begin_held = False, False
+
     @contextmanager
-    def one_message(self) -> Iterator[None]:
+    def one_message(self, *, commit: bool = False) -> Iterator[None]:
         """Gather the writes made inside into one message to the server (PostgreSQL).
 
         A live batch writes a few rows into many tables: sent statement by statement that is
@@ -189,9 +230,15 @@ class ReadDB:
         try:
             yield
             self._pending.append(f"RELEASE SAVEPOINT {WRITES_SAVEPOINT}")
+            if commit and self._in_transaction:
+                self._pending.append("COMMIT")
             self._send_pending()
         except psycopg.Error as e:
-            if is_store_fault(e) or self._pending is None or not self._savepoint_sent:
+            if (
+                is_store_fault(e)
+                or not self._savepoint_sent
+                or self.conn.info.transaction_status != TransactionStatus.INERROR
+            ):
                 raise
             self.conn.execute(f"ROLLBACK TO SAVEPOINT {WRITES_SAVEPOINT}")
             raise WritesRefusedError(e) from e
@@ -200,9 +247,7 @@ class ReadDB:
             self._savepoint_sent = False
 
     def _hold(self, pending: list[str], statement: str, params: Sequence[Sequence[Any]]) -> None:
-        if self._binder is None:
-            self._binder = psycopg.ClientCursor(self.conn)
-        bind = self._binder.mogrify
+        bind = self._bind
         for values in params:
             bound = bind(statement, values)
             pending.append(bound)
@@ -214,6 +259,9 @@ class ReadDB:
         """Send the statements held so far, if any, as one message."""
         if not self._pending:
             return
+        if self._begin_held:
+            self._begin_held = False
+            self._pending.insert(0, "BEGIN")
         script = ";\n".join(self._pending)
         self._pending[:], self._pending_bytes = [], 0
         self._savepoint_sent = True
@@ -401,6 +449,7 @@ class ReadDB:
             pgsql.Identifier(scratch),
             pgsql.SQL(", ").join(pgsql.Identifier(c) for c in t.column_names),
         )
+        self._begin_now()
         with self.conn.cursor() as cur, cur.copy(copy) as writer:
             for values in _stored_rows(t, rows):
                 writer.write_row(values)
@@ -431,6 +480,7 @@ class ReadDB:
         names = t.column_names
         if self.postgres and (self._pending is None or len(rows) >= BULK):
             self._send_pending()
+            self._begin_now()
             copy = pgsql.SQL("COPY {}.{} ({}) FROM STDIN").format(
                 pgsql.Identifier(self.target.read_schema),
                 pgsql.Identifier(t.name + suffix),
@@ -451,6 +501,7 @@ class ReadDB:
         if self._pending is not None:
             self._hold(self._pending, statement, params)
         elif self.postgres:
+            self._begin_now()
             with self.conn.cursor() as cur:
                 cur.executemany(statement, params)
         else:

@@ -182,7 +182,7 @@ class Projector:
                 committed = self.lock()
                 count, positions = self.advance(committed, self.batch_size)
                 if count:
-                    self.flush(positions)
+                    self.flush(positions, commit=True)
         except BaseException:
             self.positions = None  # the rows in memory may hold what was rolled back
             raise
@@ -243,12 +243,13 @@ class Projector:
         self.batch_span = (batch[0][0], last)
         return len(batch), {name: max(p, last) for name, p in committed.items()}
 
-    def flush(self, positions: dict[str, int]) -> None:
+    def flush(self, positions: dict[str, int], *, commit: bool = False) -> None:
         """Write the batch's changed rows and the new positions (inside the transaction), on
-        PostgreSQL in one message; when the server refuses it, again statement by statement,
-        so that the write that fails names its model."""
+        PostgreSQL in one message (with the COMMIT, if ``commit``: the transaction's last
+        writes); when the server refuses it, again statement by statement, so that the write
+        that fails names its model."""
         try:
-            with self.db.one_message():
+            with self.db.one_message(commit=commit):
                 self._write(positions)
         except WritesRefusedError:
             self._write(positions)

@@ -9,6 +9,7 @@ from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import pytest
 
 from jiebang_es.config import Settings
@@ -99,7 +100,7 @@ def test_writes_in_one_message_equal_the_writes_statement_by_statement(db: ReadD
 
 
 @pytest.mark.postgres
-def test_writes_in_one_message_reach_the_server_in_one_execute(pg: ReadDB) -> None:
+def test_a_transaction_of_writes_in_one_message_is_one_round_trip(pg: ReadDB) -> None:
     db = pg
     sent: list[str] = []
     execute = db.conn.execute
@@ -109,15 +110,16 @@ def test_writes_in_one_message_reach_the_server_in_one_execute(pg: ReadDB) -> No
         return execute(query, *args, **kwargs)
 
     db.conn.execute = counting  # type: ignore[method-assign]
-    with db.transaction():
-        sent.clear()
-        with db.one_message():
-            db.upsert(STATE, _state_rows()[:5])
-            db.delete(STATE, [("000",)])
-            db.insert(LOG, [{"position": 1, "note": "x"}])
-            db.set_positions({"probe": 7})
-            assert sent == []  # held until the end
+    with db.transaction(), db.one_message(commit=True):
+        db.upsert(STATE, _state_rows()[:5])
+        db.delete(STATE, [("000",)])
+        db.insert(LOG, [{"position": 1, "note": "x"}])
+        db.set_positions({"probe": 7})
+        assert sent == []  # held until the end
+    # The transaction's BEGIN, its writes and its COMMIT: one round trip.
     assert len(sent) == 1
+    assert sent[0].startswith("BEGIN;")
+    assert sent[0].endswith(";\nCOMMIT")
     assert db.positions(["probe"]) == {"probe": 7}
     assert [r["k"] for r in db.select_rows(STATE, ordered=True)] == ["001", "002", "003", "004"]
 
@@ -186,3 +188,43 @@ def test_a_write_the_server_refuses_stops_the_runner_naming_model_and_event(
     assert stopped.value.position == first_demand
     # Nothing of the batch was kept, in any model: a later run starts from the same event.
     assert run(settings, names=["audit_index"], until_caught_up=True) == first_demand
+
+
+def test_a_transaction_that_fails_keeps_nothing_and_the_connection_goes_on(db: ReadDB) -> None:
+    def fails() -> None:
+        with db.transaction():
+            db.upsert(STATE, [{"k": "lost", "n": 1}])
+            db.set_positions({"probe": 3})
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        fails()
+    assert db.select_rows(STATE) == []
+    assert db.positions(["probe"]) == {"probe": 0}
+    with db.transaction():
+        db.upsert(STATE, [{"k": "kept", "n": 2}])
+    assert [r["k"] for r in db.select_rows(STATE)] == ["kept"]
+
+
+NOWAIT = "SELECT position FROM {} WHERE model = ? FOR UPDATE NOWAIT"
+
+
+@pytest.mark.postgres
+def test_the_tracking_rows_locked_by_the_first_statement_stay_locked_until_commit(
+    pg: ReadDB,
+) -> None:
+    """The BEGIN sent with the lock's SELECT makes it a transaction's: another session waits."""
+    with pg.transaction():
+        pg.set_positions({"probe": 1})
+    other = ReadDB.connect(pg.target)
+    try:
+        with pg.transaction():
+            assert pg.positions(["probe"], lock=True) == {"probe": 1}
+            with pytest.raises(psycopg.errors.LockNotAvailable), other.transaction():
+                other.query(NOWAIT.format(other.name("tracking")), ("probe",))
+        with other.transaction():  # committed: free again
+            assert other.positions(["probe"], lock=True) == {"probe": 1}
+    finally:
+        other.close()
+    with pytest.raises(RuntimeError, match="do not nest"), pg.transaction(), pg.transaction():
+        pass
