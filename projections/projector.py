@@ -25,6 +25,8 @@ from projections.model import CACHE_ROWS, ReadModel, Rows
 from projections.schema import Row, Table
 from projections.status import ProjectionStoppedError
 
+ONE_MESSAGE_EVENTS = 100  # batches of up to this many events write in one message (PostgreSQL)
+
 
 class EventSource:
     """The log, read through the application's recorder, decoded by the fast decoder.
@@ -155,6 +157,7 @@ class Projector:
         self.positions: dict[str, int] | None = None  # as committed; None: reload first
         self.batch_size = settings.projection_batch_size
         self.batch_span = (0, 0)  # the first and last position of the batch being applied
+        self.batch_events = 0  # how many events it holds
         self.max_rate = settings.projection_max_rate
 
     def tracking_name(self, model: ReadModel) -> str:
@@ -241,13 +244,22 @@ class Projector:
             return 0, committed
         last = batch[-1][0]
         self.batch_span = (batch[0][0], last)
+        self.batch_events = len(batch)
         return len(batch), {name: max(p, last) for name, p in committed.items()}
 
     def flush(self, positions: dict[str, int], *, commit: bool = False) -> None:
-        """Write the batch's changed rows and the new positions (inside the transaction), on
-        PostgreSQL in one message (with the COMMIT, if ``commit``: the transaction's last
-        writes); when the server refuses it, again statement by statement, so that the write
-        that fails names its model."""
+        """Write the batch's changed rows and the new positions (inside the transaction).
+
+        A small batch (a live runner's usual one) goes to PostgreSQL as one message, with the
+        COMMIT if ``commit`` (the transaction's last writes): its time is round trips. When the
+        server refuses it, the writes are made again statement by statement, so that the one
+        that fails names its model. A large batch (a rebuild's, a runner catching up) keeps
+        the statements and ``COPY``: there the rows' cost outweighs the round trips, and
+        binding every row on the client would cost more than it saves.
+        """
+        if self.batch_events > ONE_MESSAGE_EVENTS:
+            self._write(positions)
+            return
         try:
             with self.db.one_message(commit=commit):
                 self._write(positions)
