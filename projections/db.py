@@ -119,7 +119,6 @@ class ReadDB:
         self._scratch: set[str] = set()  # temporary tables of bulk upserts on this connection
         self._pending: list[str] | None = None  # statements held for one message, if gathering
         self._pending_bytes = 0
-        self._savepoint_sent = False
         self._in_transaction = False  # PostgreSQL: inside transaction()
         self._begin_held = False  # PostgreSQL: BEGIN to be sent with the next statement
         self._binder: psycopg.ClientCursor[Any] | None = None
@@ -233,18 +232,8 @@ class ReadDB:
             if commit and self._in_transaction:
                 self._pending.append("COMMIT")
             self._send_pending()
-        except psycopg.Error as e:
-            if (
-                is_store_fault(e)
-                or not self._savepoint_sent
-                or self.conn.info.transaction_status != TransactionStatus.INERROR
-            ):
-                raise
-            self.conn.execute(f"ROLLBACK TO SAVEPOINT {WRITES_SAVEPOINT}")
-            raise WritesRefusedError(e) from e
         finally:
             self._pending = None
-            self._savepoint_sent = False
 
     def _hold(self, pending: list[str], statement: str, params: Sequence[Sequence[Any]]) -> None:
         bind = self._bind
@@ -256,7 +245,9 @@ class ReadDB:
             self._send_pending()
 
     def _send_pending(self) -> None:
-        """Send the statements held so far, if any, as one message."""
+        """Send the statements held so far, if any, as one message (at the end, or before a
+        write that cannot wait). A statement the server refuses undoes all the held writes
+        since the savepoint, whichever message carried them: ``WritesRefusedError``."""
         if not self._pending:
             return
         if self._begin_held:
@@ -264,8 +255,14 @@ class ReadDB:
             self._pending.insert(0, "BEGIN")
         script = ";\n".join(self._pending)
         self._pending[:], self._pending_bytes = [], 0
-        self._savepoint_sent = True
-        self.conn.execute(script)
+        try:
+            self.conn.execute(script)
+        except psycopg.Error as e:
+            # The savepoint is the first statement held: a later one failed, so it exists.
+            if is_store_fault(e) or self.conn.info.transaction_status != TransactionStatus.INERROR:
+                raise
+            self.conn.execute(f"ROLLBACK TO SAVEPOINT {WRITES_SAVEPOINT}")
+            raise WritesRefusedError(e) from e
 
     # ---- tables -------------------------------------------------------------------------
     @contextmanager

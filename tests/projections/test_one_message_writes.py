@@ -147,6 +147,23 @@ def test_a_write_the_server_refuses_undoes_the_message_and_keeps_the_transaction
     assert db.select_rows(LOG) == []
 
 
+@pytest.mark.postgres
+def test_held_writes_refused_when_a_bulk_write_sends_them_early_are_undone_the_same(
+    pg: ReadDB,
+) -> None:
+    """A COPY sends the held writes first: their refusal is the held writes', not the COPY's."""
+    db = pg
+    many = [{"position": i, "note": "bulk"} for i in range(250)]
+    with db.transaction():
+        with db.one_message():
+            db.upsert(STATE, [{"k": "too-much", "m": Decimal("1e20")}])
+            with pytest.raises(WritesRefusedError):
+                db.insert(LOG, many)  # 250 rows: by COPY, after what is held
+        db.insert(LOG, many[:1])
+    assert db.select_rows(STATE) == []
+    assert [r["position"] for r in db.select_rows(LOG)] == [0]
+
+
 PROBE = table("overflow_probe", "demand_id, amount:money", key=("demand_id",))
 
 
