@@ -41,6 +41,9 @@ def server(postgres_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         new_postgres_schema(postgres_db),
         tmp_path_factory.mktemp("documents"),
         JIEBANG_DOCUMENT_MAX_BYTES=str(LIMIT),
+        # The package's own server is up beside this one: its requests come one at a time,
+        # so a smaller pool keeps the pair under the suite's budget (tests/connection_budget.py).
+        JIEBANG_POOL_MAX_OVERFLOW="2",
     )
     try:
         yield running
