@@ -1,6 +1,7 @@
 """The suite's share of a shared PostgreSQL server: at most ``JIEBANG_TEST_MAX_CONNECTIONS``
 (20) connections at a time to this session's databases, counted by polling pg_stat_activity
-(the test process, the servers it starts and their runners alike)."""
+(the test process, the servers it starts and their runners alike). The peak is reported with
+the test that was running when it was reached, so a run over the budget says where to look."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class ConnectionWatch:
         self.prefix = prefix
         self.peak = 0
         self.peak_by_name: Counter[str] = Counter()
+        self.peak_during = ""
+        # Set by the conftest as each test starts (its node id); read when a new peak is seen.
+        self.current_test = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="connection-watch", daemon=True)
 
@@ -45,7 +49,9 @@ class ConnectionWatch:
                 if total > self.peak:
                     self.peak = total
                     self.peak_by_name = Counter({name or "(unnamed)": n for name, n in rows})
+                    self.peak_during = self.current_test
 
     def report(self) -> str:
         who = ", ".join(f"{name} {n}" for name, n in self.peak_by_name.most_common())
-        return f"peak PostgreSQL connections of this session: {self.peak} ({who})"
+        during = f", during {self.peak_during}" if self.peak_during else ""
+        return f"peak PostgreSQL connections of this session: {self.peak} ({who}){during}"
