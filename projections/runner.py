@@ -8,6 +8,7 @@ notification longer than the poll interval. SQLite: it polls.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -76,13 +77,20 @@ def _in_memory(path: str) -> bool:
 
 
 class Waiter:
-    """Waits for news of committed events, at most the poll interval."""
+    """Waits for news of committed events, at most the poll interval.
 
-    def __init__(self, target: Target, interval: float) -> None:
+    PostgreSQL: it listens on ``conn`` when given (the runner lock's own connection, idle
+    otherwise: one connection fewer per runner, and a lost lock connection ends the wait with
+    an error instead of going unnoticed), else on a connection of its own."""
+
+    def __init__(
+        self, target: Target, interval: float, conn: psycopg.Connection[Any] | None = None
+    ) -> None:
         self.interval = interval
         self.conn: psycopg.Connection[Any] | None = None
+        self._owns_conn = conn is None
         if target.kind == "postgres":
-            self.conn = psycopg.connect(target.conninfo, autocommit=True)
+            self.conn = conn or psycopg.connect(target.conninfo, autocommit=True)
             self.conn.execute(f'LISTEN "{target.notify_channel}"')
 
     @property
@@ -108,8 +116,13 @@ class Waiter:
             continue
 
     def close(self) -> None:
-        if self.conn is not None:
+        if self.conn is None:
+            return
+        if self._owns_conn:
             self.conn.close()
+        elif not self.conn.closed:
+            with contextlib.suppress(psycopg.Error):  # a broken connection listens no more
+                self.conn.execute("UNLISTEN *")
 
 
 def run(
@@ -129,7 +142,8 @@ def run(
     stop = stop or threading.Event()
     lock = None if until_caught_up else RunnerLock(target_of(settings))
     try:
-        return _run(settings, names, until_caught_up, stop, on_batch)
+        listen_on = lock.conn if lock is not None else None
+        return _run(settings, names, until_caught_up, stop, on_batch, listen_on)
     finally:
         if lock is not None:
             lock.close()
@@ -141,6 +155,7 @@ def _run(
     until_caught_up: bool,
     stop: threading.Event,
     on_batch: Callable[[int, int], None] | None,
+    listen_on: psycopg.Connection[Any] | None = None,
 ) -> int:
     projector = Projector(settings, read_models.build(names, settings))
     waiter: Waiter | None = None
@@ -162,7 +177,7 @@ def _run(
             if until_caught_up:
                 break
             if waiter is None:
-                waiter = Waiter(projector.db.target, settings.projection_poll_interval)
+                waiter = Waiter(projector.db.target, settings.projection_poll_interval, listen_on)
             waiter.wait(stop)
     finally:
         if waiter is not None:
