@@ -56,6 +56,14 @@ def _level(settings: Settings) -> str:
     return min(settings.log_level, settings.request_log_level, key=lambda n: levels[n.upper()])
 
 
+def _serving_settings() -> Settings:
+    """A serving process's settings, its logging and its thread switch interval set."""
+    settings = Settings()
+    configure_logging(_level(settings))
+    sys.setswitchinterval(settings.switch_interval)
+    return settings
+
+
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
@@ -70,8 +78,7 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the HTTP API on the configured store (the embedded SQLite file by default)."""
-    settings = Settings()
-    configure_logging(_level(settings))
+    settings = _serving_settings()
     try:
         keys = load_keys(settings)
     except JiebangError as e:
@@ -137,8 +144,7 @@ def _serve_workers(settings: Settings, sock: socket.socket, workers: int) -> Non
 
 def worker_app() -> FastAPI:
     """One worker process's app (``serve --workers``): the API only, on the same settings."""
-    settings = Settings()
-    configure_logging(_level(settings))
+    settings = _serving_settings()
     set_header_timeout(settings.header_timeout)
     from api.app import create_app
 

@@ -190,6 +190,16 @@ class Settings(BaseSettings):
     keep_alive_timeout: int = Field(
         default=5, ge=1, le=300, description="seconds an idle keep-alive connection is kept"
     )
+    # A thread back from the database waits up to this long for the interpreter lock while
+    # the request threads compute: the runner's batch waits at each of its round trips.
+    # 1 ms instead of Python's 5 ms cut the read models' lag p95 under load by a fifth, at the
+    # same throughput (docs/benchmarks.md).
+    switch_interval: float = Field(
+        default=0.001,
+        ge=0.0001,
+        le=0.1,
+        description="seconds: the interpreter's thread switch interval in `serve`",
+    )
     read_wait_seconds: float = Field(
         default=5.0, ge=0, le=60, description="read-your-writes: wait this long, then 503"
     )

@@ -108,3 +108,24 @@ def test_serve_with_two_workers_answers_commands_and_runs_one_runner(tmp_path: P
         serve.wait(timeout=30)
         log.close()
     RunnerLock(target_of(settings)).close()  # released with the server
+
+
+def test_a_serving_process_takes_the_configured_thread_switch_interval(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """``JIEBANG_SWITCH_INTERVAL``: set in ``serve`` and in each worker (``worker_app``)."""
+    from api.serve import worker_app
+
+    monkeypatch.setenv("JIEBANG_DATABASE_URL", f"sqlite:///{tmp_path}/events.db")
+    monkeypatch.setenv("JIEBANG_JWT_SECRET", SECRET)
+    monkeypatch.setenv("JIEBANG_SWITCH_INTERVAL", "0.002")
+    before = sys.getswitchinterval()
+    try:
+        worker_app()
+        assert sys.getswitchinterval() == 0.002
+        monkeypatch.delenv("JIEBANG_SWITCH_INTERVAL")
+        worker_app()
+        assert sys.getswitchinterval() == Settings.model_fields["switch_interval"].default
+        assert Settings.model_fields["switch_interval"].default == 0.001
+    finally:
+        sys.setswitchinterval(before)
