@@ -100,9 +100,15 @@ def run_together(
         try:
             seen = read(race.apps[i])
             barrier.wait(timeout=30)
-            outcomes[i] = write(race.apps[i], i, seen)
         except BaseException as e:
             barrier.abort()  # a writer that failed before the barrier must not hang the others
+            outcomes[i] = e
+            return
+        # Past the barrier a failed write must not abort it: writers released with this one
+        # but not yet awake would wake to a broken barrier (seen once under CI's load).
+        try:
+            outcomes[i] = write(race.apps[i], i, seen)
+        except BaseException as e:
             outcomes[i] = e
 
     threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
