@@ -8,7 +8,6 @@ notification longer than the poll interval. SQLite: it polls.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import threading
@@ -79,19 +78,17 @@ def _in_memory(path: str) -> bool:
 class Waiter:
     """Waits for news of committed events, at most the poll interval.
 
-    PostgreSQL: it listens on ``conn`` when given (the runner lock's own connection, idle
-    otherwise: one connection fewer per runner, and a lost lock connection ends the wait with
-    an error instead of going unnoticed), else on a connection of its own."""
+    PostgreSQL: it listens on the runner lock's connection (``RunnerLock.conn``, idle
+    otherwise): one connection fewer per runner, and a lost lock connection ends the wait with
+    an error instead of going unnoticed. SQLite (``conn`` None): it sleeps the interval."""
 
     def __init__(
-        self, target: Target, interval: float, conn: psycopg.Connection[Any] | None = None
+        self, target: Target, interval: float, conn: psycopg.Connection[Any] | None
     ) -> None:
         self.interval = interval
-        self.conn: psycopg.Connection[Any] | None = None
-        self._owns_conn = conn is None
-        if target.kind == "postgres":
-            self.conn = conn or psycopg.connect(target.conninfo, autocommit=True)
-            self.conn.execute(f'LISTEN "{target.notify_channel}"')
+        self.conn = conn
+        if conn is not None:
+            conn.execute(f'LISTEN "{target.notify_channel}"')
 
     @property
     def listens(self) -> bool:
@@ -115,15 +112,6 @@ class Waiter:
         for _ in self.conn.notifies(timeout=0):
             continue
 
-    def close(self) -> None:
-        if self.conn is None:
-            return
-        if self._owns_conn:
-            self.conn.close()
-        elif not self.conn.closed:
-            with contextlib.suppress(psycopg.Error):  # a broken connection listens no more
-                self.conn.execute("UNLISTEN *")
-
 
 def run(
     settings: Settings,
@@ -143,6 +131,7 @@ def run(
     lock = None if until_caught_up else RunnerLock(target_of(settings))
     try:
         listen_on = lock.conn if lock is not None else None
+        # The lock's connection is closed with the lock, which ends its LISTEN too.
         return _run(settings, names, until_caught_up, stop, on_batch, listen_on)
     finally:
         if lock is not None:
@@ -155,7 +144,7 @@ def _run(
     until_caught_up: bool,
     stop: threading.Event,
     on_batch: Callable[[int, int], None] | None,
-    listen_on: psycopg.Connection[Any] | None = None,
+    listen_on: psycopg.Connection[Any] | None,
 ) -> int:
     projector = Projector(settings, read_models.build(names, settings))
     waiter: Waiter | None = None
@@ -180,8 +169,6 @@ def _run(
                 waiter = Waiter(projector.db.target, settings.projection_poll_interval, listen_on)
             waiter.wait(stop)
     finally:
-        if waiter is not None:
-            waiter.close()
         projector.close()
     return applied
 

@@ -79,11 +79,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    for watch in ACTIVE_WATCHES:
+    for watch in WATCHES:  # a stopped watch ignores it
         watch.current_test = nodeid
-
-
-ACTIVE_WATCHES: list[ConnectionWatch] = []
 
 
 @pytest.fixture(scope="session")
@@ -98,18 +95,16 @@ def postgres_db() -> Iterator[str]:
         pytest.skip(f"PostgreSQL unreachable: {e}")
     name = f"jiebang_test_{uuid.uuid4().hex[:10]}"
     watch = ConnectionWatch(server, name).start()
-    ACTIVE_WATCHES.append(watch)
+    WATCHES.append(watch)
     with admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
             yield _with_db(server, name)
         finally:
             watch.stop()
-            ACTIVE_WATCHES.remove(watch)
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-    WATCHES.append(watch)
     assert watch.peak <= BUDGET, f"{watch.report()}: over the budget of {BUDGET}"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,8 +135,10 @@ class _GroupCommitting(ApplicationRecorder):
     ) -> Sequence[int] | None:
         return super().insert_events(stored_events, **kwargs)  # type: ignore[safe-super]
 
+    @abstractmethod
     def _insert_batch(self, tickets: list[Ticket]) -> None:
-        raise NotImplementedError
+        """Save the tickets' events in one transaction, each checked and answered on its own
+        ticket (the SQLite and PostgreSQL recorders below)."""
 
 
 class SealingSQLiteRecorder(_GroupCommitting, SQLiteApplicationRecorder):
