@@ -130,6 +130,15 @@ def _serve_workers(settings: Settings, sock: socket.socket, workers: int) -> Non
         timeout_worker_healthcheck=60,
     )
     sock.set_inheritable(True)  # the workers are spawned: they inherit the listening socket
+    # The store is opened here once, before anything else uses it: a new store's tables and its
+    # cryptography mode are created by this process, not raced for by the workers, and the
+    # checkpointer (which reads its table) finds them; a store that cannot be opened (its mode
+    # refused, say) is said once, here, instead of by every worker.
+    try:
+        JiebangApp(settings).close()
+    except JiebangError as e:
+        typer.echo(f"jiebang serve: {e}", err=True)
+        raise typer.Exit(2) from e
     started: list[Service] = []
     try:
         if settings.serve_projections:

@@ -10,10 +10,12 @@ Without a server the PostgreSQL tests are skipped, except under ``CI=true``, whe
 
 from __future__ import annotations
 
+import atexit
 import io
 import itertools
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +43,21 @@ os.environ.setdefault("JIEBANG_POOL_MAX_OVERFLOW", "4")
 # and switch it off here (servers and CLI processes inherit it); the evidence tests, the demo's
 # test and the browser tests run with it on, as deployed.
 os.environ.setdefault("JIEBANG_EVIDENCE_REQUIRED", "false")
+# The audit trail's files default to ./var/audit, in the checkout: a demo run there (the README's
+# first command) leaves its Ed25519 key behind, and an `sm` store opened by a test would then be
+# refused for a key of the other mode. The suite (and the servers and CLI processes it starts)
+# keeps them in a folder of its own, empty at the start; each test gets its own (below), so a
+# key one test makes at the defaults is not found by the next.
+AUDIT_FILE_SETTINGS = (
+    ("JIEBANG_AUDIT_KEY_FILE", "checkpoint.key"),
+    ("JIEBANG_AUDIT_PUBLIC_KEY_FILE", "checkpoint.pub"),
+    ("JIEBANG_AUDIT_CHECKPOINT_FILE", "checkpoints.jsonl"),
+    ("JIEBANG_AUDIT_VERIFICATION_FILE", "last-verification.json"),
+)
+_SESSION_AUDIT_FILES = Path(tempfile.mkdtemp(prefix="jiebang-tests-audit-"))
+atexit.register(shutil.rmtree, _SESSION_AUDIT_FILES, ignore_errors=True)
+for _name, _file in AUDIT_FILE_SETTINGS:
+    os.environ[_name] = str(_SESSION_AUDIT_FILES / _file)
 _schemas = itertools.count(1)
 
 # How far the randomised tests explore (the state machines' examples, schemathesis' budgets):
@@ -81,6 +98,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
     for watch in WATCHES:  # a stopped watch ignores it
         watch.current_test = nodeid
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_files(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test's audit files default to a folder of its own, empty (see AUDIT_FILE_SETTINGS)."""
+    folder = tmp_path_factory.mktemp("audit")
+    for name, file in AUDIT_FILE_SETTINGS:
+        monkeypatch.setenv(name, str(folder / file))
 
 
 @pytest.fixture(scope="session")

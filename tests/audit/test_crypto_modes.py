@@ -87,3 +87,19 @@ def test_a_changed_mode_record_does_not_make_a_store_verify(make_app, clock, sto
     report = verify_store(settings_for(store_url, tmp_path).model_copy(update={"crypto": "intl"}))
     assert report.finding is not None
     assert (report.finding.damage, report.finding.position) == (Damage.ALTERED, 1)
+
+
+def test_keys_left_in_the_working_directory_by_a_demo_do_not_reach_the_suite(
+    make_app, clock, tmp_path, monkeypatch, crypto_mode
+):
+    """The README's first command (the demo) leaves its keys in ./var/audit of the checkout;
+    the suite run there next must not verify its stores against them (tests/conftest.py)."""
+    monkeypatch.chdir(tmp_path)
+    left = tmp_path / "var" / "audit"
+    generate_keys(left / "checkpoint.key", left / "checkpoint.pub", mode=OTHER[crypto_mode])
+    clock.on(date(2026, 2, 24))
+    app = make_app()
+    collect(app, 1)
+    report = verify_store(app.settings)
+    assert report.intact
+    assert app.settings.audit_public_key_file.parent != left.relative_to(tmp_path)
