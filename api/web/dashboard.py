@@ -32,10 +32,40 @@ Reader = Annotated[Principal, Depends(signed_in(Role.ANALYST, Role.SUPERVISOR, R
 FUNNEL = ("榜单", "申报", "入选")
 CO_TITLE = "各年度：区财政资助与最终用户投入（元）"
 CO_SERIES = ("区财政资助（合同）", "最终用户承诺投入", "最终用户已报告投入")
+# The portfolio model's steps ("kind:step"), as the bureau names them; a step not named here
+# shows its code.
 STEP_ZH = {
     "challenge": "榜单",
     "project": "项目",
 }
+STEP_NAME_ZH = {
+    "challenge": {
+        "draft": "草稿（待论证）",
+        "reviewed": "已论证",
+        "rejected": "论证未通过",
+        "listed": "已列入年度榜单",
+        "published": "已发布",
+        "selected": "已确定揭榜单位",
+        "failed": "流榜",
+        "cancelled": "已撤销",
+    },
+    "project": {
+        "selected": "已入选",
+        "publicized": "公示中",
+        "in_management": "区级项目管理",
+        "contracted": "已签约",
+        "assessed": "已评价（待验收）",
+        "completed": "已结题",
+        "terminated": "已终止",
+        "revoked": "已撤销入选",
+    },
+}
+
+
+def step_label(step: str) -> str:
+    """``challenge:draft`` → 榜单·草稿（待论证）."""
+    kind, _, name = step.partition(":")
+    return f"{STEP_ZH.get(kind, kind)}·{STEP_NAME_ZH.get(kind, {}).get(name, name)}"
 
 
 def _by(
@@ -77,8 +107,7 @@ def figures(report: PortfolioReport) -> dict[str, Any]:
     steps: list[Group] = []
     for step in report.steps:
         found = [x.median_days[step] for x in report.lines if step in x.median_days]
-        kind, _, name = step.partition(":")
-        steps.append(Group(f"{STEP_ZH.get(kind, kind)}·{name}", [float(statistics.median(found))]))
+        steps.append(Group(step_label(step), [float(statistics.median(found))]))
     funnel_year = [Group(k, _funnel(v)) for k, v in years.items()]
     funnel_industry = [Group(k, _funnel(v)) for k, v in industries.items()]
     funds = [Group(k, _funds(v)) for k, v in years.items()]

@@ -13,11 +13,26 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from jiebang_es.domain.challenge import ChallengeStatus
+from jiebang_es.domain.project import ProjectStatus
 from projections.models import catalogue, pipeline, portfolio
 from projections.readstore import ReadStore
 from projections.reports.formats import Sheet, html_table, md_table, to_csv, to_json, to_xlsx
 
 Group = tuple[int | None, str, str]  # year, industry, category
+# The steps of the procedure in its order, the challenge's then the project's ("kind:step", as
+# the portfolio model names them); a step unknown here comes after them, by name.
+STEP_ORDER = {
+    step: i
+    for i, step in enumerate(
+        [f"challenge:{s.value}" for s in ChallengeStatus]
+        + [f"project:{s.value}" for s in ProjectStatus]
+    )
+}
+
+
+def step_order(step: str) -> tuple[int, str]:
+    return STEP_ORDER.get(step, len(STEP_ORDER)), step
 
 
 @dataclass
@@ -46,10 +61,13 @@ class PortfolioReport:
 
     @property
     def steps(self) -> list[str]:
-        seen: dict[str, None] = {}
+        """The steps with a duration, in the procedure's order (not the order the rows came
+        in, which follows the aggregates' random ids): the same columns and bars, in the
+        same order, from every store holding the same log."""
+        seen: set[str] = set()
         for line in self.lines:
-            seen.update(dict.fromkeys(line.median_days))
-        return list(seen)
+            seen.update(line.median_days)
+        return sorted(seen, key=step_order)
 
 
 def portfolio_report(store: ReadStore) -> PortfolioReport:
@@ -90,7 +108,9 @@ def portfolio_report(store: ReadStore) -> PortfolioReport:
             name = f"{s['kind']}:{s['step']}"
             durations[group_of[s["aggregate_id"]]][name].append(s["days"])
     for group, by_step in durations.items():
-        line(group).median_days = {k: float(statistics.median(v)) for k, v in by_step.items()}
+        line(group).median_days = {
+            k: float(statistics.median(by_step[k])) for k in sorted(by_step, key=step_order)
+        }
     ordered = sorted(lines.values(), key=lambda x: (x.year or 0, x.industry, x.category))
     return PortfolioReport(position=min(positions.values()), lines=ordered)
 

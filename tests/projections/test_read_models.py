@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from jiebang_es.domain.challenge import ChallengeStatus
+from jiebang_es.domain.project import ProjectStatus
 from jiebang_es.domain.values import Scope, Verdict
 from jiebang_es.errors import InvalidValueError
 from jiebang_es.sample import (
@@ -18,6 +20,7 @@ from jiebang_es.sample import (
 )
 from jiebang_es.service_base import CHINA_TZ, CommandMeta
 from projections import queries as q
+from projections.reports.portfolio import portfolio_report
 from tests.projections.conftest import catch_up
 from tests.support import BUREAU_STAFF, Journey, solver
 
@@ -203,6 +206,20 @@ def test_portfolio_shows_money_milestones_and_days_per_step(contracted, settings
     assert days["selected"] == 3
     assert days["publicized"] == 7
     assert days["contracted"] is None
+
+
+def test_portfolio_steps_come_in_the_procedures_order(demo_settings, demo_read_store):
+    """Not in the order of the rows, which follows the aggregates' random ids: the report's
+    columns and the dashboard's bars are the same on every store of the same log."""
+    catch_up(demo_settings)
+    report = portfolio_report(demo_read_store)
+    challenge = [f"challenge:{s.value}" for s in ChallengeStatus]
+    project = [f"project:{s.value}" for s in ProjectStatus]
+    procedure = challenge + project
+    assert {"challenge:draft", "project:selected", "project:contracted"} <= set(report.steps)
+    assert report.steps == [s for s in procedure if s in report.steps]
+    for line in report.lines:
+        assert list(line.median_days) == [s for s in report.steps if s in line.median_days]
 
 
 def test_ledger_keeps_running_totals_per_project_and_dimension(

@@ -96,6 +96,18 @@ def test_dashboard_charts_and_the_same_numbers_as_xlsx(web: TestClient, demo: De
     assert re.search(rf"<th scope=\"row\">2026 年</th><td>{challenges}</td>", page.text)
 
 
+def test_dashboard_names_the_steps_in_chinese_in_the_procedures_order(
+    web: TestClient, demo: Demo
+) -> None:
+    sign_in(web, demo.token(Role.ANALYST))
+    page = web.get("/dashboard").text
+    days = page[page.index("各环节用时中位数") :]
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', days)
+    assert rows[:4] == ["榜单·草稿（待论证）", "榜单·已论证", "榜单·已列入年度榜单", "榜单·已发布"]
+    assert rows[4:6] == ["项目·已入选", "项目·公示中"]
+    assert not [r for r in rows if re.search("[a-z_]", r)]  # no step left under its code
+
+
 def test_r_eu_commit_dashboard_shows_co_investment_beside_funding_as_in_xlsx(
     web: TestClient, demo: Demo
 ) -> None:
