@@ -31,6 +31,7 @@ from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.verify_store import last_verification
 from jiebang_es.config import Settings
 from jiebang_es.errors import (
+    ConcurrentWriteError,
     ConflictError,
     InvalidValueError,
     JiebangError,
@@ -64,7 +65,8 @@ def outcome_of(error: BaseException | None) -> tuple[str, str]:
         (InvalidValueError, "invalid"),
         (NotFoundError, "not_found"),
         (StaleVersionError, "stale"),
-        (ConflictError, "conflict"),
+        (ConcurrentWriteError, "conflict"),
+        (ConflictError, "already_recorded"),
         (StoreUnavailableError, "unavailable"),
         (JiebangError, "failed"),
     )

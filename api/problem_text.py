@@ -16,6 +16,7 @@ TITLES_ZH: dict[str, str] = {
     "not-found": "未找到",
     "stale-version": "If-Match 所指版本不是当前版本",
     "conflict": "与同时进行的修改冲突",
+    "already-recorded": "已有记录",
     "calendar-not-covered": "节假日日历缺少该年份",
     "store-unavailable": "事件存储暂不可用",
     "internal": "内部错误",
@@ -37,6 +38,7 @@ DETAILS_ZH: dict[str, str] = {
     "not-found": "对象不存在，或当前身份无权查看",
     "stale-version": "对象已被修改；请读取最新版本后重试",
     "conflict": "另一命令同时修改了该对象；请用新版本重试",
+    "already-recorded": "该对象已有记录，本次未记录任何内容；重试不会改变结果，请改用修改或查询",
     "calendar-not-covered": "节假日日历未涵盖所需年份；请配置国务院公布的放假安排",
     "store-unavailable": (
         "事件存储未响应；命令可能已记录也可能未记录，使用相同的 Idempotency-Key 重试是安全的"

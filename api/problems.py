@@ -188,8 +188,11 @@ def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
             str(e),
             headers={"ETag": f'"{e.actual}"'},
         )
-    if isinstance(e, ConcurrentWriteError | ConflictError):
+    if isinstance(e, ConcurrentWriteError):
         return problem_response(request, 409, "conflict", "Conflicting change", str(e))
+    if isinstance(e, ConflictError):
+        # Not a race: what the command would create is recorded already; a retry cannot help.
+        return problem_response(request, 409, "already-recorded", "Already recorded", str(e))
     if isinstance(e, CalendarNotCoveredError):
         return problem_response(
             request,

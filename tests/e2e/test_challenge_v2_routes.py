@@ -90,6 +90,18 @@ def test_r_budget_envelope_and_its_use_over_http(server: Server) -> None:
     assert_refused(server, before, listed, "R-BUDGET")
     no_reason = bureau.post(f"/v1/budgets/{year}/revise", json={"amount": "60000.00"})
     assert_refused(server, before, no_reason, "R-AUDIT-WHO")
+    # A second envelope for the year is not a race: 409 that says a retry will not help.
+    again = bureau.post(
+        "/v1/budgets",
+        json={"year": year, "amount": "5.00"},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert again.status_code == 409, again.text
+    problem = again.json()
+    assert problem["type"] == "/problems/already-recorded"
+    assert "重试不会改变结果" in problem["detail"]
+    assert "revise it instead" in problem["detail"]
+    assert position(server) == before
     applicant = server.client(Role.APPLICANT, INSTITUTE_WEST, "app-budget")
     assert applicant.get(f"/v1/budgets/{year}").status_code == 404
 

@@ -124,3 +124,15 @@ def test_lag_without_a_runner_shows_in_metrics_and_readiness_and_a_token_guards_
     assert total(samples, "jiebang_projection_lag_seconds") > 0
     assert ready.status_code == 503
     assert ready.json()["read_models"] == "behind"
+
+
+def test_a_race_and_a_duplicate_are_counted_apart() -> None:
+    """A race is worth a retry (``conflict``); creating what exists is not (``already_recorded``)."""
+    from api.metrics import outcome_of
+    from jiebang_es.errors import ConcurrentWriteError, ConflictError
+
+    assert outcome_of(ConcurrentWriteError("budget-2027")) == ("conflict", "")
+    assert outcome_of(ConflictError("budget-2027", "the budget of 2027 is recorded")) == (
+        "already_recorded",
+        "",
+    )
