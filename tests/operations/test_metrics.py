@@ -127,7 +127,7 @@ def test_lag_without_a_runner_shows_in_metrics_and_readiness_and_a_token_guards_
 
 
 def test_a_race_and_a_duplicate_are_counted_apart() -> None:
-    """A race is worth a retry (``conflict``); creating what exists is not (``already_recorded``)."""
+    """A race is worth a retry (``conflict``); creating what exists is not."""
     from api.metrics import outcome_of
     from jiebang_es.errors import ConcurrentWriteError, ConflictError
 
