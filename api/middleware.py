@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problem_text import in_chinese, prefers_chinese
 from api.problems import EDGE_PROBLEMS, PROBLEM_JSON, BodyTimeoutError, BodyTooLargeError
 from jiebang_es.logging_setup import enabled
 
@@ -33,7 +34,11 @@ NOT_STORED = ((b"cache-control", b"no-store"),)
 UPLOAD_PATHS = frozenset({"/v1/documents"})
 
 
-def _problem(path: str, request_id: str, status: int, slug: str, title: str, detail: str) -> bytes:
+def _problem(
+    path: str, request_id: str, status: int, slug: str, title: str, detail: str, *, chinese: bool
+) -> bytes:
+    if chinese:  # as problem_response says it (api/problem_text.py)
+        title, detail = in_chinese(slug, title, detail, None)
     return json.dumps(
         {
             "type": f"/problems/{slug}",
@@ -42,7 +47,8 @@ def _problem(path: str, request_id: str, status: int, slug: str, title: str, det
             "detail": detail,
             "instance": path,
             "request_id": request_id,
-        }
+        },
+        ensure_ascii=False,
     ).encode()
 
 
@@ -127,13 +133,14 @@ class EdgeMiddleware:
             if response_started:
                 raise
             status, slug, title = EDGE_PROBLEMS[type(e)]
-            body = _problem(scope["path"], request_id, status, slug, title, str(e))
-            await self._send_problem(send_with_id, body, status)
+            chinese = prefers_chinese(headers.get("accept-language"))
+            body = _problem(scope["path"], request_id, status, slug, title, str(e), chinese=chinese)
+            await self._send_problem(send_with_id, body, status, chinese=chinese)
         finally:
             self._log(scope, state, request_id, status, started)
 
     @staticmethod
-    async def _send_problem(send: Send, body: bytes, status: int) -> None:
+    async def _send_problem(send: Send, body: bytes, status: int, *, chinese: bool) -> None:
         """A problem answered by the edge itself; the connection is closed after it."""
         await send(
             {
@@ -142,6 +149,8 @@ class EdgeMiddleware:
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
+                    (b"content-language", b"zh" if chinese else b"en"),
+                    (b"vary", b"Accept-Language"),
                     (b"connection", b"close"),
                 ],
             }

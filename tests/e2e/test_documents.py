@@ -90,6 +90,11 @@ def test_r_evidence_upload_download_ranges_and_etag(server: Server):
     outside = applicant.get(f"/v1/documents/{digest}", headers={"Range": f"bytes={len(PNG)}-"})
     assert outside.status_code == 416
     assert outside.headers["Content-Range"] == f"bytes */{len(PNG)}"
+    in_chinese = applicant.get(
+        f"/v1/documents/{digest}",
+        headers={"Range": f"bytes={len(PNG)}-", "Accept-Language": "zh"},
+    )
+    assert in_chinese.json()["title"] == "请求的字节范围超出文件"
     cached = applicant.get(f"/v1/documents/{digest}", headers={"If-None-Match": f'"{digest}"'})
     assert cached.status_code == 304
 

@@ -67,6 +67,18 @@ def test_body_over_the_limit_is_413(server: Server) -> None:
     assert response.status_code == 413
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json()["status"] == 413
+    assert response.headers["Content-Language"] == "en"
+    # refused by its Content-Length, before the body is read: said in Chinese when asked
+    chinese = bureau.post(
+        "/v1/demands",
+        content=b'{"title": "' + b"x" * 70000 + b'"}',
+        headers={"Content-Type": "application/json", "Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    assert chinese.status_code == 413
+    assert chinese.headers["Content-Language"] == "zh"
+    assert chinese.headers["Vary"] == "Accept-Language"
+    assert chinese.json()["title"] == "请求体过大"
+    assert chinese.json()["detail"].startswith("请求体超过配置的上限")
 
 
 def test_chunked_body_over_the_limit_is_413(server: Server) -> None:
