@@ -113,7 +113,7 @@ class ChallengeCommands(BudgetCommands, PanelDraws):
         meta: CommandMeta = NO_META,
     ) -> Receipt:
         """Record a need gathered by survey visit or public solicitation."""
-        rules.check_role(actor, [Role.BUREAU], "R-INDUSTRY", "demand collection (需求征集)")
+        rules.check_role(actor, [Role.BUREAU], "R-AUDIT-WHO", "demand collection (需求征集)")
         if not industry.strip():
             raise InvalidValueError("industry", "a demand names its industry")
         exceptions = industry_exceptions(industry, self.settings.industries, exception_reason)

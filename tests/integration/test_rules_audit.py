@@ -8,12 +8,13 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
-from jiebang_es.domain.values import Actor, Conclusion, Role
+from jiebang_es.domain.values import Actor, Conclusion, DemandSource, Role
 from jiebang_es.errors import (
     ConcurrentWriteError,
     ConflictError,
     InvalidValueError,
     NotFoundError,
+    NotPermittedError,
     StaleVersionError,
 )
 from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT, INSTITUTE_WEST, actor
@@ -34,6 +35,24 @@ def test_r_audit_who_command_without_an_actor_id_refused(app, clock):
         content=Journey(app, clock).content,
         demand_ids=[UNREAD_DEMAND],
     )
+
+
+def test_r_audit_who_only_the_bureau_collects_demands(app, clock):
+    """Step 1 is the bureau's (需求征集): anyone else is refused under the rule that names who
+    may make a change, not under R-INDUSTRY (the demand's industry is not in question)."""
+    clock.on(date(2026, 2, 24))
+    error = refused(
+        app,
+        "R-AUDIT-WHO",
+        app.collect_demand,
+        actor(Role.APPLICANT, INSTITUTE_WEST, "applicant-1"),
+        source=DemandSource.SURVEY_VISIT,
+        enterprise=END_USER_EQUIPMENT,
+        industry="智能科技",
+        title="关键核心技术需求",
+        description="调研走访记录",
+    )
+    assert isinstance(error, NotPermittedError)
 
 
 def test_r_audit_who_cancellation_without_a_reason_refused(app, clock):
