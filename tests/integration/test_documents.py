@@ -187,6 +187,18 @@ def test_r_evidence_a_tampered_stored_document_is_named_by_verify(make_app, cloc
     assert minutes.digest in str(report.finding)
 
 
+def test_r_guide_a_guide_with_a_window_that_closes_before_it_opens_is_not_written(make_app, clock):
+    """A written document is kept for good: one naming a window publication would refuse is
+    refused here too, and nothing is kept."""
+    app = make_app()
+    j = Journey(app, clock).draft().argue().list()
+    before = (app.position(), app.documents.check(), len(list(app.documents.documents())))
+    with pytest.raises(RuleViolationError) as refused:
+        write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_CLOSES, WINDOW_OPENS)
+    assert refused.value.rule_id == "R-GUIDE"
+    assert (app.position(), app.documents.check(), len(list(app.documents.documents()))) == before
+
+
 def test_written_guide_and_notice_open_with_python_docx_and_say_name_funding_dates(make_app, clock):
     app = make_app()
     j = Journey(app, clock).draft().argue().list()

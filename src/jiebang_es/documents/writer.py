@@ -31,6 +31,7 @@ from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.personal import shown
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import Actor, Commitment, Indicator, Milestone, Role, Scope
+from jiebang_es.errors import RuleViolationError
 from jiebang_es.service_base import in_china_time
 
 if TYPE_CHECKING:
@@ -255,11 +256,12 @@ def write_guide(
     window_closes: datetime,
 ) -> Written:
     c = app.challenge(challenge_id)
-    lines = guide(
-        c,
-        in_china_time(window_opens, "window_opens"),
-        in_china_time(window_closes, "window_closes"),
-    )
+    opens = in_china_time(window_opens, "window_opens")
+    closes = in_china_time(window_closes, "window_closes")
+    # As publication checks it: a guide kept for good must not name a window it could not open.
+    if closes <= opens:
+        raise RuleViolationError("R-GUIDE", "the application window closes after it opens")
+    lines = guide(c, opens, closes)
     return _keep(app, actor, lines, evidence.GUIDE, f"申报指南-{c.content.name}")
 
 
