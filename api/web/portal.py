@@ -26,7 +26,7 @@ from api.deps import AppDep
 from api.reads import ReadsDep
 from api.visibility import is_public
 from api.web.draws import published_draws, record
-from api.web.render import not_found, page, set_page_headers
+from api.web.render import not_found, page, set_page_headers, yuan
 from jiebang_es.documents.evidence import GUIDE
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.errors import NotFoundError
@@ -202,15 +202,42 @@ def notice(
     if found is None:
         raise not_found()
     today = app.clock.now().date().isoformat()
-    # Fields the notice row may gain (funding, project leader, objection channel): shown as
-    # they come, so a new field of the read model needs no new code here.
-    extra = {
+    context = {"n": found, "running": notice_running(found, today), "extra": notice_fields(found)}
+    return page(request, "portal_notice.html", context)
+
+
+# The notice's further fields (R-PUBLICITY), in this order, each under its Chinese label; a
+# field the read model gains later is shown under its own name until it is given one here.
+NOTICE_FIELDS_ZH = {
+    "project_title": "项目名称",
+    "restricted": "发布范围",
+    "end_user_name": "最终用户",
+    "funding": "资助金额",
+    "period_months": "实施周期（月）",
+    "project_leader": "项目负责人",
+    "objection_channel": "异议受理方式",
+    "district_number": "区级项目编号",
+}
+
+
+def notice_fields(notice: Any) -> list[tuple[str, str]]:
+    """(label, text) of the notice's fields beyond those the page lays out itself."""
+    values = {
         k: v
-        for k, v in dataclasses.asdict(found).items()
+        for k, v in dataclasses.asdict(notice).items()
         if k not in NOTICE_SHOWN and v not in (None, "")
     }
-    context = {"n": found, "running": notice_running(found, today), "extra": extra}
-    return page(request, "portal_notice.html", context)
+    unnamed = sorted(values.keys() - NOTICE_FIELDS_ZH.keys())
+    order = [*(k for k in NOTICE_FIELDS_ZH if k in values), *unnamed]
+    return [(NOTICE_FIELDS_ZH.get(k, k), _notice_text(k, values[k])) for k in order]
+
+
+def _notice_text(name: str, value: Any) -> str:
+    if name == "restricted":
+        return "定向发布（榜单内容按发布范围不公开）" if value else "公开发布"
+    if name == "funding":
+        return yuan(value)
+    return str(value)
 
 
 NOTICE_SHOWN = {

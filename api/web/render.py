@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from jiebang_es.service_base import CHINA_TZ
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Pages carry no inline script or style: everything comes from /static of this application.
 PAGE_CSP = (
@@ -36,6 +38,19 @@ STATUS_ZH = {
     "closed": "公示结束",
     "publicized": "公示中",
 }
+# A project's status (domain/project.py), as the bureau says it.
+PROJECT_STATUS_ZH = {
+    "selected": "已入选",
+    "publicized": "公示中",
+    "in_management": "区级项目管理",
+    "contracted": "已签约",
+    "assessed": "已评价（待验收）",
+    "completed": "已结题",
+    "terminated": "已终止",
+    "revoked": "已撤销入选",
+}
+# R-SCOPE: where a challenge is published.
+SCOPE_ZH = {"public": "公开发布", "restricted": "定向发布"}
 ROLE_ZH = {
     "bureau": "区科技局",
     "end_user": "最终用户",
@@ -65,6 +80,10 @@ def when(value: Any) -> str:
         return text
     if len(text) <= 10:
         return moment.strftime("%Y-%m-%d")
+    if moment.tzinfo is not None:
+        # Beijing time, whatever zone the moment was written in (a server's own clock is often
+        # UTC): every time on a page is in the zone its readers live in.
+        moment = moment.astimezone(CHINA_TZ)
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
@@ -84,6 +103,8 @@ TEMPLATES.env.filters.update(
     when=when,
     category=lambda v: CATEGORY_ZH.get(str(v), v or "—"),
     status=lambda v: STATUS_ZH.get(str(v), v or "—"),
+    project_status=lambda v: PROJECT_STATUS_ZH.get(str(v), v or "—"),
+    scope=lambda v: SCOPE_ZH.get(str(v), v or "—"),
     role=lambda v: ROLE_ZH.get(str(v), v or "—"),
     plain=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
 )

@@ -169,3 +169,25 @@ def test_r_evidence_a_console_document_needs_the_apis_authorisation(
     assert anonymous.headers["location"].startswith("/sign-in")
     sign_in(web, demo.token(Role.ANALYST))
     assert web.get(link).status_code == 403
+
+
+def test_pages_show_every_time_in_beijing_time() -> None:
+    """The seal page's verification time came from the server's clock (UTC here) and was shown
+    eight hours off beside times in +08:00."""
+    from api.web.render import when
+
+    assert when("2026-12-04T05:32:10+00:00") == "2026-12-04 13:32"
+    assert when("2026-03-02T10:00:00+08:00") == "2026-03-02 10:00"
+    assert when("2026-12-31T20:00:00-05:00") == "2027-01-01 09:00"
+    assert when("2026-03-02") == "2026-03-02"
+    assert when(None) == "—"
+
+
+def test_console_lists_say_scope_and_project_status_in_chinese(web: TestClient, demo: Demo) -> None:
+    sign_in(web, demo.token(Role.SUPERVISOR))
+    page = web.get("/console").text
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert "公开发布" in cells
+    assert "定向发布" in "".join(cells)
+    codes = {"public", "restricted", "contracted", "completed", "in_management", "selected"}
+    assert not codes & set(cells), codes & set(cells)

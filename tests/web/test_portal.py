@@ -99,6 +99,12 @@ def test_r_publicity_notices_say_the_period_and_how_to_object(web: TestClient, d
         assert "公示期" in page.text
         assert demo.restricted_name not in page.text
         assert demo.restricted_id not in page.text
+        # every field under a Chinese label, no field left under its code
+        labels = re.findall(r"<dt>([^<]*)</dt>", page.text)
+        assert "发布范围" in labels
+        assert not [x for x in labels if re.search("[a-z_]", x)], labels
+        assert "True" not in page.text
+        assert "False" not in page.text
 
 
 def test_atom_feed_is_valid_and_holds_only_public_entries(web: TestClient, demo: Demo) -> None:
