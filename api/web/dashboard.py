@@ -20,7 +20,7 @@ from starlette.responses import Response
 from api.auth import Principal
 from api.reads import ReadsDep
 from api.web.charts import Group, bar_chart
-from api.web.render import page
+from api.web.render import PROJECT_STATUS_ZH, page
 from api.web.signin import csrf_token, signed_in
 from jiebang_es.domain.values import Role
 from projections.reports.formats import Sheet, to_xlsx
@@ -49,16 +49,7 @@ STEP_NAME_ZH = {
         "failed": "流榜",
         "cancelled": "已撤销",
     },
-    "project": {
-        "selected": "已入选",
-        "publicized": "公示中",
-        "in_management": "区级项目管理",
-        "contracted": "已签约",
-        "assessed": "已评价（待验收）",
-        "completed": "已结题",
-        "terminated": "已终止",
-        "revoked": "已撤销入选",
-    },
+    "project": PROJECT_STATUS_ZH,
 }
 
 
