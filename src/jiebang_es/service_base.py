@@ -4,6 +4,7 @@ audit metadata of each command, loading, saving, concurrency and store errors.""
 from __future__ import annotations
 
 import functools
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -222,6 +223,14 @@ def check_version(agg: JiebangAggregate, meta: CommandMeta) -> None:
         raise StaleVersionError(agg.id, meta.expected_version, agg.version)
 
 
+def kind_of(cls: type[JiebangAggregate]) -> str:
+    """What a refusal calls an aggregate class: ``BudgetEnvelope`` → ``budget envelope``; any
+    aggregate (the audit routes' reads) → ``object``."""
+    if cls is JiebangAggregate:
+        return "object"
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()
+
+
 class ServiceBase(Application[UUID]):
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or Settings()
@@ -358,7 +367,7 @@ class ServiceBase(Application[UUID]):
         return agg
 
     def _get(self, cls: type[A], ident: str | UUID, version: int | None = None) -> A:
-        kind = cls.__name__.lower()
+        kind = kind_of(cls)
         try:
             key = ident if isinstance(ident, UUID) else UUID(str(ident))
         except ValueError:
@@ -605,7 +614,7 @@ class ServiceBase(Application[UUID]):
         for recorded in events:
             agg = recorded.mutate(agg)
         if not isinstance(agg, cls):
-            raise NotFoundError(cls.__name__.lower(), f"{ident} as of {as_of}")
+            raise NotFoundError(kind_of(cls), f"{ident} as of {as_of}")
         return agg
 
     def position(self) -> int:

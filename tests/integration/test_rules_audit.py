@@ -154,6 +154,17 @@ def test_unknown_ids_are_not_found(app):
         app.project("6f1c1f0e-0000-4000-8000-000000000000")
 
 
+def test_not_found_names_the_kind_in_words(app):
+    from jiebang_es.domain.base import JiebangAggregate
+    from jiebang_es.domain.budget import BudgetEnvelope
+
+    missing = "6f1c1f0e-0000-4000-8000-000000000000"
+    with pytest.raises(NotFoundError, match=f"^no budget envelope with id {missing}$"):
+        app.state_at(BudgetEnvelope, missing)
+    with pytest.raises(NotFoundError, match=f"^no object with id {missing}$"):
+        app.state_at(JiebangAggregate, missing)
+
+
 def test_one_aggregate_type_is_not_found_as_another(app, clock):
     j = Journey(app, clock).draft()
     with pytest.raises(NotFoundError):
