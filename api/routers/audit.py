@@ -17,7 +17,8 @@ from api.routers.common import READ_PROBLEMS
 from api.schemas.common import NO_NUL
 from api.schemas.lists import Cursor, Limit
 from jiebang_es.domain.values import Role
-from jiebang_es.errors import NotFoundError
+from jiebang_es.errors import InvalidValueError, NotFoundError
+from jiebang_es.service_base import in_china_time
 from projections import queries
 
 router = APIRouter(
@@ -121,6 +122,11 @@ def audit_events(
 ) -> AuditEventPage:
     """The audit index in log order: everything one actor did in a period, or one request or
     correlation id caused."""
+    if recorded_from is not None and recorded_until is not None:
+        begins = in_china_time(recorded_from, "recorded_from")
+        if in_china_time(recorded_until, "recorded_until") <= begins:
+            # An empty page would read as "nobody did anything then".
+            raise InvalidValueError("recorded_until", "the period ends after it begins")
     page = queries.audit_events(
         reads,
         aggregate_id=None if aggregate_id is None else str(aggregate_id),

@@ -103,3 +103,31 @@ def test_unknown_aggregate_history_is_404_and_a_naive_time_is_422(server: Server
     )
     assert naive.status_code == 422
     assert "as_of" in naive.text
+
+
+def test_a_period_that_ends_before_it_begins_is_422_naming_its_end(server: Server) -> None:
+    supervisor = server.client(Role.SUPERVISOR, SUPERVISOR_ORG, "auditor-wang")
+    reversed_period = supervisor.get(
+        "/v1/audit/events",
+        params={
+            "recorded_from": "2026-06-02T00:00:00+08:00",
+            "recorded_until": "2026-06-01T00:00:00+08:00",
+        },
+    )
+    assert reversed_period.status_code == 422, reversed_period.text
+    assert reversed_period.json()["errors"][0]["field"] == "recorded_until"
+    # the same moment in another zone is no period either
+    empty = supervisor.get(
+        "/v1/audit/events",
+        params={
+            "recorded_from": "2026-06-01T08:00:00+08:00",
+            "recorded_until": "2026-06-01T00:00:00+00:00",
+        },
+    )
+    assert empty.status_code == 422
+    naive = supervisor.get(
+        "/v1/audit/events",
+        params={"recorded_from": "2026-06-01T00:00:00", "recorded_until": "2026-06-02T00:00:00Z"},
+    )
+    assert naive.status_code == 422
+    assert naive.json()["errors"][0]["field"] == "recorded_from"
