@@ -3,6 +3,7 @@ pages for the errors a browser meets (404, 403, 503) instead of problem+json."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -12,7 +13,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from jiebang_es.service_base import CHINA_TZ
@@ -168,6 +171,56 @@ def install_page_errors(app: FastAPI) -> None:
         return page(request, "error.html", context, status=exc.status, private=True)
 
     app.add_exception_handler(PageError, on_page_error)
+
+    # A page's malformed address (a path that is no id, a query value of the wrong kind) or a
+    # browser's request for a page that does not exist gets a page, not the API's problem+json;
+    # the API's own requests keep their problems (the handlers installed before these).
+    api_validation = app.exception_handlers[RequestValidationError]
+    api_http = app.exception_handlers[HTTPException]
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)  # noqa: S101
+        if not wants_page(request):
+            return await _answer(api_validation, request, exc)
+        errors = exc.errors()
+        if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
+            return await on_page_error(request, not_found())
+        names = "、".join(sorted({str(e.get("loc", ("", "?"))[-1]) for e in errors}))
+        error = PageError(400, "请求无效", f"地址中的参数 {names} 取值无效，请返回上一页重新选择。")
+        return await on_page_error(request, error)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)  # noqa: S101
+        if exc.status_code == 404 and wants_page(request):
+            return await on_page_error(request, not_found())
+        return await _answer(api_http, request, exc)
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+
+
+async def _answer(handler: Any, request: Request, exc: Exception) -> Response:
+    """What an exception handler (plain or async) answers."""
+    answer = handler(request, exc)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    assert isinstance(answer, Response)  # noqa: S101 - the API's handlers answer responses
+    return answer
+
+
+# The pages' addresses (the API is under /v1; its documents at /docs, /redoc, /openapi.json).
+PAGE_PREFIXES = ("/portal", "/console", "/dashboard", "/sign-in")
+NOT_PAGES = ("/v1/", "/static/", "/metrics", "/docs", "/redoc", "/openapi.json")
+
+
+def wants_page(request: Request) -> bool:
+    """A page's address, or a browser (it accepts HTML) asking for something not the API's."""
+    path = request.url.path
+    if path.startswith(PAGE_PREFIXES):
+        return True
+    if path.startswith(NOT_PAGES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
 
 
 def not_found() -> PageError:

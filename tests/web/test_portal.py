@@ -130,6 +130,30 @@ def test_pages_carry_a_content_security_policy_and_chinese(web: TestClient) -> N
     assert web.get("/", follow_redirects=False).headers["location"] == "/portal"
 
 
+def test_a_malformed_page_address_gets_a_page_and_the_api_keeps_its_problems(
+    web: TestClient,
+) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/portal/challenges/not-a-uuid", "/portal/notices/xyz", "/nonexistent-page"):
+        answer = web.get(path, headers=browser)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert "未找到" in answer.text
+    bad_year = web.get("/portal", params={"year": "99999"}, headers=browser)
+    assert bad_year.status_code == 400
+    assert bad_year.headers["content-type"].startswith("text/html")
+    assert "year" in bad_year.text
+    assert "请求无效" in bad_year.text
+    # the API's requests, and a client that does not ask for HTML, keep problem+json
+    assert web.get("/v1/challenges/not-a-uuid").headers["content-type"] == (
+        "application/problem+json"
+    )
+    assert web.get("/v1/nowhere", headers=browser).headers["content-type"] == (
+        "application/problem+json"
+    )
+    assert web.get("/nonexistent-page").headers["content-type"] == "application/problem+json"
+
+
 def test_r_guide_window_state_before_inside_and_after_the_window() -> None:
     from datetime import datetime
 
