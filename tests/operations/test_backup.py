@@ -5,6 +5,7 @@ rebuilds read models identical to the original's."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,6 +55,8 @@ def test_backup_restored_into_a_new_store_verifies_and_rebuilds_identically(
     assert manifest["store"] == ("sqlite" if store_url.startswith("sqlite") else "postgresql")
     assert len(manifest["last_seal"]) == 64
     assert manifest["created_at"]
+    # SQLite keeps its documents in a folder beside the file: it comes along (R-EVIDENCE)
+    assert manifest["documents"] == ("documents" if store_url.startswith("sqlite") else "")
 
     jiebang(restore_url, "backup", "restore", str(folder))
     restored = Settings(database_url=restore_url)
@@ -90,3 +93,31 @@ def test_restore_refuses_an_altered_backup(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "SHA-256" in result.output
+
+
+def test_r_evidence_a_store_restored_without_its_documents_does_not_verify(
+    tmp_path: Path,
+) -> None:
+    """As a SQLite backup made before documents were backed up (or a folder lost in a copy):
+    the log keeps documents the restored store lacks, and verification names the first one.
+    (PostgreSQL keeps its documents in tables of the dump.)"""
+    store_url = f"sqlite:///{tmp_path}/store.db"
+    jiebang(store_url, "demo")
+    folder = tmp_path / "backup"
+    jiebang(store_url, "backup", "create", str(folder))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    shutil.rmtree(folder / manifest.pop("documents"))
+    (folder / "manifest.json").write_text(json.dumps(manifest))  # as the first format wrote it
+    restore_url = f"sqlite:///{tmp_path}/restored/store.db"
+    jiebang(restore_url, "backup", "restore", str(folder))
+    report = verify_store(Settings(database_url=restore_url))
+    assert not report.intact
+    assert report.finding is not None
+    assert report.finding.damage.value == "deleted"
+    assert "missing from the document store" in report.finding.detail
+    assert any("documents kept by the log" in note for note in report.notes)
+    check = CliRunner().invoke(
+        cli, ["documents", "check"], env={"JIEBANG_DATABASE_URL": restore_url}
+    )
+    assert check.exit_code == 3, check.output
+    assert "missing from the document store" in check.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ def verify_store(
     checkpoints = _union(store.checkpoints(), read_file(checkpoint_file) if checkpoint_file else [])
     key_path = public_key_file or settings.audit_public_key_file
     public_key = load_public_key(key_path, mode) if (public_key_file or key_path.exists()) else None
-    batches = store.sealed_events()
+    referenced: dict[str, tuple[int, str, int]] = {}
+    batches = _noting_documents(store.sealed_events(), referenced)
     if progress is not None:
         batches = _reporting(batches, progress, (store.last_seal() or (0, b""))[0])
     report = verify_chain(batches, checkpoints, public_key, store.seal_after, mode)
@@ -41,7 +43,33 @@ def verify_store(
     report.notes.append(f"{sum(1 for _ in documents.documents())} documents re-hashed")
     if mismatches and report.finding is None:
         report.finding = document_finding(mismatches[0].digest, mismatches[0].detail)
+    # R-EVIDENCE: every document the log keeps must be there (a store restored or copied
+    # without its documents folder would otherwise verify intact).
+    missing = [(where, d) for d, where in referenced.items() if documents.info(d) is None]
+    if referenced:
+        report.notes.append(f"{len(referenced)} documents kept by the log, {len(missing)} missing")
+    if missing and report.finding is None:
+        (position, aggregate_id, version), digest = min(missing)
+        report.finding = Finding(
+            Damage.DELETED,
+            position,
+            aggregate_id,
+            version,
+            f"document {digest}, which this event keeps, is missing from the document store",
+        )
     return report
+
+
+def _noting_documents(
+    batches: Iterator[list[JoinedRow]], referenced: dict[str, tuple[int, str, int]]
+) -> Iterator[list[JoinedRow]]:
+    """The batches as they are, noting each document digest an event keeps (its first event)."""
+    for batch in batches:
+        for position, aggregate_id, version, _topic, state, *_ in batch:
+            if b'"digest"' in state:  # most events keep no document: a scan in C
+                for digest in DIGEST_IN_STATE.findall(state):
+                    referenced.setdefault(digest.decode(), (position, aggregate_id, version))
+        yield batch
 
 
 def _reporting(
@@ -52,6 +80,10 @@ def _reporting(
         yield batch
         if batch:
             progress(batch[-1][0], last)
+
+
+# A document's digest in an event's sealed bytes (as bundles find them, audit/bundle.py).
+DIGEST_IN_STATE = re.compile(rb'"digest":\s*"([0-9a-f]{64})"')
 
 
 def document_finding(digest: str, detail: str) -> Finding:

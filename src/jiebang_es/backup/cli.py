@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ import typer
 from jiebang_es.backup import postgres, sqlite
 from jiebang_es.backup.manifest import Manifest
 from jiebang_es.config import Settings, store_env
+from jiebang_es.documents.store import documents_dir
 from jiebang_es.errors import InvalidValueError, JiebangError
 from jiebang_es.logging_setup import configure_logging
 from jiebang_es.privacy.keys import keys_dir
@@ -43,6 +45,10 @@ def create_backup(settings: Settings, folder: Path) -> Manifest:
         keys = keys_dir(settings)
         if keys.is_dir():
             shutil.copytree(keys, folder / KEYS_FOLDER)
+        # The documents' folder likewise (PostgreSQL keeps them in tables of the dump).
+        manifest = replace(
+            manifest, documents=sqlite.copy_documents(documents_dir(settings), folder)
+        )
     manifest.write(folder)
     return manifest
 
@@ -56,12 +62,14 @@ def restore_backup(settings: Settings, folder: Path) -> Manifest:
             "JIEBANG_DATABASE_URL", f"the backup is of a {manifest.store} store; configure one"
         )
     restored = (
-        sqlite.restore(manifest, folder, path)
+        sqlite.restore(manifest, folder, path, documents_dir(settings))
         if path
         else postgres.restore(manifest, folder, settings)
     )
     if path and (folder / KEYS_FOLDER).is_dir():
         shutil.copytree(folder / KEYS_FOLDER, keys_dir(settings), dirs_exist_ok=True)
+    if path:
+        sqlite.restore_documents(manifest, folder, documents_dir(settings))
     if restored != (manifest.last_position, manifest.last_seal):
         raise InvalidValueError(
             "PATH",

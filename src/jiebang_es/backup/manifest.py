@@ -28,6 +28,7 @@ class Manifest:
     last_seal: str  # hex; "" for an empty log
     created_at: str  # ISO 8601, UTC
     schema: str = ""  # PostgreSQL: the events schema the dump holds
+    documents: str = ""  # SQLite: the folder of the documents (PostgreSQL: in the dump)
     format: str = FORMAT
 
     def write(self, folder: Path) -> None:

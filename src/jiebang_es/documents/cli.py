@@ -89,11 +89,13 @@ def check() -> None:
     app = JiebangApp(settings)
     try:
         references = 0
-        for _, event in log_events(app):
+        kept: dict[str, int] = {}  # each digest the log keeps: the first position keeping it
+        for position, event in log_events(app):
             if isinstance(event, JiebangAggregate.Event):
                 owner = type(event).__qualname__.split(".")[0]
                 for d in event.audit.documents:
                     store.add_reference(d.digest, str(event.originator_id), owner, d.kind)
+                    kept.setdefault(d.digest, position)
                     references += 1
     finally:
         app.close()
@@ -101,7 +103,13 @@ def check() -> None:
     count = sum(1 for _ in store.documents())
     for m in mismatches:
         sys.stdout.write(f"DAMAGED: document {m.digest}: {m.detail}\n")
-    if mismatches:
+    missing = sorted((p, d) for d, p in kept.items() if store.info(d) is None)
+    for position, digest in missing:
+        sys.stdout.write(
+            f"DAMAGED: document {digest}: kept by the event at position {position}, "
+            "missing from the document store\n"
+        )
+    if mismatches or missing:
         raise typer.Exit(EXIT_DAMAGED)
     sys.stdout.write(f"intact: {count} documents, {references} references in the log\n")
     sys.stdout.write(written_formats(settings.pdf_font) + "\n")
