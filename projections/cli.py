@@ -10,6 +10,7 @@ import structlog
 import typer
 from rich.console import Console
 
+from jiebang_es.cli_output import write_file
 from jiebang_es.config import Settings
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
@@ -109,10 +110,7 @@ def _output(path: Path | None, data: bytes | str) -> None:
             raise typer.BadParameter("a binary format needs --output FILE", param_hint="--output")
         console.print(data, highlight=False, markup=False, soft_wrap=True)
         return
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data, encoding="utf-8")
+    write_file(path, data, "--output")
     console.print(f"written to {path}")
 
 

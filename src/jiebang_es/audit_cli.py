@@ -17,6 +17,7 @@ from jiebang_es.audit.bundle import export_bundle, verify_bundle
 from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.verify_store import record_verification, verify_store
+from jiebang_es.cli_output import replaced_on_success
 from jiebang_es.config import Settings
 from jiebang_es.crypto import CryptoMode
 from jiebang_es.crypto.digests import DIGEST_NAMES
@@ -227,7 +228,7 @@ def export(
     and the documents its events keep (R-EVIDENCE)."""
 
     def run(app: JiebangApp) -> None:
-        with out.open("w", encoding="utf-8") as f:
+        with replaced_on_success(out, "--out") as f:
             count = export_bundle(
                 app, RawStore(app.settings), challenge, f, digests_only=digests_only
             )

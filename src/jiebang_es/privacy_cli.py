@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from jiebang_es.cli_output import write_file
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Actor, Role, credit_code
 from jiebang_es.errors import JiebangError
@@ -105,5 +106,5 @@ def report(
     finally:
         app.close()
     if xlsx is not None:
-        xlsx.write_bytes(to_xlsx(report_sheets(document)))
+        write_file(xlsx, to_xlsx(report_sheets(document)), "--xlsx")
     _print_json(document)

@@ -174,3 +174,23 @@ def test_history_and_state_as_of_from_the_command_line(demo_store):
     )
     assert naive.exit_code != 0
     assert "time zone" in naive.stderr
+
+
+def test_a_refused_export_leaves_the_bundle_that_was_there(demo_store):
+    """An unknown challenge is refused (exit 2); the file at --out is not emptied."""
+    _, env, tmp_path = demo_store
+    kept = tmp_path / "kept-bundle.jsonl"
+    kept.write_text('{"kind": "header"}\n')
+    refused = jiebang(
+        env, "audit", "export", "--challenge", "00000000-0000-4000-8000-000000000000",
+        "--out", str(kept), cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.exit_code == 2, refused.stdout
+    assert kept.read_text() == '{"kind": "header"}\n'
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    nowhere = jiebang(
+        env, "audit", "export", "--challenge", "00000000-0000-4000-8000-000000000000",
+        "--out", str(tmp_path / "no-such-folder" / "b.jsonl"), cwd=tmp_path,
+    )  # fmt: skip
+    assert nowhere.exit_code == 2
+    assert "no-such-folder does not exist" in nowhere.output

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -64,7 +64,7 @@ def export_bundle(
     app: ServiceBase,
     store: RawStore,
     challenge_id: str,
-    out: TextIO,
+    out: IO[str],
     *,
     digests_only: bool = False,
 ) -> int:
@@ -140,7 +140,7 @@ def _event_line(app: ServiceBase, row: tuple[int, str, int, str, bytes]) -> dict
     }
 
 
-def _write(out: TextIO, line: dict[str, Any]) -> None:
+def _write(out: IO[str], line: dict[str, Any]) -> None:
     out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
 
 

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from jiebang_es.audit.queries import log_events
+from jiebang_es.cli_output import replaced_on_success
 from jiebang_es.config import Settings
 from jiebang_es.documents.pdf import choose_font
 from jiebang_es.documents.store import CHUNK, DocumentStore, open_document_store
@@ -74,7 +75,7 @@ def get(
         for chunk in store.read(digest):
             sys.stdout.buffer.write(chunk)
         return
-    with out.open("wb") as f:
+    with replaced_on_success(out, "--out", binary=True) as f:
         for chunk in store.read(digest):
             f.write(chunk)
 
