@@ -10,6 +10,7 @@ from rich.console import Console
 from api.serve import print_openapi, serve, token_cli
 from jiebang_es.audit_cli import audit_cli
 from jiebang_es.backup.cli import backup_cli
+from jiebang_es.cli_errors import run_cli
 from jiebang_es.config import Settings
 from jiebang_es.demo import DemoFailedError, SimulatedClock, run_demo
 from jiebang_es.documents.cli import documents_cli
@@ -100,4 +101,4 @@ cli.add_typer(privacy_cli, name="privacy")
 
 
 def main() -> None:
-    cli()
+    run_cli(cli)
