@@ -194,3 +194,40 @@ def test_a_refused_export_leaves_the_bundle_that_was_there(demo_store):
     )  # fmt: skip
     assert nowhere.exit_code == 2
     assert "no-such-folder does not exist" in nowhere.output
+
+
+def test_r_audit_immutable_an_edited_summary_in_a_bundle_is_named(demo_store):
+    """The readable who/when/why of a bundle's events is what a reader trusts: an edit to it is
+    found though the sealed bytes are untouched; a summary as an earlier release wrote it
+    (before documents, before redaction) still verifies."""
+    _, env, tmp_path = demo_store
+    history = jiebang(env, "audit", "activity", "--actor", "bureau-li", cwd=tmp_path)
+    challenge_id = next(
+        e["aggregate_id"] for e in json.loads(history.stdout) if e["event"] == "Challenge.Published"
+    )
+    bundle = tmp_path / "summary-bundle.jsonl"
+    exported = jiebang(
+        env, "audit", "export", "--challenge", challenge_id, "--out", str(bundle), cwd=tmp_path
+    )
+    assert exported.exit_code == 0, exported.output
+    lines = [json.loads(line) for line in bundle.read_text().splitlines()]
+
+    def verify(edited: list[dict]) -> Result:
+        path = tmp_path / "edited.jsonl"
+        path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in edited))
+        return jiebang(env, "audit", "verify", "--bundle", str(path), cwd=tmp_path)
+
+    older = json.loads(json.dumps(lines))
+    for line in older:
+        if line["kind"] == "event":
+            line["audit"].pop("documents")
+    assert verify(older).exit_code == 0, verify(older).output
+
+    forged = json.loads(json.dumps(lines))
+    event = next(line for line in forged if line["kind"] == "event" and line["version"] == 2)
+    event["audit"]["actor_id"] = "someone-else"
+    event["audit"]["reason"] = "伪造的理由"
+    bad = verify(forged)
+    assert bad.exit_code == 3, bad.output
+    assert f"altered at position {event['position']}" in bad.output
+    assert "readable summary" in bad.output

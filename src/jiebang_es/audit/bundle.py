@@ -179,21 +179,66 @@ def verify_bundle(path: Path, public_key_file: Path | None = None) -> BundleRepo
             raise InvalidValueError("bundle", f"its public key is not of its mode {mode!r}")
         report.key_source = "the bundle itself (give --public-key to rely on yours)"
     h = hash_function(mode)
-    report.finding = _walk(lines[1:], key, report, h) or _documents(
-        lines[1:], with_content=bool(lines[0].get("documents", False)), report=report, h=h
+    transcoder = _offline_transcoder()
+    report.finding = (
+        _walk(lines[1:], key, report, h)
+        or _summaries(lines[1:], transcoder)
+        or _documents(
+            lines[1:], with_content=bool(lines[0].get("documents", False)), report=report, h=h
+        )
     )
     if report.finding is None:
-        report.draws = _recompute_draws(lines[1:])
+        report.draws = _recompute_draws(lines[1:], transcoder)
     return report
 
 
-def _recompute_draws(lines: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Every expert draw in the bundle, replayed from its events and recomputed (R-DRAW)."""
+def _offline_transcoder() -> JSONTranscoder:
+    """The store's transcodings without its keys (personal fields read as withheld)."""
     transcoder = JSONTranscoder()
     # the library's own transcodings, as its Application registers them, then the domain's
     for library_transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
         transcoder.register(library_transcoding)
     register_domain_transcodings(transcoder)
+    return transcoder
+
+
+def _summaries(lines: list[dict[str, Any]], transcoder: JSONTranscoder) -> Finding | None:
+    """Each event's readable summary (who, when, why: what a reader of the bundle trusts) is
+    the one its sealed bytes give: the seals cover the bytes, this covers the summary."""
+    for line in lines:
+        if line.get("kind") != "event":
+            continue
+        decoded = transcoder.decode(base64.b64decode(line["state"]))
+        expected = redact(jsonable(decoded.get("audit"))) if isinstance(decoded, dict) else None
+        if not _same_summary(line.get("audit"), expected):
+            return Finding(
+                Damage.ALTERED,
+                int(line["position"]),
+                str(line["originator_id"]),
+                int(line["version"]),
+                "its readable summary (who, when, why) differs from its sealed bytes",
+            )
+    return None
+
+
+# Summary fields a bundle of an earlier release may lack (they came later): absent, not altered.
+LATER_SUMMARY_FIELDS = frozenset({"documents"})
+
+
+def _same_summary(shown: Any, expected: Any) -> bool:
+    """Whether a bundle's readable summary is its sealed event's, as an earlier release may
+    have written it too: without the later fields, and before redaction (compared redacted)."""
+    if not isinstance(shown, dict) or not isinstance(expected, dict):
+        return bool(shown == expected)
+    if not shown.keys() <= expected.keys() or expected.keys() - shown.keys() - LATER_SUMMARY_FIELDS:
+        return False
+    return all(redact(value) == expected[name] for name, value in shown.items())
+
+
+def _recompute_draws(
+    lines: list[dict[str, Any]], transcoder: JSONTranscoder
+) -> dict[str, list[str]]:
+    """Every expert draw in the bundle, replayed from its events and recomputed (R-DRAW)."""
     mapper = TupleMapper(transcoder=transcoder)
     draws: dict[str, Any] = {}
     for line in lines:
