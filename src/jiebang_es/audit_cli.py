@@ -16,6 +16,7 @@ from jiebang_es.audit import queries
 from jiebang_es.audit.bundle import export_bundle, verify_bundle
 from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.audit.raw_store import RawStore
+from jiebang_es.audit.retired_keys import RETIRED_FOLDER, retire_key
 from jiebang_es.audit.verify_store import record_verification, verify_store
 from jiebang_es.cli_output import replaced_on_success
 from jiebang_es.config import Settings
@@ -126,7 +127,12 @@ def keygen(
     """Make the key pair that signs checkpoints (paths from the settings): Ed25519, or SM2 when
     JIEBANG_CRYPTO=sm."""
     settings = _settings()
+    retired = None
     try:
+        if overwrite and settings.audit_key_file.exists():
+            # The old public key stays, for the checkpoints it signed up to the log's head now.
+            last = RawStore(settings).last_seal()
+            retired = retire_key(settings.audit_public_key_file, last[0] if last else 0)
         kid = generate_keys(
             settings.audit_key_file,
             settings.audit_public_key_file,
@@ -136,6 +142,12 @@ def keygen(
     except JiebangError as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(2) from e
+    if retired is not None:
+        err.print(
+            f"key {retired} retired: its checkpoints verify up to the log's position now "
+            f"({settings.audit_public_key_file.parent / RETIRED_FOLDER}); take a checkpoint "
+            "with the new key (`jiebang audit checkpoint`)"
+        )
     err.print(
         f"{SIGNATURE_NAMES[settings.crypto]} key {kid}: private {settings.audit_key_file}, "
         f"public {settings.audit_public_key_file}"

@@ -14,11 +14,12 @@ It names the first bad event and the kind of damage:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from jiebang_es.audit.checkpoints import signature_valid
 from jiebang_es.audit.raw_store import JoinedRow, SealTuple, StoredCheckpoint
+from jiebang_es.audit.retired_keys import RetiredKey
 from jiebang_es.crypto import CryptoMode
 from jiebang_es.crypto.digests import HashFunction, hash_function
 from jiebang_es.crypto.signing import VerifyingKey
@@ -76,13 +77,14 @@ def verify_chain(
     public_key: VerifyingKey | None = None,
     seal_after: Callable[[int], SealTuple | None] = lambda _: None,
     mode: CryptoMode = "intl",
+    retired: Mapping[str, RetiredKey] | None = None,
 ) -> Report:
     """Walk the stored events, each with its seal row, in position order; stop at the first
     damage. ``seal_after(p)`` gives the first seal row after position ``p``: a seal whose event
     is gone from the end of the log. ``mode``: the store's hash (SHA-256 or SM3)."""
     report = Report(mode=mode)
     h = hash_function(mode)
-    pending = _checked_checkpoints(list(checkpoints), public_key, report)
+    pending = _checked_checkpoints(list(checkpoints), public_key, report, retired or {})
     if report.finding is not None:
         return report
     previous_position, previous_seal = 0, GENESIS
@@ -180,21 +182,29 @@ def _diagnose(row: JoinedRow, previous_position: int, h: HashFunction) -> Findin
 
 
 def _checked_checkpoints(
-    checkpoints: list[StoredCheckpoint], public_key: VerifyingKey | None, report: Report
+    checkpoints: list[StoredCheckpoint],
+    public_key: VerifyingKey | None,
+    report: Report,
+    retired: Mapping[str, RetiredKey],
 ) -> list[StoredCheckpoint]:
     if checkpoints and public_key is None:
         report.notes.append("no public key given: checkpoints were not checked")
         return []
     for c in checkpoints:
-        if report.finding is None and public_key is not None and not signature_valid(public_key, c):
-            report.finding = Finding(
-                Damage.CHECKPOINT_FORGED,
-                c.position,
-                "",
-                0,
-                f"the checkpoint of {c.taken_at} (key {c.key_id}) is not signed by the "
-                "configured key",
-            )
+        if report.finding is not None or public_key is None or signature_valid(public_key, c):
+            continue
+        old = retired.get(c.key_id)
+        if old is not None and c.position <= old.up_to_position and signature_valid(old.key, c):
+            continue  # signed before its key was retired
+        why = (
+            f"signed by key {c.key_id}, retired at position {old.up_to_position}: "
+            "no checkpoint after that is its"
+            if old is not None and c.position > old.up_to_position
+            else f"(key {c.key_id}) is not signed by the configured key"
+        )
+        report.finding = Finding(
+            Damage.CHECKPOINT_FORGED, c.position, "", 0, f"the checkpoint of {c.taken_at} {why}"
+        )
     return sorted(checkpoints, key=lambda c: c.position)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jiebang_es.audit.checkpoints import load_public_key, read_file
 from jiebang_es.audit.raw_store import JoinedRow, RawStore, StoredCheckpoint
+from jiebang_es.audit.retired_keys import retired_keys
 from jiebang_es.audit.verify import Damage, Finding, Report, verify_chain
 from jiebang_es.config import Settings
 from jiebang_es.documents.store import open_document_store
@@ -37,7 +38,8 @@ def verify_store(
     batches = _noting_documents(store.sealed_events(), referenced)
     if progress is not None:
         batches = _reporting(batches, progress, (store.last_seal() or (0, b""))[0])
-    report = verify_chain(batches, checkpoints, public_key, store.seal_after, mode)
+    retired = retired_keys(key_path, mode) if public_key is not None else {}
+    report = verify_chain(batches, checkpoints, public_key, store.seal_after, mode, retired)
     documents = open_document_store(settings, mode)
     mismatches = documents.check()
     report.notes.append(f"{sum(1 for _ in documents.documents())} documents re-hashed")
