@@ -170,6 +170,10 @@ def issue_token(
     """A signed token for one person acting in one role for one organisation."""
     if keys.sign is None:
         raise InvalidValueError("JIEBANG_JWT_PRIVATE_KEY_FILE", "this process has no signing key")
+    # As the API checks a token (R-AUDIT-WHO): one it would refuse is not issued.
+    for field, value in (("sub", sub), ("org", org)):
+        if not value.strip():
+            raise InvalidValueError(field, "a token names its person and organisation")
     if ttl_seconds > settings.jwt_max_lifetime:
         raise InvalidValueError(
             "ttl",

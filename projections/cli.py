@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 
 from jiebang_es.cli_output import write_file
+from jiebang_es.cli_store import cli_settings
 from jiebang_es.config import Settings
 from jiebang_es.errors import JiebangError
-from jiebang_es.logging_setup import configure_logging
 from jiebang_es.progress import progress_bar
 from projections import models as read_models
 from projections.checksum import digests
@@ -37,10 +37,9 @@ NamesArg = Annotated[
 ]
 
 
-def _settings() -> Settings:
-    settings = Settings()
-    configure_logging(settings.log_level)
-    return settings
+def _settings(*, existing: bool = True) -> Settings:
+    """The settings; the store must exist, except for the runner and a rebuild."""
+    return cli_settings(existing=existing)
 
 
 def _check_names(names: list[str] | None) -> list[str]:
@@ -58,7 +57,7 @@ def run_command(
     ] = False,
 ) -> None:
     """Catch the read models up with the log, then follow new events (Ctrl-C stops)."""
-    settings = _settings()
+    settings = _settings(existing=False)
     chosen = _check_names(names)
     try:
         applied = run(settings, names=chosen, until_caught_up=until_caught_up)
@@ -78,7 +77,7 @@ def run_command(
 @projections_cli.command("rebuild")
 def rebuild_command(names: NamesArg = None) -> None:
     """Rebuild read models from the start of the log into fresh tables, then switch over."""
-    settings = _settings()
+    settings = _settings(existing=False)
     chosen = _check_names(names)
     with progress_bar(f"rebuilding {', '.join(chosen)}") as progress:
         try:

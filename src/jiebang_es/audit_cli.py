@@ -19,13 +19,13 @@ from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.retired_keys import RETIRED_FOLDER, retire_key
 from jiebang_es.audit.verify_store import record_verification, verify_store
 from jiebang_es.cli_output import replaced_on_success
+from jiebang_es.cli_store import cli_settings
 from jiebang_es.config import Settings
 from jiebang_es.crypto import CryptoMode
 from jiebang_es.crypto.digests import DIGEST_NAMES
 from jiebang_es.crypto.signing import SIGNATURE_NAMES
 from jiebang_es.draws.algorithm import commitment_of, new_seed
 from jiebang_es.errors import JiebangError
-from jiebang_es.logging_setup import configure_logging
 from jiebang_es.progress import progress_bar
 from jiebang_es.service import JiebangApp
 from projections.queries import audit_positions
@@ -38,9 +38,7 @@ EXIT_DAMAGED = 3  # the log is not what was sealed; 1 and 2 are usage and config
 
 
 def _settings() -> Settings:
-    settings = Settings()
-    configure_logging(settings.log_level)
-    return settings
+    return cli_settings(existing=True)  # every audit command but keygen reads the store
 
 
 def _print_json(value: Any) -> None:
@@ -126,7 +124,7 @@ def keygen(
 ) -> None:
     """Make the key pair that signs checkpoints (paths from the settings): Ed25519, or SM2 when
     JIEBANG_CRYPTO=sm."""
-    settings = _settings()
+    settings = cli_settings()
     retired = None
     try:
         if overwrite and settings.audit_key_file.exists():

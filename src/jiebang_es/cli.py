@@ -11,6 +11,7 @@ from api.serve import print_openapi, serve, token_cli
 from jiebang_es.audit_cli import audit_cli
 from jiebang_es.backup.cli import backup_cli
 from jiebang_es.cli_errors import run_cli
+from jiebang_es.cli_store import cli_settings
 from jiebang_es.config import Settings
 from jiebang_es.demo import DemoFailedError, SimulatedClock, run_demo
 from jiebang_es.documents.cli import documents_cli
@@ -69,7 +70,7 @@ def info(
     show_config: Annotated[bool, typer.Option("--config", help="print every setting")] = False,
 ) -> None:
     """Show the configured store and how far its log goes."""
-    settings = _settings()
+    settings = cli_settings(existing=True)
     app = JiebangApp(settings)
     try:
         console.print(f"store: {_safe_url(settings.database_url)}")

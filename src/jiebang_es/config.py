@@ -341,12 +341,13 @@ class Settings(BaseSettings):
         )
 
     def eventsourcing_env(self) -> dict[str, str]:
-        """The library's environment for the configured store."""
-        return (
-            store_env(self.database_url)
-            | self._pool_env()
-            | {"CREATE_TABLE": "y" if self.create_tables else "n"}
-        )
+        """The library's environment for the configured store (opening it: a new SQLite
+        store's folder is made here)."""
+        env = store_env(self.database_url)
+        path = env.get("SQLITE_DBNAME", ":memory:")
+        if path != ":memory:" and not path.startswith("file:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return env | self._pool_env() | {"CREATE_TABLE": "y" if self.create_tables else "n"}
 
     def _pool_env(self) -> dict[str, str]:
         if not self.database_url.startswith(("postgresql:", "postgres:")):
@@ -366,14 +367,12 @@ def read_schema_of(schema: str) -> str:
 
 
 def store_env(url: str) -> dict[str, str]:
-    """Translate a database URL into the eventsourcing environment."""
+    """Translate a database URL into the eventsourcing environment (nothing is created)."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ""
         if not path:
             raise InvalidValueError("JIEBANG_DATABASE_URL", "use sqlite:///PATH")
-        if path != ":memory:" and not path.startswith("file:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,

@@ -12,10 +12,9 @@ import typer
 from rich.console import Console
 
 from jiebang_es.cli_output import write_file
-from jiebang_es.config import Settings
+from jiebang_es.cli_store import cli_settings
 from jiebang_es.domain.values import Actor, Role, credit_code
 from jiebang_es.errors import JiebangError
-from jiebang_es.logging_setup import configure_logging
 from jiebang_es.privacy.report import report_sheets, subject_report
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta
@@ -31,8 +30,7 @@ def _print_json(value: Any) -> None:
 
 
 def _app() -> JiebangApp:
-    settings = Settings()
-    configure_logging(settings.log_level)
+    settings = cli_settings(existing=True)
     try:
         return JiebangApp(settings)
     except JiebangError as e:

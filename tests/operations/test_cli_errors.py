@@ -57,3 +57,32 @@ def test_store_and_file_errors_are_said_in_one_line() -> None:
         "Input should be greater than or equal to 1024"
     )
     assert problem_of(ZeroDivisionError()) is None  # a defect keeps its traceback
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["info"],
+        ["report", "compliance"],
+        ["report", "portfolio", "--format", "json"],
+        ["audit", "verify"],
+        ["audit", "history", "00000000-0000-4000-8000-000000000000"],
+        ["projections", "checksum"],
+        ["documents", "check"],
+        ["privacy", "report", "subject-1"],
+    ],
+)
+def test_a_command_that_reads_a_store_never_creates_one_at_a_mistyped_path(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """It would show a new, empty store ("every rule holds") instead of saying there is none."""
+    from typer.testing import CliRunner
+
+    from jiebang_es.cli import cli
+
+    typo = tmp_path / "sub" / "evnets.db"
+    done = CliRunner().invoke(cli, command, env={"JIEBANG_DATABASE_URL": f"sqlite:///{typo}"})
+    assert done.exit_code == 2, done.output
+    assert f"no store at {typo}" in done.output
+    assert not typo.exists()
+    assert not typo.parent.exists()

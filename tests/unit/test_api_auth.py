@@ -258,3 +258,15 @@ def test_the_token_cache_is_bounded_and_never_keeps_a_refused_token() -> None:
     with pytest.raises(AuthenticationError):
         cache.authenticate(settings, forged)
     assert forged not in cache._entries
+
+
+@pytest.mark.parametrize(
+    ("field", "sub", "org"), [("sub", " ", BUREAU.credit_code), ("org", "li", "")]
+)
+def test_r_audit_who_no_token_is_issued_that_the_api_would_refuse(
+    field: str, sub: str, org: str
+) -> None:
+    settings = Settings(jwt_secret=SecretStr("s" * 40))
+    with pytest.raises(InvalidValueError) as refused:
+        issue_token(settings, load_keys(settings), role=Role.BUREAU, org=org, sub=sub)
+    assert refused.value.field == field

@@ -14,6 +14,7 @@ import typer
 
 from jiebang_es.backup import postgres, sqlite
 from jiebang_es.backup.manifest import Manifest
+from jiebang_es.cli_store import cli_settings
 from jiebang_es.config import Settings, store_env
 from jiebang_es.documents.store import documents_dir
 from jiebang_es.errors import InvalidValueError, JiebangError
@@ -88,7 +89,7 @@ def _settings() -> Settings:
 def create(path: PathArg) -> None:
     """Copy the whole store (SQLite backup API, or pg_dump) into PATH, with a manifest."""
     try:
-        manifest = create_backup(_settings(), path)
+        manifest = create_backup(cli_settings(existing=True), path)
     except JiebangError as e:
         typer.echo(f"jiebang backup create: {e}", err=True)
         raise typer.Exit(2) from e

@@ -14,12 +14,12 @@ from rich.console import Console
 
 from jiebang_es.audit.queries import log_events
 from jiebang_es.cli_output import replaced_on_success
+from jiebang_es.cli_store import cli_settings
 from jiebang_es.config import Settings
 from jiebang_es.documents.pdf import choose_font
 from jiebang_es.documents.store import CHUNK, DocumentStore, open_document_store
 from jiebang_es.domain.base import JiebangAggregate
 from jiebang_es.errors import JiebangError
-from jiebang_es.logging_setup import configure_logging
 from jiebang_es.service import JiebangApp
 
 documents_cli = typer.Typer(help="Documents by digest (R-EVIDENCE): put, get, check.")
@@ -27,9 +27,9 @@ err = Console(stderr=True)
 EXIT_DAMAGED = 3  # as `jiebang audit verify`: a document no longer matches its digest
 
 
-def _store() -> DocumentStore:
-    settings = Settings()
-    configure_logging(settings.log_level)
+def _store(*, existing: bool = True) -> DocumentStore:
+    """The configured store's documents; it must exist, except to put one."""
+    settings = cli_settings(existing=existing)
     try:
         return open_document_store(settings)
     except JiebangError as e:
@@ -50,7 +50,7 @@ def put(
     name: Annotated[str | None, typer.Option(help="its file name (default: the file's)")] = None,
 ) -> None:
     """Keep a file (by content: PDF, OFD, DOCX, XLSX, PNG, JPEG) and print its reference."""
-    store = _store()
+    store = _store(existing=False)
     try:
         doc = store.put(_chunks(file), kind=kind, file_name=name or file.name)
     except JiebangError as e:
