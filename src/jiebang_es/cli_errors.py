@@ -14,7 +14,9 @@ import psycopg
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from jiebang_es.errors import JiebangError
+from jiebang_es.audit.raw_store import connect_postgres
+from jiebang_es.config import Settings, store_env
+from jiebang_es.errors import JiebangError, StoreUnavailableError
 
 EXIT_REFUSED = 2
 ENV_PREFIX = "JIEBANG_"
@@ -51,6 +53,21 @@ def problem_of(error: BaseException) -> str | None:
     return None
 
 
+def server_says() -> str | None:
+    """What the configured PostgreSQL server answers a connection of its own: the reason a
+    pool hides behind its timeout (no such database, a refused password, no server)."""
+    try:
+        env = store_env(Settings().database_url)
+        if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+            return None
+        connect_postgres(env).close()
+    except psycopg.Error as e:
+        return str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+    except Exception:  # a second opinion only: the first error is said anyway
+        return None
+    return None
+
+
 def run_cli(command: Callable[[], object]) -> None:
     """Run the command line; an unhandled error of the kinds above is said in one line."""
     try:
@@ -59,5 +76,7 @@ def run_cli(command: Callable[[], object]) -> None:
         problem = problem_of(e)
         if problem is None:
             raise
+        if isinstance(e, StoreUnavailableError) and (reason := server_says()):
+            problem = f"{problem} — the server says: {reason}"
         sys.stderr.write(f"jiebang: {problem}\n")
         sys.exit(EXIT_REFUSED)

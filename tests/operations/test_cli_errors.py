@@ -86,3 +86,19 @@ def test_a_command_that_reads_a_store_never_creates_one_at_a_mistyped_path(
     assert f"no store at {typo}" in done.output
     assert not typo.exists()
     assert not typo.parent.exists()
+
+
+@pytest.mark.postgres
+def test_a_postgres_database_that_does_not_exist_is_named_not_timed_out(
+    tmp_path: Path, postgres_db: str
+) -> None:
+    """The pool says only that it got no connection in time; the server says why."""
+    base = postgres_db.split("?", 1)[0].rsplit("/", 1)[0]
+    env = {**os.environ, "JIEBANG_DATABASE_URL": f"{base}/jiebang_no_such_database"}
+    done = subprocess.run(  # noqa: S603 - our own CLI
+        [JIEBANG, "info"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=90,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert 'database "jiebang_no_such_database" does not exist' in done.stderr
+    assert "Traceback" not in done.stderr
