@@ -25,7 +25,7 @@ from jiebang_es.crypto import CryptoMode
 from jiebang_es.crypto.digests import DIGEST_NAMES
 from jiebang_es.crypto.signing import SIGNATURE_NAMES
 from jiebang_es.draws.algorithm import commitment_of, new_seed
-from jiebang_es.errors import JiebangError
+from jiebang_es.errors import JiebangError, NotFoundError
 from jiebang_es.progress import progress_bar
 from jiebang_es.service import JiebangApp
 from projections.queries import audit_positions
@@ -73,7 +73,14 @@ def _with_app(run: Any) -> None:
 @audit_cli.command()
 def history(aggregate_id: str) -> None:
     """Every event of one aggregate: who, when, why, and the fields it changed (old → new)."""
-    _with_app(lambda app: _print_json([e.as_json() for e in queries.history(app, aggregate_id)]))
+
+    def run(app: JiebangApp) -> None:
+        entries = queries.history(app, aggregate_id)
+        if not entries:  # as `audit state` and the API's history say it: exit 2
+            raise NotFoundError("object", aggregate_id)
+        _print_json([e.as_json() for e in entries])
+
+    _with_app(run)
 
 
 @audit_cli.command()

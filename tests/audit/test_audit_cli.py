@@ -173,6 +173,10 @@ def test_history_and_state_as_of_from_the_command_line(demo_store):
         env, "audit", "state", first["aggregate_id"], "--as-of", "2026-06-01", cwd=tmp_path
     )
     assert naive.exit_code != 0
+    unknown = "00000000-0000-4000-8000-000000000000"
+    none = jiebang(env, "audit", "history", unknown, cwd=tmp_path)
+    assert none.exit_code == 2, none.output  # as `audit state` answers it, not an empty list
+    assert f"no object with id {unknown}" in none.output
     assert "time zone" in naive.stderr
 
 
