@@ -93,6 +93,9 @@ def activity(
 ) -> None:
     """Everything one actor did in a period, or one request or correlation id caused."""
     start, end = _when(since, "--since"), _when(until, "--until")
+    if start is not None and end is not None and end <= start:
+        # An empty answer would read as "nobody did anything then".
+        raise typer.BadParameter("the period ends after it begins", param_hint="--until")
 
     def run(app: JiebangApp) -> None:
         # The read side's audit index says where to look; the events themselves are read.

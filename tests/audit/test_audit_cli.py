@@ -173,6 +173,12 @@ def test_history_and_state_as_of_from_the_command_line(demo_store):
         env, "audit", "state", first["aggregate_id"], "--as-of", "2026-06-01", cwd=tmp_path
     )
     assert naive.exit_code != 0
+    reversed_period = jiebang(
+        env, "audit", "activity", "--actor", "bureau-li", "--since", "2026-06-02T00:00+08:00",
+        "--until", "2026-06-01T00:00+08:00", cwd=tmp_path,
+    )  # fmt: skip
+    assert reversed_period.exit_code == 2
+    assert "the period ends after it begins" in reversed_period.output
     unknown = "00000000-0000-4000-8000-000000000000"
     none = jiebang(env, "audit", "history", unknown, cwd=tmp_path)
     assert none.exit_code == 2, none.output  # as `audit state` answers it, not an empty list
