@@ -343,10 +343,7 @@ class Settings(BaseSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         """The library's environment for the configured store (opening it: a new SQLite
         store's folder is made here)."""
-        env = store_env(self.database_url)
-        path = env.get("SQLITE_DBNAME", ":memory:")
-        if path != ":memory:" and not path.startswith("file:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        env = make_sqlite_folder(store_env(self.database_url))
         return env | self._pool_env() | {"CREATE_TABLE": "y" if self.create_tables else "n"}
 
     def _pool_env(self) -> dict[str, str]:
@@ -364,6 +361,15 @@ class Settings(BaseSettings):
 def read_schema_of(schema: str) -> str:
     """The PostgreSQL schema of the read models that belong to an events schema."""
     return "jiebang_read" if schema == "public" else f"{schema}_read"
+
+
+def make_sqlite_folder(env: dict[str, str]) -> dict[str, str]:
+    """The folder of a SQLite store's file made, as the store is opened (it creates the file);
+    the environment unchanged."""
+    path = env.get("SQLITE_DBNAME", ":memory:")
+    if path != ":memory:" and not path.startswith("file:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return env
 
 
 def store_env(url: str) -> dict[str, str]:

@@ -79,8 +79,10 @@ def test_demo_runs_twice_on_postgres(postgres_db):
 
 
 def test_info_shows_the_store_without_password(tmp_path):
-    result = CliRunner().invoke(
-        cli, ["info"], env={"JIEBANG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
-    )
+    url = f"sqlite:///{tmp_path}/x.db"
+    # `info` reads a store and never creates one (tests/operations/test_cli_errors.py)
+    assert CliRunner().invoke(cli, ["info"], env={"JIEBANG_DATABASE_URL": url}).exit_code == 2
+    JiebangApp(Settings(database_url=url)).close()  # a new, empty store
+    result = CliRunner().invoke(cli, ["info"], env={"JIEBANG_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
     assert "last position: 0" in result.output

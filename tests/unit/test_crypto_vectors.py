@@ -182,3 +182,16 @@ def test_sm2_keys_and_signatures_are_openssls(tmp_path: Path):
     )  # fmt: skip
     assert signed.returncode == 0, signed.stderr
     assert public_key_from_pem(key.public.pem()).verify(signed.stdout, MESSAGE)
+
+
+def test_sm2_a_public_key_whose_x_begins_with_04_verifies() -> None:
+    """gmssl strips a leading "04" with str.lstrip, eating x's own leading 0s and 4s: one key in
+    256 verified nothing and crashed (a checkpoint of an `sm` store read as forged, or an
+    error). The private key 11's public x begins "04"."""
+    from jiebang_es.crypto.sm2 import Sm2PrivateKey
+
+    key = Sm2PrivateKey(11)
+    assert key.public.raw.hex().startswith("04")
+    signature = key.sign(b"jiebang-checkpoint/1|3|ab|2026-12-04T12:00:00+08:00")
+    assert key.public.verify(signature, b"jiebang-checkpoint/1|3|ab|2026-12-04T12:00:00+08:00")
+    assert not key.public.verify(signature, b"another message")

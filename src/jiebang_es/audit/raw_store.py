@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from jiebang_es.config import Settings, store_env
+from jiebang_es.config import Settings, make_sqlite_folder, store_env
 from jiebang_es.crypto import CryptoMode
 from jiebang_es.crypto.store_mode import StoreMode, resolve
 from jiebang_es.recorders import CHECKPOINTS_TABLE, SEALS_TABLE
@@ -103,7 +103,7 @@ class RawStore:
     """The store's tables as stored, on SQLite or PostgreSQL."""
 
     def __init__(self, settings: Settings) -> None:
-        env = store_env(settings.database_url)
+        env = make_sqlite_folder(store_env(settings.database_url))
         self.is_postgres = env["PERSISTENCE_MODULE"].endswith("postgres")
         self._env = env
         self.schema = env.get("POSTGRES_SCHEMA", "public")

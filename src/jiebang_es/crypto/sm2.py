@@ -99,11 +99,16 @@ def message_hash(
 
 
 def _engine(private: int | None, public: bytes, curve: Curve) -> CryptSM2:
-    return CryptSM2(
+    engine = CryptSM2(
         private_key=f"{private:064x}" if private is not None else "",
-        public_key=public.hex(),
+        public_key="",
         ecc_table=curve.table(),
     )
+    # Set after construction: gmssl drops a leading "04" with ``str.lstrip("04")``, which
+    # strips every leading 0 and 4 of x as well — one key in 256 (x's hex beginning "04")
+    # then verified no signature at all, and crashed in its point arithmetic.
+    engine.public_key = public.hex()
+    return engine
 
 
 def public_key_of(private: int, curve: Curve = SM2_CURVE) -> bytes:
