@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from jiebang_es.audit.checkpoints import load_public_key, signature_valid
 from jiebang_es.audit.queries import jsonable, log_events
 from jiebang_es.audit.raw_store import RawStore, StoredCheckpoint
 from jiebang_es.audit.verify import Damage, Finding
-from jiebang_es.audit.verify_store import document_finding
+from jiebang_es.audit.verify_store import document_finding, referenced_digests
 from jiebang_es.crypto import CRYPTO_MODES, CryptoMode
 from jiebang_es.crypto.digests import HashFunction, hash_function
 from jiebang_es.crypto.signing import KeyFileError, VerifyingKey, public_key_from_pem
@@ -47,7 +46,6 @@ from jiebang_es.transcodings import register_domain_transcodings
 
 FORMAT = "jiebang-audit-bundle/1"
 DRAW_TOPIC = get_topic(Draw).rsplit(":", 1)[0] + ":Draw."
-DIGEST_IN_STATE = re.compile(r'"digest":\s*"([0-9a-f]{64})"')
 
 
 def _related_ids(app: ServiceBase, challenge_id: str) -> set[str]:
@@ -114,19 +112,11 @@ def export_bundle(
     return len(events)
 
 
-def referenced_digests(state: bytes) -> set[str]:
-    """The digests of the documents a stored event keeps (in its sealed bytes)."""
-    return set(DIGEST_IN_STATE.findall(state.decode("utf-8", errors="replace")))
-
-
 def _event_line(app: ServiceBase, row: tuple[int, str, int, str, bytes]) -> dict[str, Any]:
     position, originator_id, version, topic, state = row
     audit: Any = None
     try:
-        decoded = app.mapper.transcoder.decode(state)
-        # The readable summary carries no personal identifier; the sealed state keeps the
-        # personal fields as ciphertext (and what an earlier release recorded in clear).
-        audit = redact(jsonable(decoded.get("audit"))) if isinstance(decoded, dict) else None
+        audit = readable_audit(app.mapper.transcoder.decode(state))
     except (ValueError, TypeError):
         audit = None  # altered bytes: the verifier will say so
     return {
@@ -138,6 +128,13 @@ def _event_line(app: ServiceBase, row: tuple[int, str, int, str, bytes]) -> dict
         "state": base64.b64encode(state).decode(),
         "audit": audit,
     }
+
+
+def readable_audit(decoded: Any) -> Any:
+    """An event's audit metadata as a bundle shows it beside the sealed bytes. It carries no
+    personal identifier; the sealed state keeps the personal fields as ciphertext (and what an
+    earlier release recorded in clear)."""
+    return redact(jsonable(decoded.get("audit"))) if isinstance(decoded, dict) else None
 
 
 def _write(out: IO[str], line: dict[str, Any]) -> None:
@@ -208,8 +205,7 @@ def _summaries(lines: list[dict[str, Any]], transcoder: JSONTranscoder) -> Findi
     for line in lines:
         if line.get("kind") != "event":
             continue
-        decoded = transcoder.decode(base64.b64decode(line["state"]))
-        expected = redact(jsonable(decoded.get("audit"))) if isinstance(decoded, dict) else None
+        expected = readable_audit(transcoder.decode(base64.b64decode(line["state"])))
         if not _same_summary(line.get("audit"), expected):
             return Finding(
                 Damage.ALTERED,

@@ -68,10 +68,16 @@ def _noting_documents(
     """The batches as they are, noting each document digest an event keeps (its first event)."""
     for batch in batches:
         for position, aggregate_id, version, _topic, state, *_ in batch:
-            if b'"digest"' in state:  # most events keep no document: a scan in C
-                for digest in DIGEST_IN_STATE.findall(state):
-                    referenced.setdefault(digest.decode(), (position, aggregate_id, version))
+            for digest in referenced_digests(state):
+                referenced.setdefault(digest, (position, aggregate_id, version))
         yield batch
+
+
+def referenced_digests(state: bytes) -> set[str]:
+    """The digests of the documents a stored event keeps (in its sealed bytes)."""
+    if b'"digest"' not in state:  # most events keep no document: a scan in C
+        return set()
+    return {d.decode() for d in DIGEST_IN_STATE.findall(state)}
 
 
 def _reporting(
@@ -84,7 +90,7 @@ def _reporting(
             progress(batch[-1][0], last)
 
 
-# A document's digest in an event's sealed bytes (as bundles find them, audit/bundle.py).
+# A document's digest in an event's sealed bytes (here and in bundles, audit/bundle.py).
 DIGEST_IN_STATE = re.compile(rb'"digest":\s*"([0-9a-f]{64})"')
 
 

@@ -62,15 +62,14 @@ def restore_backup(settings: Settings, folder: Path) -> Manifest:
         raise InvalidValueError(
             "JIEBANG_DATABASE_URL", f"the backup is of a {manifest.store} store; configure one"
         )
-    restored = (
-        sqlite.restore(manifest, folder, path, documents_dir(settings))
-        if path
-        else postgres.restore(manifest, folder, settings)
-    )
-    if path and (folder / KEYS_FOLDER).is_dir():
-        shutil.copytree(folder / KEYS_FOLDER, keys_dir(settings), dirs_exist_ok=True)
     if path:
-        sqlite.restore_documents(manifest, folder, documents_dir(settings))
+        documents = documents_dir(settings)
+        restored = sqlite.restore(manifest, folder, path, documents)
+        if (folder / KEYS_FOLDER).is_dir():
+            shutil.copytree(folder / KEYS_FOLDER, keys_dir(settings), dirs_exist_ok=True)
+        sqlite.restore_documents(manifest, folder, documents)
+    else:
+        restored = postgres.restore(manifest, folder, settings)
     if restored != (manifest.last_position, manifest.last_seal):
         raise InvalidValueError(
             "PATH",
