@@ -77,10 +77,13 @@ def prefers_chinese(accept_language: str | None) -> bool:
     return best_q > 0 and (best_tag == "zh" or best_tag.startswith("zh-"))
 
 
-def in_chinese(slug: str, title: str, detail: str, rule_id: str | None) -> tuple[str, str]:
-    """The title and detail said in Chinese, the English detail kept in brackets."""
+def in_chinese(
+    slug: str, title: str, detail: str, rule_id: str | None, lead: str | None = None
+) -> tuple[str, str]:
+    """The title and detail said in Chinese, the English detail kept in brackets; ``lead``,
+    when given, is the Chinese sentence for this very problem (else the type's own)."""
     title_zh = TITLES_ZH.get(slug, title)
-    lead = DETAILS_ZH.get(slug)
+    lead = lead or DETAILS_ZH.get(slug)
     if lead is None:
         return title_zh, detail
     lead = lead.format(rule_id=rule_id or "")

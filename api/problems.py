@@ -25,6 +25,7 @@ from starlette.routing import compile_path
 
 from api.auth import AuthenticationError
 from api.problem_text import in_chinese, prefers_chinese
+from api.validation_text import validation_lead_zh
 from jiebang_es.errors import (
     CalendarNotCoveredError,
     ConcurrentWriteError,
@@ -125,13 +126,15 @@ def problem_response(
     detail: str,
     *,
     headers: dict[str, str] | None = None,
+    lead_zh: str | None = None,
     **extra: Any,
 ) -> JSONResponse:
     """An application/problem+json answer; title and detail in Chinese when the request's
-    ``Accept-Language`` prefers it (type, status, rule id and errors unchanged)."""
+    ``Accept-Language`` prefers it (type, status, rule id and errors unchanged); ``lead_zh``
+    says this problem's detail in Chinese where the type's general sentence would not."""
     chinese = prefers_chinese(request.headers.get("accept-language"))
     if chinese:
-        title, detail = in_chinese(slug, title, detail, extra.get("rule_id"))
+        title, detail = in_chinese(slug, title, detail, extra.get("rule_id"), lead_zh)
     body = Problem(
         type=f"/problems/{slug}",
         title=title,
@@ -176,6 +179,7 @@ def _domain_problem(request: Request, e: JiebangError) -> JSONResponse:
             "A value is not valid",
             str(e),
             errors=[FieldError(field=e.field, message=e.message)],
+            lead_zh=f"字段 {e.field} 取值无效，未记录任何内容",
         )
     if isinstance(e, NotFoundError):
         return problem_response(request, 404, "not-found", "Not found", str(e))
@@ -302,13 +306,22 @@ def install_problem_handlers(app: FastAPI) -> None:
                 f"body: {message}",
                 errors=[FieldError(field="body", message=message)],
             )
+        found = exc.errors()
         errors = [
-            FieldError(field=_field_name(tuple(err["loc"])), message=err["msg"])
-            for err in exc.errors()
+            FieldError(field=_field_name(tuple(err["loc"])), message=err["msg"]) for err in found
         ]
         detail = "; ".join(f"{err.field}: {err.message}" for err in errors)
+        lead_zh = validation_lead_zh(
+            [(e.field, err["type"], err.get("ctx")) for e, err in zip(errors, found, strict=True)]
+        )
         return problem_response(
-            request, 422, "validation", "The request is not valid", detail, errors=errors
+            request,
+            422,
+            "validation",
+            "The request is not valid",
+            detail,
+            errors=errors,
+            lead_zh=lead_zh,
         )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:

@@ -74,3 +74,28 @@ def test_not_found_and_unauthenticated_in_chinese(web: TestClient) -> None:
 )
 def test_accept_language_preference(header: str | None, chinese: bool) -> None:
     assert prefers_chinese(header) is chinese
+
+
+def test_validation_detail_says_each_fields_trouble_in_chinese(web: TestClient) -> None:
+    chinese = web.get(
+        "/v1/public/challenges", params={"limit": 0}, headers={"Accept-Language": "zh"}
+    ).json()
+    english = web.get("/v1/public/challenges", params={"limit": 0}).json()
+    assert chinese["detail"].startswith("请求中有字段不符合要求：query.limit：应大于或等于 1")
+    assert english["detail"] in chinese["detail"]  # the English original, in brackets
+
+
+def test_body_validation_names_missing_and_unknown_fields_in_chinese(
+    web: TestClient, demo: Demo
+) -> None:
+    headers = {
+        "Authorization": f"Bearer {demo.token(Role.END_USER)}",
+        "Accept-Language": "zh-CN",
+    }
+    answer = web.post("/v1/demands", json={"no_such_field": 1}, headers=headers)
+    assert answer.status_code == 422
+    detail = answer.json()["detail"]
+    assert "body.no_such_field：不是此请求接受的字段" in detail
+    assert "：必填，但请求中没有" in detail
+    # the fields' own messages stay pydantic's, whatever the language
+    assert all(e["message"].isascii() for e in answer.json()["errors"])
