@@ -27,20 +27,22 @@ from api.deps import AppDep
 from api.document_access import document_for
 from api.reads import ReadsDep
 from api.routers.documents import send_document
-from api.web.render import PageError, not_found, page
+from api.web.render import PARAMETER_ZH, PageError, not_found, page
 from api.web.signin import check_csrf, csrf_token, form_fields, signed_in
 from jiebang_es.audit.raw_store import RawStore
+from jiebang_es.audit.verify import Damage, Finding
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
 from jiebang_es.errors import InvalidValueError, JiebangError, NotFoundError
+from jiebang_es.labels_zh import RULE_STATUS_ZH
 from projections import queries
+from projections.compliance.rule_titles import RULE_TITLE_ZH
 from projections.reports.compliance import compliance_report
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Supervisor = Annotated[Principal, Depends(signed_in(Role.SUPERVISOR))]
 Text = Annotated[str, Query(max_length=200)]
-RULE_STATUS_ZH = {"holds": "遵守", "violated": "有违反", "exceptions": "有例外"}
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def activity(
             limit=100,
         )
     except InvalidValueError as e:
-        error = f"{e.field}：{e.message}"
+        error = f"{PARAMETER_ZH.get(e.field, e.field)}：{e.message}"
     filters = {
         "actor_id": actor_id,
         "request_id": request_id,
@@ -210,7 +212,7 @@ def _moment(text: str, field: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidValueError(field, "不是 ISO 日期时间") from None
+        raise InvalidValueError(field, "不是日期时间，例如 2026-03-01T09:00:00+08:00") from None
     if moment.tzinfo is None:
         raise InvalidValueError(field, "须带时区，例如 +08:00")
     return moment
@@ -225,8 +227,29 @@ def compliance(
 ) -> Response:
     """Every rule: holds, violated or held with exceptions, each with its events."""
     report = compliance_report(reads, year)
-    context = _context(request, reader, report=report, year=year, status_zh=RULE_STATUS_ZH)
+    context = _context(
+        request, reader, report=report, year=year, status_zh=RULE_STATUS_ZH, titles=RULE_TITLE_ZH
+    )
     return page(request, "console_compliance.html", context, private=True)
+
+
+# What each kind of damage means, as a supervisor reads it (audit/verify.py, Damage).
+DAMAGE_ZH = {
+    Damage.ALTERED: "被篡改：存储的内容或封印与封印链不符",
+    Damage.DELETED: "缺失：封印链记录的事件、检查点或文件已不在存储中",
+    Damage.INSERTED: "被插入：该事件没有封印，不属于封印链",
+    Damage.REORDERED: "顺序被改动：该位置的事件不是封印链在此记录的事件",
+    Damage.CHECKPOINT_FORGED: "检查点签名无效：不是审计密钥签发的检查点",
+    Damage.REWRITTEN: "被改写：封印链已被重新计算，与签名检查点不符",
+}
+
+
+def finding_zh(finding: Finding) -> str:
+    """The first bad place of the log in a sentence; the verifier's English detail after it."""
+    where = f"位置 {finding.position}"
+    if finding.aggregate_id:
+        where += f"（对象 {finding.aggregate_id}，第 {finding.version} 版）"
+    return f"{where}，{DAMAGE_ZH[finding.damage]}。（{finding.detail}）"
 
 
 @router.get("/seal")
@@ -252,7 +275,7 @@ async def verify_now(request: Request, reader: Supervisor) -> Response:
         last_position=report.last_position,
         checkpoints=report.checkpoints,
         last_checkpoint=report.last_checkpoint,
-        finding=None if report.finding is None else str(report.finding),
+        finding=None if report.finding is None else finding_zh(report.finding),
         seconds=round(time.perf_counter() - started, 2),
     )
     return page(request, "console_seal.html", _seal_context(request, reader), private=True)

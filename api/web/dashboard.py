@@ -3,7 +3,7 @@ as charts — the funnel from challenges to selections per year and per industry
 contracted and disbursed per year, the district's funding beside the end users' co-investment
 committed and reported (R-EU-COMMIT), median days per step — and the same numbers as XLSX:
 the report's sheet made by ``projections.reports.portfolio`` exactly as ``jiebang report
-portfolio`` makes it, and one sheet per chart."""
+portfolio`` makes it, under Chinese headers, and one sheet per chart."""
 
 from __future__ import annotations
 
@@ -20,43 +20,24 @@ from starlette.responses import Response
 from api.auth import Principal
 from api.reads import ReadsDep
 from api.web.charts import Group, bar_chart
-from api.web.render import PROJECT_STATUS_ZH, page
+from api.web.render import page
 from api.web.signin import csrf_token, signed_in
 from jiebang_es.domain.values import Role
+from jiebang_es.labels_zh import step_label
 from projections.reports.formats import Sheet, to_xlsx
-from projections.reports.portfolio import PortfolioLine, PortfolioReport, portfolio_report
-from projections.reports.portfolio import _sheet as portfolio_sheet
+from projections.reports.portfolio import (
+    SHEET_ZH,
+    PortfolioLine,
+    PortfolioReport,
+    portfolio_report,
+    sheet_zh,
+)
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 Reader = Annotated[Principal, Depends(signed_in(Role.ANALYST, Role.SUPERVISOR, Role.BUREAU))]
 FUNNEL = ("榜单", "申报", "入选")
 CO_TITLE = "各年度：区财政资助与最终用户投入（元）"
 CO_SERIES = ("区财政资助（合同）", "最终用户承诺投入", "最终用户已报告投入")
-# The portfolio model's steps ("kind:step"), as the bureau names them; a step not named here
-# shows its code.
-STEP_ZH = {
-    "challenge": "榜单",
-    "project": "项目",
-}
-STEP_NAME_ZH = {
-    "challenge": {
-        "draft": "草稿（待论证）",
-        "reviewed": "已论证",
-        "rejected": "论证未通过",
-        "listed": "已列入年度榜单",
-        "published": "已发布",
-        "selected": "已确定揭榜单位",
-        "failed": "流榜",
-        "cancelled": "已撤销",
-    },
-    "project": PROJECT_STATUS_ZH,
-}
-
-
-def step_label(step: str) -> str:
-    """``challenge:draft`` → 榜单·草稿（待论证）."""
-    kind, _, name = step.partition(":")
-    return f"{STEP_ZH.get(kind, kind)}·{STEP_NAME_ZH.get(kind, {}).get(name, name)}"
 
 
 def _by(
@@ -139,9 +120,10 @@ def dashboard(request: Request, reader: Reader, reads: ReadsDep) -> Response:
 @router.get("/portfolio.xlsx")
 def portfolio_xlsx(reader: Reader, reads: ReadsDep) -> Response:  # noqa: ARG001
     """The same numbers as a workbook: the report's sheet as ``jiebang report portfolio
-    --format xlsx`` writes it, then one sheet per chart with the numbers of its table."""
+    --format xlsx`` writes it (under Chinese headers), then one sheet per chart with the
+    numbers of its table."""
     report = portfolio_report(reads)
-    sheets: dict[str, Sheet] = {"portfolio": portfolio_sheet(report)}
+    sheets: dict[str, Sheet] = {SHEET_ZH: sheet_zh(report)}
     for _, title, series, groups, _ in figures(report)["charts"]:
         name = title.split("（", 1)[0].replace("：", " ")
         sheets[name] = (["分组", *series], [[g.label, *g.values] for g in groups])

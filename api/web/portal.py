@@ -26,7 +26,7 @@ from api.deps import AppDep
 from api.reads import ReadsDep
 from api.visibility import is_public
 from api.web.draws import published_draws, record
-from api.web.render import not_found, page, set_page_headers, yuan
+from api.web.render import not_found, page, set_page_headers, when, yuan
 from jiebang_es.documents.evidence import GUIDE
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.errors import NotFoundError
@@ -261,7 +261,8 @@ def feed(request: Request, reads: ReadsDep) -> Response:
     for c in every(queries.public_challenges, reads):
         link = f"{base}/portal/challenges/{c.challenge_id}"
         summary = (
-            f"{c.industry}；资助 {c.funding} 元；申报时间 {c.window_opens} 至 {c.window_closes}"
+            f"{c.industry}；资助 {yuan(c.funding)}；申报时间（北京时间）{when(c.window_opens)} 至 "
+            f"{when(c.window_closes)}"
         )
         entries.append(
             (c.published_at, f"揭榜挂帅榜单：{c.name}", link, f"urn:uuid:{c.challenge_id}", summary)
@@ -284,13 +285,13 @@ def feed(request: Request, reads: ReadsDep) -> Response:
         f"<updated>{escape(updated)}</updated>",
         "<author><name>区科技局</name></author>",
     ]
-    for when, title, link, ident, summary in entries:
+    for updated_at, title, link, ident, summary in entries:
         body += [
             "<entry>",
             f"<title>{escape(title)}</title>",
             f'<link rel="alternate" type="text/html" href="{escape(link)}"/>',
             f"<id>{escape(ident)}</id>",
-            f"<updated>{escape(when)}</updated>",
+            f"<updated>{escape(updated_at)}</updated>",
             f"<summary>{escape(summary)}</summary>",
             "</entry>",
         ]

@@ -18,6 +18,16 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from jiebang_es.labels_zh import (
+    CATEGORY_ZH,
+    CHALLENGE_STATUS_ZH,
+    NOTICE_STATUS_ZH,
+    PROJECT_STATUS_ZH,
+    ROLE_ZH,
+    SCOPE_ZH,
+    aggregate_zh,
+    event_zh,
+)
 from jiebang_es.service_base import CHINA_TZ
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -26,43 +36,24 @@ PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-CATEGORY_ZH = {"key": "重点项目", "major": "重大项目"}
-STATUS_ZH = {
-    "draft": "草稿",
-    "argued": "已论证",
-    "listed": "已列入年度榜单",
-    "published": "已发布",
-    "selected": "已确定揭榜单位",
-    "failed": "流榜",
-    "cancelled": "已撤销",
-    "objection lodged": "有异议待处理",
-    "objection resolved": "异议已处理",
-    "revoked": "已撤销入选",
-    "closed": "公示结束",
-    "publicized": "公示中",
+# The pages' query parameters as their forms label them (a malformed one is named so).
+PARAMETER_ZH = {
+    "year": "年度",
+    "q": "关键词",
+    "industry": "产业领域",
+    "category": "类别",
+    "state": "申报状态",
+    "as_of": "查看时刻",
+    "cursor": "翻页位置",
+    "actor_id": "人员编号",
+    "request_id": "请求编号",
+    "correlation_id": "关联编号",
+    "recorded_from": "记录时间自",
+    "recorded_until": "记录时间至",
+    "next": "返回地址",
 }
-# A project's status (domain/project.py), as the bureau says it.
-PROJECT_STATUS_ZH = {
-    "selected": "已入选",
-    "publicized": "公示中",
-    "in_management": "区级项目管理",
-    "contracted": "已签约",
-    "assessed": "已评价（待验收）",
-    "completed": "已结题",
-    "terminated": "已终止",
-    "revoked": "已撤销入选",
-}
-# R-SCOPE: where a challenge is published.
-SCOPE_ZH = {"public": "公开发布", "restricted": "定向发布"}
-ROLE_ZH = {
-    "bureau": "区科技局",
-    "end_user": "最终用户",
-    "applicant": "揭榜单位",
-    "expert": "专家",
-    "supervisor": "监督人员",
-    "analyst": "分析人员",
-    "data_protection_officer": "个人信息保护负责人",
-}
+# Every status a page shows, challenges' and notices' (the public listing and the catalogue).
+STATUS_ZH = {**CHALLENGE_STATUS_ZH, **NOTICE_STATUS_ZH}
 
 
 def yuan(value: Any) -> str:
@@ -110,6 +101,8 @@ TEMPLATES.env.filters.update(
     scope=lambda v: SCOPE_ZH.get(str(v), v or "—"),
     role=lambda v: ROLE_ZH.get(str(v), v or "—"),
     plain=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
+    event=event_zh,
+    aggregate=aggregate_zh,
 )
 
 
@@ -185,8 +178,10 @@ def install_page_errors(app: FastAPI) -> None:
         errors = exc.errors()
         if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
             return await on_page_error(request, not_found())
-        names = "、".join(sorted({str(e.get("loc", ("", "?"))[-1]) for e in errors}))
-        error = PageError(400, "请求无效", f"地址中的参数 {names} 取值无效，请返回上一页重新选择。")
+        names = "、".join(
+            sorted({PARAMETER_ZH.get(str(e.get("loc", ("", "?"))[-1]), "某项") for e in errors})
+        )
+        error = PageError(400, "请求无效", f"地址中的{names}取值无效，请返回上一页重新选择。")
         return await on_page_error(request, error)
 
     async def on_http(request: Request, exc: Exception) -> Response:

@@ -11,8 +11,11 @@ import re
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from api.web.console import finding_zh
+from jiebang_es.audit.verify import Damage, Finding
 from jiebang_es.domain.values import Role
 from jiebang_es.service import JiebangApp
+from projections.compliance.rule_titles import RULE_TITLE_ZH
 from projections.compliance.rules import RULES
 from tests.web.conftest import Demo, sign_in
 
@@ -53,6 +56,8 @@ def test_activity_by_person_lists_that_persons_events(web: TestClient, demo: Dem
     page = web.get(f"/console/activity?actor_id={actor.group(1)}")
     assert page.status_code == 200
     assert f"/console/aggregates/{demo.public_id}" in page.text
+    bad = web.get("/console/activity", params={"recorded_from": "yesterday"})
+    assert "记录时间自：不是日期时间" in bad.text  # the field as its form labels it
     bad = web.get("/console/activity", params={"actor_id": "x", "recorded_from": "yesterday"})
     assert "recorded_from" in bad.text
 
@@ -62,7 +67,10 @@ def test_compliance_report_names_every_rule_and_its_verdict(web: TestClient, dem
     page = web.get("/console/compliance")
     assert page.status_code == 200
     for rule in RULES:
-        assert f'<tr id="{rule.rule_id}"><th scope="row">{rule.rule_id}</th>' in page.text
+        title = RULE_TITLE_ZH[rule.rule_id]  # every rule named in Chinese beside its id
+        assert f'<tr id="{rule.rule_id}"><th scope="row">{rule.rule_id}</th><td>{title}</td>' in (
+            page.text
+        )
     # the demo's log keeps every rule: its two justified departures (an industry outside the
     # list, a selection against the ranking) are exceptions; every step keeps its papers
     assert page.text.count("<td>遵守</td>") == len(RULES) - 2
@@ -90,8 +98,14 @@ def test_dashboard_charts_and_the_same_numbers_as_xlsx(web: TestClient, demo: De
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
     header, lines = rows[0], rows[1:]
-    year = header.index("year")
-    challenges = sum(int(r[header.index("challenges")] or 0) for r in lines if r[year] == 2026)
+    assert sheet.title == "项目组合"
+    assert header[:4] == ("年度", "产业领域", "类别", "榜单数")
+    assert not [h for h in header if re.search("[a-z_]", str(h))], header  # no code left
+    assert {r[2] for r in lines} <= {"重点项目", "重大项目"}
+    year = header.index("年度")
+    challenges = sum(int(r[header.index("榜单数")] or 0) for r in lines if r[year] == 2026)
+    # amounts are numbers, so that the spreadsheet adds them up
+    assert any(isinstance(r[header.index("合同金额（元）")], int | float) for r in lines)
     # the funnel's table beside the chart says the same number of challenges
     assert re.search(rf"<th scope=\"row\">2026 年</th><td>{challenges}</td>", page.text)
 
@@ -115,14 +129,14 @@ def test_r_eu_commit_dashboard_shows_co_investment_beside_funding_as_in_xlsx(
     page = web.get("/dashboard").text
     assert "区财政资助与最终用户投入" in page
     book = load_workbook(io.BytesIO(web.get("/dashboard/portfolio.xlsx").content))
-    report = list(book["portfolio"].iter_rows(values_only=True))
+    report = list(book["项目组合"].iter_rows(values_only=True))
     header, lines = report[0], report[1:]
     chart = list(book["各年度 区财政资助与最终用户投入"].iter_rows(values_only=True))
     assert chart[0] == ("分组", "区财政资助（合同）", "最终用户承诺投入", "最终用户已报告投入")
     row = next(r for r in chart[1:] if r[0] == "2026 年")
-    columns = ("contracted", "co-investment committed", "co-investment reported")
+    columns = ("合同金额（元）", "最终用户承诺投入（元）", "最终用户已报告投入（元）")
     sums = [
-        sum(float(r[header.index(c)] or 0) for r in lines if r[header.index("year")] == 2026)
+        sum(float(r[header.index(c)] or 0) for r in lines if r[header.index("年度")] == 2026)
         for c in columns
     ]
     assert list(row[1:]) == sums
@@ -191,3 +205,13 @@ def test_console_lists_say_scope_and_project_status_in_chinese(web: TestClient, 
     assert "定向发布" in "".join(cells)
     codes = {"public", "restricted", "contracted", "completed", "in_management", "selected"}
     assert not codes & set(cells), codes & set(cells)
+
+
+def test_r_audit_immutable_damage_is_said_in_chinese_with_the_verifiers_detail() -> None:
+    for damage in Damage:
+        said = finding_zh(Finding(damage, 7, "a1b2", 2, "its stored bytes were changed"))
+        assert said.startswith("位置 7（对象 a1b2，第 2 版），"), said
+        assert said.endswith("。（its stored bytes were changed）"), said
+        assert not said.split("（", 2)[1].isascii()
+    checkpoint = finding_zh(Finding(Damage.CHECKPOINT_FORGED, 9, "", 0, "not signed"))
+    assert checkpoint.startswith("位置 9，检查点签名无效")

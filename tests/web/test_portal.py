@@ -121,6 +121,12 @@ def test_atom_feed_is_valid_and_holds_only_public_entries(web: TestClient, demo:
         assert link is not None
         href = link.get("href", "")
         assert web.get(href.replace("http://testserver", "")).status_code == 200
+    # the summaries say money and times as the pages do: yuan with separators, Beijing minutes
+    summaries = [e.findtext("a:summary", namespaces=ns) or "" for e in entries]
+    challenge = next(s for s in summaries if "申报时间" in s)
+    assert re.search(r"资助 [\d,]+\.\d\d 元", challenge), challenge
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d 至", challenge), challenge
+    assert "T" not in challenge.split("申报时间", 1)[1]
 
 
 def test_pages_carry_a_content_security_policy_and_chinese(web: TestClient) -> None:
@@ -142,7 +148,7 @@ def test_a_malformed_page_address_gets_a_page_and_the_api_keeps_its_problems(
     bad_year = web.get("/portal", params={"year": "99999"}, headers=browser)
     assert bad_year.status_code == 400
     assert bad_year.headers["content-type"].startswith("text/html")
-    assert "year" in bad_year.text
+    assert "地址中的年度取值无效" in bad_year.text  # named as the form labels it
     assert "请求无效" in bad_year.text
     # the API's requests, and a client that does not ask for HTML, keep problem+json
     assert web.get("/v1/challenges/not-a-uuid").headers["content-type"] == (

@@ -1,0 +1,63 @@
+"""The console names every event and aggregate of the domain in Chinese (the stored name
+follows it for the auditor); a new event class without a label fails here."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Iterator
+
+from fastapi.testclient import TestClient
+
+import jiebang_es.domain
+from jiebang_es.domain.base import JiebangAggregate
+from jiebang_es.domain.values import Role
+from jiebang_es.labels_zh import AGGREGATE_ZH, EVENT_ZH, event_zh
+from tests.web.conftest import Demo, sign_in
+
+
+def _aggregates(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _aggregates(sub)
+
+
+def domain_events() -> set[str]:
+    """Every event class an aggregate of the domain defines, by its stored name."""
+    for module in pkgutil.iter_modules(jiebang_es.domain.__path__):
+        importlib.import_module(f"jiebang_es.domain.{module.name}")
+    names = set()
+    for aggregate in _aggregates(JiebangAggregate):
+        for value in vars(aggregate).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, JiebangAggregate.Event)
+                and value.__qualname__.startswith(f"{aggregate.__name__}.")
+                and value.__qualname__.split(".")[-1] not in ("Event", "Created")
+            ):
+                names.add(value.__qualname__)
+    return names
+
+
+def test_r_audit_who_every_event_and_aggregate_has_a_chinese_name() -> None:
+    events = domain_events()
+    assert len(events) > 60
+    assert events <= EVENT_ZH.keys(), sorted(events - EVENT_ZH.keys())
+    assert {e.split(".")[0] for e in events} <= AGGREGATE_ZH.keys()
+    assert EVENT_ZH.keys() <= events, sorted(EVENT_ZH.keys() - events)  # no stale label
+    assert event_zh("Later.Added") == "Later.Added"
+
+
+def test_timeline_and_activity_say_the_event_in_chinese_then_its_stored_name(
+    web: TestClient, demo: Demo
+) -> None:
+    sign_in(web, demo.token(Role.SUPERVISOR))
+    timeline = web.get(f"/console/aggregates/{demo.public_id}")
+    assert timeline.status_code == 200
+    assert '第 1 版：起草榜单 <code class="event-name">Challenge.Drafted</code>' in timeline.text
+    assert "发布榜单" in timeline.text
+    activity = web.get("/console/activity", params={"actor_id": "bureau-li"})
+    assert activity.status_code == 200
+    assert "征集需求" in activity.text
+    assert "需求 第 1 版" in activity.text
