@@ -7,8 +7,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from jiebang_es.labels_zh import (
+    FINDING_KIND_ZH,
+    ROLE_ZH,
+    RULE_STATUS_ZH,
+    STRENGTH_ZH,
+    event_zh,
+    label,
+)
 from jiebang_es.privacy.redact import redact_text
 from projections.compliance.check import FINDINGS
+from projections.compliance.rule_titles import RULE_TITLE_ZH
 from projections.compliance.rules import RULES
 from projections.readstore import ReadStore
 from projections.reports.formats import Sheet, md_table, to_csv, to_json, to_xlsx
@@ -143,22 +152,58 @@ def _sheets(report: ComplianceReport) -> dict[str, Sheet]:
     }
 
 
+# The sheets as people read them (XLSX, Markdown): Chinese names, headers and labels; the
+# checker's own explanations (``checked``, ``detail``) stay as written. JSON and CSV keep codes.
+RULES_ZH = "规则"
+FINDINGS_ZH = "违反与例外"
+RULE_HEADERS_ZH = ("规则", "内容", "强度", "结论", "违反数", "例外数", "核查方法")
+FINDING_HEADERS_ZH = (
+    "规则",
+    "类别",
+    "位置",
+    "证据位置",
+    "对象",
+    "事件",
+    "说明",
+    "操作人",
+    "角色",
+    "单位",
+    "理由",
+)
+
+
+def _sheets_zh(report: ComplianceReport) -> dict[str, Sheet]:
+    sheets = _sheets(report)
+    strength, status = label(STRENGTH_ZH), label(RULE_STATUS_ZH)
+    rules = [
+        (r[0], RULE_TITLE_ZH.get(r[0], ""), strength(r[1]), status(r[2]), *r[3:])
+        for r in sheets["rules"][1]
+    ]
+    kind, role = label(FINDING_KIND_ZH), label(ROLE_ZH)
+    findings = [
+        (f[0], kind(f[1]), *f[2:5], event_zh(f[5]), f[6], f[7], role(f[8]), *f[9:])
+        for f in sheets["findings"][1]
+    ]
+    return {RULES_ZH: (RULE_HEADERS_ZH, rules), FINDINGS_ZH: (FINDING_HEADERS_ZH, findings)}
+
+
 def render(report: ComplianceReport, fmt: str) -> str | bytes:
-    """The report in ``json``, ``csv``, ``xlsx`` or ``md``."""
+    """The report in ``json``, ``csv``, ``xlsx`` or ``md``: what people read (xlsx, md) in
+    Chinese, json and csv with the English keys that scripts read."""
     if fmt == "json":
         return to_json(report.as_dict())
-    sheets = _sheets(report)
     if fmt == "csv":
-        return to_csv(sheets)
+        return to_csv(_sheets(report))
+    sheets = _sheets_zh(report)
     if fmt == "xlsx":
         return to_xlsx(sheets)
-    scope = f"year {report.year}" if report.year else "all years"
+    scope = f"{report.year} 年度" if report.year else "全部年度"
     parts = [
-        "# Compliance report",
-        f"Log position {report.position}, {scope}.",
-        "## Rules",
-        md_table(*sheets["rules"]),
-        "## Violations and exceptions",
-        md_table(*sheets["findings"]) if sheets["findings"][1] else "None.",
+        "# 合规报告",
+        f"截至日志位置 {report.position}，{scope}。",
+        f"## {RULES_ZH}",
+        md_table(*sheets[RULES_ZH]),
+        f"## {FINDINGS_ZH}",
+        md_table(*sheets[FINDINGS_ZH]) if sheets[FINDINGS_ZH][1] else "无。",
     ]
     return "\n\n".join(parts) + "\n"

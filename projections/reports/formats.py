@@ -54,7 +54,11 @@ def to_xlsx(sheets: dict[str, Sheet]) -> bytes:
         sheet.title = name[:31]
         sheet.append(list(headers))
         for row in rows:
-            sheet.append([_plain(v) for v in row])
+            # Amounts stay numbers (a spreadsheet adds them up), shown with two decimals.
+            sheet.append(list(row))
+            for cell, value in zip(sheet[sheet.max_row], row, strict=False):
+                if isinstance(value, Decimal):
+                    cell.number_format = "#,##0.00"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

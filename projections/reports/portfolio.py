@@ -5,6 +5,7 @@ durations per year. Read from the catalogue, pipeline and portfolio read models.
 
 from __future__ import annotations
 
+import html
 import io
 import statistics
 from collections import defaultdict
@@ -15,6 +16,7 @@ from typing import Any
 
 from jiebang_es.domain.challenge import ChallengeStatus
 from jiebang_es.domain.project import ProjectStatus
+from jiebang_es.labels_zh import CATEGORY_ZH, step_label
 from projections.models import catalogue, pipeline, portfolio
 from projections.readstore import ReadStore
 from projections.reports.formats import Sheet, html_table, md_table, to_csv, to_json, to_xlsx
@@ -149,6 +151,55 @@ def _sheet(report: PortfolioReport) -> Sheet:
     return headers, rows
 
 
+# The report's columns as the bureau names them: Markdown, HTML and XLSX are read by people
+# (the dashboard's workbook is this very sheet); JSON and CSV keep the codes scripts read.
+SHEET_ZH = "项目组合"
+COLUMN_ZH = {
+    "year": "年度",
+    "industry": "产业领域",
+    "category": "类别",
+    "challenges": "榜单数",
+    "applications": "申报数",
+    "selections": "入选数",
+    "contracted": "合同金额（元）",
+    "disbursed": "已拨付（元）",
+    "co-investment committed": "最终用户承诺投入（元）",
+    "co-investment reported": "最终用户已报告投入（元）",
+}
+MEDIAN_DAYS = "median days "
+TITLE_ZH = "揭榜挂帅项目组合报告"
+
+
+def sheet_zh(report: PortfolioReport) -> Sheet:
+    """The report's sheet under Chinese headers, categories and unlisted years said in words;
+    the numbers unchanged."""
+    headers, rows = _sheet(report)
+    said = [
+        f"用时中位数（天）：{step_label(h.removeprefix(MEDIAN_DAYS))}"
+        if h.startswith(MEDIAN_DAYS)
+        else COLUMN_ZH.get(h, h)
+        for h in headers
+    ]
+    year, category = headers.index("year"), headers.index("category")
+    lines = []
+    for row in rows:
+        line = list(row)
+        line[year] = line[year] or "未列入年度榜单"
+        line[category] = CATEGORY_ZH.get(str(line[category]), line[category])
+        lines.append(line)
+    return said, lines
+
+
+def _cjk_font() -> str | None:
+    """A font with Chinese glyphs matplotlib can use, if the machine has one."""
+    from matplotlib import font_manager
+
+    for font in font_manager.fontManager.ttflist:
+        if "CJK SC" in font.name or font.name in ("WenQuanYi Zen Hei", "SimHei"):
+            return str(font.name)
+    return None
+
+
 def chart_png(report: PortfolioReport) -> bytes:
     """Funds contracted and disbursed, and median days per step, per year (PNG)."""
     import matplotlib
@@ -156,6 +207,18 @@ def chart_png(report: PortfolioReport) -> bytes:
     matplotlib.use("Agg")  # no display: files only
     from matplotlib import pyplot as plt
 
+    font = _cjk_font()
+    if font is not None:  # the chart says what the report says, in Chinese
+        matplotlib.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+        words = ("合同金额", "已拨付", "未列入", "各年度资金（元）", "各环节用时中位数（天）")
+    else:  # no Chinese glyphs here: English words, not empty boxes
+        words = (
+            "contracted",
+            "disbursed",
+            "unlisted",
+            "Funds per year (yuan)",
+            "Median days per step",
+        )
     years = sorted({x.year or 0 for x in report.lines})
     contracted = [
         float(sum(x.contracted for x in report.lines if (x.year or 0) == y)) for y in years
@@ -163,10 +226,10 @@ def chart_png(report: PortfolioReport) -> bytes:
     disbursed = [float(sum(x.disbursed for x in report.lines if (x.year or 0) == y)) for y in years]
     fig, (funds, days) = plt.subplots(1, 2, figsize=(11, 4))
     positions = range(len(years))
-    funds.bar([p - 0.2 for p in positions], contracted, width=0.4, label="contracted")
-    funds.bar([p + 0.2 for p in positions], disbursed, width=0.4, label="disbursed")
-    funds.set_xticks(list(positions), [str(y or "unlisted") for y in years])
-    funds.set_title("Funds per year (yuan)")
+    funds.bar([p - 0.2 for p in positions], contracted, width=0.4, label=words[0])
+    funds.bar([p + 0.2 for p in positions], disbursed, width=0.4, label=words[1])
+    funds.set_xticks(list(positions), [str(y or words[2]) for y in years])
+    funds.set_title(words[3])
     funds.legend()
     for step in report.steps:
         values = []
@@ -177,9 +240,9 @@ def chart_png(report: PortfolioReport) -> bytes:
                 if (x.year or 0) == y and step in x.median_days
             ]
             values.append(statistics.median(found) if found else 0.0)
-        days.plot(list(positions), values, marker="o", label=step)
-    days.set_xticks(list(positions), [str(y or "unlisted") for y in years])
-    days.set_title("Median days per step")
+        days.plot(list(positions), values, marker="o", label=step_label(step) if font else step)
+    days.set_xticks(list(positions), [str(y or words[2]) for y in years])
+    days.set_title(words[4])
     days.legend(fontsize="x-small")
     fig.tight_layout()
     out = io.BytesIO()
@@ -190,26 +253,28 @@ def chart_png(report: PortfolioReport) -> bytes:
 
 def render(report: PortfolioReport, fmt: str, chart: Path | None = None) -> str | bytes:
     """The report in ``json``, ``csv``, ``xlsx``, ``md`` or ``html``; md and html write the
-    chart to ``chart`` and link it."""
+    chart to ``chart`` and link it. What people read (xlsx, md, html) is in Chinese; json and
+    csv keep the English keys that scripts read."""
     if fmt == "json":
         return to_json(report.as_dict())
-    sheet = _sheet(report)
     if fmt == "csv":
-        return to_csv({"portfolio": sheet})
+        return to_csv({"portfolio": _sheet(report)})
+    sheet = sheet_zh(report)
     if fmt == "xlsx":
-        return to_xlsx({"portfolio": sheet})
+        return to_xlsx({SHEET_ZH: sheet})
     image = ""
     if chart is not None:
         chart.write_bytes(chart_png(report))
         image = chart.name
+    where = f"截至日志位置 {report.position}。"
+    alt = "各年度合同金额与已拨付资金、各环节用时中位数"
     if fmt == "md":
-        parts = ["# Portfolio report", f"Log position {report.position}.", md_table(*sheet)]
+        parts = [f"# {TITLE_ZH}", where, md_table(*sheet)]
         if image:
-            parts.append(f"![Funds and durations per year]({image})")
+            parts.append(f"![{alt}]({image})")
         return "\n\n".join(parts) + "\n"
-    img = f'<img src="{image}" alt="Funds and durations per year">' if image else ""
+    img = f'<img src="{html.escape(image)}" alt="{alt}">' if image else ""
     return (
-        "<!doctype html><meta charset='utf-8'><title>Portfolio report</title>"
-        f"<h1>Portfolio report</h1><p>Log position {report.position}.</p>"
-        f"{html_table(*sheet)}{img}\n"
+        f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>{TITLE_ZH}</title>"
+        f"<h1>{TITLE_ZH}</h1><p>{where}</p>{html_table(*sheet)}{img}\n"
     )

@@ -122,16 +122,45 @@ def _sheets(report: SittingsReport) -> dict[str, Sheet]:
     }
 
 
+# What people read (XLSX, Markdown) in Chinese; JSON and CSV keep the codes scripts read.
+SHEETS_ZH = {
+    "per year": "各年度",
+    "per end user": "各最终用户",
+    "per winning solver": "各入选揭榜单位",
+    "frequent pairs": "经常同组的专家",
+}
+HEADERS_ZH = {
+    "expert_id": "专家编号",
+    "name": "姓名",
+    "year": "年度",
+    "end_user_code": "最终用户统一社会信用代码",
+    "solver_code": "揭榜单位统一社会信用代码",
+    "panels": "参加专家组次数",
+    "expert_a": "专家甲",
+    "expert_b": "专家乙",
+}
+
+
+def _sheets_zh(report: SittingsReport) -> dict[str, Sheet]:
+    return {
+        SHEETS_ZH[name]: ([HEADERS_ZH[h] for h in headers], rows)
+        for name, (headers, rows) in _sheets(report).items()
+    }
+
+
 def render(report: SittingsReport, fmt: str) -> str | bytes:
     """The report in ``json``, ``csv``, ``xlsx`` or ``md``."""
     if fmt == "json":
         return to_json(report.as_dict())
-    sheets = _sheets(report)
     if fmt == "csv":
-        return to_csv(sheets)
+        return to_csv(_sheets(report))
+    sheets = _sheets_zh(report)
     if fmt == "xlsx":
         return to_xlsx(sheets)
-    parts = ["# 专家参评情况 (expert sittings)", f"Year: {report.year or 'all'}."]
+    parts = [
+        "# 专家参评情况",
+        f"年度：{report.year or '全部'}；经常同组：同组 {report.min_pair_panels} 次及以上。",
+    ]
     for title, sheet in sheets.items():
-        parts += [f"## {title}", md_table(*sheet) if sheet[1] else "None."]
+        parts += [f"## {title}", md_table(*sheet) if sheet[1] else "无。"]
     return "\n\n".join(parts) + "\n"

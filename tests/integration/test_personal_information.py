@@ -8,6 +8,7 @@ import base64
 import dataclasses
 import io
 import json
+import re
 import shutil
 from datetime import date
 from typing import Any
@@ -367,9 +368,16 @@ def test_r_retention_the_cli_refuses_early_then_erases_on_a_legal_ground(
     document = json.loads(shown_report.stdout)
     assert document["erasure"]["by"].startswith("dpo-chen")
     assert {r["form"] for r in document["records"]} == {"erased"}
-    rows = list(load_workbook(workbook)["records"].iter_rows(values_only=True))
-    assert rows[0][:2] == ("position", "aggregate")
+    book = load_workbook(workbook)
+    rows = list(book["个人信息记录"].iter_rows(values_only=True))
+    assert rows[0][:2] == ("日志位置", "对象类型")  # handed to the person: in Chinese
     assert len(rows) == 1 + len(document["records"])
+    assert {r[7] for r in rows[1:]} == {"已删除（密钥已销毁）"}
+    assert not [r for r in rows[1:] if not re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", r[9])]
+    about = dict(book["查询说明"].iter_rows(values_only=True))
+    assert about["查询依据"].startswith("《个人信息保护法》第四十五条")
+    assert about["删除的法律依据"] == "撤回同意"
+    assert about["办理人"].startswith("dpo-chen")
     assert public_leader(settings, j.project_id) == ERASED  # rebuilt by the command
 
 

@@ -287,14 +287,28 @@ def test_reports_render_as_csv_xlsx_md_and_html_with_a_chart(
     assert "R-DISBURSE" in compliance.render(report, "csv")
     xlsx = tmp_path / "c.xlsx"
     xlsx.write_bytes(compliance.render(report, "xlsx"))  # type: ignore[arg-type]
-    assert load_workbook(xlsx)["rules"].max_row == len(RULE_IDS) + 1
+    rules = load_workbook(xlsx)["规则"]
+    assert rules.max_row == len(RULE_IDS) + 1
+    assert [c.value for c in rules[1]][:4] == ["规则", "内容", "强度", "结论"]
+    said = compliance.render(report, "md")
+    assert isinstance(said, str)
+    assert said.startswith("# 合规报告\n\n截至日志位置 ")
+    assert "| R-FUND-CAP | 资助强度（重点≤10万元，重大≤30万元） | 硬性 | 遵守 |" in said
     pf = portfolio.portfolio_report(read_store)
     assert sum(line.selections for line in pf.lines) == 2
     chart = tmp_path / "p.png"
     md = portfolio.render(pf, "md", chart)
+    assert isinstance(md, str)
+    assert md.startswith("# 揭榜挂帅项目组合报告")
+    assert "| 年度 | 产业领域 | 类别 | 榜单数 |" in md
+    assert "重点项目" in md
+    assert "用时中位数（天）：榜单·草稿（待论证）" in md
     assert "p.png" in md
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "<table>" in portfolio.render(pf, "html", tmp_path / "q.png")
+    page = portfolio.render(pf, "html", tmp_path / "q.png")
+    assert "<table>" in page
+    assert "lang='zh-CN'" in page
+    assert "year,industry,category" in portfolio.render(pf, "csv")  # the data keeps its codes
 
 
 @pytest.fixture(autouse=True)

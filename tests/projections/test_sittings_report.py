@@ -41,5 +41,7 @@ def test_r_conflict_sittings_report_counts_panels_in_effect(app, clock, settings
     assert sittings.sittings_report(read_store, year=2025).per_year == []
     md = sittings.render(report, "md")
     assert isinstance(md, str)
-    assert "per winning solver" in md
+    assert "## 各入选揭榜单位" in md
+    assert "| 专家编号 | 姓名 | 揭榜单位统一社会信用代码 | 参加专家组次数 |" in md
+    assert "per winning solver" in sittings.render(report, "csv")  # the data keeps its codes
     assert isinstance(sittings.render(report, "xlsx"), bytes)

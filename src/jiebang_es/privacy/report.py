@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from jiebang_es.privacy.records import CLEAR
+from jiebang_es.labels_zh import aggregate_zh, event_zh
+from jiebang_es.privacy.records import CLEAR, ENCRYPTED, ERASED
 from jiebang_es.service import JiebangApp
+from jiebang_es.service_base import CHINA_TZ
 
 COLUMNS = (
     "position",
@@ -49,12 +52,72 @@ def subject_report(app: JiebangApp, subject_id: str) -> dict[str, Any]:
     }
 
 
+# The workbook is what the data subject is handed: said in Chinese (the JSON keeps its keys).
+RECORDS_ZH = "个人信息记录"
+SUBJECT_ZH = "查询说明"
+COLUMNS_ZH = (
+    "日志位置",
+    "对象类型",
+    "对象编号",
+    "版本",
+    "事件",
+    "字段",
+    "信息类别",
+    "存储形式",
+    "内容",
+    "记录时间（北京时间）",
+)
+KIND_ZH = {"name": "姓名", "name_and_contact": "姓名和联系方式", "contact": "联系方式"}
+FORM_ZH = {ENCRYPTED: "加密保存", ERASED: "已删除（密钥已销毁）", CLEAR: "明文（早期版本记录）"}
+ERASURE_ZH = {
+    "erased_at": "删除时间（北京时间）",
+    "by": "办理人",
+    "reason": "删除原因",
+    "legal_ground": "删除的法律依据",
+    "retention": "保存期限",
+    "legacy_records": "早期明文记录",
+}
+LAW_ZH = "《个人信息保护法》第四十五条（查阅、复制）；删除：第四十七条"
+
+
+def _beijing(value: Any) -> Any:
+    """An ISO time as Beijing time to the second; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(CHINA_TZ)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def report_sheets(
     report: dict[str, Any],
 ) -> dict[str, tuple[Sequence[str], Sequence[Sequence[Any]]]]:
-    """The report as sheets (headers, rows) for an XLSX workbook."""
-    records: list[list[Any]] = [[r[c] for c in COLUMNS] for r in report["records"]]
+    """The report as sheets (headers, rows) for an XLSX workbook, in Chinese."""
+    records: list[list[Any]] = []
+    for r in report["records"]:
+        records.append(
+            [
+                r["position"],
+                aggregate_zh(r["aggregate"]),
+                r["aggregate_id"],
+                r["version"],
+                event_zh(f"{r['aggregate']}.{r['event']}"),
+                r["field"],
+                KIND_ZH.get(r["kind"], r["kind"]),
+                FORM_ZH.get(r["form"], r["form"]),
+                r["value"],
+                _beijing(r["recorded_at"]),
+            ]
+        )
     erasure = report["erasure"] or {}
-    about: list[list[Any]] = [["subject_id", report["subject_id"]], ["law", report["law"]]]
-    about += [[f"erasure.{k}", str(v)] for k, v in erasure.items()]
-    return {"records": (COLUMNS, records), "subject": (("item", "value"), about)}
+    about: list[list[Any]] = [["主体编号", report["subject_id"]], ["查询依据", LAW_ZH]]
+    for key, value in erasure.items():
+        shown = "、".join(value) if isinstance(value, list) else value
+        about.append([ERASURE_ZH.get(key, key), _beijing(shown) if key == "erased_at" else shown])
+    if not erasure:
+        about.append(["删除情况", "未删除"])
+    return {RECORDS_ZH: (COLUMNS_ZH, records), SUBJECT_ZH: (("项目", "内容"), about)}
