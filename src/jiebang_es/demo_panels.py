@@ -38,7 +38,7 @@ PUBLIC_VALUES = {
 def sample_field(run: DemoRun) -> str:
     """The field code of this run's experts, which its draws ask for: each run is a sample of
     its own, and its draws never seat an earlier run's experts on the same simulated days."""
-    return f"demo-{run.run}"
+    return f"演示批次{run.run}"
 
 
 def register_pool(run: DemoRun, a: Track, b: Track) -> None:

@@ -24,17 +24,35 @@ BODIES = {
 }
 
 
-def paper(app: ServiceBase, kind: str, subject: str) -> DocumentRef:
-    """A paper of ``kind`` about ``subject``, kept in the store, as a step references it."""
+# The steps that keep papers, as the bureau names them (a paper's title and file name say it).
+STEP_ZH = {
+    "approve_annual_list": "党组会审定年度榜单",
+    "publish": "写榜发布",
+    "apply": "揭榜申报",
+    "record_argumentation": "榜单论证",
+    "score": "揭榜评审",
+    "publicize": "入选公示",
+    "sign_contract": "任务书签订",
+    "report_milestone": "里程碑报告",
+    "assess": "最终用户考核",
+}
+
+
+def paper(app: ServiceBase, kind: str, subject: str, file_subject: str = "") -> DocumentRef:
+    """A paper of ``kind`` about ``subject``, kept in the store, as a step references it; its
+    file is named after ``file_subject`` (``subject`` when not given)."""
     body = BODIES.get(kind, kind)
     data = render("paper", {"title": f"{kind}：{subject}", "body": body})
-    doc = app.documents.put_bytes(data, kind=kind, file_name=f"{kind}-{subject}.docx")
+    name = f"{kind}-{file_subject or subject}.docx"
+    doc = app.documents.put_bytes(data, kind=kind, file_name=name)
     return doc.ref(kind)
 
 
-def with_papers(app: ServiceBase, meta: CommandMeta, subject: str, *kinds: str) -> CommandMeta:
+def with_papers(
+    app: ServiceBase, meta: CommandMeta, subject: str, *kinds: str, file_subject: str = ""
+) -> CommandMeta:
     """``meta`` carrying papers of ``kinds`` about ``subject``."""
-    refs = tuple(paper(app, kind, subject) for kind in kinds)
+    refs = tuple(paper(app, kind, subject, file_subject) for kind in kinds)
     return replace(meta, documents=meta.documents + refs)
 
 
@@ -48,5 +66,9 @@ def papers_for(
     if not kinds:
         return kwargs
     meta = kwargs.get("meta", NO_META)
-    subject = " ".join([command, *(str(a) for a in about if isinstance(a, str))])
-    return {**kwargs, "meta": with_papers(app, meta, subject, *kinds)}
+    ids = [str(a) for a in about if isinstance(a, str)]
+    step = STEP_ZH.get(command, command)
+    # The title names every id (each paper its own bytes); the file name the step and a short id.
+    subject = " ".join([step, *ids])
+    short = "-".join([step, *(i[:8] for i in ids)])
+    return {**kwargs, "meta": with_papers(app, meta, subject, *kinds, file_subject=short)}
