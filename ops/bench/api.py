@@ -13,7 +13,11 @@ In one run, on a scratch PostgreSQL database (dropped at the end):
   (LISTEN/NOTIFY, no polling);
 * ``jiebang serve --workers 2`` (the runner in the supervising process): the same 32-client
   figures and lag;
-* ``jiebang serve`` on the embedded SQLite store: ``POST /v1/demands`` at 1 client (p99).
+* ``jiebang serve`` on the embedded SQLite store: ``POST /v1/demands`` at 1 client (p99);
+* the HTTP stack's floor (``floor_app.py``, 1 and 2 workers, 32 clients): FastAPI under uvicorn
+  with the same settings, the demand's body validated and echoed with nothing behind it, and
+  the raw baseline's transaction behind it and nothing else: the most any command over this
+  stack could reach.
 
 Every client is one keep-alive connection. Pools are bounded (at most ~40 connections on the
 server for the whole run) and every wait has a timeout, so the run cannot hang. The last line
@@ -183,6 +187,21 @@ def mixed(port: int, tokens: dict[str, str]) -> Callable[[], Operation]:
     return make
 
 
+def posts(port: int, path: str) -> Callable[[], Operation]:
+    """The demand's body to the floor app (``floor_app.py``): no token is asked there."""
+
+    def make() -> Operation:
+        client = Client(port, "")
+
+        def post() -> int:
+            client.call("POST", path, BODY, 201)
+            return 1
+
+        return post
+
+    return make
+
+
 def raw(url: str) -> Callable[[], Operation]:
     def make() -> Operation:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
@@ -211,24 +230,45 @@ def serving(url: str, workers: int, folder: Path) -> Iterator[int]:
         "JIEBANG_AUDIT_KEY_FILE": str(folder / "no-audit-key.pem"),
         "JIEBANG_DOCUMENTS_DIR": str(folder / f"documents-{port}"),
     }
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [str(JIEBANG), "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [str(JIEBANG), "serve", "--port", str(port), "--workers", str(workers)]
+    with running(command, env, port, "/v1/health", f"the server ({url}, {workers} workers)"):
+        yield port
+
+
+@contextlib.contextmanager
+def serving_floor(url: str, workers: int) -> Iterator[int]:
+    """The floor app (``floor_app.py``) under uvicorn with ``jiebang serve``'s settings."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).resolve().parent),
+        "floor_app:create", "--factory", "--port", str(port), "--workers", str(workers),
+        "--http", "httptools", "--loop", "uvloop", "--no-access-log",
+        "--log-level", "warning", "--no-server-header",
+    ]  # fmt: skip
+    env = {**os.environ, "FLOOR_DATABASE_URL": url}
+    with running(command, env, port, "/openapi.json", f"the floor app ({workers} workers)"):
+        yield port
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str], env: dict[str, str], port: int, ready: str, what: str
+) -> Iterator[None]:
+    """``command`` started, answering 200 on ``ready`` within ``WAIT``; stopped at the end."""
+    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
         deadline = time.monotonic() + WAIT
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start ({url}, {workers} workers)")
+                raise SystemExit(f"{what} did not start")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                conn.request("GET", "/v1/health")
+                conn.request("GET", ready)
                 if conn.getresponse().status == 200:
                     break
             except OSError:
                 time.sleep(0.2)
-        yield port
+        yield
     finally:
         process.terminate()
         try:
@@ -236,6 +276,17 @@ def serving(url: str, workers: int, folder: Path) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def measure_floor(url: str, workers: int, seconds: float) -> dict[str, Any]:
+    """The HTTP stack alone, and the raw transaction behind it, at 32 clients."""
+    with serving_floor(url, workers) as port:
+        run_clients(4, 1.0, posts(port, "/noop"))  # warm-up
+        return {
+            "noop_32": run_clients(CLIENTS, seconds, posts(port, "/noop")),
+            "insert_32": run_clients(CLIENTS, seconds, posts(port, "/insert")),
+            "insert_async_32": run_clients(CLIENTS, seconds, posts(port, "/insert-async")),
+        }
 
 
 class LagProbe:
@@ -373,6 +424,8 @@ def main() -> None:
             figures["raw_32_before"] = run_clients(CLIENTS, s, raw(url))
             figures["pg_1w"] = measure_server(url, 1, s, folder, one_client=True, loaded=True)
             figures["pg_2w"] = measure_server(url, 2, s, folder, one_client=False, loaded=True)
+            figures["floor_1w"] = measure_floor(url, 1, s)
+            figures["floor_2w"] = measure_floor(url, 2, s)
             figures["raw_32_after"] = run_clients(CLIENTS, s, raw(url))
             sqlite_url = f"sqlite:///{folder / 'bench.db'}"
             figures["sqlite_1w"] = measure_server(
@@ -399,6 +452,12 @@ def report(f: dict[str, Any], seconds: float) -> None:
         ("PG 2 workers POST /v1/demands", CLIENTS, f["pg_2w"]["demands_32"]),
         ("PG 2 workers mixed", CLIENTS, f["pg_2w"]["mixed_32"]),
         ("SQLite 1 worker POST /v1/demands", 1, f["sqlite_1w"]["demands_1"]),
+        ("floor 1 worker: HTTP, nothing", CLIENTS, f["floor_1w"]["noop_32"]),
+        ("floor 1 worker: HTTP + raw tx", CLIENTS, f["floor_1w"]["insert_32"]),
+        ("floor 1 worker: HTTP + raw tx async", CLIENTS, f["floor_1w"]["insert_async_32"]),
+        ("floor 2 workers: HTTP, nothing", CLIENTS, f["floor_2w"]["noop_32"]),
+        ("floor 2 workers: HTTP + raw tx", CLIENTS, f["floor_2w"]["insert_32"]),
+        ("floor 2 workers: HTTP + raw tx async", CLIENTS, f["floor_2w"]["insert_async_32"]),
     ]
     print(f"{'what':<34} {'clients':>7} {'cmd/s':>8} {'p50 ms':>8} {'p99 ms':>8} errors")
     for what, clients, r in rows:
@@ -419,6 +478,14 @@ def report(f: dict[str, Any], seconds: float) -> None:
         "api_32_2w": round(f["pg_2w"]["demands_32"]["rate"], 1),
         "p99_1_pg_ms": round(f["pg_1w"]["demands_1"]["p99_ms"], 2),
         "p99_1_sqlite_ms": round(f["sqlite_1w"]["demands_1"]["p99_ms"], 2),
+        "floor_noop_ratio_32": round(f["floor_1w"]["noop_32"]["rate"] / raw32, 3),
+        "floor_insert_ratio_32": round(f["floor_1w"]["insert_32"]["rate"] / raw32, 3),
+        "floor_insert_async_ratio_32": round(f["floor_1w"]["insert_async_32"]["rate"] / raw32, 3),
+        "floor_noop_ratio_32_2w": round(f["floor_2w"]["noop_32"]["rate"] / raw32, 3),
+        "floor_insert_ratio_32_2w": round(f["floor_2w"]["insert_32"]["rate"] / raw32, 3),
+        "floor_insert_async_ratio_32_2w": round(
+            f["floor_2w"]["insert_async_32"]["rate"] / raw32, 3
+        ),
         "lag_p95_ms": round(f["pg_1w"]["lag"]["lag_p95_ms"], 1),
         "lag_p95_ms_2w": round(f["pg_2w"]["lag"]["lag_p95_ms"], 1),
         "errors": sum(r["errors"] for _, _, r in rows),

@@ -6,6 +6,9 @@ measures in child processes, interleaved, ``--repeat`` times:
   - the raw baseline: a streamed ``SELECT`` of the events table (a server-side cursor) and
     ``orjson.loads`` of each state, nothing else;
   - a rebuild of every read model from position 0 (``projections.rebuild``);
+  - the rebuild's floor: the log read and decoded into domain events exactly as the rebuild
+    reads and decodes it (``EventSource``, the fast decoder, batches of 10,000), applied to
+    nothing: no rebuild of whole events can be faster;
 and, with ``jiebang projections run`` following in its own process, the live lag from an event
 saved to the moment every read model reflects it. Prints events/s (min / median / max), peak
 RSS, the ratio to the baseline in the same run, lag p50/p95, and at the end one line of JSON.
@@ -63,6 +66,19 @@ def child(kind: str, url: str) -> None:
             for row in cur:
                 loads(row[4])
                 count += 1
+    elif kind == "decode":
+        _without_this_folder()
+        from projections.projector import EventSource
+        from projections.rebuild import REBUILD_BATCH
+
+        source = EventSource(settings)  # one thread: the decoding is what is measured
+        count = after = 0
+        try:
+            while batch := source.read(after, REBUILD_BATCH):
+                count += len(batch)
+                after = batch[-1][0]
+        finally:
+            source.close()
     else:
         _without_this_folder()
         from projections.rebuild import rebuild
@@ -133,7 +149,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--server", default=SERVER)
     parser.add_argument("--lag-samples", type=int, default=200)
-    parser.add_argument("--child", choices=("baseline", "rebuild"))
+    parser.add_argument("--child", choices=("baseline", "decode", "rebuild"))
     parser.add_argument("--url")
     args = parser.parse_args()
     if args.child:
@@ -143,14 +159,17 @@ def main() -> None:
         app = bench_app(url)
         try:
             total = generate(app, args.events)
-            bases, builds = [], []
+            bases, decodes, builds = [], [], []
             for i in range(args.repeat):  # interleaved: each ratio from the same moment
                 bases.append(measure("baseline", url))
+                decodes.append(measure("decode", url))
                 builds.append(measure("rebuild", url))
                 rate = builds[-1]["events"] / builds[-1]["seconds"]
                 base = bases[-1]["events"] / bases[-1]["seconds"]
+                floor = decodes[-1]["events"] / decodes[-1]["seconds"]
                 print(
-                    f"run {i + 1}: baseline {base:,.0f} events/s, rebuild {rate:,.0f} events/s "
+                    f"run {i + 1}: baseline {base:,.0f} events/s, read and decode only "
+                    f"{floor:,.0f} events/s, rebuild {rate:,.0f} events/s "
                     f"({builds[-1]['seconds']:.0f} s, peak {builds[-1]['peak_mb']:.0f} MB), "
                     f"ratio {rate / base:.3f}"
                 )
@@ -158,11 +177,13 @@ def main() -> None:
         finally:
             app.close()
     base_rates = [b["events"] / b["seconds"] for b in bases]
+    floors = [d["events"] / d["seconds"] for d in decodes]
     rates = [b["events"] / b["seconds"] for b in builds]
     ratios = [r / b for r, b in zip(rates, base_rates, strict=True)]
     peaks = [b["peak_mb"] for b in builds]
     print(f"events: {total:,}")
     print(f"baseline (streamed SELECT + orjson.loads), min/median/max: {spread(base_rates)} /s")
+    print(f"the log read and decoded, nothing applied, min/median/max: {spread(floors)} /s")
     print(f"rebuild of every read model, min/median/max: {spread(rates)} events/s")
     print(
         "ratio to the baseline, min/median/max: " + " / ".join(f"{r:.3f}" for r in sorted(ratios))
@@ -172,6 +193,8 @@ def main() -> None:
         "events": total,
         "runs": args.repeat,
         "baseline_events_per_s": [round(r) for r in base_rates],
+        "decode_events_per_s": [round(r) for r in floors],
+        "decode_ratio": [round(d / b, 3) for d, b in zip(floors, base_rates, strict=True)],
         "rebuild_events_per_s": [round(r) for r in rates],
         "rebuild_events_per_s_median": round(statistics.median(rates)),
         "rebuild_ratio": [round(r, 3) for r in ratios],
