@@ -29,6 +29,7 @@ from jiebang_es.labels_zh import (
     event_zh,
 )
 from jiebang_es.service_base import CHINA_TZ
+from projections.compliance.rule_titles import RULE_TITLE_ZH
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Pages carry no inline script or style: everything comes from /static of this application.
@@ -81,6 +82,18 @@ def when(value: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def moment(value: Any) -> Any:
+    """A stored value as a page shows it: a date-time with its zone as Beijing minutes (the
+    stored text is in the JSON of the state page); anything else as it is."""
+    if isinstance(value, str) and len(value) > 19 and value[10:11] == "T" and value[4:5] == "-":
+        try:
+            if datetime.fromisoformat(value).tzinfo is not None:
+                return when(value)
+        except ValueError:
+            return value
+    return value
+
+
 def filesize(value: Any) -> str:
     """A size in bytes as the reader expects it (字节, KB, MB)."""
     size = int(value or 0)
@@ -103,6 +116,8 @@ TEMPLATES.env.filters.update(
     plain=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
     event=event_zh,
     aggregate=aggregate_zh,
+    rule=lambda v: f"{v}（{RULE_TITLE_ZH[v]}）" if v in RULE_TITLE_ZH else (v or "—"),
+    moment=moment,
 )
 
 

@@ -37,6 +37,11 @@ def test_r_audit_who_timeline_shows_who_why_and_fields_changed(web: TestClient, 
     assert 'class="change-new"' in page.text
     # a structured value is split into the sub-fields that changed
     assert "<code>content.funding</code>" in page.text
+    # values as a reader says them: yes/no and Beijing minutes, not Python's or ISO's spelling
+    cells = re.findall(r'<td class="change-(?:old|new)">(.*?)</td>', page.text)
+    assert {"是", "否"} <= set(cells)
+    assert [c for c in cells if re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", c)]
+    assert not [c for c in cells if c in ("True", "False") or re.search(r"\dT\d\d:", c)]
 
 
 def test_state_as_of_a_time_and_a_bad_time_is_explained(web: TestClient, demo: Demo) -> None:
@@ -215,3 +220,16 @@ def test_r_audit_immutable_damage_is_said_in_chinese_with_the_verifiers_detail()
         assert not said.split("（", 2)[1].isascii()
     checkpoint = finding_zh(Finding(Damage.CHECKPOINT_FORGED, 9, "", 0, "not signed"))
     assert checkpoint.startswith("位置 9，检查点签名无效")
+
+
+def test_r_select_reason_timeline_shows_the_exception_by_rule_name_reason_and_case(
+    web: TestClient, demo: Demo
+) -> None:
+    sign_in(web, demo.token(Role.SUPERVISOR))
+    compliance = web.get("/console/compliance").text
+    row = compliance[compliance.index('<tr id="R-SELECT-REASON">') :].split("</tr>", 1)[0]
+    found = re.search(r'<a href="(/console/aggregates/[^"]+)">', row)
+    assert found is not None, row
+    page = web.get(found.group(1)).text
+    assert "R-SELECT-REASON（不依专家排序确定须说明理由）：理由：" in page
+    assert "<small>规则所指情形：" in page
