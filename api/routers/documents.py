@@ -188,7 +188,7 @@ def send_document(
     headers = {
         "ETag": etag,
         "Accept-Ranges": "bytes",
-        "Content-Disposition": _disposition(doc.file_name),
+        "Content-Disposition": disposition(doc.file_name),
     }
     if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
         return Response(status_code=304, headers=headers)
@@ -236,7 +236,7 @@ def _range(value: str, size: int) -> tuple[int, int] | None:
     return (start, end)
 
 
-def _disposition(file_name: str) -> str:
+def disposition(file_name: str) -> str:
     """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266, RFC 8187)."""
     fallback = "".join(
         c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from api.auth import Principal
 from api.reads import ReadsDep
+from api.routers.documents import disposition
 from api.web.charts import Group, bar_chart
 from api.web.render import page
 from api.web.signin import csrf_token, signed_in
@@ -132,7 +133,7 @@ def portfolio_xlsx(reader: Reader, reads: ReadsDep) -> Response:  # noqa: ARG001
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={
-            "Content-Disposition": 'attachment; filename="portfolio.xlsx"',
+            "Content-Disposition": disposition("揭榜挂帅项目组合.xlsx"),
             "Cache-Control": "no-store",
         },
     )

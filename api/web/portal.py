@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.deps import AppDep
 from api.reads import ReadsDep
+from api.routers.documents import disposition
 from api.visibility import is_public
 from api.web.draws import published_draws, record
 from api.web.render import not_found, page, set_page_headers, when, yuan
@@ -174,7 +175,8 @@ def guide(challenge_id: Annotated[UUID, Path()], reads: ReadsDep) -> Response:
     return Response(
         f"{listed.name}\n申报指南\n\n{listed.guide}\n",
         media_type="text/plain; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="guide-{challenge_id}.txt"'},
+        # Saved under a name its reader recognises (an ASCII fallback for old clients).
+        headers={"Content-Disposition": disposition(f"申报指南-{listed.name}.txt")},
     )
 
 

@@ -99,6 +99,7 @@ def test_dashboard_charts_and_the_same_numbers_as_xlsx(web: TestClient, demo: De
     assert 'role="img"' in page.text
     workbook = web.get("/dashboard/portfolio.xlsx")
     assert workbook.status_code == 200
+    assert "filename*=UTF-8''%E6%8F%AD" in workbook.headers["content-disposition"]  # 揭榜…
     sheet = load_workbook(io.BytesIO(workbook.content)).active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 
@@ -64,6 +65,9 @@ def test_r_content_challenge_page_shows_the_whole_list_entry_and_its_guide(
     guide = web.get(f"/portal/challenges/{demo.public_id}/guide.txt")
     assert guide.status_code == 200
     assert "attachment" in guide.headers["content-disposition"]
+    # saved under the name its reader recognises: 申报指南-<challenge name>.txt (RFC 8187)
+    saved = quote(f"申报指南-{demo.public_name}.txt", safe="")
+    assert f"filename*=UTF-8''{saved}" in guide.headers["content-disposition"]
     # the guide document kept with the publication (R-EVIDENCE), for anyone to download
     documents = [x for x in _links(page.text) if x.startswith("/v1/public/documents/")]
     assert documents
