@@ -57,6 +57,17 @@ DETAILS_ZH: dict[str, str] = {
 }
 
 
+# The generic ``http`` problem (a status Starlette raises: an unknown path, a method the path
+# does not serve…) said by its status.
+HTTP_STATUS_ZH: dict[int, tuple[str, str]] = {
+    400: ("请求无效", "请求无法解析"),
+    404: ("未找到", "没有这个地址；请核对路径"),
+    405: ("不支持此方法", "此地址不接受该请求方法；Allow 响应头列出可用的方法"),
+    406: ("无法提供所要求的格式", "无法以 Accept 请求头要求的格式回答"),
+    415: ("不支持该内容类型", "请求体的 Content-Type 不被此地址接受"),
+}
+
+
 def prefers_chinese(accept_language: str | None) -> bool:
     """Whether the header's most preferred language is Chinese (``zh``, ``zh-CN``, …).
 
@@ -78,11 +89,18 @@ def prefers_chinese(accept_language: str | None) -> bool:
 
 
 def in_chinese(
-    slug: str, title: str, detail: str, rule_id: str | None, lead: str | None = None
+    slug: str,
+    title: str,
+    detail: str,
+    rule_id: str | None,
+    lead: str | None = None,
+    status: int | None = None,
 ) -> tuple[str, str]:
     """The title and detail said in Chinese, the English detail kept in brackets; ``lead``,
     when given, is the Chinese sentence for this very problem (else the type's own)."""
     title_zh = TITLES_ZH.get(slug, title)
+    if slug == "http" and status in HTTP_STATUS_ZH:
+        title_zh, lead = HTTP_STATUS_ZH[status][0], lead or HTTP_STATUS_ZH[status][1]
     lead = lead or DETAILS_ZH.get(slug)
     if lead is None:
         return title_zh, detail

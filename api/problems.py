@@ -134,7 +134,7 @@ def problem_response(
     says this problem's detail in Chinese where the type's general sentence would not."""
     chinese = prefers_chinese(request.headers.get("accept-language"))
     if chinese:
-        title, detail = in_chinese(slug, title, detail, extra.get("rule_id"), lead_zh)
+        title, detail = in_chinese(slug, title, detail, extra.get("rule_id"), lead_zh, status)
     body = Problem(
         type=f"/problems/{slug}",
         title=title,

@@ -58,6 +58,18 @@ def test_not_found_and_unauthenticated_in_chinese(web: TestClient) -> None:
     assert anonymous.json()["title"] == "需要有效的持有者令牌"
 
 
+def test_unknown_path_and_wrong_method_are_said_by_their_status(web: TestClient) -> None:
+    zh = {"Accept-Language": "zh"}
+    nowhere = web.get("/v1/nowhere", headers=zh).json()
+    assert nowhere["title"] == "未找到"
+    assert nowhere["detail"].startswith("没有这个地址")
+    wrong = web.delete("/v1/public/challenges", headers=zh)
+    assert wrong.status_code == 405
+    assert wrong.json()["title"] == "不支持此方法"
+    assert wrong.json()["type"] == "/problems/http"  # the type never changes with the language
+    assert web.get("/v1/nowhere").json()["title"] == "Not Found"
+
+
 @pytest.mark.parametrize(
     ("header", "chinese"),
     [
