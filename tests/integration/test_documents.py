@@ -210,6 +210,11 @@ def test_written_guide_and_notice_open_with_python_docx_and_say_name_funding_dat
     assert "2026年04月10日 09:00" in text
     assert "2026年05月10日 17:00" in text
     assert guide.docx.kind == evidence.GUIDE
+    # The properties a word processor shows: the issuer, the title, the language.
+    props = docx.Document(io.BytesIO(b"".join(app.documents.read(guide.docx.digest))))
+    assert props.core_properties.author == "区科技局"
+    assert props.core_properties.title.startswith(c.content.name)
+    assert props.core_properties.language == "zh-CN"
     # Writing is deterministic: the same record gives the same bytes, kept once.
     again = write_guide(app, BUREAU_STAFF, j.challenge_id, WINDOW_OPENS, WINDOW_CLOSES)
     assert again == guide
@@ -259,6 +264,11 @@ def test_written_guide_and_notice_as_pdf_parse_and_say_name_funding_dates(make_a
     assert guide.pdf.file_name == f"申报指南-{c.content.name}.pdf"
     text = _pdf_text(app, guide.pdf.digest)
     assert text.startswith(f"{c.content.name}申报指南")
+    reader = pypdf.PdfReader(io.BytesIO(b"".join(app.documents.read(guide.pdf.digest))))
+    assert reader.metadata is not None
+    assert reader.metadata.title.startswith(c.content.name)
+    assert reader.metadata.author == "区科技局"
+    assert reader.trailer["/Root"]["/Lang"] == "zh-CN"
     assert "".join(c.content.name.split()) in text
     assert f"{c.content.funding:,.2f}" in text
     assert "2026年04月10日09:00至2026年05月10日17:00" in text

@@ -106,6 +106,9 @@ def render_pdf(lines: Sequence[tuple[int, str]], font: Font) -> bytes:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_creation_date(CREATED)
     pdf.set_creator("jiebang_es")
+    pdf.set_author("区科技局")
+    pdf.set_title(next((text for level, text in lines if level == 0), ""))
+    pdf.set_lang("zh-CN")  # screen readers and search read the text as Chinese
     pdf.set_margins(25, 25, 25)
     pdf.set_auto_page_break(True, margin=25)
     pdf.add_font("cjk", "", str(font.path), collection_font_number=font.face)

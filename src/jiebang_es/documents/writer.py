@@ -62,12 +62,18 @@ def fill(template: str, values: Mapping[str, object]) -> Lines:
     return out
 
 
+AUTHOR = "区科技局"
+
+
 def docx_of(lines: Lines) -> bytes:
     """The lines as DOCX bytes."""
     document = docx.Document()
     props = document.core_properties
     props.created = props.modified = datetime(*FIXED_TIME)
-    props.author = props.last_modified_by = "jiebang_es"
+    # What a reader's word processor shows under "properties": the issuer, the title, Chinese.
+    props.author = props.last_modified_by = AUTHOR
+    props.title = next((text for level, text in lines if level == 0), "")
+    props.language = "zh-CN"
     for level, text in lines:
         if level == 2:
             document.add_paragraph(text)
