@@ -36,8 +36,8 @@ from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
 from jiebang_es.errors import InvalidValueError, JiebangError, NotFoundError
 from jiebang_es.labels_zh import RULE_STATUS_ZH
+from jiebang_es.rule_titles import RULE_TITLE_ZH
 from projections import queries
-from projections.compliance.rule_titles import RULE_TITLE_ZH
 from projections.reports.compliance import compliance_report
 
 router = APIRouter(prefix="/console", include_in_schema=False)

@@ -28,8 +28,8 @@ from jiebang_es.labels_zh import (
     aggregate_zh,
     event_zh,
 )
+from jiebang_es.rule_titles import RULE_TITLE_ZH
 from jiebang_es.service_base import CHINA_TZ
-from projections.compliance.rule_titles import RULE_TITLE_ZH
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Pages carry no inline script or style: everything comes from /static of this application.

@@ -16,8 +16,8 @@ from jiebang_es.labels_zh import (
     label,
 )
 from jiebang_es.privacy.redact import redact_text
+from jiebang_es.rule_titles import RULE_TITLE_ZH
 from projections.compliance.check import FINDINGS
-from projections.compliance.rule_titles import RULE_TITLE_ZH
 from projections.compliance.rules import RULES
 from projections.readstore import ReadStore
 from projections.reports.formats import Sheet, md_table, to_csv, to_json, to_xlsx

@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from api.web.console import finding_zh
 from jiebang_es.audit.verify import Damage, Finding
 from jiebang_es.domain.values import Role
+from jiebang_es.rule_titles import RULE_TITLE_ZH
 from jiebang_es.service import JiebangApp
-from projections.compliance.rule_titles import RULE_TITLE_ZH
 from projections.compliance.rules import RULES
 from tests.web.conftest import Demo, sign_in
 
