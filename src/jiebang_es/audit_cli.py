@@ -19,7 +19,7 @@ from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.retired_keys import RETIRED_FOLDER, retire_key
 from jiebang_es.audit.verify_store import record_verification, verify_store
 from jiebang_es.cli_output import replaced_on_success
-from jiebang_es.cli_store import cli_settings
+from jiebang_es.cli_store import cli_settings, store_exists
 from jiebang_es.config import Settings
 from jiebang_es.crypto import CryptoMode
 from jiebang_es.crypto.digests import DIGEST_NAMES
@@ -137,6 +137,10 @@ def keygen(
     settings = cli_settings()
     retired = None
     try:
+        if store_exists(settings):
+            # A key of another mode than the store's would only be refused at the next
+            # checkpoint: say so now (the store's mode is fixed when it is created).
+            RawStore(settings).crypto_mode(settings.crypto)
         if overwrite and settings.audit_key_file.exists():
             # The old public key stays, for the checkpoints it signed up to the log's head now.
             last = RawStore(settings).last_seal()

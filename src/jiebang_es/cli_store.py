@@ -22,15 +22,21 @@ def cli_settings(*, existing: bool = False) -> Settings:
     return settings
 
 
+def store_exists(settings: Settings) -> bool:
+    """Whether there is a store to read (PostgreSQL: assumed, the server says otherwise)."""
+    env = store_env(settings.database_url)
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.sqlite":
+        return True
+    path = env["SQLITE_DBNAME"]
+    return path == ":memory:" or path.startswith("file:") or Path(path).is_file()
+
+
 def require_store(settings: Settings) -> None:
     """Exit 2 naming the path when a SQLite store's file does not exist (PostgreSQL: the
     server says so of a database that does not exist)."""
-    env = store_env(settings.database_url)
-    if env["PERSISTENCE_MODULE"] != "eventsourcing.sqlite":
+    if store_exists(settings):
         return
-    path = env["SQLITE_DBNAME"]
-    if path == ":memory:" or path.startswith("file:") or Path(path).is_file():
-        return
+    path = store_env(settings.database_url)["SQLITE_DBNAME"]
     typer.echo(
         f"jiebang: JIEBANG_DATABASE_URL: no store at {path}: this command reads a store and "
         "never creates one (check the path)",

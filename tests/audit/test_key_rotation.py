@@ -68,3 +68,26 @@ def test_r_audit_immutable_a_rotated_key_keeps_its_checkpoints_and_no_more(
     assert forged.finding is not None
     assert forged.finding.damage is Damage.CHECKPOINT_FORGED
     assert "retired at position 2" in forged.finding.detail
+
+
+def test_r_audit_immutable_keygen_refuses_a_key_of_another_mode_than_the_stores(
+    app, clock, store_url, tmp_path, crypto_mode
+):
+    clock.on(date(2026, 2, 24))
+    collect(app, 1)  # the store exists, in crypto_mode
+    other = "sm" if crypto_mode == "intl" else "intl"
+    settings = settings_for(store_url, tmp_path)
+    env = {
+        "JIEBANG_DATABASE_URL": store_url,
+        "JIEBANG_CRYPTO": other,
+        "JIEBANG_AUDIT_KEY_FILE": str(settings.audit_key_file),
+        "JIEBANG_AUDIT_PUBLIC_KEY_FILE": str(settings.audit_public_key_file),
+    }
+    refused = CliRunner().invoke(cli, ["audit", "keygen"], env=env)
+    assert refused.exit_code == 2, refused.output
+    assert "JIEBANG_CRYPTO" in refused.output
+    assert not settings.audit_key_file.exists()  # nothing made
+    env["JIEBANG_CRYPTO"] = crypto_mode
+    made = CliRunner().invoke(cli, ["audit", "keygen"], env=env)
+    assert made.exit_code == 0, made.output
+    assert settings.audit_key_file.exists()
