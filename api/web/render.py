@@ -27,6 +27,7 @@ from jiebang_es.labels_zh import (
     SCOPE_ZH,
     aggregate_zh,
     event_zh,
+    field_zh,
 )
 from jiebang_es.rule_titles import RULE_TITLE_ZH
 from jiebang_es.service_base import CHINA_TZ
@@ -116,6 +117,7 @@ TEMPLATES.env.filters.update(
     plain=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
     event=event_zh,
     aggregate=aggregate_zh,
+    field=field_zh,
     rule=lambda v: f"{v}（{RULE_TITLE_ZH[v]}）" if v in RULE_TITLE_ZH else (v or "—"),
     moment=moment,
 )

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 
+import jiebang_es.audit.queries as audit
 import jiebang_es.domain
 from jiebang_es.domain.base import JiebangAggregate
 from jiebang_es.domain.values import Role
-from jiebang_es.labels_zh import AGGREGATE_ZH, EVENT_ZH, event_zh
+from jiebang_es.labels_zh import AGGREGATE_ZH, EVENT_ZH, event_zh, field_zh
+from jiebang_es.service import JiebangApp
 from tests.web.conftest import Demo, sign_in
 
 
@@ -61,3 +63,25 @@ def test_timeline_and_activity_say_the_event_in_chinese_then_its_stored_name(
     assert activity.status_code == 200
     assert "征集需求" in activity.text
     assert "需求 第 1 版" in activity.text
+
+
+def test_r_audit_who_every_field_the_demos_timelines_change_has_a_chinese_name(
+    web: TestClient, demo: Demo
+) -> None:
+    app = JiebangApp(demo.settings)
+    try:
+        ids = {str(e.originator_id) for _, e in audit.log_events(app)}
+        paths = {
+            change.field
+            for aggregate_id in ids
+            for entry in audit.history(app, aggregate_id)
+            for change in entry.changes
+        }
+    finally:
+        app.close()
+    assert len(paths) > 50
+    unnamed = sorted(p for p in paths if not field_zh(p))
+    assert not unnamed, unnamed
+    sign_in(web, demo.token(Role.SUPERVISOR))
+    timeline = web.get(f"/console/aggregates/{demo.public_id}").text
+    assert "资助金额 <code>content.funding</code>" in timeline
