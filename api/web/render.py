@@ -26,6 +26,7 @@ from jiebang_es.labels_zh import (
     ROLE_ZH,
     SCOPE_ZH,
     aggregate_zh,
+    code_zh,
     event_zh,
     field_zh,
 )
@@ -118,6 +119,7 @@ TEMPLATES.env.filters.update(
     event=event_zh,
     aggregate=aggregate_zh,
     field=field_zh,
+    coded=code_zh,
     rule=lambda v: f"{v}（{RULE_TITLE_ZH[v]}）" if v in RULE_TITLE_ZH else (v or "—"),
     moment=moment,
 )

@@ -354,3 +354,60 @@ def field_zh(path: object) -> str:
     positions skipped); a name not listed shows as stored."""
     parts = [p for p in str(path or "").split(".") if p and not p.isdigit()]
     return FIELD_ZH.get(parts[-1], "") if parts else ""
+
+
+# Coded values (the domain's enumerations) by the field that holds them; ``status`` by the
+# aggregate, since each has its own.
+STATUS_BY_AGGREGATE_ZH = {
+    "Challenge": CHALLENGE_STATUS_ZH,
+    "Project": PROJECT_STATUS_ZH,
+    "Application": {"applied": "已申报", "withdrawn": "已撤回"},
+    "Expert": {"active": "在库", "suspended": "暂停使用", "retired": "已出库"},
+    "Draw": {"scheduled": "已安排", "performed": "已抽取"},
+    "CreditRecord": {"good": "良好", "seriously_dishonest": "严重失信"},
+}
+CODE_ZH: dict[str, Mapping[str, str]] = {
+    "category": CATEGORY_ZH,
+    "scope": SCOPE_ZH,
+    "role": ROLE_ZH,
+    "source": {"survey_visit": "调研走访", "public_solicitation": "社会征集"},
+    "purpose": {"argumentation": "榜单论证", "review": "揭榜评审"},
+    "kind": {
+        "management": "管理专家",
+        "front_line": "一线专家",
+        "peer_inside": "区内同行专家",
+        "peer_outside": "区外同行专家",
+        "end_user_rep": "最终用户代表",
+        "former_employer": "曾任职单位",
+        "collaboration": "合作关系",
+        "family_tie": "亲属关系",
+    },
+    "unit_type": {
+        "university": "高校",
+        "institute": "科研院所",
+        "enterprise": "企业",
+        "hospital": "医院",
+        "new_rd_institution": "新型研发机构",
+        "other_research_unit": "其他科研单位",
+    },
+    "credit_status": {"good": "良好", "seriously_dishonest": "严重失信"},
+    "verdict": {"pass": "通过", "fail": "不通过"},
+    "conclusion": {"pass": "通过", "revise": "修改后再论证", "reject": "不通过"},
+}
+
+
+def code_zh(value: object, path: object, event: object) -> str:
+    """A coded value of a field as the bureau says it (``key`` in ``content.category`` →
+    重点项目); "" when the value is not a code this field holds."""
+    if not isinstance(value, str):
+        return ""
+    parts = [p for p in str(path or "").split(".") if p and not p.isdigit()]
+    if not parts:
+        return ""
+    name = parts[-1]
+    labels = (
+        STATUS_BY_AGGREGATE_ZH.get(str(event or "").split(".", 1)[0], {})
+        if name == "status"
+        else CODE_ZH.get(name, {})
+    )
+    return labels.get(value, "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ import jiebang_es.audit.queries as audit
 import jiebang_es.domain
 from jiebang_es.domain.base import JiebangAggregate
 from jiebang_es.domain.values import Role
-from jiebang_es.labels_zh import AGGREGATE_ZH, EVENT_ZH, event_zh, field_zh
+from jiebang_es.labels_zh import AGGREGATE_ZH, CODE_ZH, EVENT_ZH, code_zh, event_zh, field_zh
 from jiebang_es.service import JiebangApp
 from tests.web.conftest import Demo, sign_in
 
@@ -71,17 +72,31 @@ def test_r_audit_who_every_field_the_demos_timelines_change_has_a_chinese_name(
     app = JiebangApp(demo.settings)
     try:
         ids = {str(e.originator_id) for _, e in audit.log_events(app)}
-        paths = {
-            change.field
+        changes = [
+            (entry.event, change)
             for aggregate_id in ids
             for entry in audit.history(app, aggregate_id)
             for change in entry.changes
-        }
+        ]
     finally:
         app.close()
+    paths = {change.field for _, change in changes}
     assert len(paths) > 50
     unnamed = sorted(p for p in paths if not field_zh(p))
     assert not unnamed, unnamed
+    # every coded value of a field that holds codes is said in Chinese too
+    coded = [
+        (event, change.field, value)
+        for event, change in changes
+        for value in (change.old, change.new)
+        if isinstance(value, str)
+        and re.fullmatch("[a-z_]+", value)  # a code, not free text (a credit source, say)
+        and change.field.split(".")[-1] in (*CODE_ZH, "status")
+    ]
+    assert len(coded) > 20
+    unsaid = sorted({(f, v) for e, f, v in coded if not code_zh(v, f, e)})
+    assert not unsaid, unsaid
     sign_in(web, demo.token(Role.SUPERVISOR))
     timeline = web.get(f"/console/aggregates/{demo.public_id}").text
     assert "资助金额 <code>content.funding</code>" in timeline
+    assert "重点项目 <code>key</code>" in timeline
