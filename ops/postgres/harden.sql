@@ -50,6 +50,27 @@ DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_store;
 CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_store
     FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
 
+-- The documents (docs/documents.md) are of record too: content-addressed, kept once, never
+-- replaced or deleted.
+DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_documents;
+CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_documents
+    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_documents;
+CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_documents
+    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_document_chunks;
+CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_document_chunks
+    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_document_chunks;
+CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_document_chunks
+    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_document_refs;
+CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_document_refs
+    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_document_refs;
+CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_document_refs
+    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+
 -- Privileges: nothing by default, then exactly what appending and reading need.
 REVOKE ALL ON :"schema".jiebang_events, :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
     :"schema".jiebang_requests, :"schema".jiebang_store FROM PUBLIC, :"app_role";
@@ -58,6 +79,10 @@ GRANT USAGE ON SCHEMA :"schema" TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON :"schema".jiebang_events TO :"app_role";
 GRANT SELECT, INSERT ON :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
     :"schema".jiebang_requests TO :"app_role";
+REVOKE ALL ON :"schema".jiebang_documents, :"schema".jiebang_document_chunks,
+    :"schema".jiebang_document_refs FROM PUBLIC, :"app_role";
+GRANT SELECT, INSERT ON :"schema".jiebang_documents, :"schema".jiebang_document_chunks,
+    :"schema".jiebang_document_refs TO :"app_role";
 GRANT USAGE ON SEQUENCE :"schema".jiebang_events_notification_id_seq TO :"app_role";
 -- The data subjects' keys (docs/personal-information.md) are not a table of record: a key is
 -- added when a subject's first datum is recorded, and erasure sets it to NULL (crypto-shredding).

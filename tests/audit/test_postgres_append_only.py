@@ -6,6 +6,7 @@ tables' owner; the application then connects as its own role, with table creatio
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import uuid
@@ -19,6 +20,8 @@ from psycopg import sql
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
+from jiebang_es.documents import evidence
+from jiebang_es.sample_documents import paper
 from jiebang_es.service import JiebangApp
 from projections.readstore import ReadStore
 from projections.runner import start_runner
@@ -87,6 +90,9 @@ def test_r_audit_immutable_app_role_appends_and_reads(hardened):
         "TRUNCATE jiebang_checkpoints",
         "DROP TABLE jiebang_events",
         "ALTER TABLE jiebang_events DISABLE TRIGGER ALL",
+        "UPDATE jiebang_documents SET file_name = 'x'",
+        "DELETE FROM jiebang_document_chunks",
+        "TRUNCATE jiebang_document_refs",
     ],
 )
 def test_r_audit_immutable_app_role_cannot_change_the_record(hardened, statement):
@@ -98,6 +104,14 @@ def test_r_audit_immutable_app_role_cannot_change_the_record(hardened, statement
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(statement)  # type: ignore[arg-type]
     assert app.position() == before
+
+
+def test_r_evidence_the_append_only_role_keeps_and_reads_documents(hardened):
+    app, _, _ = hardened
+    ref = paper(app, evidence.MINUTES, f"党组会 {uuid.uuid4().hex}")
+    assert hashlib.sha256(b"".join(app.documents.read(ref.digest))).hexdigest() == ref.digest
+    again = paper(app, evidence.MINUTES, "党组会 kept once")
+    assert paper(app, evidence.MINUTES, "党组会 kept once") == again  # the same bytes, once
 
 
 def test_read_models_follow_the_log_as_the_append_only_role(hardened):
