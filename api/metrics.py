@@ -26,7 +26,7 @@ from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from api.problems import problem_response
-from api.readiness import READ_ERRORS, oldest_unapplied_age
+from api.readiness import READ_ERRORS, oldest_unapplied_age, unreachable
 from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.verify_store import last_verification
 from jiebang_es.config import Settings
@@ -94,6 +94,8 @@ class StateCollector(Collector):
         if jiebang is None or reads is None:
             return  # not started yet
         try:
+            if unreachable(self.settings) is not None:  # one bounded attempt, not ten
+                raise StoreUnavailableError("the event store cannot be reached")
             head = jiebang.position()
         except StoreUnavailableError:
             yield GaugeMetricFamily("jiebang_store_up", "The event store answers", value=0)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from jiebang_es.config import Settings
+from jiebang_es.audit.raw_store import connect_postgres
+from jiebang_es.config import Settings, store_env
 from jiebang_es.domain.values import Audit
 from jiebang_es.errors import StoreUnavailableError
 from jiebang_es.service import JiebangApp
@@ -50,9 +51,33 @@ def oldest_unapplied_age(app: JiebangApp, read_position: int) -> float:
     return max(0.0, time.time() - audit.recorded_at.timestamp())
 
 
+def unreachable(settings: Settings) -> StoreUnavailableError | None:
+    """Whether a PostgreSQL store refuses a connection, found with one attempt bounded by
+    ``JIEBANG_CONNECT_TIMEOUT`` (None: it answers; SQLite: a file, always at hand).
+
+    The library retries a failed read ten times, each waiting for the pool: a probe through it
+    would answer after about ten connect timeouts (40–50 s by default), after a monitor has
+    given up, so the ``jiebang_store_up 0`` alert could never fire."""
+    env = store_env(settings.database_url)
+    if not env["PERSISTENCE_MODULE"].endswith("postgres"):
+        return None
+    try:
+        with connect_postgres(env, autocommit=True, timeout=settings.connect_timeout) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as e:
+        fault = fault_of(e)
+        return StoreUnavailableError(f"{fault.sentence}: {e}".strip(), fault.value)
+    return None
+
+
 def assess(app: JiebangApp, reads: ReadStore, settings: Settings) -> Readiness:
     """Probe the store (a write rolled back) and measure the read models' lag."""
     found = Readiness()
+    refused = unreachable(settings)
+    if refused is not None:
+        found.store = refused.fault
+        found.problems.append(str(refused))
+        return found
     try:
         found.position = app.position()
     except StoreUnavailableError as e:

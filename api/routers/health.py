@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import AppDep, SettingsDep
-from api.readiness import Readiness, assess
+from api.problems import RETRY_AFTER_SECONDS, ProblemError
+from api.readiness import Readiness, assess, unreachable
 from api.routers.common import PUBLIC_PROBLEMS
 
 router = APIRouter(prefix="/v1", tags=["health"])
@@ -64,6 +65,15 @@ def _health(found: Readiness) -> Health:
 def health(request: Request, app: AppDep, settings: SettingsDep) -> Health:
     """The store answers (503 otherwise); whether it takes writes and how far behind the read
     models are ("degraded" with the reasons)."""
+    refused = unreachable(settings)  # one bounded attempt: a monitor hears at once
+    if refused is not None:
+        raise ProblemError(
+            503,
+            "store-unavailable",
+            "The event store is unavailable",
+            f"{refused}; this service cannot read its log",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     app.position()  # an unreachable store is a 503 problem, as before
     return _health(assess(app, request.app.state.reads, settings))
 

@@ -104,3 +104,41 @@ def test_unreachable_database_is_503_with_retry_after_and_nothing_half_written(
     finally:
         server.close()
         stop_server(process)
+
+
+def test_probes_answer_an_outage_within_one_connect_timeout(
+    own_database: tuple[str, str], tmp_path: Path
+) -> None:
+    """Health, readiness and metrics say the store is down at once (one bounded attempt), not
+    after the library's ten retries (about 50 s by default, longer than a monitor waits)."""
+    database_url, admin_url = own_database
+    process, server = start_server(
+        database_url, tmp_path, JIEBANG_SERVE_PROJECTIONS="false", JIEBANG_CONNECT_TIMEOUT="2"
+    )
+    try:
+        bureau = server.client(Role.BUREAU, BUREAU, "bureau-probe")
+        assert ok(bureau.get("/v1/health/ready"))["store"] == "writable"
+        set_reachable(admin_url, database_url, reachable=False)
+        try:
+            started = time.monotonic()
+            ready = bureau.get("/v1/health/ready")
+            assert time.monotonic() - started < 5
+            assert ready.status_code == 503, ready.text
+            assert ready.json()["store"] == "unreachable"
+            started = time.monotonic()
+            health = bureau.get("/v1/health")
+            assert time.monotonic() - started < 5
+            assert health.status_code == 503, health.text
+            assert health.json()["type"] == "/problems/store-unavailable"
+            assert health.headers["Retry-After"].isdigit()
+            assert "Idempotency-Key" not in health.json()["detail"]  # no command was sent
+            started = time.monotonic()
+            metrics = bureau.get("/metrics")
+            assert time.monotonic() - started < 5
+            assert "jiebang_store_up 0.0" in metrics.text
+        finally:
+            set_reachable(admin_url, database_url, reachable=True)
+        assert ok(bureau.get("/v1/health/ready"))["store"] == "writable"
+    finally:
+        server.close()
+        stop_server(process)

@@ -86,7 +86,9 @@ class StoredCheckpoint:
         )
 
 
-def connect_postgres(env: dict[str, str], *, autocommit: bool = False) -> psycopg.Connection[Any]:
+def connect_postgres(
+    env: dict[str, str], *, autocommit: bool = False, timeout: int = 10
+) -> psycopg.Connection[Any]:
     """A connection of its own to the configured PostgreSQL database."""
     return psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
@@ -94,7 +96,7 @@ def connect_postgres(env: dict[str, str], *, autocommit: bool = False) -> psycop
         port=env["POSTGRES_PORT"],
         user=env["POSTGRES_USER"],
         password=env["POSTGRES_PASSWORD"] or None,
-        connect_timeout=10,
+        connect_timeout=timeout,
         autocommit=autocommit,
     )
 
