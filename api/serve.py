@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sqlite3
 import sys
 from typing import TYPE_CHECKING, Annotated
 
+import psycopg
 import typer
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -95,6 +97,9 @@ def serve(
     if workers > 1:
         _serve_workers(settings, sock, workers)
         return
+    # Opened before the server starts: a store that cannot be opened is one line and exit 2,
+    # not a traceback from the server's start-up hook (which uvicorn turns into exit 3).
+    open_store_first(settings)
     from api.app import create_app  # the app's imports cost seconds: not for every command
 
     app = create_app(settings, services=background_services(settings))
@@ -110,6 +115,21 @@ def serve(
         timeout_keep_alive=settings.keep_alive_timeout,
     )
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def open_store_first(settings: Settings) -> None:
+    """Open the store and the read models once and close them: their tables, the store's
+    cryptography mode, its documents and keys folders are made or checked here; a refusal
+    (a mode that disagrees, a folder that cannot be made, a database that refuses the read
+    models' tables) exits 2 naming it."""
+    from projections.readstore import ReadStore
+
+    try:
+        JiebangApp(settings).close()
+        ReadStore.open(settings).close()
+    except (JiebangError, OSError, psycopg.Error, sqlite3.Error) as e:
+        typer.echo(f"jiebang serve: the store cannot be opened: {e}", err=True)
+        raise typer.Exit(2) from e
 
 
 def _serve_workers(settings: Settings, sock: socket.socket, workers: int) -> None:
@@ -134,11 +154,7 @@ def _serve_workers(settings: Settings, sock: socket.socket, workers: int) -> Non
     # cryptography mode are created by this process, not raced for by the workers, and the
     # checkpointer (which reads its table) finds them; a store that cannot be opened (its mode
     # refused, say) is said once, here, instead of by every worker.
-    try:
-        JiebangApp(settings).close()
-    except JiebangError as e:
-        typer.echo(f"jiebang serve: {e}", err=True)
-        raise typer.Exit(2) from e
+    open_store_first(settings)
     started: list[Service] = []
     try:
         if settings.serve_projections:

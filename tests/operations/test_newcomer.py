@@ -18,6 +18,7 @@ from jiebang_es.audit.checkpoints import generate_keys
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
 from jiebang_es.sample import BUREAU
+from jiebang_es.service import JiebangApp
 from tests.e2e.conftest import JIEBANG
 
 REPO = Path(__file__).parents[2]
@@ -139,3 +140,33 @@ def test_dev_secret_of_a_postgres_store_is_in_the_users_config_or_where_configur
     keys = load_keys(configured)
     assert keys.generated
     assert (tmp_path / "k" / "secret").read_text().strip() == keys.verify
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [("JIEBANG_CRYPTO", "JIEBANG_CRYPTO"), ("JIEBANG_DOCUMENTS_DIR", "documents")],
+)
+def test_serve_on_a_store_it_cannot_open_says_so_in_one_line_and_exits_2(
+    tmp_path: Path, setting: str, named: str
+) -> None:
+    env = clean_env(tmp_path, JIEBANG_DEV_MODE="true")
+    # the store made in the default mode
+    JiebangApp(Settings(database_url=env["JIEBANG_DATABASE_URL"])).close()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env[setting] = "sm" if setting == "JIEBANG_CRYPTO" else str(blocker / "documents")
+    done = subprocess.run(  # noqa: S603 - our own CLI
+        [str(JIEBANG), "serve", "--port", str(_free_port())],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "jiebang serve: the store cannot be opened" in done.stderr
+    assert named in done.stderr
+    assert "jiebang API on" not in done.stderr
