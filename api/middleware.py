@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problem_text import in_chinese, prefers_chinese
 from api.problems import EDGE_PROBLEMS, PROBLEM_JSON, BodyTimeoutError, BodyTooLargeError
-from jiebang_es.logging_setup import enabled
+from jiebang_es.logging_setup import REQUEST_LINE, enabled
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("api.access")
@@ -166,6 +166,7 @@ class EdgeMiddleware:
         access_log.log(
             self.level,
             "request",
+            **{REQUEST_LINE: True},
             request_id=request_id,
             method=scope["method"],
             route=getattr(route, "path", scope["path"]),

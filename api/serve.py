@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import socket
 import sqlite3
 import sys
@@ -52,16 +51,10 @@ def background_services(settings: Settings) -> list[ServiceStarter]:
     return services
 
 
-def _level(settings: Settings) -> str:
-    """The more verbose of the general and the request log levels."""
-    levels = logging.getLevelNamesMapping()
-    return min(settings.log_level, settings.request_log_level, key=lambda n: levels[n.upper()])
-
-
 def _serving_settings() -> Settings:
     """A serving process's settings, its logging and its thread switch interval set."""
     settings = Settings()
-    configure_logging(_level(settings))
+    configure_logging(settings.log_level, settings.request_log_level)
     sys.setswitchinterval(settings.switch_interval)
     return settings
 
