@@ -261,7 +261,8 @@ class Settings(BaseSettings):
     )
     evidence_kinds: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: dict(DEFAULT_EVIDENCE),
-        description="R-EVIDENCE: JSON object, command name → document kinds it requires",
+        description="R-EVIDENCE: JSON object, command name → document kinds it requires; "
+        "steps not given keep their default, [] requires nothing",
     )
     pdf_font: str = Field(
         default="",
@@ -282,6 +283,15 @@ class Settings(BaseSettings):
         "is kept after the record closed (project: after acceptance or termination; "
         "application: after its last step; expert: after leaving the pool)",
     )
+
+    @field_validator("evidence_kinds", mode="after")
+    @classmethod
+    def _evidence_over_defaults(
+        cls, value: dict[str, tuple[str, ...]]
+    ) -> dict[str, tuple[str, ...]]:
+        # Given steps change their requirement; the others keep the rule's own list (a map
+        # naming one step would otherwise drop the other eight requirements, silently).
+        return {**DEFAULT_EVIDENCE, **value}
 
     @field_validator("retention_years", mode="after")
     @classmethod

@@ -31,7 +31,7 @@ from jiebang_es.config import Settings
 from jiebang_es.crypto import CryptoMode
 from jiebang_es.crypto.fields import field_cipher
 from jiebang_es.crypto.store_mode import StoreMode, resolve
-from jiebang_es.documents.evidence import check_evidence
+from jiebang_es.documents.evidence import DEFAULT_EVIDENCE, check_evidence
 from jiebang_es.documents.store import DocumentStore, open_document_store
 from jiebang_es.domain import rules
 from jiebang_es.domain.base import JiebangAggregate
@@ -171,10 +171,14 @@ class Preloaded:
 _preloaded: ContextVar[Preloaded | None] = ContextVar("jiebang_preloaded", default=None)
 
 
+COMMAND_NAMES: set[str] = set()  # every command of the service, as configuration names them
+
+
 def command(
     method: Callable[Concatenate[S, P], R],
 ) -> Callable[Concatenate[S, P], R]:
     """Log every refusal with its rule id; the log is the only trace a refusal leaves."""
+    COMMAND_NAMES.add(method.__name__)
 
     @functools.wraps(method)
     def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -234,6 +238,14 @@ def kind_of(cls: type[JiebangAggregate]) -> str:
 class ServiceBase(Application[UUID]):
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or Settings()
+        unknown = sorted(set(self.settings.evidence_kinds) - COMMAND_NAMES)
+        if unknown:
+            # A mistyped step would otherwise require nothing, silently.
+            raise InvalidValueError(
+                "JIEBANG_EVIDENCE_KINDS",
+                f"names no command {unknown}: steps are named as the commands are, e.g. "
+                f"{', '.join(sorted(DEFAULT_EVIDENCE))}",
+            )
         self.clock: Clock = clock or SystemClock()
         self.calendar = WorkingDayCalendar.load(self.settings.holiday_schedule)
         # A full disk is seen only by a write that needs space, not by a probe that rolls

@@ -97,10 +97,18 @@ def test_r_evidence_a_digest_the_store_does_not_hold_is_refused(make_app, clock)
 
 
 def test_r_evidence_which_kinds_a_step_requires_is_configuration(make_app, clock):
-    app = make_app(evidence_required=True, evidence_kinds={"approve_annual_list": ()})
+    kinds = {"approve_annual_list": (), "record_argumentation": ()}
+    app = make_app(evidence_required=True, evidence_kinds=kinds)
     j = Journey(app, clock).draft().argue()
     _list(j)  # no minutes required by this configuration
     assert app.challenge(j.challenge_id).year == 2026
+    # the steps the configuration does not name keep the rule's own list
+    assert app.settings.evidence_kinds["publish"] == (evidence.GUIDE,)
+
+
+def test_r_evidence_a_step_the_configuration_names_wrongly_is_refused_at_start(make_app):
+    with pytest.raises(InvalidValueError, match=r"JIEBANG_EVIDENCE_KINDS.*publsh"):
+        make_app(evidence_required=True, evidence_kinds={"publsh": ["申报指南"]})
 
 
 def test_r_evidence_events_of_earlier_versions_decode_without_documents(app, clock):
