@@ -28,7 +28,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from api.problems import problem_response
 from api.readiness import READ_ERRORS, oldest_unapplied_age, unreachable
 from jiebang_es.audit.raw_store import RawStore
-from jiebang_es.audit.verify_store import last_verification
+from jiebang_es.audit.verify_store import last_verification, store_identity
 from jiebang_es.config import Settings
 from jiebang_es.errors import (
     ConcurrentWriteError,
@@ -143,7 +143,9 @@ class StateCollector(Collector):
                 "Position the last signed checkpoint covers",
                 value=position,
             )
-        verified = last_verification(self.settings.audit_verification_file)
+        verified = last_verification(
+            self.settings.audit_verification_file, store_identity(self.settings.database_url)
+        )
         if verified is not None:
             yield GaugeMetricFamily(
                 "jiebang_audit_verification_intact",

@@ -17,7 +17,7 @@ from jiebang_es.audit.bundle import export_bundle, verify_bundle
 from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.retired_keys import RETIRED_FOLDER, retire_key
-from jiebang_es.audit.verify_store import record_verification, verify_store
+from jiebang_es.audit.verify_store import record_verification, store_identity, verify_store
 from jiebang_es.cli_output import replaced_on_success
 from jiebang_es.cli_store import cli_settings, store_exists
 from jiebang_es.config import Settings
@@ -219,8 +219,17 @@ def verify(
                     public_key_file=public_key,
                     progress=progress,
                 )
-            record_verification(settings.audit_verification_file, r)
-            finding, notes = r.finding, r.notes
+            finding, notes = r.finding, list(r.notes)
+            try:
+                record_verification(
+                    settings.audit_verification_file, r, store_identity(settings.database_url)
+                )
+            except (OSError, ValueError) as e:
+                # The result stands and is said below; only the metrics will not see it.
+                notes.append(
+                    "JIEBANG_AUDIT_VERIFICATION_FILE: the result could not be kept for the "
+                    f"metrics ({settings.audit_verification_file}): {e}"
+                )
             summary = (
                 f"{r.events} events up to position {r.last_position}, "
                 f"{r.checkpoints} checkpoints, last at {r.last_checkpoint}; {_algorithms(r.mode)}"

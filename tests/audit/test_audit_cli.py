@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.audit.verify import Damage
+from jiebang_es.audit.verify_store import last_verification, store_identity
 from jiebang_es.cli import cli
 from jiebang_es.config import Settings
 from jiebang_es.demo import SimulatedClock, run_demo
@@ -106,6 +107,34 @@ def test_r_audit_immutable_demo_verifies_then_one_flipped_bit_is_named(demo_stor
         f"DAMAGED: {Damage.ALTERED.value} at position 42 (aggregate {UUID(str(originator_id))}, "
         f"version {version}): its stored bytes were changed"
     )
+
+
+def test_r_audit_immutable_a_result_that_cannot_be_kept_is_still_said(demo_store):
+    _, env, tmp_path = demo_store
+    folder = tmp_path / "a-folder"
+    folder.mkdir(exist_ok=True)
+    done = jiebang({**env, "JIEBANG_AUDIT_VERIFICATION_FILE": str(folder)}, "audit", "verify",
+                   cwd=tmp_path)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "intact: " in done.stdout
+    assert "JIEBANG_AUDIT_VERIFICATION_FILE" in done.stderr
+
+
+def test_a_verification_is_kept_with_its_store_and_not_read_for_another(demo_store):
+    store_url, env, tmp_path = demo_store
+    kept = tmp_path / "last-verification.json"
+    done = jiebang({**env, "JIEBANG_AUDIT_VERIFICATION_FILE": str(kept)}, "audit", "verify",
+                   cwd=tmp_path)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    mine = store_identity(store_url)
+    assert json.loads(kept.read_text())["store"] == mine
+    assert "password" not in mine
+    assert last_verification(kept, mine) is not None
+    assert last_verification(kept, "sqlite-elsewhere.db") is None  # a restored copy's, say
+    legacy = tmp_path / "legacy.json"  # written by an earlier release: no store named
+    legacy.write_text(json.dumps({"intact": True, "position": 3, "verified_at": 1.0,
+                                  "finding": None}))  # fmt: skip
+    assert last_verification(legacy, mine) is not None
 
 
 def test_checkpoint_file_copied_away_is_checked_too(demo_store):

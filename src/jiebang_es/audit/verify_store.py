@@ -13,7 +13,7 @@ from jiebang_es.audit.checkpoints import load_public_key, read_file
 from jiebang_es.audit.raw_store import JoinedRow, RawStore, StoredCheckpoint
 from jiebang_es.audit.retired_keys import retired_keys
 from jiebang_es.audit.verify import Damage, Finding, Report, verify_chain
-from jiebang_es.config import Settings
+from jiebang_es.config import Settings, store_env
 from jiebang_es.documents.store import open_document_store
 
 
@@ -119,10 +119,26 @@ class LastVerification:
     finding: str | None
 
 
-def record_verification(path: Path, report: Report) -> None:
-    """Keep the result for the metrics (replaced atomically: a scrape never reads half)."""
+def store_identity(database_url: str) -> str:
+    """Which store a result is of: the SQLite file's absolute path, or PostgreSQL's host, port,
+    database and schema (never a password)."""
+    env = store_env(database_url)
+    if env["PERSISTENCE_MODULE"].endswith("postgres"):
+        return (
+            f"postgresql://{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/"
+            f"{env['POSTGRES_DBNAME']}?schema={env.get('POSTGRES_SCHEMA', 'public')}"
+        )
+    path = env["SQLITE_DBNAME"]
+    return path if path.startswith("file:") or path == ":memory:" else str(Path(path).resolve())
+
+
+def record_verification(path: Path, report: Report, store: str = "") -> None:
+    """Keep the result for the metrics (replaced atomically: a scrape never reads half), with
+    the store it is of: a verification of another store (a restored copy, say) kept in the same
+    file is not taken for this one's."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
+        "store": store,
         "intact": report.intact,
         "position": report.last_position,
         "verified_at": time.time(),
@@ -133,10 +149,13 @@ def record_verification(path: Path, report: Report) -> None:
     partial.replace(path)
 
 
-def last_verification(path: Path) -> LastVerification | None:
-    """The recorded result, or None when no verification was recorded (or it is unreadable)."""
+def last_verification(path: Path, store: str = "") -> LastVerification | None:
+    """The recorded result, or None when no verification of this ``store`` was recorded (or it
+    is unreadable); a result of an earlier release, which names no store, counts."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if store and data.get("store") and data["store"] != store:
+            return None
         return LastVerification(
             bool(data["intact"]), int(data["position"]), float(data["verified_at"]), data["finding"]
         )
