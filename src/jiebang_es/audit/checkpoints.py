@@ -180,12 +180,20 @@ class Checkpointer:
         every = self.settings.checkpoint_every_seconds
         poll = min(1.0, every)
         waited = 0.0
+        failing: str | None = None
         while not self._stop.wait(poll):
             waited += poll
             try:
                 self._maybe_checkpoint(due=waited >= every)
             except Exception as e:  # a failed checkpoint must not stop the server; retried
-                log.error("checkpoint_failed", error=str(e))
+                # Said once per cause, not every second of an outage.
+                if str(e) != failing:
+                    log.error("checkpoint_failed", error=str(e))
+                failing = str(e)
+            else:
+                if failing is not None:
+                    log.info("checkpoints_resumed")
+                failing = None
             if waited >= every:
                 waited = 0.0
 
