@@ -181,9 +181,12 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
 
     def metrics(request: Request) -> Response:  # sync: the collector reads the database
         if token is not None:
-            sent = request.headers.get("authorization", "")
-            expected = f"Bearer {token.get_secret_value()}"
-            if not secrets.compare_digest(sent.encode(), expected.encode()):
+            scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+            expected = token.get_secret_value()
+            # The scheme's case does not matter (RFC 9110 §11.1); the token's does.
+            if scheme.lower() != "bearer" or not secrets.compare_digest(
+                sent.strip().encode(), expected.encode()
+            ):
                 return problem_response(
                     request,
                     401,

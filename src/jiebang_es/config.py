@@ -284,6 +284,18 @@ class Settings(BaseSettings):
         "application: after its last step; expert: after leaving the pool)",
     )
 
+    @field_validator("log_level", "request_log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        # INFO and info are the same level to the operator who types them.
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, value: object) -> object:
+        # An empty JIEBANG_METRICS_TOKEN= would refuse every scrape: it means "no token".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("evidence_kinds", mode="after")
     @classmethod
     def _evidence_over_defaults(

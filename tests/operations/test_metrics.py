@@ -112,6 +112,11 @@ def test_lag_without_a_runner_shows_in_metrics_and_readiness_and_a_token_guards_
     )
     try:
         assert server.client().get("/metrics").status_code == 401
+        wrong = server.client().get("/metrics", headers={"Authorization": f"Bearer {token}x"})
+        assert wrong.status_code == 401
+        # the scheme in any case, as HTTP has it
+        lower = server.client().get("/metrics", headers={"Authorization": f"bearer {token}"})
+        assert lower.status_code == 200
         bureau = HttpJourney(server, "lag").bureau
         receipt = ok(bureau.post("/v1/demands", json=DEMAND), 201)
         time.sleep(0.2)

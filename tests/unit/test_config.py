@@ -64,3 +64,13 @@ def test_challenge_side_settings_refuse_malformed_values(monkeypatch, name, valu
     monkeypatch.setenv(f"JIEBANG_{name}", value)
     with pytest.raises(ValueError, match=name.lower()):
         Settings()
+
+
+def test_log_levels_in_any_case_and_an_empty_metrics_token_is_unset(monkeypatch):
+    monkeypatch.setenv("JIEBANG_LOG_LEVEL", "INFO")
+    monkeypatch.setenv("JIEBANG_REQUEST_LOG_LEVEL", " Warning ")
+    monkeypatch.setenv("JIEBANG_METRICS_TOKEN", "")
+    settings = Settings()
+    assert settings.log_level == "info"
+    assert settings.request_log_level == "warning"
+    assert settings.metrics_token is None
