@@ -121,3 +121,24 @@ def test_r_evidence_a_store_restored_without_its_documents_does_not_verify(
     )
     assert check.exit_code == 3, check.output
     assert "missing from the document store" in check.output
+
+
+def test_a_backup_that_fails_leaves_no_half_made_folder(tmp_path: Path) -> None:
+    from jiebang_es.backup.cli import create_backup
+    from jiebang_es.documents import evidence
+    from jiebang_es.sample_documents import paper
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/store/events.db")
+    app = JiebangApp(settings)
+    try:
+        paper(app, evidence.MINUTES, "党组会")
+        objects = app.documents.root / "objects"  # type: ignore[attr-defined]
+    finally:
+        app.close()
+    (objects / "dangling").symlink_to(tmp_path / "gone")  # the copy of the objects fails
+    target = tmp_path / "backup"
+    with pytest.raises(shutil.Error):
+        create_backup(settings, target)
+    assert not target.exists()  # the same PATH can be tried again
+    (objects / "dangling").unlink()
+    assert create_backup(settings, target).documents == "documents"

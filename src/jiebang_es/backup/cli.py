@@ -37,7 +37,23 @@ def create_backup(settings: Settings, folder: Path) -> Manifest:
     """Back the configured store up into ``folder`` (new or empty)."""
     if folder.exists() and any(folder.iterdir()):
         raise InvalidValueError("PATH", f"{folder} is not empty: back up into a new folder")
+    made = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return _fill(settings, folder)
+    except BaseException:
+        # A backup that failed is not left half-made: the same PATH can be tried again.
+        for child in list(folder.iterdir()):
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        if made:
+            folder.rmdir()
+        raise
+
+
+def _fill(settings: Settings, folder: Path) -> Manifest:
     path = _sqlite_path(settings)
     manifest = sqlite.create(path, folder) if path else postgres.create(settings, folder)
     if path:
