@@ -24,6 +24,7 @@ from jiebang_es.domain.content import (
 from jiebang_es.domain.numbering import format_number
 from jiebang_es.domain.rules import DEFAULT_INDUSTRIES
 from jiebang_es.domain.schedule import parse_default_schedule
+from jiebang_es.domain.values import credit_code
 from jiebang_es.errors import InvalidValueError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/jiebang.db"
@@ -283,6 +284,25 @@ class Settings(BaseSettings):
         "is kept after the record closed (project: after acceptance or termination; "
         "application: after its last step; expert: after leaving the pool)",
     )
+
+    @field_validator("bureau_code", mode="after")
+    @classmethod
+    def _bureau_code_holds(cls, value: str | None) -> str | None:
+        # A mistyped code would only show as every bureau step refused (403) later.
+        if value is None or not value.strip():
+            return None
+        try:
+            return credit_code(value, field_name="bureau_code")
+        except InvalidValueError as e:
+            raise ValueError(e.message) from None
+
+    @field_validator("industries", mode="after")
+    @classmethod
+    def _some_industry(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # No listed industry would make every demand an exception to R-INDUSTRY.
+        if not value:
+            raise ValueError("name at least one industry (comma-separated)")
+        return value
 
     @field_validator("log_level", "request_log_level", mode="before")
     @classmethod

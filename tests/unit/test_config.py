@@ -74,3 +74,12 @@ def test_log_levels_in_any_case_and_an_empty_metrics_token_is_unset(monkeypatch)
     assert settings.log_level == "info"
     assert settings.request_log_level == "warning"
     assert settings.metrics_token is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("JIEBANG_BUREAU_CODE", "abc"), ("JIEBANG_INDUSTRIES", " , ")]
+)
+def test_a_bureau_code_that_fails_its_check_and_no_industry_are_refused(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name.removeprefix("JIEBANG_").lower()):
+        Settings()
