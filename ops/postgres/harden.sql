@@ -83,7 +83,8 @@ REVOKE ALL ON :"schema".jiebang_documents, :"schema".jiebang_document_chunks,
     :"schema".jiebang_document_refs FROM PUBLIC, :"app_role";
 GRANT SELECT, INSERT ON :"schema".jiebang_documents, :"schema".jiebang_document_chunks,
     :"schema".jiebang_document_refs TO :"app_role";
-GRANT USAGE ON SEQUENCE :"schema".jiebang_events_notification_id_seq TO :"app_role";
+-- SELECT too: a backup made as this role (pg_dump) reads the sequence's last value.
+GRANT USAGE, SELECT ON SEQUENCE :"schema".jiebang_events_notification_id_seq TO :"app_role";
 -- The data subjects' keys (docs/personal-information.md) are not a table of record: a key is
 -- added when a subject's first datum is recorded, and erasure sets it to NULL (crypto-shredding).
 GRANT SELECT, INSERT, UPDATE ON :"schema".jiebang_subject_keys TO :"app_role";

@@ -136,3 +136,11 @@ def test_r_audit_immutable_owner_is_refused_too_while_the_trigger_stands(hardene
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="R-AUDIT-IMMUTABLE"):
             conn.execute("UPDATE jiebang_events SET topic = 'x'")
+
+
+def test_the_append_only_role_backs_the_store_up(hardened, tmp_path):
+    from jiebang_es.backup.cli import create_backup
+
+    app, app_url, _ = hardened
+    manifest = create_backup(Settings(database_url=app_url, create_tables=False), tmp_path / "b")
+    assert manifest.last_position == app.position()
