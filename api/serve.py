@@ -6,6 +6,7 @@ import json
 import socket
 import sqlite3
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import psycopg
@@ -16,10 +17,12 @@ from uvicorn.supervisors import Multiprocess
 from api.auth import issue_token, load_keys
 from api.timeouts import protocol_path, protocol_with_header_deadline, set_header_timeout
 from jiebang_es.audit.checkpoints import Checkpointer
-from jiebang_es.config import Settings
+from jiebang_es.config import Settings, store_env
+from jiebang_es.documents.store import documents_dir
 from jiebang_es.domain.values import Role
 from jiebang_es.errors import JiebangError
 from jiebang_es.logging_setup import configure_logging
+from jiebang_es.privacy.keys import keys_dir
 from jiebang_es.service import JiebangApp
 from projections.runner import start_runner
 
@@ -117,12 +120,41 @@ def open_store_first(settings: Settings) -> None:
     models' tables) exits 2 naming it."""
     from projections.readstore import ReadStore
 
+    missing = folders_not_there(settings)
     try:
-        JiebangApp(settings).close()
+        app = JiebangApp(settings)
+        try:
+            position = app.position()
+        finally:
+            app.close()
         ReadStore.open(settings).close()
     except (JiebangError, OSError, psycopg.Error, sqlite3.Error) as e:
         typer.echo(f"jiebang serve: the store cannot be opened: {e}", err=True)
         raise typer.Exit(2) from e
+    if position:
+        for variable, folder in missing:
+            # Made just now for a store that has a log: a mistyped path serves an empty folder
+            # (every document or key "missing") while readiness says ok.
+            typer.echo(
+                f"jiebang serve: warning: {variable}: {folder} did not exist and was made empty "
+                f"for a store of {position} events; unless this store was written by a release "
+                "without it, check the path (`jiebang documents check`, `jiebang audit verify`)",
+                err=True,
+            )
+
+
+def folders_not_there(settings: Settings) -> list[tuple[str, Path]]:
+    """The SQLite store's documents and keys folders that do not exist yet (PostgreSQL keeps
+    both in tables; a store not made yet makes them with it)."""
+    env = store_env(settings.database_url)
+    path = env.get("SQLITE_DBNAME", "")
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.sqlite" or not Path(path).is_file():
+        return []
+    folders = (
+        ("JIEBANG_DOCUMENTS_DIR", documents_dir(settings)),
+        ("JIEBANG_PERSONAL_KEYS_DIR", keys_dir(settings)),
+    )
+    return [(variable, folder) for variable, folder in folders if not folder.exists()]
 
 
 def _serve_workers(settings: Settings, sock: socket.socket, workers: int) -> None:

@@ -170,3 +170,24 @@ def test_serve_on_a_store_it_cannot_open_says_so_in_one_line_and_exits_2(
     assert "jiebang serve: the store cannot be opened" in done.stderr
     assert named in done.stderr
     assert "jiebang API on" not in done.stderr
+
+
+def test_serve_warns_of_a_documents_folder_made_empty_for_a_store_with_a_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.serve import open_store_first
+    from tests.audit.attacker import collect
+
+    url = f"sqlite:///{tmp_path}/store/jiebang.db"
+    app = JiebangApp(Settings(database_url=url))
+    try:
+        collect(app, 1)
+    finally:
+        app.close()
+    open_store_first(Settings(database_url=url))  # its own folders: nothing to say
+    assert "warning" not in capsys.readouterr().err
+    mistyped = tmp_path / "store" / "documets"
+    open_store_first(Settings(database_url=url, documents_dir=mistyped))
+    said = capsys.readouterr().err
+    assert f"JIEBANG_DOCUMENTS_DIR: {mistyped} did not exist and was made empty" in said
+    assert "JIEBANG_PERSONAL_KEYS_DIR" not in said
