@@ -9,7 +9,7 @@ names values and fields exactly as the request had them, which a translation wou
 
 from __future__ import annotations
 
-from jiebang_es.rule_titles import RULE_TITLE_ZH
+from jiebang_es.rule_titles import rule_named
 
 TITLES_ZH: dict[str, str] = {
     "not-permitted": "无权执行此步骤",
@@ -106,6 +106,5 @@ def in_chinese(
     lead = lead or DETAILS_ZH.get(slug)
     if lead is None:
         return title_zh, detail
-    named = f"{rule_id}（{RULE_TITLE_ZH[rule_id]}）" if rule_id in RULE_TITLE_ZH else rule_id
-    lead = lead.format(rule_id=named or "")
+    lead = lead.format(rule_id=rule_named(rule_id) if rule_id else "")
     return title_zh, f"{lead}。（{detail}）" if detail else f"{lead}。"

@@ -70,10 +70,13 @@ def unreachable(settings: Settings) -> StoreUnavailableError | None:
     return None
 
 
-def assess(app: JiebangApp, reads: ReadStore, settings: Settings) -> Readiness:
-    """Probe the store (a write rolled back) and measure the read models' lag."""
+def assess(
+    app: JiebangApp, reads: ReadStore, settings: Settings, *, reachable: bool = False
+) -> Readiness:
+    """Probe the store (a write rolled back) and measure the read models' lag; ``reachable``:
+    the caller has just found the store answering (``unreachable``), not asked again."""
     found = Readiness()
-    refused = unreachable(settings)
+    refused = None if reachable else unreachable(settings)
     if refused is not None:
         found.store = refused.fault
         found.problems.append(str(refused))

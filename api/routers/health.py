@@ -75,7 +75,7 @@ def health(request: Request, app: AppDep, settings: SettingsDep) -> Health:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     app.position()  # an unreachable store is a 503 problem, as before
-    return _health(assess(app, request.app.state.reads, settings))
+    return _health(assess(app, request.app.state.reads, settings, reachable=True))
 
 
 @router.get("/health/live", response_model=Live)

@@ -30,7 +30,7 @@ from jiebang_es.labels_zh import (
     event_zh,
     field_zh,
 )
-from jiebang_es.rule_titles import RULE_TITLE_ZH
+from jiebang_es.rule_titles import rule_named
 from jiebang_es.service_base import CHINA_TZ
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -120,7 +120,7 @@ TEMPLATES.env.filters.update(
     aggregate=aggregate_zh,
     field=field_zh,
     coded=code_zh,
-    rule=lambda v: f"{v}（{RULE_TITLE_ZH[v]}）" if v in RULE_TITLE_ZH else (v or "—"),
+    rule=lambda v: rule_named(str(v)) if v else "—",
     moment=moment,
 )
 

@@ -21,55 +21,21 @@ BEGIN
 END;
 $$;
 
-DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_events;
-CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_events
-    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_events;
-CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_events
-    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-
-DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_seals;
-CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_seals
-    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_seals;
-CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_seals
-    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-
-DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_checkpoints;
-CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_checkpoints
-    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_checkpoints;
-CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_checkpoints
-    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-
--- The store's cryptography mode (docs/cryptography.md) is written once, when the store is created.
-DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_store;
-CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_store
-    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_store;
-CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_store
-    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-
--- The documents (docs/documents.md) are of record too: content-addressed, kept once, never
--- replaced or deleted.
-DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_documents;
-CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_documents
-    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_documents;
-CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_documents
-    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_document_chunks;
-CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_document_chunks
-    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_document_chunks;
-CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_document_chunks
-    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-DROP TRIGGER IF EXISTS jiebang_append_only ON :"schema".jiebang_document_refs;
-CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON :"schema".jiebang_document_refs
-    FOR EACH ROW EXECUTE FUNCTION :"schema".jiebang_refuse_change();
-DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON :"schema".jiebang_document_refs;
-CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON :"schema".jiebang_document_refs
-    FOR EACH STATEMENT EXECUTE FUNCTION :"schema".jiebang_refuse_change();
+-- The tables of record, each with both triggers: the events, seals and checkpoints; the store's
+-- cryptography mode (docs/cryptography.md), written once when the store is created; and the
+-- documents (docs/documents.md): content-addressed, kept once, never replaced or deleted.
+-- One pair of statements per table, run by psql's \gexec.
+SELECT format(
+    'DROP TRIGGER IF EXISTS jiebang_append_only ON %1$I.%2$I; '
+    'CREATE TRIGGER jiebang_append_only BEFORE UPDATE OR DELETE ON %1$I.%2$I '
+    'FOR EACH ROW EXECUTE FUNCTION %1$I.jiebang_refuse_change(); '
+    'DROP TRIGGER IF EXISTS jiebang_append_only_truncate ON %1$I.%2$I; '
+    'CREATE TRIGGER jiebang_append_only_truncate BEFORE TRUNCATE ON %1$I.%2$I '
+    'FOR EACH STATEMENT EXECUTE FUNCTION %1$I.jiebang_refuse_change()',
+    :'schema', record)
+FROM unnest(ARRAY['jiebang_events', 'jiebang_seals', 'jiebang_checkpoints', 'jiebang_store',
+                  'jiebang_documents', 'jiebang_document_chunks', 'jiebang_document_refs'])
+    AS record \gexec
 
 -- Privileges: nothing by default, then exactly what appending and reading need.
 REVOKE ALL ON :"schema".jiebang_events, :"schema".jiebang_seals, :"schema".jiebang_checkpoints,

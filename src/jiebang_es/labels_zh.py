@@ -358,13 +358,14 @@ def field_zh(path: object) -> str:
 
 # Coded values (the domain's enumerations) by the field that holds them; ``status`` by the
 # aggregate, since each has its own.
+CREDIT_STATUS_ZH = {"good": "良好", "seriously_dishonest": "严重失信"}
 STATUS_BY_AGGREGATE_ZH = {
     "Challenge": CHALLENGE_STATUS_ZH,
     "Project": PROJECT_STATUS_ZH,
     "Application": {"applied": "已申报", "withdrawn": "已撤回"},
     "Expert": {"active": "在库", "suspended": "暂停使用", "retired": "已出库"},
     "Draw": {"scheduled": "已安排", "performed": "已抽取"},
-    "CreditRecord": {"good": "良好", "seriously_dishonest": "严重失信"},
+    "CreditRecord": CREDIT_STATUS_ZH,
 }
 CODE_ZH: dict[str, Mapping[str, str]] = {
     "category": CATEGORY_ZH,
@@ -390,7 +391,7 @@ CODE_ZH: dict[str, Mapping[str, str]] = {
         "new_rd_institution": "新型研发机构",
         "other_research_unit": "其他科研单位",
     },
-    "credit_status": {"good": "良好", "seriously_dishonest": "严重失信"},
+    "credit_status": CREDIT_STATUS_ZH,
     "verdict": {"pass": "通过", "fail": "不通过"},
     "conclusion": {"pass": "通过", "revise": "修改后再论证", "reject": "不通过"},
 }

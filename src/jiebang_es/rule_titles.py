@@ -46,3 +46,9 @@ RULE_TITLE_ZH: dict[str, str] = {
     "R-ERASURE": "个人信息删除由个人信息保护负责人办理",
     "R-RETENTION": "保存期限届满方可删除",
 }
+
+
+def rule_named(rule_id: str) -> str:
+    """``R-FUND-CAP`` → ``R-FUND-CAP（资助强度（…））``; an id not listed as it is."""
+    title = RULE_TITLE_ZH.get(rule_id)
+    return f"{rule_id}（{title}）" if title else rule_id
