@@ -27,6 +27,7 @@ from jiebang_es.store_faults import is_store_fault
 from projections.schema import Row, Table, to_python, to_stored
 
 TRACKING = "tracking"
+SHAPES = "model_shapes"  # per read model, the shape its rows were written under (shape_of)
 BULK = 200  # rows from which an upsert on PostgreSQL goes through COPY
 # Statements bound on this side, sent together as one message (see ReadDB.one_message).
 ONE_MESSAGE_MAX_BYTES = 4 * 1024 * 1024
@@ -288,6 +289,12 @@ class ReadDB:
             f"(model {_sql_type(self.target.kind, 'text')} PRIMARY KEY, "
             f"position {_sql_type(self.target.kind, 'int')} NOT NULL)"
         )
+        # Stores made before shapes were kept have none: each model is then replayed once.
+        self.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.name(SHAPES)} "
+            f"(model {_sql_type(self.target.kind, 'text')} PRIMARY KEY, "
+            f"shape {_sql_type(self.target.kind, 'text')} NOT NULL)"
+        )
 
     def create_table(self, t: Table, suffix: str = "", *, indexes: bool = True) -> None:
         """Create the table and (unless told not to) its indexes, unless it exists."""
@@ -524,6 +531,18 @@ class ReadDB:
             "ON CONFLICT (model) DO UPDATE SET position = excluded.position"
         )
         self._many(statement, list(positions.items()))
+
+    def shapes(self) -> dict[str, str]:
+        """The shape each model's rows were written under, by model name."""
+        rows = self.query(f"SELECT model, shape FROM {self.name(SHAPES)}")
+        return {str(m): str(s) for m, s in rows}
+
+    def set_shapes(self, shapes: dict[str, str]) -> None:
+        statement = self.sql(
+            f"INSERT INTO {self.name(SHAPES)} (model, shape) VALUES (?, ?) "
+            "ON CONFLICT (model) DO UPDATE SET shape = excluded.shape"
+        )
+        self._many(statement, list(shapes.items()))
 
     def forget(self, models: Sequence[str]) -> None:
         """Remove tracking rows (those of an abandoned or finished rebuild)."""

@@ -8,7 +8,9 @@ read. Append-only tables (the audit index, the ledger of payments) only grow: ne
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -166,6 +168,10 @@ class ReadModel(ABC):
     name: ClassVar[str]
     title: ClassVar[str]
     tables: ClassVar[tuple[Table, ...]]
+    # Raised when the handlers come to write other rows from the same events (a table's
+    # columns are part of the shape already): the stored rows were then written by an earlier
+    # version and the model is replayed from the start of the log (see ``shape_of``).
+    version: ClassVar[int] = 1
 
     def __init__(self) -> None:
         self.handlers: dict[type, Handler] = self.handle()
@@ -178,6 +184,22 @@ class ReadModel(ABC):
         handler = self.handlers.get(type(event))
         if handler is not None:
             handler(event, position, rows)
+
+
+def shape_of(model: ReadModel | type[ReadModel]) -> str:
+    """A digest of what the model writes: its version and each table's name, columns, types,
+    key and kind. Stored beside the rows; a store whose rows were written under another shape
+    has its model emptied and replayed (``projector.prepare``). Secondary indexes are left
+    out: they are brought up to date in place."""
+    described = {
+        "version": model.version,
+        "tables": [
+            [t.name, [[c.name, c.type] for c in t.columns], list(t.key), t.append_only]
+            for t in model.tables
+        ],
+    }
+    text = json.dumps(described, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def iso(value: datetime | date | None) -> str | None:

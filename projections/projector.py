@@ -15,16 +15,19 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import structlog
+
 from jiebang_es.config import Settings
 from jiebang_es.recorders import SealingPostgresRecorder
 from jiebang_es.service import JiebangApp
 from jiebang_es.store_faults import is_store_fault
 from projections.db import ReadDB, Target, WritesRefusedError, target_of
 from projections.decode import FastDecoder
-from projections.model import CACHE_ROWS, ReadModel, Rows
+from projections.model import CACHE_ROWS, ReadModel, Rows, shape_of
 from projections.schema import Row, Table
 from projections.status import ProjectionStoppedError
 
+log = structlog.get_logger("jiebang_es.projections")
 ONE_MESSAGE_EVENTS = 100  # batches of up to this many events write in one message (PostgreSQL)
 
 
@@ -94,14 +97,46 @@ def prepare(
 ) -> None:
     """The read schema, tracking table and the models' tables, created if missing; with
     ``announce``, the PostgreSQL trigger that announces new events (runners only: the events
-    table exists once their application is open)."""
+    table exists once their application is open).
+
+    A live model whose rows were written under another shape than this code's (an earlier
+    release's columns or handlers, see ``shape_of``) is emptied first: its tables dropped and
+    made anew, its position back to 0, so the runner replays it from the start of the log. Its
+    old rows could not be read by these queries, nor equal what this code would write."""
     with db.ddl():
         db.ensure_schema()
+        renewed, replayed = renew_out_of_date(db, models) if not suffix else ([], [])
         for m in models:
             for t in m.tables:
                 db.create_table(t, suffix, indexes=indexes)
+        if renewed:
+            db.set_shapes({m.name: shape_of(m) for m in renewed})
         if announce and db.postgres:
             announce_new_events(db)
+    if replayed:
+        log.warning(
+            "read models written by an earlier version: emptied, replayed from the log's start",
+            models=replayed,
+        )
+
+
+def renew_out_of_date(db: ReadDB, models: Sequence[ReadModel]) -> tuple[list[ReadModel], list[str]]:
+    """Drop the tables and forget the position of every model whose stored shape is not
+    this code's (inside the caller's DDL transaction). Those models, and the names of those
+    among them that had rows or a position (not merely new to this store)."""
+    stored = db.shapes()
+    renewed = [m for m in models if stored.get(m.name) != shape_of(m)]
+    if not renewed:
+        return [], []
+    positions = db.positions([m.name for m in renewed])
+    replayed = [
+        m.name for m in renewed if positions[m.name] or any(db.table_exists(t) for t in m.tables)
+    ]
+    for m in renewed:
+        for t in m.tables:
+            db.drop_table(t)
+    db.forget([m.name for m in renewed])
+    return renewed, replayed
 
 
 def announce_new_events(db: ReadDB) -> None:

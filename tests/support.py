@@ -5,10 +5,13 @@ Each step sets the business date the plan would have it on (2026, a year the cal
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from jiebang_es.config import Settings
 from jiebang_es.demo import SimulatedClock
 from jiebang_es.domain.content import ChallengeContent, content_digest
 from jiebang_es.domain.draw import DrawPurpose
@@ -448,3 +451,18 @@ def _org(code: str) -> Organisation:
 
 def solver(lead: Organisation = INSTITUTE_WEST):
     return actor(Role.APPLICANT, lead, "lead")
+
+
+FIRST_RELEASE = Path(__file__).parent / "fixtures" / "store_v1"
+
+
+def first_release_store(tmp_path: Path, name: str = "demo-2026.sqlite") -> Settings:
+    """Settings on a copy of a store the first release wrote (never the fixture itself); no
+    checkpoint key of that release is at hand, so the chain is verified on its own."""
+    copy = tmp_path / f"copy-of-{name}"
+    shutil.copyfile(FIRST_RELEASE / name, copy)
+    return Settings(
+        database_url=f"sqlite:///{copy}",
+        audit_public_key_file=tmp_path / "absent.pub",
+        audit_key_file=tmp_path / "absent.key",
+    )

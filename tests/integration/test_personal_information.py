@@ -9,7 +9,6 @@ import dataclasses
 import io
 import json
 import re
-import shutil
 from datetime import date
 from typing import Any
 
@@ -43,8 +42,7 @@ from projections.rebuild import rebuild, rebuild_after_erasure
 from projections.reports.compliance import compliance_report
 from projections.runner import run
 from tests.integration.rulecheck import refused
-from tests.integration.test_store_v1 import FIXTURE
-from tests.support import BUREAU_STAFF, Journey
+from tests.support import BUREAU_STAFF, Journey, first_release_store
 
 PHONE = "13912345678"
 ID_NUMBER = "11010519491231002X"
@@ -285,13 +283,7 @@ def test_r_erasure_legacy_plaintext_of_a_first_release_store_is_listed_not_shred
 ):
     """A store of the first release holds names in clear: they still read, the report lists
     them as legacy plaintext, and an erasure records that it could not shred them."""
-    copy = tmp_path / "store-v1.sqlite"
-    shutil.copyfile(FIXTURE, copy)
-    settings = Settings(
-        database_url=f"sqlite:///{copy}",
-        audit_public_key_file=tmp_path / "absent.pub",
-        audit_key_file=tmp_path / "absent.key",
-    )
+    settings = first_release_store(tmp_path)
     app = JiebangApp(settings, clock=clock)
     try:
         records = list(personal_records(app))
