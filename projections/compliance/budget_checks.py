@@ -28,7 +28,9 @@ def budget_revised(c: Check) -> None:
     listed = Decimal(budget.get("listed", "0"))
     if e.amount < listed:
         c.violation(
-            "R-BUDGET", f"the {year} envelope revised to {e.amount}, under the {listed} listed"
+            "R-BUDGET",
+            f"the {year} envelope revised to {e.amount}, under the {listed} listed",
+            zh=f"{year} 年度预算额度调整为 {e.amount} 元，低于已列入榜单的 {listed} 元",
         )
     if year is not None:
         c.save({**budget, "amount": str(e.amount)}, budget_ref(year))
@@ -40,7 +42,11 @@ def list_charged(c: Check, year: int, funding: Any, required: bool) -> bool:
     budget = c.state(budget_ref(year))
     if not budget:
         if required:
-            c.violation("R-BUDGET", f"listed for {year}, a year with no budget envelope recorded")
+            c.violation(
+                "R-BUDGET",
+                f"listed for {year}, a year with no budget envelope recorded",
+                zh=f"列入 {year} 年度榜单，但该年度没有记录预算额度",
+            )
         return False
     listed = Decimal(budget["listed"]) + Decimal(str(funding or "0"))
     if listed > Decimal(budget["amount"]):
@@ -48,6 +54,7 @@ def list_charged(c: Check, year: int, funding: Any, required: bool) -> bool:
             "R-BUDGET",
             f"the {year} list takes {listed}, over the envelope of {budget['amount']}",
             budget.get("set_pos"),
+            zh=f"{year} 年度榜单合计 {listed} 元，超过预算额度 {budget['amount']} 元",
         )
     c.save({**budget, "listed": str(listed)}, budget_ref(year))
     return True

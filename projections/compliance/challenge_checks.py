@@ -15,7 +15,7 @@ from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.content import content_digest
 from jiebang_es.domain.demand import Demand
 from jiebang_es.domain.values import Category, Conclusion, Role, Scope
-from projections.compliance import budget_checks
+from projections.compliance import budget_checks, zh
 from projections.compliance.check import Check, CheckFn
 from projections.model import iso
 
@@ -23,6 +23,8 @@ from projections.model import iso
 CAP = {"key": Decimal("100000.00"), "major": Decimal("300000.00")}
 PERIOD_MAX = {"key": 36, "major": 60}
 PERIOD_NORM = {"key": (12, 24), "major": (24, 36)}
+# check_money_and_period's ``what``, in Chinese.
+WHAT_ZH = {"the challenge's": "榜单", "the contract's": "合同"}
 ARG_KINDS = {
     "management": {"management"},
     "front-line": {"front_line"},
@@ -36,10 +38,15 @@ def excepted(c: Check, rule_id: str) -> bool:
     return any(x.rule_id == rule_id and x.justification.strip() for x in c.audit.exceptions)
 
 
-def panel_problems(kinds: list[str], required: dict[str, set[str]]) -> list[str]:
+def panel_problems(kinds: list[str], required: dict[str, set[str]]) -> tuple[str, str]:
+    """What a panel lacks (fewer than five experts, a seat left empty), in English and in
+    Chinese; empty when nothing."""
+    empty = [name for name, ok in required.items() if not ok & set(kinds)]
     problems = [] if len(kinds) >= 5 else [f"{len(kinds)} experts, fewer than 5"]
-    problems += [f"no {name} expert" for name, ok in required.items() if not ok & set(kinds)]
-    return problems
+    problems += [f"no {name} expert" for name in empty]
+    if not problems:
+        return "", ""
+    return "; ".join(problems), zh.panel_problems(len(kinds), empty)
 
 
 def check_money_and_period(c: Check, category: str, funding: Any, period: Any, what: str) -> None:
@@ -47,11 +54,25 @@ def check_money_and_period(c: Check, category: str, funding: Any, period: Any, w
     if funding is not None:
         amount = Decimal(str(funding))
         if amount > CAP[category]:
-            c.violation("R-FUND-CAP", f"{what} funding {amount} over the {category} cap")
+            c.violation(
+                "R-FUND-CAP",
+                f"{what} funding {amount} over the {category} cap",
+                zh=f"{WHAT_ZH[what]}支持金额 {amount} 元，超过{zh.category(category)}上限 "
+                f"{CAP[category]} 元",
+            )
         if amount != amount.quantize(Decimal("0.01")):
-            c.violation("R-FUND-CAP", f"{what} funding {amount} is not in fen")
+            c.violation(
+                "R-FUND-CAP",
+                f"{what} funding {amount} is not in fen",
+                zh=f"{WHAT_ZH[what]}支持金额 {amount} 元不是以分为单位的金额",
+            )
     if period is not None and not 0 < period <= PERIOD_MAX[category]:
-        c.violation("R-PERIOD-MAX", f"{what} period {period} months over the {category} maximum")
+        c.violation(
+            "R-PERIOD-MAX",
+            f"{what} period {period} months over the {category} maximum",
+            zh=f"{WHAT_ZH[what]}实施周期 {period} 个月，超过{zh.category(category)}上限 "
+            f"{PERIOD_MAX[category]} 个月",
+        )
 
 
 def v2(state: dict[str, Any]) -> bool:
@@ -64,7 +85,11 @@ def industry_check(c: Check, industry: str, settled: bool = False) -> bool:
     whether the industry is justified (or listed)."""
     if industry in c.settings.industries or settled or excepted(c, "R-INDUSTRY"):
         return True
-    c.violation("R-INDUSTRY", f"industry {industry!r} is not listed, without a justification")
+    c.violation(
+        "R-INDUSTRY",
+        f"industry {industry!r} is not listed, without a justification",
+        zh=f"产业领域“{industry}”不在所列领域之内，且未说明理由",
+    )
     return False
 
 
@@ -72,7 +97,11 @@ def version_2_content_checks(c: Check, content: Any) -> None:
     """R-OPEN's conditions for solvers and R-EU-COMMIT's share of the funding (version 2)."""
     found = [w for w in c.settings.forbidden_conditions if w and w in content.solver_conditions]
     if found:
-        c.violation("R-OPEN", "conditions for solvers require " + "、".join(found))
+        c.violation(
+            "R-OPEN",
+            "conditions for solvers require " + "、".join(found),
+            zh="揭榜方条件设有限制性要求：" + "、".join(found),
+        )
     commitment = content.commitment
     if commitment is not None and content.funding is not None:
         least = Decimal(str(content.funding)) * c.settings.commitment_min_ratio
@@ -81,6 +110,8 @@ def version_2_content_checks(c: Check, content: Any) -> None:
                 "R-EU-COMMIT",
                 f"the end user's own investment {commitment.own_investment} is under "
                 f"{c.settings.commitment_min_ratio} of the funding {content.funding}",
+                zh=f"最终用户自有投入 {commitment.own_investment} 元，低于支持金额 "
+                f"{content.funding} 元的 {c.settings.commitment_min_ratio} 倍",
             )
 
 
@@ -89,10 +120,18 @@ def content_checks(c: Check, content: Any, rules_version: int = 1) -> dict[str, 
     if rules_version >= 2:
         version_2_content_checks(c, content)
     if not content.chokepoint.strip() or not content.industry_effect.strip():
-        c.violation("R-CHOKEPOINT", "no chokepoint problem or effect on the industry stated")
+        c.violation(
+            "R-CHOKEPOINT",
+            "no chokepoint problem or effect on the industry stated",
+            zh="未写明“卡脖子”问题或对产业的影响",
+        )
     category = content.category.value if isinstance(content.category, Category) else None
     if category is None:
-        c.violation("R-CATEGORY", f"category {content.category!r} is neither key nor major")
+        c.violation(
+            "R-CATEGORY",
+            f"category {content.category!r} is neither key nor major",
+            zh=f"类别“{content.category}”既非重点项目也非重大项目",
+        )
         category = "major"
     check_money_and_period(c, category, content.funding, content.period_months, "the challenge's")
     period = content.period_months
@@ -100,12 +139,18 @@ def content_checks(c: Check, content: Any, rules_version: int = 1) -> dict[str, 
         low, high = PERIOD_NORM[category]
         if not low <= period <= high and not excepted(c, "R-PERIOD-NORM"):
             c.violation(
-                "R-PERIOD-NORM", f"{period} months outside {low}–{high} without a justification"
+                "R-PERIOD-NORM",
+                f"{period} months outside {low}–{high} without a justification",
+                zh=f"实施周期 {period} 个月，不在 {low}–{high} 个月之内，且未说明理由",
             )
     if content.classified and content.scope is Scope.PUBLIC:
-        c.violation("R-SCOPE", "a classified challenge is public in scope")
+        c.violation(
+            "R-SCOPE", "a classified challenge is public in scope", zh="涉密榜单的发布范围为公开"
+        )
     if content.scope is Scope.RESTRICTED and not any(r.strip() for r in content.recipients):
-        c.violation("R-SCOPE", "a restricted challenge names no recipients")
+        c.violation(
+            "R-SCOPE", "a restricted challenge names no recipients", zh="定向发布的榜单未列明对象"
+        )
     return {
         "recipients": [r.strip().upper() for r in content.recipients],
         "digest": content_digest(content),
@@ -159,6 +204,7 @@ def end_user_local(c: Check, code: str) -> None:
             "R-EU-LOCAL",
             f"end user {code} is not an enterprise registered in {district}, without a "
             "justification",
+            zh=f"最终用户 {code} 不是在本区（{district}）登记的企业，且未说明理由",
         )
 
 
@@ -170,7 +216,11 @@ def drafted(c: Check) -> None:
     e = c.event
     rules_version = int(getattr(e, "rules_version", 1))
     if not e.demand_ids:
-        c.violation("R-ORDER", "a challenge drafted from no collected demand")
+        c.violation(
+            "R-ORDER",
+            "a challenge drafted from no collected demand",
+            zh="榜单未基于任何已征集的需求编制",
+        )
     justified = industry_check(c, e.content.industry)
     if rules_version >= 2:
         end_user_local(c, e.end_user.credit_code)
@@ -190,7 +240,11 @@ def drafted(c: Check) -> None:
 def revised(c: Check) -> None:
     state = c.state()
     if state.get("status") != "draft":
-        c.violation("R-ORDER", f"a {state.get('status')} challenge revised as a draft")
+        c.violation(
+            "R-ORDER",
+            f"a {state.get('status')} challenge revised as a draft",
+            zh=f"处于“{zh.status(state.get('status'))}”的榜单被作为草稿修改",
+        )
     content = c.event.content
     settled = bool(state.get("industry_justified")) and content.industry == state.get("industry")
     industry_check(c, content.industry, settled)
@@ -207,9 +261,14 @@ def end_user_confirmed(c: Check) -> None:
         c.violation(
             "R-EU-DRAFTS",
             f"a draft confirmed by {c.audit.role.value} {c.audit.org_code}, not its end user",
+            zh=f"榜单草稿由{zh.role(c.audit.role.value)} {c.audit.org_code} 确认，而非其最终用户",
         )
     elif e.content_digest != state.get("digest"):
-        c.violation("R-EU-DRAFTS", "the confirmation names content other than the draft's")
+        c.violation(
+            "R-EU-DRAFTS",
+            "the confirmation names content other than the draft's",
+            zh="确认所指的内容与草稿不一致",
+        )
     else:
         state["confirmed"] = e.content_digest
     c.save(state)
@@ -222,31 +281,53 @@ def argumentation_conflicts(c: Check, state: dict[str, Any]) -> None:
             c.violation(
                 "R-CONFLICT",
                 f"expert {opinion.expert_id} of the end user argued its own challenge",
+                zh=f"最终用户本单位的专家 {opinion.expert_id} 参与论证本单位的榜单",
             )
 
 
 def reviewed(c: Check) -> None:
     e, state = c.event, c.state()
     if state.get("status") != "draft":
-        c.violation("R-ORDER", f"argumentation of a {state.get('status')} challenge")
+        c.violation(
+            "R-ORDER",
+            f"argumentation of a {state.get('status')} challenge",
+            zh=f"对处于“{zh.status(state.get('status'))}”的榜单进行论证",
+        )
     if v2(state):
         if state.get("confirmed") != state.get("digest"):
             c.violation(
                 "R-EU-DRAFTS",
                 "argued without the end user's confirmation of the draft as it stands",
                 state.get("drafted_pos"),
+                zh="论证时最终用户未确认现行草稿",
             )
         argumentation_conflicts(c, state)
     if state.get("missing"):
-        c.violation("R-CONTENT", "argued while lacking " + ", ".join(state["missing"]))
+        c.violation(
+            "R-CONTENT",
+            "argued while lacking " + ", ".join(state["missing"]),
+            zh="论证时榜单缺少：" + zh.contents(state["missing"]),
+        )
     if not state.get("commitment"):
-        c.violation("R-EU-COMMIT", "argued without the end user's recorded commitment")
+        c.violation(
+            "R-EU-COMMIT",
+            "argued without the end user's recorded commitment",
+            zh="论证时未记录最终用户的承诺",
+        )
     kinds = [o.kind.value for o in e.opinions]
-    problems = panel_problems(kinds, ARG_KINDS)
+    problems, problems_zh = panel_problems(kinds, ARG_KINDS)
     if problems and not excepted(c, "R-ARG-PANEL"):
-        c.violation("R-ARG-PANEL", "; ".join(problems) + ", without a justification")
+        c.violation(
+            "R-ARG-PANEL",
+            problems + ", without a justification",
+            zh=f"论证专家组{problems_zh}，且未说明理由",
+        )
     if e.period_argued and len(e.opinions) < 5:
-        c.violation("R-PERIOD-ARGUED", "the period was argued by fewer than five experts")
+        c.violation(
+            "R-PERIOD-ARGUED",
+            "the period was argued by fewer than five experts",
+            zh="实施周期由不足 5 名专家论证",
+        )
     passed = e.conclusion is Conclusion.PASS
     state.update(
         status={"pass": "reviewed", "revise": "draft", "reject": "rejected"}[e.conclusion.value],
@@ -259,14 +340,23 @@ def reviewed(c: Check) -> None:
 def listed(c: Check) -> None:
     e, state = c.event, c.state()
     if state.get("status") != "reviewed":
-        c.violation("R-ORDER", f"a {state.get('status')} challenge put on the annual list")
+        c.violation(
+            "R-ORDER",
+            f"a {state.get('status')} challenge put on the annual list",
+            zh=f"处于“{zh.status(state.get('status'))}”的榜单被列入年度榜单",
+        )
     if not e.minutes_ref.strip() or e.meeting_date > c.on:
-        c.violation("R-PARTY-APPROVAL", "no minutes, or a meeting that had not taken place")
+        c.violation(
+            "R-PARTY-APPROVAL",
+            "no minutes, or a meeting that had not taken place",
+            zh="没有会议纪要，或会议尚未召开",
+        )
     if (state.get("period") or 0) > 36 and not state.get("period_argued"):
         c.violation(
             "R-PERIOD-ARGUED",
             f"{state.get('period')} months listed without an argumentation of the period",
             state.get("reviewed_pos"),
+            zh=f"实施周期 {state.get('period')} 个月的榜单未经周期论证即列入年度榜单",
         )
     charged = budget_checks.list_charged(c, e.year, state.get("funding"), v2(state))
     state.update(status="listed", listed_pos=c.position, year=e.year, charged=charged)
@@ -280,11 +370,20 @@ def published(c: Check) -> None:
             "R-PARTY-APPROVAL",
             f"published while {state.get('status')}, not on an approved annual list",
             state.get("drafted_pos"),
+            zh=f"榜单在“{zh.status(state.get('status'))}”时发布，未列入经审定的年度榜单",
         )
     if not e.guide.strip() or e.window_closes <= e.window_opens:
-        c.violation("R-GUIDE", "published without a guide or with a window that never opens")
+        c.violation(
+            "R-GUIDE",
+            "published without a guide or with a window that never opens",
+            zh="发布时没有申报指南，或申报窗口从未开启",
+        )
     if state.get("classified") and state.get("scope") == "public":
-        c.violation("R-SCOPE", "a classified challenge published to the public portal")
+        c.violation(
+            "R-SCOPE",
+            "a classified challenge published to the public portal",
+            zh="涉密榜单在公开门户发布",
+        )
     state.update(
         status="published",
         published_pos=c.position,
@@ -297,11 +396,19 @@ def published(c: Check) -> None:
 def panel_proposed(c: Check) -> None:
     e, state = c.event, c.state()
     if state.get("status") != "published":
-        c.violation("R-ORDER", f"a review panel for a {state.get('status')} challenge")
+        c.violation(
+            "R-ORDER",
+            f"a review panel for a {state.get('status')} challenge",
+            zh=f"为处于“{zh.status(state.get('status'))}”的榜单组建评审专家组",
+        )
     kinds = [m.kind.value for m in e.members]
-    problems = panel_problems(kinds, REVIEW_KINDS)
+    problems, problems_zh = panel_problems(kinds, REVIEW_KINDS)
     if problems and not excepted(c, "R-REVIEW-PANEL"):
-        c.violation("R-REVIEW-PANEL", "; ".join(problems) + ", without a justification")
+        c.violation(
+            "R-REVIEW-PANEL",
+            problems + ", without a justification",
+            zh=f"评审专家组{problems_zh}，且未说明理由",
+        )
     state.update(panel=[m.expert_id for m in e.members], confirmed=[], panel_pos=c.position)
     c.save(state)
 
@@ -312,7 +419,11 @@ def panel_confirmed(c: Check) -> None:
     if role not in (Role.BUREAU, Role.END_USER) or (
         role is Role.END_USER and c.audit.org_code != state.get("end_user")
     ):
-        c.violation("R-PANEL-JOINT", f"a panel confirmed by {role.value} {c.audit.org_code}")
+        c.violation(
+            "R-PANEL-JOINT",
+            f"a panel confirmed by {role.value} {c.audit.org_code}",
+            zh=f"专家组由{zh.role(role.value)} {c.audit.org_code} 确认",
+        )
     state["confirmed"] = sorted({*state.get("confirmed", []), role.value})
     c.save(state)
 
@@ -326,13 +437,17 @@ def solver_selected(c: Check) -> None:
     closes = state.get("window_closes")
     if state.get("status") != "published" or closes is None or iso(c.audit.effective_at) < closes:
         c.violation(
-            "R-ORDER", "a solver selected before the window closed", state.get("published_pos")
+            "R-ORDER",
+            "a solver selected before the window closed",
+            state.get("published_pos"),
+            zh="申报窗口关闭前即确定揭榜单位",
         )
     if not panel_effective(state):
         c.violation(
             "R-PANEL-JOINT",
             "selected without a panel both parties confirmed",
             state.get("panel_pos"),
+            zh="评审专家组未经区科技局和最终用户共同确认即确定揭榜单位",
         )
     state.update(status="selected", project_id=e.project_id, application_id=e.application_id)
     c.save(state)

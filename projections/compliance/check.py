@@ -23,7 +23,7 @@ from projections.schema import table
 FINDINGS = table(
     "compliance_findings",
     "finding_id, rule_id, kind, position:int, evidence, aggregate_id, event_type, detail, "
-    "actor_id, role, org_code, justification, effective_at",
+    "detail_zh, actor_id, role, org_code, justification, effective_at",
     key=("finding_id",),
     append_only=True,
     indexes=(("rule_id",),),
@@ -78,17 +78,22 @@ class Check:
     def save(self, state: dict[str, Any], ref_id: str | None = None) -> None:
         self.rows.put(STATE.name, {"ref_id": ref_id or self.aggregate_id, "state": state})
 
-    def violation(self, rule_id: str, detail: str, *evidence: int | None) -> None:
-        self._finding(rule_id, "violation", detail, evidence, "")
+    def violation(self, rule_id: str, detail: str, *evidence: int | None, zh: str) -> None:
+        """A violation of the rule, said in English (``detail``) and in Chinese (``zh``), with
+        the positions of the earlier events that show it beside this one's."""
+        self._finding(rule_id, "violation", detail, zh, evidence, "")
 
     def exception(self, rule_id: str, detail: str, justification: str) -> None:
-        self._finding(rule_id, "exception", detail, (), justification)
+        """A granted exception: its detail is the grantor's own words, in whatever language
+        they wrote them."""
+        self._finding(rule_id, "exception", detail, detail, (), justification)
 
     def _finding(
         self,
         rule_id: str,
         kind: str,
         detail: str,
+        detail_zh: str,
         evidence: Sequence[int | None],
         justification: str,
     ) -> None:
@@ -106,6 +111,7 @@ class Check:
                 "aggregate_id": self.aggregate_id,
                 "event_type": event_type(self.event),
                 "detail": detail,
+                "detail_zh": detail_zh,
                 "actor_id": audit.actor_id if audit else None,
                 "role": audit.role.value if audit else None,
                 "org_code": audit.org_code if audit else None,

@@ -20,7 +20,11 @@ def scheduled(c: Check) -> None:
     excluded = {x.expert_id for x in e.exclusions}
     both = sorted({i for _, i in candidates} & excluded)
     if both:
-        c.violation("R-CONFLICT", f"excluded experts listed as candidates: {', '.join(both)}")
+        c.violation(
+            "R-CONFLICT",
+            f"excluded experts listed as candidates: {', '.join(both)}",
+            zh=f"应排除的专家被列为候选人：{'、'.join(both)}",
+        )
     c.save(
         {
             "candidates": candidates,
@@ -41,7 +45,7 @@ def performed(c: Check) -> None:
     e = c.event
     state = c.state()
     if not state:
-        c.violation("R-DRAW", "a draw performed that was never scheduled")
+        c.violation("R-DRAW", "a draw performed that was never scheduled", zh="抽取未经安排即执行")
         return
     problems = algorithm.verify(
         algorithm.DrawRecord(
@@ -59,7 +63,12 @@ def performed(c: Check) -> None:
         )
     )
     for problem in problems:
-        c.violation("R-DRAW", f"the draw does not recompute: {problem}", state["scheduled_pos"])
+        c.violation(
+            "R-DRAW",
+            f"the draw does not recompute: {problem}",
+            state["scheduled_pos"],
+            zh=f"抽取结果无法按记录复算（校验程序所述：{problem}）",
+        )
     state["rankings"] = {r.kind.value: list(r.ranked) for r in e.rankings}
     state["next_place"] = {r.kind.value: r.taken for r in e.rankings}
     state["seated"] = [x for r in e.rankings for x in r.ranked[: r.taken]]
@@ -78,6 +87,7 @@ def replacement(c: Check) -> None:
             f"replacement {e.expert_id} took place {e.place}; the draw's order gives place "
             f"{expected}",
             state.get("scheduled_pos"),
+            zh=f"替补专家 {e.expert_id} 取第 {e.place} 位，按抽取顺序应为第 {expected} 位",
         )
     state.setdefault("next_place", {})[kind] = max(e.place, expected)
     seated = [x for x in state.get("seated", []) if x != e.replaced_expert_id]

@@ -19,6 +19,7 @@ from typing import Any
 from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.project import Project
+from jiebang_es.labels_zh import event_zh
 from projections.compliance.check import Check
 
 # The event that records each step R-EVIDENCE names (by command, as the configuration names it).
@@ -58,4 +59,6 @@ def check_evidence(c: Check) -> None:
             "R-EVIDENCE",
             f"{type(c.event).__qualname__} ({command}) keeps no {', '.join(missing)} "
             f"(缺少必备文件：{'、'.join(missing)})",
+            zh=f"“{event_zh(type(c.event).__qualname__)}”（{command}）缺少必备文件："
+            f"{'、'.join(missing)}",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from jiebang_es.labels_zh import event_zh
 from projections.compliance import (
     application_checks,
     challenge_checks,
@@ -68,7 +69,11 @@ def audit_checks(c: Check) -> None:
     audit = getattr(e, "audit", None)
     kind = event_type(e)
     if audit is None:
-        c.violation("R-AUDIT-WHO", f"{kind} carries no audit metadata")
+        c.violation(
+            "R-AUDIT-WHO",
+            f"{kind} carries no audit metadata",
+            zh=f"“{event_zh(kind)}”没有审计信息",
+        )
     else:
         named = (
             audit.role
@@ -79,24 +84,36 @@ def audit_checks(c: Check) -> None:
         )
         if not named:
             missing = [
-                name
-                for name, value in (
-                    ("person", audit.actor_id),
-                    ("organisation", audit.org_code),
-                    ("role", audit.role),
-                    ("business time", audit.effective_at),
-                    ("recording time", audit.recorded_at),
+                (name, name_zh)
+                for name, name_zh, value in (
+                    ("person", "经办人", audit.actor_id),
+                    ("organisation", "单位", audit.org_code),
+                    ("role", "角色", audit.role),
+                    ("business time", "业务时间", audit.effective_at),
+                    ("recording time", "记录时间", audit.recorded_at),
                 )
                 if not value or (isinstance(value, str) and not value.strip())
             ]
-            c.violation("R-AUDIT-WHO", f"{kind} does not name its {', '.join(missing)}")
+            c.violation(
+                "R-AUDIT-WHO",
+                f"{kind} does not name its {', '.join(en for en, _ in missing)}",
+                zh=f"“{event_zh(kind)}”未写明{'、'.join(z for _, z in missing)}",
+            )
         if kind in REASON_REQUIRED and not (audit.reason or "").strip():
-            c.violation("R-AUDIT-WHO", f"{kind} records no reason, which the plan requires")
+            c.violation(
+                "R-AUDIT-WHO",
+                f"{kind} records no reason, which the plan requires",
+                zh=f"“{event_zh(kind)}”未记录实施方案要求的理由",
+            )
         for x in audit.exceptions:
             if (x.justification or "").strip():
                 c.exception(x.rule_id, x.detail, x.justification)
             else:
-                c.violation(x.rule_id, f"exception without a justification: {x.detail}")
+                c.violation(
+                    x.rule_id,
+                    f"exception without a justification: {x.detail}",
+                    zh=f"适用例外而未说明理由：{x.detail}",
+                )
     previous = c.rows.get(VERSIONS.name, c.aggregate_id)
     expected = previous["version"] + 1 if previous else 1
     if e.originator_version != expected:
@@ -104,6 +121,8 @@ def audit_checks(c: Check) -> None:
             "R-AUDIT-IMMUTABLE",
             f"{kind} is version {e.originator_version} of {c.aggregate_id}; the log holds "
             f"{expected - 1} before it (an event missing, inserted or out of order)",
+            zh=f"“{event_zh(kind)}”是对象 {c.aggregate_id} 的第 {e.originator_version} 版，"
+            f"而日志中此前只有 {expected - 1} 个事件（有事件缺失、被插入或顺序错乱）",
         )
     effective = iso(audit.effective_at) if audit else None
     before = previous["effective_at"] if previous else None
@@ -114,6 +133,7 @@ def audit_checks(c: Check) -> None:
             "R-ORDER",
             f"{kind} takes effect at {effective}, before the previous step of the same "
             f"aggregate ({before})",
+            zh=f"“{event_zh(kind)}”生效于 {effective}，早于同一对象上一步骤的生效时间 {before}",
         )
     version = max(e.originator_version, expected - 1)
     if previous is None:

@@ -14,18 +14,28 @@ from jiebang_es.domain.challenge import Challenge
 from projections.compliance.challenge_checks import excepted, v2
 from projections.compliance.check import Check, CheckFn
 
+PURPOSE_ZH = {"argumentation": "论证", "review": "评审"}
+
 
 def _mismatch(
     c: Check, draw_id: str, purpose: str, named: list[str], challenge: dict[str, Any]
-) -> str:
-    """Why a panel naming ``draw_id`` is not that draw's result, or ""."""
+) -> tuple[str, str]:
+    """Why a panel naming ``draw_id`` is not that draw's result, in English and in Chinese;
+    empty when it is."""
     draw = c.state(draw_id)
     if draw.get("challenge_id") != c.aggregate_id:
-        return f"draw {draw_id} is not a draw for this challenge"
+        return (
+            f"draw {draw_id} is not a draw for this challenge",
+            f"抽取 {draw_id} 不是本榜单的抽取",
+        )
     if draw.get("purpose") != purpose:
-        return f"draw {draw_id} was drawn for the {draw.get('purpose')} panel"
+        drawn_for = draw.get("purpose")
+        return (
+            f"draw {draw_id} was drawn for the {drawn_for} panel",
+            f"抽取 {draw_id} 是为{PURPOSE_ZH.get(str(drawn_for), drawn_for)}专家组抽取的",
+        )
     if "seated" not in draw:
-        return f"draw {draw_id} was not performed"
+        return f"draw {draw_id} was not performed", f"抽取 {draw_id} 尚未执行"
     seated = set(draw["seated"])
     missing = sorted(seated - set(named))
     extra = [
@@ -40,22 +50,29 @@ def _mismatch(
     ]
     problems = [f"drawn and missing: {', '.join(missing)}"] if missing else []
     problems += [f"not drawn: {', '.join(extra)}"] if extra else []
-    return "; ".join(problems)
+    problems_zh = [f"抽中而未列入：{'、'.join(missing)}"] if missing else []
+    problems_zh += [f"未经抽取而列入：{'、'.join(extra)}"] if extra else []
+    return "; ".join(problems), "；".join(problems_zh)
 
 
 def _check_panel(c: Check, purpose: str, named: list[str]) -> None:
     challenge = c.state()
     draw_id = getattr(c.event, "draw_id", "") or ""
     if draw_id:
-        problem = _mismatch(c, draw_id, purpose, named, challenge)
+        problem, problem_zh = _mismatch(c, draw_id, purpose, named, challenge)
         if problem:
             c.violation(
                 "R-DRAW",
                 f"the {purpose} panel matches no draw: {problem}",
                 c.state(draw_id).get("scheduled_pos"),
+                zh=f"{PURPOSE_ZH[purpose]}专家组与抽取结果不符（{problem_zh}）",
             )
     elif v2(challenge) and not excepted(c, "R-DRAW"):
-        c.violation("R-DRAW", f"a {purpose} panel named by hand, without a justification")
+        c.violation(
+            "R-DRAW",
+            f"a {purpose} panel named by hand, without a justification",
+            zh=f"{PURPOSE_ZH[purpose]}专家组由人工指定，且未说明理由",
+        )
 
 
 def reviewed(c: Check) -> None:
@@ -84,7 +101,9 @@ def replacement_confirmed(c: Check) -> None:
         return
     if not excepted(c, "R-DRAW"):
         c.violation(
-            "R-DRAW", f"expert {expert_id} fills a seat of draw {draw_id} but was not drawn"
+            "R-DRAW",
+            f"expert {expert_id} fills a seat of draw {draw_id} but was not drawn",
+            zh=f"专家 {expert_id} 占用抽取 {draw_id} 的席位，但未被抽中",
         )
 
 

@@ -18,6 +18,8 @@ from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.credit import CreditRecord
 from jiebang_es.domain.project import Project
 from jiebang_es.domain.values import Role
+from jiebang_es.labels_zh import CREDIT_STATUS_ZH
+from projections.compliance import zh
 from projections.compliance.challenge_checks import excepted, panel_effective
 from projections.compliance.check import Check, CheckFn
 
@@ -41,31 +43,52 @@ def credit_recorded(c: Check) -> None:
     c.save({"checks": [*history, [e.checked_on.isoformat(), e.status.value]]}, ref)
 
 
-def credit_problem(c: Check, code: str, on: date) -> str | None:
-    """Why the unit's credit did not count on ``on``, as the bureau's record stood then."""
+def credit_problem(c: Check, code: str, on: date) -> tuple[str, str] | None:
+    """Why the unit's credit did not count on ``on``, as the bureau's record stood then, in
+    English and in Chinese."""
     checks = [
         (date.fromisoformat(day), status)
         for day, status in c.state(credit_checks_ref(code)).get("checks", [])
         if date.fromisoformat(day) <= on
     ]
     if not checks:
-        return "never checked"
+        return "never checked", "从未核查信用"
     # The latest check by date; of equal dates, the later record.
     day, status = max(reversed(checks), key=lambda x: x[0])
     if status != "good":
-        return f"recorded {status} on {day}"
+        return (
+            f"recorded {status} on {day}",
+            f"于 {day} 被记录为{CREDIT_STATUS_ZH.get(status, status)}",
+        )
     if (on - day).days > c.settings.credit_max_age_days:
-        return f"last checked on {day}, {(on - day).days} days before"
+        return (
+            f"last checked on {day}, {(on - day).days} days before",
+            f"最近一次信用核查在 {day}，已过去 {(on - day).days} 天",
+        )
     return None
+
+
+# check_units_credit's steps, in Chinese.
+STEP_ZH = {
+    "application": "申报",
+    "selection": "确定揭榜单位",
+    "contract signature": "签订合同",
+    "disbursement": "拨付经费",
+}
 
 
 def check_units_credit(c: Check, codes: list[str], step: str, dishonest_too: bool) -> None:
     """Each unit's credit on the event's business date; a dishonest record only where the
     first build's checks (application, selection) do not report it already."""
     for code in codes:
-        problem = credit_problem(c, code, c.on)
-        if problem and (dishonest_too or not problem.startswith("recorded ")):
-            c.violation("R-CREDIT", f"{step}: unit {code} {problem}")
+        found = credit_problem(c, code, c.on)
+        if found and (dishonest_too or not found[0].startswith("recorded ")):
+            problem, problem_zh = found
+            c.violation(
+                "R-CREDIT",
+                f"{step}: unit {code} {problem}",
+                zh=f"{STEP_ZH[step]}：单位 {code} {problem_zh}",
+            )
 
 
 def applied(c: Check) -> None:
@@ -94,9 +117,14 @@ def replacement_proposed(c: Check) -> None:
             "R-ORDER",
             "a replacement expert proposed before the panel was confirmed",
             challenge.get("panel_pos"),
+            zh="专家组确认之前即提出替补专家",
         )
     if not e.grounds.strip():
-        c.violation("R-REVIEW-PANEL", "a replacement expert proposed without a reason")
+        c.violation(
+            "R-REVIEW-PANEL",
+            "a replacement expert proposed without a reason",
+            zh="提出替补专家而未说明理由",
+        )
     ref = review_ref(c.aggregate_id)
     state = c.state(ref)
     state.setdefault("replacements", {})[e.member.expert_id] = []
@@ -109,7 +137,11 @@ def replacement_confirmed(c: Check) -> None:
     if role not in (Role.BUREAU, Role.END_USER) or (
         role is Role.END_USER and c.audit.org_code != challenge.get("end_user")
     ):
-        c.violation("R-PANEL-JOINT", f"a replacement confirmed by {role.value} {c.audit.org_code}")
+        c.violation(
+            "R-PANEL-JOINT",
+            f"a replacement confirmed by {role.value} {c.audit.org_code}",
+            zh=f"替补专家由{zh.role(role.value)} {c.audit.org_code} 确认",
+        )
     ref = review_ref(c.aggregate_id)
     state = c.state(ref)
     confirmed = state.setdefault("replacements", {}).setdefault(e.expert_id, [])
@@ -125,7 +157,11 @@ def replacement_confirmed(c: Check) -> None:
 def expert_absent(c: Check) -> None:
     e, challenge = c.event, c.state()
     if not e.grounds.strip():
-        c.violation("R-REVIEW-PANEL", f"expert {e.expert_id} recorded absent without a reason")
+        c.violation(
+            "R-REVIEW-PANEL",
+            f"expert {e.expert_id} recorded absent without a reason",
+            zh=f"专家 {e.expert_id} 被记录缺席而未说明理由",
+        )
     challenge["absent"] = [*challenge.get("absent", []), e.expert_id]
     c.save(challenge)
 
@@ -158,6 +194,7 @@ def selected(c: Check) -> None:
             f"selected on {len(effective)} effective reviewers after recusals or absences, "
             "without a replacement or a justification",
             application.get("applied_pos"),
+            zh=f"因回避或缺席仅剩 {len(effective)} 名有效评审专家即确定人选，既未替补也未说明理由",
         )
     means = {}
     review = c.state(review_ref(e.challenge_id))
@@ -173,13 +210,19 @@ def selected(c: Check) -> None:
     top = max(means.values(), default=None)
     scores = c.state(review_ref(e.application_id)).get("scores", [])
     against = sum(1 for _, recommended in scores if recommended is False)
-    problems = []
+    problems, problems_zh = [], []
     if top is not None and mine is not None and mine < top:
         problems.append(f"mean score {mine} below the top-ranked {top}")
+        problems_zh.append(f"平均分 {mine} 低于排名第一的 {top}")
     if against * 2 > len(scores):
         problems.append(f"{against} of {len(scores)} experts advised against it")
+        problems_zh.append(f"{len(scores)} 名专家中有 {against} 名不建议")
     if problems and not excepted(c, "R-SELECT-REASON"):
-        c.violation("R-SELECT-REASON", "; ".join(problems) + ", without a justification")
+        c.violation(
+            "R-SELECT-REASON",
+            "; ".join(problems) + ", without a justification",
+            zh="确定人选时" + "；".join(problems_zh) + "，且未说明理由",
+        )
     units = application.get("units", [e.solver_code])
     check_units_credit(c, units, "selection", dishonest_too=False)
     c.save({"units": units}, review_ref(c.aggregate_id))

@@ -32,6 +32,7 @@ class Finding:
     aggregate_id: str
     event_type: str
     detail: str
+    detail_zh: str  # the same in Chinese (an exception's: the grantor's own words)
     actor_id: str | None
     role: str | None
     org_code: str | None
@@ -88,7 +89,8 @@ def compliance_report(store: ReadStore, year: int | None = None) -> ComplianceRe
 
 def _redacted(column: str, value: Any) -> Any:
     """A finding's free text without personal identifiers (docs/personal-information.md)."""
-    return redact_text(value) if column in ("detail", "justification") and value else value
+    free_text = ("detail", "detail_zh", "justification")
+    return redact_text(value) if column in free_text and value else value
 
 
 def merge_exceptions(found: list[Finding]) -> list[Finding]:
@@ -118,6 +120,7 @@ FINDING_HEADERS = (
     "role",
     "org_code",
     "justification",
+    "detail_zh",
 )
 
 
@@ -139,6 +142,7 @@ def _sheets(report: ComplianceReport) -> dict[str, Sheet]:
             f.role,
             f.org_code,
             f.justification,
+            f.detail_zh,
         )
         for r in report.rules
         for f in (*r.violations, *r.exceptions)
@@ -152,8 +156,9 @@ def _sheets(report: ComplianceReport) -> dict[str, Sheet]:
     }
 
 
-# The sheets as people read them (XLSX, Markdown): Chinese names, headers and labels; the
-# checker's own explanations (``checked``, ``detail``) stay as written. JSON and CSV keep codes.
+# The sheets as people read them (XLSX, Markdown): Chinese names, headers and labels, each
+# finding said in Chinese (``detail_zh``); how each rule is checked (``checked``) stays as
+# written. JSON and CSV keep codes, and the English ``detail`` beside ``detail_zh``.
 RULES_ZH = "规则"
 FINDINGS_ZH = "违反与例外"
 RULE_HEADERS_ZH = ("规则", "内容", "强度", "结论", "违反数", "例外数", "核查方法")
@@ -181,7 +186,7 @@ def _sheets_zh(report: ComplianceReport) -> dict[str, Sheet]:
     ]
     kind, role = label(FINDING_KIND_ZH), label(ROLE_ZH)
     findings = [
-        (f[0], kind(f[1]), *f[2:5], event_zh(f[5]), f[6], f[7], role(f[8]), *f[9:])
+        (f[0], kind(f[1]), *f[2:5], event_zh(f[5]), f[11], f[7], role(f[8]), *f[9:11])
         for f in sheets["findings"][1]
     ]
     return {RULES_ZH: (RULE_HEADERS_ZH, rules), FINDINGS_ZH: (FINDING_HEADERS_ZH, findings)}

@@ -4,6 +4,7 @@ reported under the right rule id with the events that show it; every rule id is 
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from datetime import date
@@ -49,7 +50,20 @@ def findings(
     [rule] = [r for r in report.rules if r.rule_id == rule_id]
     found = rule.violations if kind == "violation" else rule.exceptions
     assert rule.status == ("violated" if kind == "violation" else "exceptions") or not found
+    for f in rule.violations:
+        assert said_in_chinese(f.detail_zh), f.detail_zh
     return found
+
+
+# What a Chinese sentence may carry that is not prose: quoted names and bracketed asides,
+# rule ids, and codes, ids, dates and amounts (any token with a digit).
+_NOT_PROSE = re.compile(r"（[^）]*）|“[^”]*”|R-[A-Z-]+|[A-Za-z0-9_.:+-]*\d[A-Za-z0-9_.:+-]*")
+
+
+def said_in_chinese(text: str) -> bool:
+    """The finding is told in Chinese: Chinese prose, no English words outside its quotes."""
+    prose = _NOT_PROSE.sub("", text)
+    return bool(re.search(r"[\u4e00-\u9fff]", prose)) and not re.search(r"[A-Za-z]{2,}", prose)
 
 
 def test_clean_history_holds_every_rule(app, clock, settings, read_store):
@@ -314,3 +328,48 @@ def test_reports_render_as_csv_xlsx_md_and_html_with_a_chart(
 @pytest.fixture(autouse=True)
 def _quiet_logs(monkeypatch):
     monkeypatch.setenv("JIEBANG_LOG_LEVEL", "error")
+
+
+def test_r_evidence_reports_people_read_say_each_violation_in_chinese(
+    app, clock, settings, read_store, tmp_path
+):
+    # This suite records its steps without papers: each step is an R-EVIDENCE violation.
+    Journey(app, clock).to_contracted()
+    found = findings(settings, read_store, "R-EVIDENCE")
+    assert found
+    assert all("缺少必备文件" in f.detail_zh for f in found)
+    report = compliance.compliance_report(read_store)
+    said = compliance.render(report, "md")
+    assert isinstance(said, str)
+    assert f"| {found[0].detail_zh} |" in said
+    assert "keeps no" not in said  # the English stays in the data formats
+    data = compliance.render(report, "csv")
+    assert isinstance(data, str)
+    assert "justification,detail_zh" in data
+    assert found[0].detail in data
+    xlsx = tmp_path / "c.xlsx"
+    xlsx.write_bytes(compliance.render(report, "xlsx"))  # type: ignore[arg-type]
+    sheet = load_workbook(xlsx)["违反与例外"]
+    said_column = [c.value for c in sheet[1]].index("说明")
+    assert [r[said_column].value for r in sheet.iter_rows(min_row=2)] == [
+        f.detail_zh for f in found
+    ]
+
+
+def test_every_violation_the_checker_can_record_is_written_in_chinese_too():
+    """Each ``violation(…)`` call of the checker passes ``zh=`` (mypy insists) whose text is
+    Chinese; the tests above check the findings their histories produce."""
+    calls = 0
+    for path in sorted((REPO / "projections" / "compliance").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "violation"):
+                continue
+            calls += 1
+            [zh] = [k.value for k in node.keywords if k.arg == "zh"]
+            text = "".join(
+                n.value
+                for n in ast.walk(zh)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            )
+            assert re.search(r"[\u4e00-\u9fff]", text), f"{path.name}:{node.lineno}"
+    assert calls >= 120
