@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from jiebang_es.audit.bundle import export_bundle, verify_bundle
 from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
-from jiebang_es.audit.queries import jsonable, log_events
+from jiebang_es.audit.queries import HistoryEntry, history, jsonable, log_events
 from jiebang_es.audit.raw_store import RawStore
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.backup.cli import create_backup, restore_backup
@@ -30,6 +30,7 @@ from jiebang_es.domain.expert import ExpertStatus
 from jiebang_es.domain.personal import ERASED, Personal, leader_subject, shown
 from jiebang_es.domain.values import ExpertKind, Role
 from jiebang_es.errors import ConflictError, NotPermittedError
+from jiebang_es.privacy import keys as keys_module
 from jiebang_es.privacy.keys import SubjectErasedError
 from jiebang_es.privacy.records import CLEAR, personal_records
 from jiebang_es.privacy.report import subject_report
@@ -427,3 +428,35 @@ def test_r_retention_an_experts_name_is_kept_until_ten_years_after_leaving_the_p
         store.close()
     assert expert.name == ERASED
     assert expert.org_code == BUREAU.credit_code  # every other fact stays
+
+
+def _shows(entries: list[HistoryEntry], text: str) -> bool:
+    return text in json.dumps([dataclasses.asdict(e) for e in entries], ensure_ascii=False)
+
+
+def test_r_erasure_a_history_read_before_the_erasure_reads_erased_after_it(papp, clock):
+    j = flow(papp, clock)
+    subject = leader_subject_of(papp, j)
+    close_and_wait(papp, clock, j)
+    assert _shows(history(papp, j.applications[0]), LEADER)  # read, and kept
+    papp.erase_subject(DPO, subject, meta=ERASE)
+    after = history(papp, j.applications[0])
+    assert not _shows(after, LEADER)
+    assert _shows(after, '"erased": true')
+
+
+def test_r_erasure_made_by_another_process_reaches_a_kept_history_within_the_key_cache(
+    papp, clock, settings, monkeypatch
+):
+    j = flow(papp, clock)
+    subject = leader_subject_of(papp, j)
+    close_and_wait(papp, clock, j)
+    assert _shows(history(papp, j.project_id), LEADER)
+    other = JiebangApp(settings, clock=clock)  # as another server process would
+    try:
+        other.erase_subject(DPO, subject, meta=ERASE)
+    finally:
+        other.close()
+    # This process's key cache still holds the key for up to its two seconds; past them:
+    monkeypatch.setattr(keys_module, "CACHE_SECONDS", 0.0)
+    assert not _shows(history(papp, j.project_id), LEADER)

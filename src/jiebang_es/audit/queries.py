@@ -98,20 +98,23 @@ def _event_name(event: JiebangAggregate.Event) -> str:
 
 
 class _Histories:
-    """Histories already computed, by application and aggregate, with the version they end at.
+    """Histories already computed, by application and aggregate, with the version they end at
+    and the data subjects whose personal fields they show decrypted.
 
     A recorded event never changes, so an aggregate's history up to version N is the same on
     every read: it is kept (a bounded number of aggregates per application, least recently
-    used dropped) and given again while the aggregate's last version is still N. The last
-    version is one indexed read of the store, far cheaper than replaying every event with its
-    state before and after."""
+    used dropped) and given again while the aggregate's last version is still N — and while
+    each of those subjects still has a key. An erasure adds no event to the aggregate, only
+    destroys a key: the history is then made again, the field read as erased (within the key
+    cache's two seconds when another process erased). The last version is one indexed read of
+    the store, far cheaper than replaying every event with its state before and after."""
 
     SIZE = 256
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_app: weakref.WeakKeyDictionary[
-            ServiceBase, OrderedDict[UUID, tuple[int, list[HistoryEntry]]]
+            ServiceBase, OrderedDict[UUID, tuple[int, list[HistoryEntry], frozenset[str]]]
         ] = weakref.WeakKeyDictionary()
 
     def get(self, app: ServiceBase, key: UUID, version: int) -> list[HistoryEntry] | None:
@@ -121,17 +124,35 @@ class _Histories:
             if found is None or found[0] != version:
                 return None
             kept.move_to_end(key)  # type: ignore[union-attr]
-            return found[1]
+        _, entries, subjects = found
+        keys = app.personal_keys
+        return entries if all(keys.key(s) is not None for s in subjects) else None
 
     def put(self, app: ServiceBase, key: UUID, entries: list[HistoryEntry]) -> None:
         if not entries:
             return
+        subjects = frozenset(_decrypted_subjects([e.changes for e in entries]))
         with self._lock:
             kept = self._by_app.setdefault(app, OrderedDict())
-            kept[key] = (entries[-1].version, entries)
+            kept[key] = (entries[-1].version, entries, subjects)
             kept.move_to_end(key)
             while len(kept) > self.SIZE:
                 kept.popitem(last=False)
+
+
+def _decrypted_subjects(value: Any) -> Iterator[str]:
+    """The subjects of the personal fields shown in clear in ``value`` (``jsonable`` made
+    them dicts of ``Personal``'s fields)."""
+    if isinstance(value, Change):
+        yield from _decrypted_subjects([value.old, value.new])
+    elif isinstance(value, dict):
+        if "subject_id" in value and value.get("value") is not None:
+            yield str(value["subject_id"])
+        for v in value.values():
+            yield from _decrypted_subjects(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _decrypted_subjects(v)
 
 
 _HISTORIES = _Histories()
