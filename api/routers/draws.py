@@ -21,6 +21,7 @@ from api.schemas.draws import (
     ExpertRelationIn,
     ExpertStatusIn,
     PerformDrawIn,
+    PublicDrawOut,
     ReplacementIn,
     ScheduleDrawIn,
 )
@@ -171,14 +172,15 @@ def verify_draw(
 
 @router.get(
     "/v1/public/draws/{draw_id}",
-    response_model=DrawOut,
+    response_model=PublicDrawOut,
     responses=problem_responses(404, 422, 503),
     tags=["public"],
 )
-def public_draw(draw_id: Annotated[UUID, Path()], app: AppDep) -> DrawOut:
+def public_draw(draw_id: Annotated[UUID, Path()], app: AppDep) -> PublicDrawOut:
     """The record of a performed draw of a public challenge once its panel's work is done (the
-    argumentation recorded, or the solver selected): experts by id only, never by name."""
-    return DrawOut.of(published_draw(app, str(draw_id)))
+    argumentation recorded, or the solver selected): experts by id only, never by name, and of
+    the exclusions only their number (a reason can be personal, a unit names the expert)."""
+    return PublicDrawOut.of(published_draw(app, str(draw_id)))
 
 
 def published_draw(app: JiebangApp, draw_id: str) -> Draw:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -87,8 +87,8 @@ class ReplacementOut(BaseModel):
     expert_id: str
 
 
-class DrawOut(BaseModel):
-    """A draw's whole record: enough to recompute it offline (experts by id only)."""
+class DrawRecordOut(BaseModel):
+    """What anyone needs to recompute a draw offline (experts by id only)."""
 
     id: str
     version: int
@@ -101,8 +101,10 @@ class DrawOut(BaseModel):
     specialities: list[str]
     candidates: list[CandidateOut]
     candidates_digest: str
-    exclusions: list[ExclusionOut]
-    commitment: str
+    commitment: str = Field(
+        description="hex SHA-256 of the bytes `jiebang-draw-seed`, a zero byte, then the seed "
+        "in UTF-8 (algorithm.commitment_of)"
+    )
     randomness_source: str
     randomness_date: date
     seed: str = Field(description="empty until the draw is performed")
@@ -111,34 +113,55 @@ class DrawOut(BaseModel):
     seated: list[CandidateOut]
     replacements: list[ReplacementOut]
 
-    @classmethod
-    def of(cls, d: Draw) -> DrawOut:
-        return cls(
-            id=str(d.id),
-            version=d.version,
-            challenge_id=str(d.challenge_id),
-            purpose=d.purpose,
-            status=d.status,
-            year=d.year,
-            algorithm=d.algorithm,
-            needs=[SeatNeedOut(kind=n.kind, count=n.count) for n in d.needs],
-            specialities=list(d.specialities),
-            candidates=[CandidateOut(expert_id=c.expert_id, kind=c.kind) for c in d.candidates],
-            candidates_digest=d.candidates_digest,
-            exclusions=[ExclusionOut(expert_id=x.expert_id, reason=x.reason) for x in d.exclusions],
-            commitment=d.commitment,
-            randomness_source=d.randomness_source,
-            randomness_date=d.randomness_date,
-            seed=d.seed,
-            public_value=d.public_value,
-            rankings=[
+    @staticmethod
+    def fields_of(d: Draw) -> dict[str, Any]:
+        return {
+            "id": str(d.id),
+            "version": d.version,
+            "challenge_id": str(d.challenge_id),
+            "purpose": d.purpose,
+            "status": d.status,
+            "year": d.year,
+            "algorithm": d.algorithm,
+            "needs": [SeatNeedOut(kind=n.kind, count=n.count) for n in d.needs],
+            "specialities": list(d.specialities),
+            "candidates": [CandidateOut(expert_id=c.expert_id, kind=c.kind) for c in d.candidates],
+            "candidates_digest": d.candidates_digest,
+            "commitment": d.commitment,
+            "randomness_source": d.randomness_source,
+            "randomness_date": d.randomness_date,
+            "seed": d.seed,
+            "public_value": d.public_value,
+            "rankings": [
                 RankingOut(kind=r.kind, ranked=list(r.ranked), taken=r.taken) for r in d.rankings
             ],
-            seated=[CandidateOut(expert_id=m.expert_id, kind=m.kind) for m in d.seated],
-            replacements=[
+            "seated": [CandidateOut(expert_id=m.expert_id, kind=m.kind) for m in d.seated],
+            "replacements": [
                 ReplacementOut(kind=k, place=p, expert_id=e) for k, p, e in d.replacements
             ],
-        )
+        }
+
+
+class DrawOut(DrawRecordOut):
+    """A draw's whole record, for those who run and supervise it: with every exclusion and its
+    reason (a suspension's reason can be personal)."""
+
+    exclusions: list[ExclusionOut]
+
+    @classmethod
+    def of(cls, d: Draw) -> DrawOut:
+        exclusions = [ExclusionOut(expert_id=x.expert_id, reason=x.reason) for x in d.exclusions]
+        return cls(**cls.fields_of(d), exclusions=exclusions)
+
+
+class PublicDrawOut(DrawRecordOut):
+    """A draw's published record: how many pool members were excluded, never who or why."""
+
+    excluded: int = Field(description="how many pool members the screening excluded")
+
+    @classmethod
+    def of(cls, d: Draw) -> PublicDrawOut:
+        return cls(**cls.fields_of(d), excluded=len(d.exclusions))
 
 
 class DrawVerificationOut(BaseModel):

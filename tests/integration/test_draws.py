@@ -3,6 +3,7 @@ recompute — on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from datetime import date
@@ -12,6 +13,7 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner
 
+from api.schemas.draws import DrawOut, PublicDrawOut
 from jiebang_es.audit.checkpoints import generate_keys, take_checkpoint
 from jiebang_es.cli import cli
 from jiebang_es.config import Settings
@@ -212,6 +214,14 @@ def test_r_conflict_excluded_candidates_are_recorded_and_never_drawn(app, clock,
     assert lapsed in candidates  # a former employer of seven years ago no longer excludes
     assert not candidates & set(reasons)
     assert not {m.expert_id for m in draw.seated} & set(reasons)
+    # Published, the record counts the exclusions and never says who or why (the suspension's
+    # reason may be personal); the bureau's and the supervisors' record keeps them.
+    published = PublicDrawOut.of(draw).model_dump_json()
+    assert json.loads(published)["excluded"] == 3
+    for expert_id, reason in reasons.items():
+        assert expert_id not in published
+        assert reason not in published
+    assert {x.expert_id for x in DrawOut.of(draw).exclusions} == set(reasons)
 
 
 def test_r_conflict_review_draw_avoids_every_applicant_unit(app, clock):

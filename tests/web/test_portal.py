@@ -4,6 +4,8 @@ classified project (R-PUBLICITY), in a page, a link, a count or the feed."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
@@ -227,6 +229,36 @@ def test_r_draw_no_personal_data_of_an_expert_in_a_draw_record(web: TestClient, 
     for expert in experts:
         assert str(expert.name) not in page
         assert expert.org_code not in page
+
+
+def test_r_draw_public_record_counts_the_exclusions_and_never_says_who_or_why(
+    web: TestClient, demo: Demo
+) -> None:
+    """The route answers the public schema (tests/integration/test_draws.py checks it on a draw
+    that excludes three members, one suspended for a reason of their own)."""
+    app = JiebangApp(demo.settings)
+    try:
+        draw = app.draw(demo.public_draw_id)
+    finally:
+        app.close()
+    record = web.get(f"/v1/public/draws/{demo.public_draw_id}").json()
+    assert "exclusions" not in record
+    assert record["excluded"] == len(draw.exclusions)
+    said = json.dumps(record, ensure_ascii=False)
+    for x in draw.exclusions:
+        assert x.expert_id not in said
+        assert x.reason not in said
+
+
+def test_r_draw_the_seed_is_checked_against_its_commitment_as_the_page_says(
+    web: TestClient, demo: Demo
+) -> None:
+    record = web.get(f"/v1/public/draws/{demo.public_draw_id}").json()
+    page = web.get(f"/portal/draws/{demo.public_draw_id}").text
+    # The page's own recipe, followed by someone who has only the page and the record:
+    assert 'hashlib.sha256(b"jiebang-draw-seed\\x00" + 种子.encode())' in page
+    recomputed = hashlib.sha256(b"jiebang-draw-seed\x00" + record["seed"].encode()).hexdigest()
+    assert recomputed == record["commitment"]
 
 
 def test_r_scope_restricted_challenges_draw_is_never_published(web: TestClient, demo: Demo) -> None:
