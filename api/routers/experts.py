@@ -24,6 +24,7 @@ from api.schemas.reviews import (
 )
 from api.visibility import challenge_for
 from jiebang_es.domain.values import ExpertKind, Role
+from jiebang_es.errors import NotFoundError
 from projections import queries
 
 router = APIRouter(tags=["experts and panels"])
@@ -51,13 +52,15 @@ def register_expert(body: RegisterExpertIn, ctx: CommandDep) -> JSONResponse:
     )
 
 
+# Who forms panels (the bureau with the end user) and who oversees them: they read the pool.
+POOL_READERS = (Role.BUREAU, Role.END_USER, Role.SUPERVISOR, Role.ANALYST)
+
+
 @router.get(
     "/v1/experts",
     response_model=ExpertPage,
     responses=READ_PROBLEMS,
-    dependencies=[
-        Depends(require_roles(Role.BUREAU, Role.END_USER, Role.SUPERVISOR, Role.ANALYST))
-    ],
+    dependencies=[Depends(require_roles(*POOL_READERS))],
 )
 def list_experts(
     reads: ReadsDep, kind: ExpertKind | None = None, cursor: Cursor = None, limit: Limit = 50
@@ -89,16 +92,19 @@ def expert_assignments(app: AppDep, principal: PrincipalDep) -> AssignmentsOut:
     "/v1/experts/{expert_id}",
     response_model=ExpertOut,
     responses=READ_PROBLEMS,
-    dependencies=[StoreRead],
+    dependencies=[StoreRead, Depends(require_roles(*POOL_READERS, Role.EXPERT))],
 )
 def get_expert(
     expert_id: Annotated[UUID, Path()],
     app: AppDep,
-    principal: PrincipalDep,  # noqa: ARG001 - experts are known to every authenticated party
+    principal: PrincipalDep,
     response: Response,
 ) -> ExpertOut:
-    """An expert as registered."""
+    """An expert as registered: for those who read the pool, and for the expert themself (any
+    other expert: 404). An expert's id is in public draw records; their name and unit are not."""
     e = app.expert(str(expert_id))
+    if principal.role is Role.EXPERT and e.person_id != principal.actor.id:
+        raise NotFoundError("expert", str(expert_id))
     tag(response, e.version)
     return ExpertOut.of(e)
 

@@ -60,6 +60,7 @@ class Scene:
             HttpJourney(server, uuid.uuid4().hex[:8], content=restricted).to_selected().publicize()
         )
         panel_expert = self.p.panel_experts()[0]  # drawn (R-DRAW)
+        self.panel_expert_id = self.p.experts[panel_expert.person_id]
         other_expert = self.r.sample_experts()[2]
         self.clients: dict[str, httpx.Client] = {
             "bureau": server.client(Role.BUREAU, BUREAU, "bureau-matrix"),
@@ -83,6 +84,7 @@ class Scene:
             r_application=self.r_application,
             c_project=self.c.project_id,
             rp_project=self.rp.project_id,
+            panel_expert=self.panel_expert_id,
         )
 
 
@@ -107,6 +109,9 @@ ROLES = (
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     # An expert's own assignments: experts only, each its own.
     ("GET", "/v1/experts/me/assignments"): (403, 403, 403, 403, 403, 403, 200, 200, 403, 403),
+    # An expert's record (name, unit): those who read the pool, and the expert themself. Its id
+    # is in public draw records, so an applicant must not turn it into a name.
+    ("GET", "/v1/experts/{panel_expert}"): (200, 200, 200, 403, 403, 403, 200, 404, 200, 200),
     ("GET", "/v1/challenges/{r_challenge}"): (200, 404, 200, 404, 404, 200, 404, 404, 200, 200),
     ("GET", "/v1/challenges/{p_challenge}"): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/v1/applications/{p_application}"): (200, 200, 404, 200, 404, 404, 200, 404, 200, 200),
