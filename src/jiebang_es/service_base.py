@@ -79,6 +79,10 @@ R = TypeVar("R")
 S = TypeVar("S", bound="ServiceBase")
 
 
+# The roles only the bureau's own staff hold (R-AUDIT-WHO, JIEBANG_BUREAU_CODE).
+BUREAU_ROLES = (Role.BUREAU, Role.DATA_PROTECTION_OFFICER)
+
+
 def in_china_time(value: datetime, field: str) -> datetime:
     """A point in time given with its zone, as China time; a clear error naming the field for a
     time without a zone or one that China time cannot express (before year 1)."""
@@ -307,14 +311,15 @@ class ServiceBase(Application[UUID]):
 
     def _check_actor(self, actor: Actor) -> None:
         """R-AUDIT-WHO: nothing is recorded without a person, a role and an organisation; and
-        where the bureau's code is configured, only its staff act as the bureau."""
+        where the bureau's code is configured, only its staff act as the bureau or as its
+        data-protection officer."""
         if not actor.id.strip() or not actor.org_code.strip():
             raise RuleViolationError(
                 "R-AUDIT-WHO", "every change names who made it: person id, role and organisation"
             )
         bureau = self.settings.bureau_code
         if (
-            actor.role is Role.BUREAU
+            actor.role in BUREAU_ROLES
             and bureau
             and actor.org_code.strip().upper() != bureau.upper()
         ):

@@ -34,7 +34,7 @@ from jiebang_es.privacy import keys as keys_module
 from jiebang_es.privacy.keys import SubjectErasedError
 from jiebang_es.privacy.records import CLEAR, personal_records
 from jiebang_es.privacy.report import subject_report
-from jiebang_es.sample import BUREAU, actor
+from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT, actor
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta
 from projections import queries
@@ -460,3 +460,15 @@ def test_r_erasure_made_by_another_process_reaches_a_kept_history_within_the_key
     # This process's key cache still holds the key for up to its two seconds; past them:
     monkeypatch.setattr(keys_module, "CACHE_SECONDS", 0.0)
     assert not _shows(history(papp, j.project_id), LEADER)
+
+
+def test_r_erasure_where_the_bureau_is_configured_only_its_own_officer_erases(make_app, clock):
+    app = make_app(bureau_code=BUREAU.credit_code)
+    j = flow(app, clock)
+    subject = leader_subject_of(app, j)
+    close_and_wait(app, clock, j)
+    outsider = actor(Role.DATA_PROTECTION_OFFICER, END_USER_EQUIPMENT, "dpo-of-a-company")
+    refused(app, "R-AUDIT-WHO", app.erase_subject, outsider, subject, meta=ERASE)
+    assert app.personal_keys.key(subject) is not None
+    app.erase_subject(DPO, subject, meta=ERASE)  # the bureau's own officer
+    assert app.personal_keys.key(subject) is None
