@@ -247,8 +247,10 @@ class ChallengeCommands(BudgetCommands, PanelDraws):
         """Register an expert in the pool with the kind of expert they are (R-ARG-PANEL), their
         speciality codes (industry and field, what draws match on) and region."""
         rules.check_role(actor, [Role.BUREAU], "R-ARG-PANEL", "registering an expert")
-        if not person_id.strip() or not name.strip():
-            raise InvalidValueError("person_id", "an expert has a person id and a name")
+        if not person_id.strip():
+            raise InvalidValueError("person_id", "an expert has a person id (人员编号)")
+        if not name.strip():
+            raise InvalidValueError("name", "an expert has a name (姓名)")
         expert_key = Expert.create_id(person_id.strip())
         if self._exists(expert_key):
             raise ConflictError(expert_key, f"expert {person_id} is already registered")

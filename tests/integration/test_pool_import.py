@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from jiebang_es.domain.values import ExpertKind
 from jiebang_es.draws.pool_import import import_pool
@@ -102,3 +102,62 @@ def test_r_draw_pool_import_cli_prints_the_report_and_fails_on_a_refused_row(tmp
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     assert [(r["person_id"], r["imported"]) for r in report] == [("p-101", True), ("p-102", False)]
+
+
+HEADER = "人员编号,姓名,单位统一社会信用代码,单位名称,专家类别,专业领域,所在地区\r\n"
+
+
+def test_r_draw_pool_import_reads_csv_as_excel_writes_it_in_gbk_or_utf_8(app, tmp_path):
+    row = f'p-201,周九,{GOOD_CODE},重庆某研究院,区内同行技术专家,"智能科技\n材料",500106\r\n'
+    gbk = tmp_path / "pool-gbk.csv"
+    gbk.write_bytes((HEADER + row).encode("gbk"))
+    utf8 = tmp_path / "pool-utf8.csv"
+    utf8.write_bytes(
+        ("\ufeff" + HEADER + row.replace("p-201", "p-202").replace("周九", "吴十")).encode()
+    )
+    assert [o.imported for o in import_pool(app, BUREAU_STAFF, gbk)] == [True]
+    assert [o.imported for o in import_pool(app, BUREAU_STAFF, utf8)] == [True]
+    zhou = app.expert_of_person("p-201")
+    assert str(zhou.name) == "周九"
+    assert zhou.specialities == ("智能科技", "材料")  # a line break in a cell separates, too
+    assert str(app.expert_of_person("p-202").name) == "吴十"
+
+
+def test_r_draw_pool_import_header_with_a_byte_order_mark_and_a_row_without_a_name(app, tmp_path):
+    path = _workbook(
+        tmp_path / "pool.xlsx", [["p-301", None, GOOD_CODE, "某院", "管理专家", "x", ""]]
+    )
+    book = load_workbook(path)
+    book.active["A1"] = "\ufeff人员编号"  # pasted from a file that began with one
+    book.save(path)
+    [outcome] = import_pool(app, BUREAU_STAFF, path)
+    assert not outcome.imported
+    assert outcome.detail.startswith("name:")  # the field that is missing, not the person id
+
+
+def test_r_draw_pool_import_cli_says_in_one_line_why_a_file_cannot_be_read(tmp_path):
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a workbook at all")
+    headless = tmp_path / "headless.csv"
+    headless.write_bytes(b"\r\n")
+    for path in (empty, junk, headless):
+        done = _cli(tmp_path, path)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert path.name in done.stderr or "第 1 行" in done.stderr
+        assert len(done.stderr.strip().splitlines()) <= 2, done.stderr
+
+
+def _cli(tmp_path: Path, path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "JIEBANG_DATABASE_URL": f"sqlite:///{tmp_path}/store.db"}
+    jiebang = Path(sys.executable).parent / "jiebang"
+    return subprocess.run(  # noqa: S603 - our own CLI
+        [jiebang, "experts", "import", path, "--by", "bureau-li", "--org", BUREAU.credit_code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
