@@ -158,13 +158,14 @@ def get_draw(
 @router.get(
     "/v1/draws/{draw_id}/verification",
     response_model=DrawVerificationOut,
-    responses=READ_PROBLEMS,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
     dependencies=[StoreRead],
 )
 def verify_draw(
     draw_id: Annotated[UUID, Path()], app: AppDep, principal: PrincipalDep
 ) -> DrawVerificationOut:
-    """The draw recomputed from its record alone, naming any difference."""
+    """The draw recomputed from its record alone, naming any difference (409 while it is only
+    scheduled: nothing to recompute yet)."""
     _draw_for(app, principal, str(draw_id))
     problems = app.verify_draw(str(draw_id))
     return DrawVerificationOut(draw_id=str(draw_id), matches=not problems, problems=problems)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.common import CommandIn, Short
 from jiebang_es.domain.draw import Draw, DrawPurpose, DrawStatus
@@ -41,9 +41,21 @@ class ScheduleDrawIn(CommandIn):
     purpose: DrawPurpose
     needs: Annotated[list[SeatNeedIn], Field(min_length=1, max_length=5)]
     specialities: Annotated[list[Short], Field(max_length=20)] = Field(default_factory=list)
-    commitment: Hex64 = Field(description="SHA-256 of the secret seed (`jiebang audit draw-seed`)")
+    commitment: Hex64 = Field(
+        description="the secret seed's commitment, as `jiebang audit draw-seed` prints it"
+    )
     randomness_source: Annotated[str, Field(min_length=1, max_length=500)]
     randomness_date: date = Field(description="the day the source's value is published")
+
+    @field_validator("needs")
+    @classmethod
+    def each_kind_once(cls, needs: list[SeatNeedIn]) -> list[SeatNeedIn]:
+        # Two counts for one kind cannot both be meant: say so rather than keep one.
+        kinds = [n.kind for n in needs]
+        twice = sorted({k.value for k in kinds if kinds.count(k) > 1})
+        if twice:
+            raise ValueError(f"each kind once; named more than once: {', '.join(twice)}")
+        return needs
 
 
 class PerformDrawIn(CommandIn):

@@ -9,7 +9,8 @@ from datetime import date
 
 from jiebang_es.domain import rules
 from jiebang_es.domain.application import Application, ApplicationStatus
-from jiebang_es.domain.challenge import Challenge
+from jiebang_es.domain.base import order_violation
+from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.draw import (
     Draw,
     DrawPurpose,
@@ -27,6 +28,13 @@ from jiebang_es.errors import InvalidValueError, RuleViolationError
 from jiebang_es.service_base import NO_META, CommandMeta, Receipt, command
 
 _HEX = set("0123456789abcdef")
+
+
+# The challenge's status in which a panel of each purpose is drawn.
+PANEL_STEP = {
+    DrawPurpose.ARGUMENTATION: ChallengeStatus.DRAFT,
+    DrawPurpose.REVIEW: ChallengeStatus.PUBLISHED,
+}
 
 
 def _draw_order_violation(message: str) -> RuleViolationError:
@@ -128,6 +136,15 @@ class DrawCommands(PanelDraws):
         and the public randomness source, named with the future date of its value."""
         rules.check_role(actor, [Role.BUREAU], "R-DRAW", "scheduling an expert draw")
         challenge = self._get(Challenge, challenge_id)
+        # A panel is drawn for the step that seats it: the argumentation of a draft, the review
+        # of a published challenge's applications. Any other draw would only use up seats.
+        drawn_for = PANEL_STEP[purpose]
+        if challenge.status is not drawn_for:
+            raise order_violation(
+                f"a {purpose.value} panel is drawn while the challenge is {drawn_for.value}; "
+                f"it is {challenge.status.value} (专家抽取须在相应环节进行)"
+            )
+        wanted = tuple(sorted({s.strip() for s in specialities if s.strip()}))
         commitment = commitment.strip().lower()
         if len(commitment) != 64 or not set(commitment) <= _HEX:
             raise InvalidValueError("commitment", "the SHA-256 digest of the seed, 64 hex digits")
@@ -149,7 +166,7 @@ class DrawCommands(PanelDraws):
             max_seats_per_year=self.settings.expert_max_seats_per_year,
             relation_years=self.settings.expert_relation_years,
         )
-        candidates, exclusions = screen(self.experts_in_pool(), needs, specialities, avoid)
+        candidates, exclusions = screen(self.experts_in_pool(), needs, wanted, avoid)
         for kind, count in needs.items():
             available = sum(1 for c in candidates if c.kind is kind)
             if available < count:
@@ -165,7 +182,7 @@ class DrawCommands(PanelDraws):
             needs=tuple(
                 SeatNeed(kind=k, count=needs[k]) for k in sorted(needs, key=lambda k: k.value)
             ),
-            specialities=tuple(sorted({s.strip() for s in specialities if s.strip()})),
+            specialities=wanted,
             candidates=candidates,
             candidates_digest=algorithm.candidates_digest(as_candidates(candidates)),
             exclusions=exclusions,

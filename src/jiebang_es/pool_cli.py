@@ -25,7 +25,12 @@ err = Console(stderr=True)
 
 @experts_cli.command("import")
 def import_xlsx(
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="an XLSX workbook or a CSV file (UTF-8 or GBK)")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="an XLSX workbook or a CSV file (UTF-8 or GBK)"
+        ),
+    ],
     by: Annotated[str, typer.Option(help="person id of the bureau officer importing")],
     org: Annotated[str, typer.Option(help="the bureau's unified social credit code")],
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,

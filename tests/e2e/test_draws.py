@@ -9,6 +9,7 @@ from datetime import date
 from jiebang_es.domain.values import Role
 from jiebang_es.draws.algorithm import commitment_of
 from jiebang_es.sample import INSTITUTE_WEST, make_code
+from jiebang_es.service import JiebangApp
 from tests.e2e.journey import HttpJourney, ok
 from tests.support import journey_field
 
@@ -109,6 +110,35 @@ def test_r_draw_only_the_bureau_schedules_over_http(server):
     assert expert.post(
         f"/v1/challenges/{j.challenge_id}/draws", json={"purpose": "argumentation"}
     ).status_code in (404, 422)
+
+
+def test_r_draw_a_kind_named_twice_in_the_needs_is_a_malformed_request(server):
+    j = HttpJourney(server, "draw-twice").draft()
+    server.on(date(2026, 3, 3))
+    before = _log_position(server)
+    answer = j.bureau.post(
+        f"/v1/challenges/{j.challenge_id}/draws",
+        json={
+            "purpose": "argumentation",
+            "needs": [{"kind": "peer_inside", "count": 1}, {"kind": "peer_inside", "count": 2}],
+            "commitment": commitment_of(SEED),
+            "randomness_source": "某彩票",
+            "randomness_date": "2026-03-05",
+        },
+    )
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error["field"] == "body.needs"
+    assert "peer_inside" in error["message"]
+    assert _log_position(server) == before  # refused: nothing recorded
+
+
+def _log_position(server) -> int:
+    app = JiebangApp(server.settings)
+    try:
+        return app.position()
+    finally:
+        app.close()
 
 
 def test_r_draw_drawn_review_panel_and_the_experts_own_work_over_http(server):

@@ -397,9 +397,10 @@ def test_r_draw_verify_draw_cli_names_a_tampered_public_value(tmp_path, clock):
     assert "place" in damaged.output
 
 
-def _bundle_store(tmp_path, clock, steer: bool):
-    """A challenge with a performed draw in a SQLite store, checkpointed; the draw honest, or
-    steered by someone writing past the guards (the store seals whatever it is given)."""
+def _bundle_store(tmp_path, clock, how: str):
+    """A challenge with a draw in a SQLite store, checkpointed; the draw performed honestly,
+    steered by someone writing past the guards (the store seals whatever it is given), or only
+    scheduled."""
     keys = tmp_path / "keys"
     env = {
         "JIEBANG_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
@@ -413,7 +414,7 @@ def _bundle_store(tmp_path, clock, steer: bool):
         j = Journey(app, clock).draft()
         _pool(app)
         draw_id = _schedule(app, clock, j.challenge_id)
-        if steer:
+        if how == "steered":
             clock.on(date(2026, 3, 5), 21)
             draw = app.repository.get(UUID(draw_id))
             peers = [m.expert_id for m in draw.candidates if m.kind is ExpertKind.PEER_INSIDE]
@@ -433,7 +434,7 @@ def _bundle_store(tmp_path, clock, steer: bool):
                 rankings=rankings,  # the first candidates by id: chosen, not drawn
             )
             app.save(draw)
-        else:
+        elif how == "honest":
             _perform(app, clock, draw_id)
     finally:
         app.close()
@@ -442,9 +443,9 @@ def _bundle_store(tmp_path, clock, steer: bool):
     return env, j.challenge_id, draw_id
 
 
-@pytest.mark.parametrize("steer", [False, True], ids=["honest", "steered"])
-def test_r_draw_recomputed_offline_from_an_exported_bundle(tmp_path, clock, steer):
-    env, challenge_id, draw_id = _bundle_store(tmp_path, clock, steer)
+@pytest.mark.parametrize("how", ["honest", "steered", "scheduled"])
+def test_r_draw_recomputed_offline_from_an_exported_bundle(tmp_path, clock, how):
+    env, challenge_id, draw_id = _bundle_store(tmp_path, clock, how)
     runner = CliRunner()
     bundle = tmp_path / "bundle.jsonl"
     exported = runner.invoke(
@@ -452,13 +453,19 @@ def test_r_draw_recomputed_offline_from_an_exported_bundle(tmp_path, clock, stee
     )
     assert exported.exit_code == 0, exported.output
     checked = runner.invoke(cli, ["audit", "verify", "--bundle", str(bundle)], env=env)
-    if steer:
+    if how == "steered":
         assert checked.exit_code == 3, checked.output
         assert "R-DRAW" in checked.output
         assert f"draw {draw_id}" in checked.output
-    else:
+    elif how == "honest":
         assert checked.exit_code == 0, checked.output
         assert f"draw {draw_id}: recomputes from its record" in checked.output
+    else:  # a draw not performed yet is nothing to recompute, and no damage
+        assert checked.exit_code == 0, checked.output
+        assert draw_id not in checked.output
+        only = runner.invoke(cli, ["audit", "verify-draw", draw_id], env=env)
+        assert only.exit_code == 2, only.output
+        assert "not been performed yet" in only.output
 
 
 def test_r_conflict_review_draw_does_not_avoid_the_end_users_own_unit(app, clock):
@@ -488,3 +495,34 @@ def test_r_conflict_review_draw_does_not_avoid_the_end_users_own_unit(app, clock
         randomness_date=date(2026, 5, 13),
     ).aggregate_id
     assert own in {m.expert_id for m in app.draw(draw_id).candidates}
+
+
+def test_r_draw_specialities_are_screened_as_they_are_recorded(app, clock, drafted):
+    pool = set(_pool(app).values())  # each of them has 智能制造 among its specialities
+    draw = app.draw(_schedule(app, clock, drafted.challenge_id, specialities=[" 智能制造 ", ""]))
+    assert draw.specialities == ("智能制造",)
+    assert not pool & {x.expert_id for x in draw.exclusions}
+
+
+def test_r_order_a_panel_is_drawn_only_at_the_step_it_sits(app, clock):
+    j = Journey(app, clock).draft()
+    _pool(app)
+    refused(app, "R-ORDER", _schedule, app, clock, j.challenge_id, purpose=DrawPurpose.REVIEW)
+    j.to_published()
+    refused(app, "R-ORDER", _schedule, app, clock, j.challenge_id)  # argumentation is over
+
+
+def test_r_conflict_a_tie_that_ended_exactly_the_years_before_no_longer_excludes(
+    app, clock, drafted
+):
+    ids = _pool(app)
+    expert_id = ids["pool-peer_inside-0"]
+    app.declare_expert_relation(
+        BUREAU_STAFF,
+        expert_id,
+        org_code=END_USER_EQUIPMENT.credit_code,
+        kind=RelationKind.FORMER_EMPLOYER,
+        ended_on=date(2023, 3, 3),  # three years to the day before the draw is scheduled
+    )
+    draw = app.draw(_schedule(app, clock, drafted.challenge_id))
+    assert expert_id in {c.expert_id for c in draw.candidates}

@@ -36,7 +36,7 @@ from jiebang_es.crypto import CRYPTO_MODES, CryptoMode
 from jiebang_es.crypto.digests import HashFunction, hash_function
 from jiebang_es.crypto.signing import KeyFileError, VerifyingKey, public_key_from_pem
 from jiebang_es.domain.challenge import Challenge
-from jiebang_es.domain.draw import Draw
+from jiebang_es.domain.draw import Draw, DrawStatus
 from jiebang_es.draws.verify import verify_recorded_draw
 from jiebang_es.errors import InvalidValueError
 from jiebang_es.privacy.redact import redact
@@ -249,7 +249,12 @@ def _recompute_draws(
             )
         )
         draws[line["originator_id"]] = event.mutate(draws.get(line["originator_id"]))
-    return {draw_id: verify_recorded_draw(draw) for draw_id, draw in draws.items()}
+    # A draw only scheduled when the bundle was made has nothing to recompute yet.
+    return {
+        draw_id: verify_recorded_draw(draw)
+        for draw_id, draw in draws.items()
+        if draw.status is DrawStatus.PERFORMED
+    }
 
 
 def _documents(

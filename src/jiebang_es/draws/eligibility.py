@@ -52,7 +52,9 @@ def exclusion_reason(expert: Expert, avoid: Avoidance, specialities: Iterable[st
     for relation in expert.relations:
         if relation.org_code not in avoid.units:
             continue
-        lapsed = relation.ended_on is not None and relation.ended_on < horizon
+        # "Ended less than N years before" excludes: a tie that ended N years ago to the day
+        # no longer does.
+        lapsed = relation.ended_on is not None and relation.ended_on <= horizon
         if relation.kind is not RelationKind.FAMILY_TIE and lapsed:
             continue
         return (

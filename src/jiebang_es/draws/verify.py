@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from jiebang_es.domain.draw import Draw, DrawStatus
 from jiebang_es.domain.values import PanelMember
 from jiebang_es.draws import algorithm
+from jiebang_es.errors import ConflictError
 
 
 def as_candidates(members: Sequence[PanelMember]) -> tuple[algorithm.Candidate, ...]:
@@ -16,9 +17,11 @@ def as_candidates(members: Sequence[PanelMember]) -> tuple[algorithm.Candidate, 
 
 
 def verify_recorded_draw(draw: Draw) -> list[str]:
-    """What `jiebang audit verify-draw` says of one draw: [] when the record recomputes."""
+    """What `jiebang audit verify-draw` says of one performed draw: [] when the record
+    recomputes. A draw only scheduled has nothing to recompute yet: ConflictError (it is not
+    damage, and must not read as such)."""
     if draw.status is not DrawStatus.PERFORMED:
-        return ["the draw has not been performed yet: nothing to verify"]
+        raise ConflictError(draw.id, "the draw has not been performed yet: nothing to verify")
     problems = algorithm.verify(
         algorithm.DrawRecord(
             candidates=as_candidates(draw.candidates),
