@@ -29,7 +29,8 @@ log = structlog.get_logger("api")
 SubjectId = Annotated[
     str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]*$")
 ]
-RECEIPT_HEADERS = ("etag", "x-log-position", "location")
+# The receipt's headers the erasure's answer keeps (its body gains the erasure's facts).
+RECEIPT_HEADERS = ("etag", "x-log-position", "idempotent-replayed")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -47,7 +48,9 @@ def erase_subject(
 ) -> JSONResponse:
     """Erase the subject's personal information (Erasure.Erased, then the key is destroyed);
     refused before the retention period ends unless a legal ground is given (R-RETENTION).
-    The read models that show personal fields are rebuilt before the answer."""
+    The read models that show personal fields are rebuilt before the answer — on a replay of
+    the same request too, so that a retry after a crash between the two completes the erasure.
+    ``Location`` is the subject's report, which shows the erasure."""
     response = execute(
         ctx,
         lambda meta: ctx.app.erase_subject(
@@ -69,9 +72,8 @@ def erase_subject(
             "retention": erasure.retention,
             "legacy_plaintext_not_shredded": list(erasure.legacy_records),
         }
-    kept = {
-        k: v for k, v in response.headers.items() if k in ("etag", "x-log-position", "location")
-    }
+    kept = {k: v for k, v in response.headers.items() if k in RECEIPT_HEADERS}
+    kept["location"] = f"/v1/privacy/subjects/{subject_id}/report"
     return JSONResponse(answer, status_code=response.status_code, headers=kept)
 
 

@@ -125,15 +125,23 @@ def test_r_erasure_no_log_line_problem_report_or_bundle_carries_personal_identif
             )
             j.close_notice().contract()
             close_and_wait(app, clock, j)
-            erased = http.post(
-                f"/v1/privacy/subjects/{leader_subject_of(app, j)}/erasure",
-                json={"reason": "保存期限届满"},
-                headers={"Authorization": token(settings, Role.DATA_PROTECTION_OFFICER, "dpo")},
-            )
+            dpo = {
+                "Authorization": token(settings, Role.DATA_PROTECTION_OFFICER, "dpo"),
+                "Idempotency-Key": "erase-the-leader",
+            }
+            erasure = f"/v1/privacy/subjects/{leader_subject_of(app, j)}/erasure"
+            erased = http.post(erasure, json={"reason": "保存期限届满"}, headers=dpo)
             assert erased.status_code == 201, erased.text
             assert erased.json()["encrypted_records"] == 4
             assert erased.json()["legacy_plaintext_not_shredded"] == []
-            assert erased.headers["Location"].endswith(erased.json()["aggregate_id"])
+            # Where the erasure is seen: the subject's report, which shows it.
+            seen = http.get(erased.headers["Location"], headers=dpo)
+            assert seen.status_code == 200
+            assert seen.json()["erasure"]["by"].startswith("dpo")
+            again = http.post(erasure, json={"reason": "保存期限届满"}, headers=dpo)
+            assert again.status_code == 201
+            assert again.headers["Idempotent-Replayed"] == "true"
+            assert again.json() == erased.json()
         run(settings, until_caught_up=True)
         store = ReadStore.open(settings)
         try:
