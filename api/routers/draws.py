@@ -96,6 +96,7 @@ def schedule_draw(
             commitment=body.commitment,
             randomness_source=body.randomness_source,
             randomness_date=body.randomness_date,
+            exception_reason=body.exception_reason,
             meta=meta,
         ),
         reason=body.reason,

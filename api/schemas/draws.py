@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.schemas.common import CommandIn, Short
+from api.schemas.common import CommandIn, Short, Text
 from jiebang_es.domain.draw import Draw, DrawPurpose, DrawStatus
 from jiebang_es.domain.expert import ExpertStatus, RelationKind
 from jiebang_es.domain.values import ExpertKind
@@ -46,6 +46,11 @@ class ScheduleDrawIn(CommandIn):
     )
     randomness_source: Annotated[str, Field(min_length=1, max_length=500)]
     randomness_date: date = Field(description="the day the source's value is published")
+    exception_reason: Text | None = Field(
+        default=None,
+        description="why the panel is drawn again while an earlier draw for it stands unused "
+        "(R-DRAW: required then, recorded as an exception)",
+    )
 
     @field_validator("needs")
     @classmethod

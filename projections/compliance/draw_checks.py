@@ -7,7 +7,9 @@ from typing import Any
 
 from jiebang_es.domain.draw import Draw
 from jiebang_es.draws import algorithm
+from projections.compliance.challenge_checks import excepted
 from projections.compliance.check import Check, CheckFn
+from projections.compliance.zh import PURPOSE_ZH
 
 
 def _candidates(state: dict[str, Any]) -> tuple[algorithm.Candidate, ...]:
@@ -16,6 +18,7 @@ def _candidates(state: dict[str, Any]) -> tuple[algorithm.Candidate, ...]:
 
 def scheduled(c: Check) -> None:
     e = c.event
+    redrawn(c, str(e.challenge_id), e.purpose.value)
     candidates = [[m.kind.value, m.expert_id] for m in e.candidates]
     excluded = {x.expert_id for x in e.exclusions}
     both = sorted({i for _, i in candidates} & excluded)
@@ -39,6 +42,32 @@ def scheduled(c: Check) -> None:
             "next_place": {},
         }
     )
+
+
+def redrawn(c: Check, challenge_id: str, purpose: str) -> None:
+    """A second draw for a challenge's panel while an earlier one for it was never used is
+    drawing again until it suits (R-DRAW): reported, unless justified as an exception. A draw
+    a panel used (``panel_used``) leaves the way clear for the next round's."""
+    challenge = c.state(challenge_id)
+    unused = challenge.setdefault("unused_draws", {}).setdefault(purpose, [])
+    if unused and not excepted(c, "R-DRAW"):
+        earlier = [draw_id for draw_id, _ in unused]
+        c.violation(
+            "R-DRAW",
+            f"another {purpose} draw while {', '.join(earlier)} was never used by a panel, "
+            "without a justification",
+            *(position for _, position in unused),
+            zh=f"抽取 {'、'.join(earlier)} 未被任何{PURPOSE_ZH[purpose]}专家组使用，"
+            "又安排新的抽取，且未说明理由",
+        )
+    unused.append([str(c.event.originator_id), c.position])
+    c.save(challenge, challenge_id)
+
+
+def panel_used(challenge: dict[str, Any], purpose: str, draw_id: str) -> None:
+    """The draw seated a panel: it no longer stands unused (in the challenge's state)."""
+    unused = challenge.get("unused_draws", {}).get(purpose, [])
+    challenge.setdefault("unused_draws", {})[purpose] = [u for u in unused if u[0] != draw_id]
 
 
 def performed(c: Check) -> None:

@@ -40,6 +40,8 @@ CHECKS: dict[type, CheckFn] = {
 class Compliance(ReadModel):
     name = "compliance"
     title = "compliance findings"
+    # 2: draws scheduled again while an earlier one stood unused are reported (R-DRAW).
+    version = 2
     tables = (FINDINGS, STATE, VERSIONS)
 
     def __init__(self, settings: CheckSettings | None = None) -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from jiebang_es.domain.challenge import Challenge
+from projections.compliance import draw_checks
 from projections.compliance.challenge_checks import excepted, v2
 from projections.compliance.check import Check, CheckFn
-
-PURPOSE_ZH = {"argumentation": "论证", "review": "评审"}
+from projections.compliance.zh import PURPOSE_ZH
 
 
 def _mismatch(
@@ -59,6 +59,8 @@ def _check_panel(c: Check, purpose: str, named: list[str]) -> None:
     challenge = c.state()
     draw_id = getattr(c.event, "draw_id", "") or ""
     if draw_id:
+        draw_checks.panel_used(challenge, purpose, draw_id)
+        c.save(challenge)
         problem, problem_zh = _mismatch(c, draw_id, purpose, named, challenge)
         if problem:
             c.violation(

@@ -55,6 +55,8 @@ def panel_problems(count: int, seats: Iterable[str]) -> str:
     return "；".join(problems)
 
 
+# A draw's or a panel's purpose.
+PURPOSE_ZH = {"argumentation": "论证", "review": "评审"}
 VERDICT_ZH = {"pass": "通过", "fail": "不通过"}
 # A route change's kinds that only a contract change may make (domain/project.py).
 CHANGE_KIND_ZH = {"project_leader": "项目负责人", "lead_unit": "牵头单位"}

@@ -116,6 +116,26 @@ class DrawCommands(PanelDraws):
                 units.setdefault(code, "申报单位")
         return units
 
+    def _unused_draws(self, challenge: Challenge, purpose: DrawPurpose) -> list[str]:
+        """The challenge's earlier draws for this panel that no panel used, in their order."""
+        sat: type[object] = (
+            Challenge.Reviewed
+            if purpose is DrawPurpose.ARGUMENTATION
+            else Challenge.ReviewPanelProposed
+        )
+        used = {
+            str(getattr(e, "draw_id", ""))
+            for e in self.events_of(challenge.id)
+            if isinstance(e, sat)
+        }
+        return [
+            str(e.originator_id)
+            for e in self._events_of(Draw.DrawScheduled)
+            if str(getattr(e, "challenge_id", "")) == str(challenge.id)
+            and getattr(e, "purpose", None) is purpose
+            and str(e.originator_id) not in used
+        ]
+
     # ---- the draw ------------------------------------------------------------------------
     @command
     def schedule_draw(
@@ -129,11 +149,16 @@ class DrawCommands(PanelDraws):
         randomness_source: str,
         randomness_date: date,
         specialities: Sequence[str] = (),
+        exception_reason: str | None = None,
         meta: CommandMeta = NO_META,
     ) -> Receipt:
         """Fix a draw before its randomness exists: the needs, the eligible candidates after
         avoidance (each exclusion with its reason), the commitment to the bureau's secret seed
-        and the public randomness source, named with the future date of its value."""
+        and the public randomness source, named with the future date of its value.
+
+        Drawing again for a panel while an earlier draw for it stands unused could be drawing
+        until the result suits (R-DRAW): it needs the bureau's written justification, recorded
+        as an exception that the compliance report lists."""
         rules.check_role(actor, [Role.BUREAU], "R-DRAW", "scheduling an expert draw")
         challenge = self._get(Challenge, challenge_id)
         # A panel is drawn for the step that seats it: the argumentation of a draft, the review
@@ -152,7 +177,15 @@ class DrawCommands(PanelDraws):
             raise InvalidValueError("randomness_source", "name the public randomness source")
         if not needs or any(n < 1 for n in needs.values()):
             raise InvalidValueError("needs", "at least one seat of each kind named")
-        audit = self._audit(actor, meta)
+        unused = self._unused_draws(challenge, purpose)
+        exceptions = rules.in_principle(
+            "R-DRAW",
+            bool(unused),
+            f"another {purpose.value} draw while {', '.join(unused)} was never used by a panel "
+            "(重新抽取)",
+            exception_reason,
+        )
+        audit = self._audit(actor, meta, exceptions)
         today = audit.effective_at.date()
         if randomness_date <= today:
             raise _draw_order_violation(

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from jiebang_es.domain.draw import DrawPurpose, DrawRanking
+from jiebang_es.domain.draw import Draw, DrawPurpose, DrawRanking
 from jiebang_es.domain.values import Conclusion, ExpertKind
 from jiebang_es.draws.algorithm import Candidate, commitment_of, perform
 from jiebang_es.sample import make_code
 from jiebang_es.service_base import CommandMeta
+from tests.integration.rulecheck import refused
 from tests.projections.test_compliance import findings
 from tests.support import BUREAU_STAFF, HAND_PICKED_REASON, Journey
 
@@ -140,3 +141,57 @@ def test_r_draw_panel_that_is_not_its_draws_result_is_reported(app, clock, setti
     assert "matches no draw" in violation.detail
     assert seated[0] in violation.detail
     assert extra in violation.detail
+
+
+def _schedule_again(app, clock, challenge_id: str, **kw) -> str:
+    clock.on(date(2026, 3, 6))
+    return app.schedule_draw(
+        BUREAU_STAFF,
+        challenge_id,
+        purpose=DrawPurpose.ARGUMENTATION,
+        needs={ExpertKind.PEER_INSIDE: 1},
+        commitment=commitment_of(SEED),
+        randomness_source="下一期彩票开奖号码",
+        randomness_date=date(2026, 3, 8),
+        **kw,
+    ).aggregate_id
+
+
+def test_r_draw_drawing_again_while_a_draw_stands_unused_needs_a_justification(
+    app, clock, settings, read_store
+):
+    first = _scheduled(app, clock)
+    clock.on(date(2026, 3, 5), 21)
+    app.perform_draw(BUREAU_STAFF, first, seed=SEED, public_value="07 11")  # its result known
+    challenge_id = str(app.draw(first).challenge_id)
+    error = refused(app, "R-DRAW", _schedule_again, app, clock, challenge_id)
+    assert first in error.message
+    _schedule_again(
+        app, clock, challenge_id, exception_reason="登记的专家类别有误，随机数公布前重新登记"
+    )
+    assert findings(settings, read_store, "R-DRAW") == []
+    [exception] = findings(settings, read_store, "R-DRAW", kind="exception")
+    assert exception.justification == "登记的专家类别有误，随机数公布前重新登记"
+    assert first in exception.detail
+
+
+def test_r_draw_drawing_again_past_the_guard_is_reported(app, clock, settings, read_store):
+    first = _scheduled(app, clock)
+    challenge = app.repository.get(app.draw(first).challenge_id)
+    # A second schedule written straight into the store (no guard runs), as an import might.
+    second = Draw(
+        audit=app._audit(BUREAU_STAFF, CommandMeta()),
+        **{
+            k: getattr(app.draw(first), k)
+            for k in (
+                "purpose", "year", "needs", "specialities", "candidates", "candidates_digest",
+                "exclusions", "commitment", "randomness_source", "randomness_date", "algorithm",
+            )
+        },
+        challenge_id=challenge.id,
+    )  # fmt: skip
+    app.save(second)
+    [violation] = findings(settings, read_store, "R-DRAW")
+    assert violation.aggregate_id == str(second.id)
+    assert first in violation.detail
+    assert "未被任何论证专家组使用" in violation.detail_zh
