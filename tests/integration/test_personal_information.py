@@ -33,7 +33,8 @@ from jiebang_es.errors import ConflictError, NotPermittedError
 from jiebang_es.privacy import keys as keys_module
 from jiebang_es.privacy.keys import SubjectErasedError
 from jiebang_es.privacy.records import CLEAR, personal_records
-from jiebang_es.privacy.report import subject_report
+from jiebang_es.privacy.report import retention_zh, subject_report
+from jiebang_es.privacy.retention import Period
 from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT, actor
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CommandMeta
@@ -370,7 +371,12 @@ def test_r_retention_the_cli_refuses_early_then_erases_on_a_legal_ground(
     about = dict(book["查询说明"].iter_rows(values_only=True))
     assert about["查询依据"].startswith("《个人信息保护法》第四十五条")
     assert about["删除的法律依据"] == "撤回同意"
-    assert about["办理人"].startswith("dpo-chen")
+    assert about["办理人"] == f"dpo-chen（个人信息保护负责人，{BUREAU.credit_code}）"
+    # the retention rule the erasure recorded, as the person reads it
+    assert about["保存期限"].startswith("依法定事由删除")
+    assert f"项目 {j.project_id} 尚未办结（办结后保存 10 年）" in about["保存期限"]
+    assert {r[5] for r in rows[1:]} >= {"项目负责人（leader_name）"}
+    assert {r[8] for r in rows[1:]} == {"已删除"}
     assert public_leader(settings, j.project_id) == ERASED  # rebuilt by the command
 
 
@@ -472,3 +478,16 @@ def test_r_erasure_where_the_bureau_is_configured_only_its_own_officer_erases(ma
     assert app.personal_keys.key(subject) is not None
     app.erase_subject(DPO, subject, meta=ERASE)  # the bureau's own officer
     assert app.personal_keys.key(subject) is None
+
+
+def test_r_retention_the_recorded_rule_is_told_in_chinese_in_the_subjects_workbook():
+    closed = Period("project", "p-1", 10, date(2016, 7, 1)).describe()
+    still_open = Period("expert", "e-1", 10, None).describe()
+    assert retention_zh(f"every retention period has ended: {closed}") == (
+        "各项保存期限均已届满：项目 p-1 于 2016-07-01 办结，保存 10 年至 2026-07-01"
+    )
+    said = retention_zh(
+        f"erased on a legal ground before or after the retention periods: {closed}; {still_open}"
+    )
+    assert said.endswith("；专家 e-1 尚未办结（办结后保存 10 年）")
+    assert retention_zh("written otherwise") == "written otherwise"  # never a wrong sentence

@@ -6,11 +6,12 @@ the data-protection officer: it is the one export that carries the subject's dat
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from jiebang_es.labels_zh import aggregate_zh, event_zh
+from jiebang_es.labels_zh import ROLE_ZH, aggregate_zh, event_zh, field_zh
 from jiebang_es.privacy.records import CLEAR, ENCRYPTED, ERASED
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ
@@ -78,6 +79,56 @@ ERASURE_ZH = {
     "legacy_records": "早期明文记录",
 }
 LAW_ZH = "《个人信息保护法》第四十五条（查阅、复制）；删除：第四十七条"
+RECORD_KIND_ZH = {"project": "项目", "application": "申报", "expert": "专家"}
+# How an erasure recorded its retention rule (privacy/retention.py), sentence by sentence.
+_RETENTION_OPENINGS = {
+    "erased on a legal ground before or after the retention periods: ": "依法定事由删除"
+    "（不以保存期限届满为前提），相关记录的保存期限：",
+    "every retention period has ended: ": "各项保存期限均已届满：",
+}
+_CLOSED = re.compile(
+    r"^(\w+) (\S+) closed on (\d{4}-\d\d-\d\d), kept until (\d{4}-\d\d-\d\d) "
+    r"\(JIEBANG_RETENTION_YEARS \w+=(\d+)\)$"
+)
+_OPEN = re.compile(
+    r"^(\w+) (\S+) is still open \(JIEBANG_RETENTION_YEARS \w+=(\d+): kept until it closes\)$"
+)
+_BY = re.compile(r"^(.*) \((\w+), (\S+)\)$")
+
+
+def retention_zh(text: str) -> str:
+    """The retention rule an erasure recorded, in Chinese; a text of another form as it is."""
+    for opening, said in _RETENTION_OPENINGS.items():
+        if text.startswith(opening):
+            periods = [_period_zh(p) for p in text.removeprefix(opening).split("; ")]
+            if all(periods):
+                return said + "；".join(p for p in periods if p)
+    return text
+
+
+def _period_zh(text: str) -> str | None:
+    if found := _CLOSED.match(text):
+        kind, ident, closed, until, years = found.groups()
+        return (
+            f"{RECORD_KIND_ZH.get(kind, kind)} {ident} 于 {closed} 办结，保存 {years} 年至 {until}"
+        )
+    if found := _OPEN.match(text):
+        kind, ident, years = found.groups()
+        return f"{RECORD_KIND_ZH.get(kind, kind)} {ident} 尚未办结（办结后保存 {years} 年）"
+    return None
+
+
+def by_zh(text: str) -> str:
+    """``dpo-chen (data_protection_officer, 1150…)`` → ``dpo-chen（个人信息保护负责人，1150…）``."""
+    found = _BY.match(text)
+    if not found:
+        return text
+    person, role, org = found.groups()
+    return f"{person}（{ROLE_ZH.get(role, role)}，{org}）"
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _beijing(value: Any) -> Any:
@@ -106,18 +157,23 @@ def report_sheets(
                 r["aggregate_id"],
                 r["version"],
                 event_zh(f"{r['aggregate']}.{r['event']}"),
-                r["field"],
+                f"{field_zh(r['field']) or r['field']}（{r['field']}）",
                 KIND_ZH.get(r["kind"], r["kind"]),
                 FORM_ZH.get(r["form"], r["form"]),
-                r["value"],
+                "已删除" if r["form"] == ERASED else r["value"],
                 _beijing(r["recorded_at"]),
             ]
         )
     erasure = report["erasure"] or {}
     about: list[list[Any]] = [["主体编号", report["subject_id"]], ["查询依据", LAW_ZH]]
+    said_zh: dict[str, Callable[[Any], Any]] = {
+        "erased_at": _beijing,
+        "by": by_zh,
+        "retention": retention_zh,
+    }
     for key, value in erasure.items():
         shown = "、".join(value) if isinstance(value, list) else value
-        about.append([ERASURE_ZH.get(key, key), _beijing(shown) if key == "erased_at" else shown])
+        about.append([ERASURE_ZH.get(key, key), said_zh.get(key, _same)(shown)])
     if not erasure:
         about.append(["删除情况", "未删除"])
     return {RECORDS_ZH: (COLUMNS_ZH, records), SUBJECT_ZH: (("项目", "内容"), about)}
