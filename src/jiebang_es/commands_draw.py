@@ -24,7 +24,7 @@ from jiebang_es.draws import algorithm
 from jiebang_es.draws.eligibility import Avoidance, screen
 from jiebang_es.draws.panels import PanelDraws
 from jiebang_es.draws.verify import as_candidates, verify_recorded_draw
-from jiebang_es.errors import InvalidValueError, RuleViolationError
+from jiebang_es.errors import InvalidValueError, NotPermittedError, RuleViolationError
 from jiebang_es.service_base import NO_META, CommandMeta, Receipt, command
 
 _HEX = set("0123456789abcdef")
@@ -81,7 +81,7 @@ class DrawCommands(PanelDraws):
         expert = self._load(Expert, expert_id, meta)
         if actor.role is Role.EXPERT:
             if actor.id != expert.person_id:
-                raise RuleViolationError("R-CONFLICT", "an expert declares only his own ties")
+                raise NotPermittedError("R-CONFLICT", "an expert declares only his own ties")
         else:
             rules.check_role(actor, [Role.BUREAU], "R-CONFLICT", "declaring an expert's ties")
         relation = Relation(

@@ -19,7 +19,7 @@ from jiebang_es.cli import cli
 from jiebang_es.config import Settings
 from jiebang_es.domain.draw import Draw, DrawPurpose, DrawRanking
 from jiebang_es.domain.expert import ExpertStatus, RelationKind
-from jiebang_es.domain.values import ExpertKind, Role
+from jiebang_es.domain.values import Actor, ExpertKind, Role
 from jiebang_es.draws.algorithm import commitment_of
 from jiebang_es.draws.verify import verify_recorded_draw
 from jiebang_es.errors import InvalidValueError, NotPermittedError
@@ -528,3 +528,18 @@ def test_r_conflict_a_tie_that_ended_exactly_the_years_before_no_longer_excludes
     )
     draw = app.draw(_schedule(app, clock, drafted.challenge_id))
     assert expert_id in {c.expert_id for c in draw.candidates}
+
+
+def test_r_conflict_an_expert_declares_its_own_ties_and_no_one_elses(app, clock, drafted):
+    ids = _pool(app)
+    mine = app.expert(ids["pool-front_line-0"])
+    me = Actor(id=mine.person_id, role=Role.EXPERT, org_code=mine.org_code)
+    app.declare_expert_relation(
+        me, ids["pool-front_line-0"], org_code=END_USER_EQUIPMENT.credit_code,
+        kind=RelationKind.COLLABORATION, ended_on=date(2025, 1, 1),
+    )  # fmt: skip
+    error = refused(
+        app, "R-CONFLICT", app.declare_expert_relation, me, ids["pool-front_line-1"],
+        org_code=END_USER_EQUIPMENT.credit_code, kind=RelationKind.FAMILY_TIE,
+    )  # fmt: skip
+    assert isinstance(error, NotPermittedError)  # 403: not this person's to declare
