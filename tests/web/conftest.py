@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -21,15 +20,13 @@ from jiebang_es.audit.queries import log_events
 from jiebang_es.config import Settings
 from jiebang_es.demo import SimulatedClock, run_demo
 from jiebang_es.domain.challenge import Challenge
-from jiebang_es.domain.draw import DrawPurpose
-from jiebang_es.domain.values import ExpertKind, Role
-from jiebang_es.draws.algorithm import commitment_of
+from jiebang_es.domain.draw import Draw, DrawPurpose
+from jiebang_es.domain.values import Role
 from jiebang_es.sample import key_challenge_content, major_challenge_content
 from jiebang_es.service import JiebangApp
 from projections import queries
 from projections.readstore import ReadStore
 from projections.runner import run
-from tests.support import BUREAU_STAFF
 
 SECRET = "web-tests-jwt-secret-" + "x" * 40
 SESSION_SECRET = "web-tests-session-secret-" + "y" * 40
@@ -69,7 +66,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     app = JiebangApp(settings, clock=clock)
     try:
         run_demo(app, Console(file=io.StringIO(), width=200))
-        draws = {name: review_draw(app, clock, name) for name in (PUBLIC_NAME, RESTRICTED_NAME)}
+        draws = {name: review_draw(app, name) for name in (PUBLIC_NAME, RESTRICTED_NAME)}
     finally:
         app.close()
     run(settings, until_caught_up=True)
@@ -95,28 +92,21 @@ PUBLIC_NAME = key_challenge_content().name
 RESTRICTED_NAME = major_challenge_content().name
 
 
-def review_draw(app: JiebangApp, clock: SimulatedClock, name: str) -> str:
-    """A review panel's draw, scheduled and performed after the demo, for the challenge named:
-    the public one's record is published (its solver is selected); the restricted one's never."""
+def review_draw(app: JiebangApp, name: str) -> str:
+    """The demo's review panel draw for the challenge named: the public one's record is
+    published (its solver is selected); the restricted one's never."""
     challenge_id = next(
         str(e.originator_id)
         for _, e in log_events(app)
         if isinstance(e, Challenge.Drafted) and e.content.name == name
     )
-    seed = "5eed" * 16
-    clock.on(date(2026, 11, 20))
-    draw_id = app.schedule_draw(
-        BUREAU_STAFF,
-        challenge_id,
-        purpose=DrawPurpose.REVIEW,
-        needs={ExpertKind.FRONT_LINE: 1},
-        commitment=commitment_of(seed),
-        randomness_source="中国福利彩票双色球第2026135期开奖号码",
-        randomness_date=date(2026, 11, 22),
-    ).aggregate_id
-    clock.on(date(2026, 11, 22), 21)
-    app.perform_draw(BUREAU_STAFF, draw_id, seed=seed, public_value="03 08 15 22 27 31 + 06")
-    return draw_id
+    return next(
+        str(e.originator_id)
+        for _, e in log_events(app)
+        if isinstance(e, Draw.DrawScheduled)
+        and str(e.challenge_id) == challenge_id
+        and e.purpose is DrawPurpose.REVIEW
+    )
 
 
 @pytest.fixture
