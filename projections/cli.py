@@ -18,7 +18,7 @@ from jiebang_es.progress import progress_bar
 from projections import models as read_models
 from projections.checksum import digests
 from projections.db import ReadDB, target_of
-from projections.projector import prepare
+from projections.projector import ShapeChangedError, prepare
 from projections.readstore import ReadStore
 from projections.rebuild import RebuildInProgressError, rebuild
 from projections.reports import compliance, portfolio, sittings
@@ -67,6 +67,9 @@ def run_command(
     except RunnerBusyError as e:
         console.print(f"[red]{e}[/]: one runner per store")
         raise typer.Exit(2) from e
+    except ShapeChangedError as e:
+        console.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from e
     except ProjectionStoppedError as e:
         log.error("projection_stopped", model=e.model, position=e.position, error=str(e.cause))
         console.print(f"[red]{e}[/]")
@@ -82,7 +85,7 @@ def rebuild_command(names: NamesArg = None) -> None:
     with progress_bar(f"rebuilding {', '.join(chosen)}") as progress:
         try:
             position = rebuild(settings, chosen, progress=progress)
-        except (RebuildInProgressError, ProjectionStoppedError) as e:
+        except (RebuildInProgressError, ProjectionStoppedError, ShapeChangedError) as e:
             console.print(f"[red]{e}[/]")
             raise typer.Exit(1) from e
     console.print(f"rebuilt {', '.join(chosen)} up to position {position}")

@@ -121,7 +121,7 @@ def prepare(
 
 
 def renew_out_of_date(db: ReadDB, models: Sequence[ReadModel]) -> tuple[list[ReadModel], list[str]]:
-    """Drop the tables and forget the position of every model whose stored shape is not
+    """Drop the tables and reset the position of every model whose stored shape is not
     this code's (inside the caller's DDL transaction). Those models, and the names of those
     among them that had rows or a position (not merely new to this store)."""
     stored = db.shapes()
@@ -135,8 +135,27 @@ def renew_out_of_date(db: ReadDB, models: Sequence[ReadModel]) -> tuple[list[Rea
     for m in renewed:
         for t in m.tables:
             db.drop_table(t)
-    db.forget([m.name for m in renewed])
+    # Back to 0, the rows kept: a runner's batch locks them, so a second projector starting
+    # at the same time (a report's catch-up beside `serve`'s runner) waits instead of writing
+    # the same first rows.
+    db.set_positions({m.name: 0 for m in renewed})
     return renewed, replayed
+
+
+class ShapeChangedError(RuntimeError):
+    """Another version of the code took the read models over: this one stops writing them."""
+
+
+def check_shapes(db: ReadDB, models: Sequence[ReadModel]) -> None:
+    """The stored shapes are this code's own (inside the caller's transaction), or stop."""
+    stored = db.shapes()
+    other = [m.name for m in models if stored.get(m.name) != shape_of(m)]
+    if other:
+        raise ShapeChangedError(
+            f"read models {', '.join(other)} are now written by another version of jiebang "
+            "(their stored shape is not this code's): this process stops writing them; run "
+            "one version per store"
+        )
 
 
 def announce_new_events(db: ReadDB) -> None:
@@ -239,7 +258,10 @@ class Projector:
         return committed
 
     def reload(self) -> None:
-        """Start the cache afresh: empty, knowing only which keys each table holds."""
+        """Start the cache afresh: empty, knowing only which keys each table holds. The
+        positions moved under this process: first make sure no other version of the code
+        moved them (``check_shapes``)."""
+        check_shapes(self.db, self.models)
         for m in self.models:
             rows = Rows(m.tables, self.load_row, self.cache_rows)
             for t in m.tables:

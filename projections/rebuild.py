@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from jiebang_es.config import Settings
 from projections import models as read_models
-from projections.projector import EventSource, Projector, prepare
+from projections.projector import EventSource, Projector, check_shapes, prepare
 from projections.status import ProjectionStoppedError
 
 SUFFIX = "__rebuild"
@@ -82,6 +82,9 @@ def switch_over(fresh: Projector, names: list[str]) -> int:
     db = fresh.db
     with db.transaction():
         db.positions(names, lock=True)  # live runners wait until the switch is done
+        # A rebuild is long: another version of the code may have taken the store over since
+        # it began. Its tables are then not to be put in place.
+        check_shapes(db, fresh.models)
         committed = fresh.lock()
         while True:
             count, positions = fresh.advance(committed, fresh.batch_size)

@@ -9,6 +9,7 @@ from jiebang_es.domain.application import Application
 from jiebang_es.domain.credit import CreditRecord
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.values import CreditStatus
+from projections.compliance import zh
 from projections.compliance.challenge_checks import panel_effective
 from projections.compliance.check import Check, CheckFn
 from projections.model import iso
@@ -55,7 +56,8 @@ def applied(c: Check) -> None:
         c.violation(
             "R-OPEN",
             f"the application records {', '.join(recorded)}",
-            zh=f"申报记录了不得设限的信息：{'、'.join(recorded)}",
+            zh="申报记录了不得作为门槛的条件："
+            + "、".join(zh.THRESHOLD_ZH.get(n, n) for n in recorded),
         )
     units = [e.lead, *e.participants]
     for unit in units:

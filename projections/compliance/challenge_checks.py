@@ -422,7 +422,8 @@ def panel_confirmed(c: Check) -> None:
         c.violation(
             "R-PANEL-JOINT",
             f"a panel confirmed by {role.value} {c.audit.org_code}",
-            zh=f"专家组由{zh.role(role.value)} {c.audit.org_code} 确认",
+            zh=f"专家组由{zh.role(role.value)} {c.audit.org_code} 确认，"
+            "而非区科技局或本榜单的最终用户",
         )
     state["confirmed"] = sorted({*state.get("confirmed", []), role.value})
     c.save(state)

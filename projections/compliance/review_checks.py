@@ -140,7 +140,8 @@ def replacement_confirmed(c: Check) -> None:
         c.violation(
             "R-PANEL-JOINT",
             f"a replacement confirmed by {role.value} {c.audit.org_code}",
-            zh=f"替补专家由{zh.role(role.value)} {c.audit.org_code} 确认",
+            zh=f"替补专家由{zh.role(role.value)} {c.audit.org_code} 确认，"
+            "而非区科技局或本榜单的最终用户",
         )
     ref = review_ref(c.aggregate_id)
     state = c.state(ref)

@@ -23,10 +23,19 @@ CONTENT_ZH = {
 }
 # The seats a panel must fill (R-ARG-PANEL, R-REVIEW-PANEL), by the checker's names.
 SEAT_ZH = {
-    "management": "管理类",
-    "front-line": "一线技术类",
-    "peer": "同行",
+    "management": "管理类专家",
+    "front-line": "一线技术类专家",
+    "peer": "同行专家",
     "end user's head": "最终用户负责人",
+}
+# R-OPEN: what an application must not be asked for (application_checks.FORBIDDEN).
+THRESHOLD_ZH = {
+    "registration_age": "注册年限",
+    "unit_age": "单位成立年限",
+    "leader_age": "负责人年龄",
+    "age": "年龄",
+    "degree": "学历",
+    "title": "职称",
 }
 
 
@@ -51,7 +60,7 @@ def contents(names: Iterable[str]) -> str:
 def panel_problems(count: int, seats: Iterable[str]) -> str:
     """What a panel lacks: fewer than five experts, and each seat it left empty."""
     problems = [] if count >= 5 else [f"仅 {count} 名专家，少于 5 名"]
-    problems += [f"缺少{SEAT_ZH.get(s, s)}专家" for s in seats]
+    problems += [f"缺少{SEAT_ZH.get(s, s)}" for s in seats]
     return "；".join(problems)
 
 

@@ -157,7 +157,7 @@ def report_sheets(
                 r["aggregate_id"],
                 r["version"],
                 event_zh(f"{r['aggregate']}.{r['event']}"),
-                f"{field_zh(r['field']) or r['field']}（{r['field']}）",
+                f"{field_zh(r['field'])}（{r['field']}）" if field_zh(r["field"]) else r["field"],
                 KIND_ZH.get(r["kind"], r["kind"]),
                 FORM_ZH.get(r["form"], r["form"]),
                 "已删除" if r["form"] == ERASED else r["value"],
