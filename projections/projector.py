@@ -124,8 +124,7 @@ def renew_out_of_date(db: ReadDB, models: Sequence[ReadModel]) -> tuple[list[Rea
     """Drop the tables and reset the position of every model whose stored shape is not
     this code's (inside the caller's DDL transaction). Those models, and the names of those
     among them that had rows or a position (not merely new to this store)."""
-    stored = db.shapes()
-    renewed = [m for m in models if stored.get(m.name) != shape_of(m)]
+    renewed = out_of_date(db, models)
     if not renewed:
         return [], []
     positions = db.positions([m.name for m in renewed])
@@ -142,14 +141,19 @@ def renew_out_of_date(db: ReadDB, models: Sequence[ReadModel]) -> tuple[list[Rea
     return renewed, replayed
 
 
+def out_of_date(db: ReadDB, models: Sequence[ReadModel]) -> list[ReadModel]:
+    """The models whose stored shape is not this code's (none stored counts as another)."""
+    stored = db.shapes()
+    return [m for m in models if stored.get(m.name) != shape_of(m)]
+
+
 class ShapeChangedError(RuntimeError):
     """Another version of the code took the read models over: this one stops writing them."""
 
 
 def check_shapes(db: ReadDB, models: Sequence[ReadModel]) -> None:
     """The stored shapes are this code's own (inside the caller's transaction), or stop."""
-    stored = db.shapes()
-    other = [m.name for m in models if stored.get(m.name) != shape_of(m)]
+    other = [m.name for m in out_of_date(db, models)]
     if other:
         raise ShapeChangedError(
             f"read models {', '.join(other)} are now written by another version of jiebang "

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from jiebang_es.labels_zh import CATEGORY_ZH, CHALLENGE_STATUS_ZH, PROJECT_STATUS_ZH, ROLE_ZH
+from jiebang_es.labels_zh import (
+    CATEGORY_ZH,
+    CHALLENGE_STATUS_ZH,
+    PROJECT_STATUS_ZH,
+    ROLE_ZH,
+    VERDICT_ZH,
+    label,
+)
 
 # missing_contents' names (§八(二)'s list contents).
 CONTENT_ZH = {
@@ -45,12 +52,10 @@ def status(value: object) -> str:
     return CHALLENGE_STATUS_ZH.get(text) or PROJECT_STATUS_ZH.get(text) or text
 
 
-def role(value: object) -> str:
-    return ROLE_ZH.get(str(value), str(value))
-
-
-def category(value: object) -> str:
-    return CATEGORY_ZH.get(str(value), str(value))
+# A role, a category, a verdict as the bureau says them (a code not listed as it is).
+role = label(ROLE_ZH)
+category = label(CATEGORY_ZH)
+verdict = label(VERDICT_ZH)
 
 
 def contents(names: Iterable[str]) -> str:
@@ -66,13 +71,8 @@ def panel_problems(count: int, seats: Iterable[str]) -> str:
 
 # A draw's or a panel's purpose.
 PURPOSE_ZH = {"argumentation": "论证", "review": "评审"}
-VERDICT_ZH = {"pass": "通过", "fail": "不通过"}
 # A route change's kinds that only a contract change may make (domain/project.py).
 CHANGE_KIND_ZH = {"project_leader": "项目负责人", "lead_unit": "牵头单位"}
-
-
-def verdict(value: object) -> str:
-    return VERDICT_ZH.get(str(value), str(value))
 
 
 def names(values: Iterable[str]) -> str:

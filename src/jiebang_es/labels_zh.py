@@ -359,6 +359,7 @@ def field_zh(path: object) -> str:
 # Coded values (the domain's enumerations) by the field that holds them; ``status`` by the
 # aggregate, since each has its own.
 CREDIT_STATUS_ZH = {"good": "良好", "seriously_dishonest": "严重失信"}
+VERDICT_ZH = {"pass": "通过", "fail": "不通过"}
 STATUS_BY_AGGREGATE_ZH = {
     "Challenge": CHALLENGE_STATUS_ZH,
     "Project": PROJECT_STATUS_ZH,
@@ -392,7 +393,7 @@ CODE_ZH: dict[str, Mapping[str, str]] = {
         "other_research_unit": "其他科研单位",
     },
     "credit_status": CREDIT_STATUS_ZH,
-    "verdict": {"pass": "通过", "fail": "不通过"},
+    "verdict": VERDICT_ZH,
     "conclusion": {"pass": "通过", "revise": "修改后再论证", "reject": "不通过"},
 }
 

@@ -127,6 +127,12 @@ def by_zh(text: str) -> str:
     return f"{person}（{ROLE_ZH.get(role, role)}，{org}）"
 
 
+def _field(path: str) -> str:
+    """``leader_name`` → 项目负责人（leader_name）; a field with no Chinese name as stored."""
+    name = field_zh(path)
+    return f"{name}（{path}）" if name else path
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -157,7 +163,7 @@ def report_sheets(
                 r["aggregate_id"],
                 r["version"],
                 event_zh(f"{r['aggregate']}.{r['event']}"),
-                f"{field_zh(r['field'])}（{r['field']}）" if field_zh(r["field"]) else r["field"],
+                _field(r["field"]),
                 KIND_ZH.get(r["kind"], r["kind"]),
                 FORM_ZH.get(r["form"], r["form"]),
                 "已删除" if r["form"] == ERASED else r["value"],
