@@ -269,7 +269,8 @@ def test_r_draw_yearly_cap_excludes_an_expert_who_sat_enough(app, make_app, cloc
         commitment=commitment_of(SEED),
         randomness_source=SOURCE,
         randomness_date=date(2026, 3, 9),
-        # drawn again for the same panel, the first draw unused: justified (R-DRAW)
+        # drawn again for the same panel, the first draw unused: justified (R-DRAW); the
+        # first draw's seats stay taken, so a redraw cannot bring back a capped expert
         exception_reason="首次抽取的专家未能组成专家组，经批准重新抽取",
     ).aggregate_id
     excluded = {x.expert_id: x.reason for x in capped.draw(second).exclusions}
