@@ -38,6 +38,7 @@ from jiebang_es.sample import (
     actor,
     experts_for,
     key_challenge_content,
+    make_code,
 )
 from jiebang_es.service import JiebangApp
 from jiebang_es.service_base import CHINA_TZ
@@ -466,3 +467,16 @@ def first_release_store(tmp_path: Path, name: str = "demo-2026.sqlite") -> Setti
         audit_public_key_file=tmp_path / "absent.pub",
         audit_key_file=tmp_path / "absent.key",
     )
+
+
+def register_peer(app: JiebangApp, person_id: str, code17: str, name: str = "同行专家") -> str:
+    """One expert of the pool (区内同行技术专家), of a unit of its own; the expert's id."""
+    return app.register_expert(
+        BUREAU_STAFF,
+        person_id=person_id,
+        name=name,
+        org_code=make_code(code17),
+        org_name=f"{name}的单位",
+        kind=ExpertKind.PEER_INSIDE,
+        speciality="智能制造",
+    ).aggregate_id

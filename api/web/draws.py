@@ -15,14 +15,10 @@ position it read, so a page reads only the events recorded since the previous pa
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
@@ -32,6 +28,7 @@ from api.web.render import not_found, page
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.draw import Draw, DrawPurpose
 from jiebang_es.errors import NotFoundError
+from jiebang_es.event_keys import draws_of
 from jiebang_es.service import JiebangApp
 
 router = APIRouter(include_in_schema=False)
@@ -43,35 +40,6 @@ KIND_ZH = {
     "peer_outside": "区外同行技术专家",
     "end_user_rep": "最终用户负责人",
 }
-_SCAN = 1000
-
-
-class _DrawIndex:
-    """Draw ids by challenge id, from the log's DrawScheduled events, read incrementally."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_app: weakref.WeakKeyDictionary[JiebangApp, tuple[int, dict[str, list[str]]]]
-        self._by_app = weakref.WeakKeyDictionary()
-
-    def draws_of(self, app: JiebangApp, challenge_id: str) -> list[str]:
-        with self._lock:
-            last, found = self._by_app.get(app, (0, defaultdict(list)))
-            topic = get_topic(Draw.DrawScheduled)
-            while True:
-                batch = app.recorder.select_notifications(last + 1, _SCAN, topics=[topic])
-                for n in batch:
-                    event = app.mapper.to_domain_event(n)
-                    found[str(event.challenge_id)].append(str(event.originator_id))  # type: ignore[attr-defined]
-                if batch:
-                    last = batch[-1].id
-                if len(batch) < _SCAN:
-                    break
-            self._by_app[app] = (last, found)
-            return list(found.get(challenge_id, ()))
-
-
-_INDEX = _DrawIndex()
 
 
 @dataclass(frozen=True)
@@ -84,9 +52,9 @@ class Place:
 def published_draws(app: JiebangApp, challenge_id: str) -> list[Draw]:
     """A challenge's draws whose records are published, in the order they were scheduled."""
     shown = []
-    for draw_id in _INDEX.draws_of(app, challenge_id):
+    for _, scheduled in app.keyed_events(draws_of(challenge_id), Draw.DrawScheduled):
         try:
-            shown.append(published_draw(app, draw_id))
+            shown.append(published_draw(app, str(scheduled.originator_id)))
         except NotFoundError:
             continue
     return shown

@@ -9,7 +9,8 @@ At each size, in interleaved rounds, it times:
   - ``GET /v1/audit/events?aggregate_id=…``'s query (one aggregate's events from the audit index);
   - the catalogue with a rare filter (one end user's challenges) and the portfolio with a rare
     filter (one challenge's projects);
-  - ``jiebang audit activity --request …`` (the audit index says where, the log is decoded there).
+  - ``jiebang audit activity --request …`` (the audit index says where, the log is decoded there);
+  - one challenge's applications and one reviewer's assignments (found under the log's keys).
 Prints, per size, the median over the rounds of each figure's median (ms), its min and max,
 the ratio to the smallest size, and at the end one line of JSON. Bounded: one application with
 a pool of 2, one read store with a pool of 2, one runner connection; drops the database.
@@ -87,6 +88,10 @@ def probes(app: JiebangApp, store: ReadStore) -> dict[str, Callable[[], Any]]:
     newest = [app.mapper.to_domain_event(n) for n in recent]
     challenge = next(e for e in reversed(newest) if type(e).__qualname__ == "Challenge.Drafted")
     selected = next(e for e in reversed(newest) if type(e).__qualname__ == "Project.Selected")
+    panel = next(
+        e for e in reversed(newest) if type(e).__qualname__ == "Challenge.ReviewPanelProposed"
+    )
+    reviewer = panel.members[0].expert_id
     aggregate_id = str(challenge.originator_id)
     end_user = projections.queries.get_challenge(store, aggregate_id)
     if end_user is None or not by_topic:
@@ -107,6 +112,10 @@ def probes(app: JiebangApp, store: ReadStore) -> dict[str, Callable[[], Any]]:
             store, challenge_id=selected.challenge_id
         ),
         "audit_activity_ms": lambda: audit.activity(app, request_id=request_id, index=index),
+        # the log's keys (event_keys.py): a challenge's applications (GET …/applications, and
+        # the commands that check them) and an expert's assignments (GET /v1/experts/me/…)
+        "challenge_applications_ms": lambda: app.application_page(str(panel.originator_id)),
+        "expert_assignments_ms": lambda: app.expert_assignments(reviewer),
     }
 
 

@@ -23,7 +23,9 @@ $$;
 
 -- The tables of record, each with both triggers: the events, seals and checkpoints; the store's
 -- cryptography mode (docs/cryptography.md), written once when the store is created; and the
--- documents (docs/documents.md): content-addressed, kept once, never replaced or deleted.
+-- documents (docs/documents.md): content-addressed, kept once, never replaced or deleted; and the
+-- log's keys (jiebang_event_keys: which events a question needs, src/jiebang_es/event_keys.py),
+-- added with their events and never changed — a key deleted would hide its event.
 -- One pair of statements per table, run by psql's \gexec.
 SELECT format(
     'DROP TRIGGER IF EXISTS jiebang_append_only ON %1$I.%2$I; '
@@ -34,17 +36,19 @@ SELECT format(
     'FOR EACH STATEMENT EXECUTE FUNCTION %1$I.jiebang_refuse_change()',
     :'schema', record)
 FROM unnest(ARRAY['jiebang_events', 'jiebang_seals', 'jiebang_checkpoints', 'jiebang_store',
-                  'jiebang_documents', 'jiebang_document_chunks', 'jiebang_document_refs'])
+                  'jiebang_event_keys', 'jiebang_documents', 'jiebang_document_chunks',
+                  'jiebang_document_refs'])
     AS record \gexec
 
 -- Privileges: nothing by default, then exactly what appending and reading need.
 REVOKE ALL ON :"schema".jiebang_events, :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
-    :"schema".jiebang_requests, :"schema".jiebang_store FROM PUBLIC, :"app_role";
+    :"schema".jiebang_requests, :"schema".jiebang_store, :"schema".jiebang_event_keys
+    FROM PUBLIC, :"app_role";
 GRANT SELECT ON :"schema".jiebang_store TO :"app_role";
 GRANT USAGE ON SCHEMA :"schema" TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON :"schema".jiebang_events TO :"app_role";
 GRANT SELECT, INSERT ON :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
-    :"schema".jiebang_requests TO :"app_role";
+    :"schema".jiebang_requests, :"schema".jiebang_event_keys TO :"app_role";
 REVOKE ALL ON :"schema".jiebang_documents, :"schema".jiebang_document_chunks,
     :"schema".jiebang_document_refs FROM PUBLIC, :"app_role";
 GRANT SELECT, INSERT ON :"schema".jiebang_documents, :"schema".jiebang_document_chunks,

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from jiebang_es.domain import rules
-from jiebang_es.domain.application import Application, ApplicationStatus
+from jiebang_es.domain.application import ApplicationStatus
 from jiebang_es.domain.base import order_violation
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.draw import (
@@ -25,6 +25,7 @@ from jiebang_es.draws.eligibility import Avoidance, screen
 from jiebang_es.draws.panels import PanelDraws
 from jiebang_es.draws.verify import as_candidates, verify_recorded_draw
 from jiebang_es.errors import InvalidValueError, NotPermittedError, RuleViolationError
+from jiebang_es.event_keys import EXPERT_POOL, draws_of
 from jiebang_es.service_base import NO_META, CommandMeta, Receipt, command
 
 _HEX = set("0123456789abcdef")
@@ -96,9 +97,10 @@ class DrawCommands(PanelDraws):
         return self._save(expert)
 
     def experts_in_pool(self) -> list[Expert]:
-        """Every registered expert, found by scanning the log for registrations (a draw is
-        rare; the scan needs no index of its own and sees the first release's experts too)."""
-        return [self._get(Expert, e.originator_id) for e in self._events_of(Expert.Registered)]
+        """Every registered expert (the pool's key, event_keys.py: the first release's experts
+        are given it when their store is first opened)."""
+        registered = self.keyed_events(EXPERT_POOL, Expert.Registered)
+        return [self._get(Expert, e.originator_id) for _, e in registered]
 
     def _avoided_units(self, challenge: Challenge, purpose: DrawPurpose) -> dict[str, str]:
         if purpose is DrawPurpose.ARGUMENTATION:
@@ -106,10 +108,7 @@ class DrawCommands(PanelDraws):
         # A review panel includes the end user's own responsible person (R-REVIEW-PANEL), who
         # is designated, not drawn; what the drawn experts avoid is every applicant's unit.
         units: dict[str, str] = {}
-        for applied in self._events_of(Application.Applied):
-            if applied.challenge_id != str(challenge.id):  # type: ignore[attr-defined]
-                continue
-            application = self._get(Application, applied.originator_id)
+        for application in self.applications_to(str(challenge.id)):
             if application.status is not ApplicationStatus.APPLIED:
                 continue
             for code in application.unit_codes():
@@ -130,10 +129,8 @@ class DrawCommands(PanelDraws):
         }
         return [
             str(e.originator_id)
-            for e in self._events_of(Draw.DrawScheduled)
-            if str(getattr(e, "challenge_id", "")) == str(challenge.id)
-            and getattr(e, "purpose", None) is purpose
-            and str(e.originator_id) not in used
+            for _, e in self.keyed_events(draws_of(challenge.id), Draw.DrawScheduled)
+            if getattr(e, "purpose", None) is purpose and str(e.originator_id) not in used
         ]
 
     # ---- the draw ------------------------------------------------------------------------

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from uuid import UUID, uuid4
-
-from eventsourcing.utils import get_topic
+from uuid import uuid4
 
 from jiebang_es.commands_challenge import normalise_org
 from jiebang_es.commands_credit import CreditCommands
@@ -423,10 +421,6 @@ class ReviewCommands(CreditCommands, PanelDraws):
         challenge.record_selection(audit, str(project.id), str(application.id))
         return self._save(project, challenge)
 
-    def applications_to(self, challenge_id: str) -> list[Application]:
-        """Every application to a challenge, in the order they were made."""
-        return [self._get(Application, ident) for _, ident in self._applied(challenge_id, 0)]
-
     def application_page(
         self, challenge_id: str, *, after: int = 0, limit: int = 50
     ) -> tuple[list[Application], int | None]:
@@ -435,26 +429,6 @@ class ReviewCommands(CreditCommands, PanelDraws):
         applied = self._applied(challenge_id, after)
         page = [self._get(Application, ident) for _, ident in applied[:limit]]
         return page, applied[limit - 1][0] if len(applied) > limit else None
-
-    def _applied(self, challenge_id: str, after: int) -> list[tuple[int, UUID]]:
-        """The log positions and ids of a challenge's applications.
-
-        Applications are aggregates of their own (DESIGN.md §1), so the challenge does not
-        list them: the log is read for their creation events, selected by topic in the store.
-        """
-        topic = get_topic(Application.Applied)
-        found: list[tuple[int, UUID]] = []
-        start = after + 1
-        while True:
-            with self._store_errors():
-                batch = self.recorder.select_notifications(start, 500, topics=[topic])
-            for notification in batch:
-                applied = self.mapper.to_domain_event(notification)
-                if getattr(applied, "challenge_id", None) == challenge_id:
-                    found.append((notification.id, applied.originator_id))
-            if len(batch) < 500:
-                return found
-            start = batch[-1].id + 1
 
     def reviewed_applications(self, challenge: Challenge) -> list[Application]:
         """The applications the end user may choose among: applied, not revoked, reviewed by

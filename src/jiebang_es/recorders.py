@@ -13,11 +13,16 @@ import json
 import sqlite3
 import uuid
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, ProgrammingError, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Notification,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
@@ -43,6 +48,10 @@ LogRow = tuple[int, uuid.UUID, int, str, bytes]
 SEALS_TABLE = "jiebang_seals"
 REQUESTS_TABLE = "jiebang_requests"
 CHECKPOINTS_TABLE = "jiebang_checkpoints"
+# jiebang_store's row that says every event has the keys of a version (event_keys.KEYS_VERSION):
+# one row per version, only ever added, as the append-only store table allows (harden.sql).
+KEYS_MARKER = "event_keys/{version}"
+KEYS_TABLE = "jiebang_event_keys"  # the events a question needs, by key (event_keys.py)
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,8 @@ class SaveNote:
     """Passed with a save: what to keep beside the events, and what the recorder sealed."""
 
     request: RequestToKeep | None = None
+    # (originator id, originator version, key) of each key of the events saved (event_keys.py)
+    keys: list[tuple[uuid.UUID, int, str]] = field(default_factory=list)
     seals: list[SealRow] = field(default_factory=list)
 
 
@@ -92,6 +103,36 @@ def _sealed(
     return rows
 
 
+def _key_rows(
+    note: SaveNote | None, stored_events: Sequence[StoredEvent], positions: Sequence[int]
+) -> list[tuple[str, int]]:
+    """(key, position) of each key the save's note names for its events."""
+    if note is None or not note.keys:
+        return []
+    at = {
+        (canonical_originator_id(s.originator_id), s.originator_version): p
+        for p, s in zip(positions, stored_events, strict=True)
+    }
+    return [(key, at[canonical_originator_id(i), v]) for i, v, key in note.keys]
+
+
+def _notification(row: Sequence[Any], originator_id: Any) -> Notification:
+    """An event read by key: (position, originator id, version, topic, state)."""
+    return Notification(
+        id=int(row[0]),
+        originator_id=originator_id,
+        originator_version=int(row[2]),
+        topic=row[3],
+        state=bytes(row[4]),
+    )
+
+
+def _has_keys(cursor: Any, statement: Any, version: str) -> bool:
+    """Whether jiebang_store says every event has the keys of ``version``."""
+    cursor.execute(statement, (KEYS_MARKER.format(version=version),))
+    return cursor.fetchone() is not None
+
+
 # The table names are constants of this module, never input: the f-strings below are safe.
 _SQLITE_LAST_SEAL = (
     f"SELECT notification_id, seal FROM {SEALS_TABLE} ORDER BY notification_id DESC LIMIT 1"  # noqa: S608
@@ -104,6 +145,10 @@ _SQLITE_SELECT_REQUEST = (
     f"FROM {REQUESTS_TABLE} r JOIN {SEALS_TABLE} s USING (notification_id) "
     "WHERE r.request_key=?"
 )
+_SQLITE_INSERT_KEY = f"INSERT OR IGNORE INTO {KEYS_TABLE} VALUES (?,?)"  # noqa: S608
+_SQLITE_HAS_KEYS = f"SELECT value FROM {STORE_TABLE} WHERE name = ?"  # noqa: S608
+_SQLITE_RECORD_HAS_KEYS = f"INSERT OR IGNORE INTO {STORE_TABLE} VALUES (?, 'complete')"  # noqa: S608
+_SQLITE_KEYS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 _SQLITE_SELECT_SEAL = (
     f"SELECT notification_id, seal FROM {SEALS_TABLE} "  # noqa: S608
     "WHERE originator_id=? AND originator_version=?"
@@ -114,10 +159,23 @@ class _GroupCommitting(ApplicationRecorder):
     """Both recorders: concurrent commands saved in shared transactions when enabled."""
 
     group_commit: GroupCommit | None = None
+    # The keys of a stored event (event_keys.py), set by the application that decodes them.
+    event_keys: Callable[[StoredEvent], tuple[str, ...]] | None = None
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        if self.event_keys is not None:
+            # Found before the table lock is taken: decoding is the application's work.
+            keys = [
+                (s.originator_id, s.originator_version, key)
+                for s in stored_events
+                for key in self.event_keys(s)
+            ]
+            if keys:
+                note = kwargs.get("note") or SaveNote()
+                note.keys = keys
+                kwargs["note"] = note
         if self.group_commit is None or not stored_events or kwargs.get("tracking"):
             return super().insert_events(stored_events, **kwargs)  # type: ignore[safe-super]
         return self.group_commit.insert(stored_events, kwargs)
@@ -160,6 +218,9 @@ class SealingSQLiteRecorder(_GroupCommitting, SQLiteApplicationRecorder):
             "notification_id INTEGER NOT NULL, seal BLOB NOT NULL, taken_at TEXT NOT NULL, "
             "key_id TEXT NOT NULL, signature BLOB NOT NULL, "
             "PRIMARY KEY (notification_id, key_id))",
+            f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} ("
+            "key TEXT NOT NULL, notification_id INTEGER NOT NULL, "
+            "PRIMARY KEY (key, notification_id)) WITHOUT ROWID",
             SQLITE_CREATE,
         ]
 
@@ -190,6 +251,9 @@ class SealingSQLiteRecorder(_GroupCommitting, SQLiteApplicationRecorder):
                 (note.request.key, note.request.fingerprint, json.dumps(note.request.receipt),
                  rows[-1].position),
             )  # fmt: skip
+        keys = _key_rows(note, stored_events, positions)
+        if keys:
+            c.executemany(_SQLITE_INSERT_KEY, keys)
         return positions
 
     def _insert_batch(self, tickets: list[Ticket]) -> None:
@@ -230,6 +294,37 @@ class SealingSQLiteRecorder(_GroupCommitting, SQLiteApplicationRecorder):
             row = c.fetchone()
         return (int(row[0]), bytes(row[1])) if row else None
 
+    def select_keyed(self, key: str, after: int, limit: int) -> list[Notification]:
+        """Up to ``limit`` events recorded under a key (event_keys.py), after a position."""
+        statement = (
+            "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state "  # noqa: S608
+            f"FROM {KEYS_TABLE} k JOIN {self.events_table_name} e ON e.rowid = k.notification_id "
+            "WHERE k.key = ? AND k.notification_id > ? ORDER BY k.notification_id LIMIT ?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (key, after, limit))
+            return [_notification(row, self.convert_originator_id(row[1])) for row in c.fetchall()]
+
+    def has_keys(self, version: str) -> bool:
+        """Whether every event of the log has the keys of ``version``."""
+        with self.datastore.transaction(commit=False) as c:
+            return _has_keys(c, _SQLITE_HAS_KEYS, version)
+
+    def keys_writable(self) -> bool:
+        """Whether the keys table is there to be written (not when tables are not created)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(_SQLITE_KEYS_TABLE, (KEYS_TABLE,))
+            return c.fetchone() is not None
+
+    def record_keys(self, keys: Sequence[tuple[str, int]], version: str | None = None) -> None:
+        """Keys of events already stored (kept once), and then, given, that every event has
+        the keys of ``version``."""
+        with self.datastore.transaction(commit=True) as c:
+            if keys:
+                c.executemany(_SQLITE_INSERT_KEY, keys)
+            if version is not None:
+                c.execute(_SQLITE_RECORD_HAS_KEYS, (KEYS_MARKER.format(version=version),))
+
 
 class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
     """PostgreSQL: events, their seals and idempotency keys in one transaction."""
@@ -241,8 +336,8 @@ class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
-        seals, requests, checkpoints = (
-            Identifier(t) for t in (SEALS_TABLE, REQUESTS_TABLE, CHECKPOINTS_TABLE)
+        seals, requests, checkpoints, keys = (
+            Identifier(t) for t in (SEALS_TABLE, REQUESTS_TABLE, CHECKPOINTS_TABLE, KEYS_TABLE)
         )
         self.sql_create_statements += [
             SQL(
@@ -262,6 +357,11 @@ class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
                 "key_id text NOT NULL, signature bytea NOT NULL, "
                 "PRIMARY KEY (notification_id, key_id))"
             ).format(schema, checkpoints),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} ("
+                "key text NOT NULL, notification_id bigint NOT NULL, "
+                "PRIMARY KEY (key, notification_id))"
+            ).format(schema, keys),
             SQL(POSTGRES_CREATE).format(schema, Identifier(STORE_TABLE)),
         ]
         # One statement inserts the events, seals them (the chain computed by the database from
@@ -291,7 +391,7 @@ class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
             "originator_version, previous_id, digest, seal) "
             "SELECT c.notification_id, n.originator_id::text, n.originator_version, "
             "c.previous_id, n.digest, c.seal FROM chain c JOIN numbered n ON n.n = c.n "
-            "RETURNING notification_id, previous_id, digest, seal){request} "
+            "RETURNING notification_id, previous_id, digest, seal){request}{keyed} "
             "SELECT notification_id, previous_id, digest, seal FROM sealed ORDER BY notification_id"
         )
         names = {
@@ -318,17 +418,37 @@ class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
             "SELECT ins.notification_id, %(id)s, %(version)s, "
             "COALESCE((SELECT notification_id FROM last), 0), %(digest)s, "
             "sha256(%(tag)s || COALESCE((SELECT seal FROM last), %(genesis)s) || %(digest)s) "
-            "FROM ins RETURNING notification_id, previous_id, digest, seal){request} "
+            "FROM ins RETURNING notification_id, previous_id, digest, seal){request}{keyed} "
             "SELECT notification_id, previous_id, digest, seal FROM sealed"
         )
+        # The keys of the events (event_keys.py), when any has some: in the same statement.
+        keep_keys = {
+            True: SQL(
+                ", keyed AS (INSERT INTO {s}.{keys} (key, notification_id) "
+                "SELECT k.key, i.notification_id FROM ins i "
+                "JOIN unnest(%(key_ids)s::{id_type}[], %(key_versions)s::bigint[], "
+                "%(keys)s::text[]) AS k(originator_id, originator_version, key) "
+                "ON k.originator_id = i.originator_id "
+                "AND k.originator_version = i.originator_version)"
+            ).format(s=schema, keys=keys, id_type=names["id_type"]),
+            False: SQL(
+                ", keyed AS (INSERT INTO {s}.{keys} (key, notification_id) "
+                "SELECT k.key, ins.notification_id FROM ins, unnest(%(keys)s::text[]) AS k(key))"
+            ).format(s=schema, keys=keys),
+        }
         self._insert_sealed = {
-            (many, keep, mode): SQL(
+            (many, keep, mode, keyed): SQL(
                 _seals_given(template if many else single) if mode == "sm" else
                 (template if many else single)
-            ).format(request=keep_request if keep else SQL(""), **names)
+            ).format(
+                request=keep_request if keep else SQL(""),
+                keyed=keep_keys[many] if keyed else SQL(""),
+                **names,
+            )
             for many in (True, False)
             for keep in (True, False)
             for mode in ("intl", "sm")
+            for keyed in (True, False)
         }  # fmt: skip
         self._last_seal = SQL(
             "SELECT seal FROM {s}.{seals} ORDER BY notification_id DESC LIMIT 1"
@@ -344,6 +464,25 @@ class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
             "SELECT notification_id, seal FROM {s}.{seals} "
             "WHERE originator_id = %s AND originator_version = %s"
         ).format(s=schema, seals=seals)
+        self._select_keyed = SQL(
+            "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM {s}.{keys} k JOIN {s}.{events} e USING (notification_id) "
+            "WHERE k.key = %s AND k.notification_id > %s ORDER BY k.notification_id LIMIT %s"
+        ).format(s=schema, keys=keys, events=Identifier(self.events_table_name))
+        self._insert_key = SQL(
+            "INSERT INTO {s}.{keys} (key, notification_id) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+        ).format(s=schema, keys=keys)
+        store = SQL("{}.{}").format(schema, Identifier(STORE_TABLE))
+        self._has_keys = SQL("SELECT value FROM {} WHERE name = %s").format(store)
+        self._record_has_keys = SQL(
+            "INSERT INTO {} (name, value) VALUES (%s, 'complete') ON CONFLICT DO NOTHING"
+        ).format(store)
+        # An application role on a hardened store (ops/postgres/harden.sql) may lack the table
+        # or the right to add to it.
+        self._keys_writable = SQL(
+            "SELECT to_regclass(%(t)s) IS NOT NULL AND has_table_privilege(%(t)s, 'INSERT')"
+        )
+        self._keys_regclass = f'"{self.datastore.schema}".{KEYS_TABLE}'
         self._select_log = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {s}.{events} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
@@ -399,9 +538,19 @@ class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
                 "fingerprint": request.fingerprint,
                 "receipt": json.dumps(request.receipt),
             }
+        keys = note.keys if note is not None else []
+        if keys and many:
+            params |= {
+                "key_ids": [i for i, _, _ in keys],
+                "key_versions": [v for _, v, _ in keys],
+                "keys": [k for _, _, k in keys],
+            }
+        elif keys:
+            params["keys"] = [k for _, _, k in keys]
         if self.crypto_mode == "sm":
             params |= self._seals_under_lock(curs, digests, many)
-        curs.execute(self._insert_sealed[many, request is not None, self.crypto_mode], params)
+        statement = self._insert_sealed[many, request is not None, self.crypto_mode, bool(keys)]
+        curs.execute(statement, params)
 
     def _seals_under_lock(
         self, curs: Cursor[DictRow], digests: list[bytes], many: bool
@@ -489,6 +638,33 @@ class SealingPostgresRecorder(_GroupCommitting, PostgresApplicationRecorder):
             curs.execute(self._select_seal, (canonical_originator_id(originator_id), version))
             row = curs.fetchone()
         return (int(row["notification_id"]), bytes(row["seal"])) if row else None
+
+    def select_keyed(self, key: str, after: int, limit: int) -> list[Notification]:
+        """Up to ``limit`` events recorded under a key (event_keys.py), after a position."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._select_keyed, (key, after, limit), prepare=True)
+            return [_notification(row, row[1]) for row in curs.fetchall()]
+
+    def has_keys(self, version: str) -> bool:
+        """Whether every event of the log has the keys of ``version``."""
+        with self.datastore.transaction(commit=False) as curs:
+            return _has_keys(curs, self._has_keys, version)
+
+    def keys_writable(self) -> bool:
+        """Whether the keys table is there and this role may add to it."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._keys_writable, {"t": self._keys_regclass})
+            row = curs.fetchone()
+        return bool(row and next(iter(row.values())))
+
+    def record_keys(self, keys: Sequence[tuple[str, int]], version: str | None = None) -> None:
+        """Keys of events already stored (kept once), and then, given, that every event has
+        the keys of ``version``."""
+        with self.datastore.transaction(commit=True) as curs:
+            if keys:
+                curs.executemany(self._insert_key, keys)
+            if version is not None:
+                curs.execute(self._record_has_keys, (KEYS_MARKER.format(version=version),))
 
     def select_log(self, after: int, limit: int) -> list[LogRow]:
         """Up to ``limit`` events after position ``after``, in log order, as plain tuples

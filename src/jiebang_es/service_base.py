@@ -21,11 +21,12 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
+    Notification,
     PersistenceError,
     RecordConflictError,
     StoredEvent,
 )
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, get_topic
 
 from jiebang_es.config import Settings
 from jiebang_es.crypto import CryptoMode
@@ -57,8 +58,10 @@ from jiebang_es.errors import (
     StaleVersionError,
     StoreUnavailableError,
 )
+from jiebang_es.event_keys import KEYED_TOPICS, KEYS_VERSION, keys_of
 from jiebang_es.privacy.keys import SubjectKeys, open_subject_keys
 from jiebang_es.recorders import (
+    KEYS_TABLE,
     RequestToKeep,
     SaveNote,
     SealingPostgresRecorder,
@@ -71,6 +74,7 @@ from jiebang_es.transcodings import register_domain_transcodings
 # China has one time zone and no daylight saving: business dates are dates at UTC+8.
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 log = structlog.get_logger("jiebang_es")
+_KEYED_PAGE = 1000  # events read at a time by key, or by topic where keys are incomplete
 DISK_FULL_MEMORY_SECONDS = 60.0
 
 A = TypeVar("A", bound=JiebangAggregate)
@@ -266,6 +270,8 @@ class ServiceBase(Application[UUID]):
             self.settings,
             recorder.datastore if isinstance(recorder, SealingPostgresRecorder) else None,
         )
+        self.keys_complete = False  # whether every event of the log has its keys (event_keys)
+        self._index_log_keys()
 
     def _open_crypto_mode(self) -> CryptoMode:
         """The store's cryptography (docs/cryptography.md): the one it records; a new store
@@ -458,6 +464,8 @@ class ServiceBase(Application[UUID]):
         its events and, when the command carries one, its idempotency key."""
         meta = _current_meta.get() or NO_META
         names = tuple(type(e).__name__ for agg in (primary, *others) for e in agg.pending_events)
+        # Saving empties the pending lists: keep the events to recognise them after a conflict.
+        pending = [e for agg in (primary, *others) for e in agg.pending_events]
         note = SaveNote()
         if meta.idempotency_key:
             note.request = RequestToKeep(
@@ -469,8 +477,6 @@ class ServiceBase(Application[UUID]):
                     "events": list(names),
                 },
             )
-        # Saving empties the pending lists: keep the events to recognise them after a conflict.
-        pending = [e for agg in (primary, *others) for e in agg.pending_events]
         try:
             with self._store_errors(writing=True):
                 recordings = self.save(primary, *others, note=note)
@@ -598,6 +604,90 @@ class ServiceBase(Application[UUID]):
             if time.monotonic() - seen < DISK_FULL_MEMORY_SECONDS:
                 return fault
         return None
+
+    # ---- the log's keys (event_keys.py) -----------------------------------------------------
+    def _index_log_keys(self) -> None:
+        """Record every event's keys from now on, where the keys table may be written; give
+        them to every event of a store written before they existed (once, from its log). A
+        store without them (tables not created, or an append-only role on a store whose owner
+        has not given them yet) is read by topic."""
+        recorder = self.recorder
+        if not isinstance(recorder, SealingSQLiteRecorder | SealingPostgresRecorder):
+            return  # a plain recorder (benchmarks' comparison): read by topic
+        try:
+            writable = recorder.keys_writable()
+            if writable:
+                recorder.event_keys = self._stored_keys
+            if recorder.has_keys(KEYS_VERSION):
+                if not writable:
+                    # Others find events by their keys: saving any without would hide them.
+                    raise StoreUnavailableError(
+                        f"this role may not add to the store's {KEYS_TABLE} table: run "
+                        "ops/postgres-harden.sh as the store's owner (docs/audit.md)",
+                        StoreFault.READ_ONLY.value,
+                    )
+            elif writable:
+                indexed = self._give_keys(recorder)
+                if indexed:
+                    log.info("log_keys_indexed", events=indexed, version=KEYS_VERSION)
+            else:
+                raise PersistenceError(f"no {KEYS_TABLE} table to write")
+            self.keys_complete = True
+        except PersistenceError as e:
+            log.warning("log_keys_unavailable", error=str(e), fallback="read by topic")
+
+    def _stored_keys(self, stored: StoredEvent) -> tuple[str, ...]:
+        """The keys of an event about to be stored: whoever writes through the recorder (a
+        command, a copy of a log, a benchmark's generator) records them with it."""
+        if stored.topic not in KEYED_TOPICS:
+            return ()
+        return keys_of(self.mapper.to_domain_event(stored))
+
+    def _give_keys(self, recorder: SealingRecorder) -> int:
+        """Record the keys of every keyed event of the log, page by page (kept once: events
+        saved meanwhile have theirs already), then the keys' version; how many events."""
+        indexed, start = 0, 1
+        while True:
+            page = recorder.select_notifications(start, _KEYED_PAGE, topics=KEYED_TOPICS)
+            rows = [(k, n.id) for n in page for k in keys_of(self.mapper.to_domain_event(n))]
+            done = len(page) < _KEYED_PAGE
+            recorder.record_keys(rows, KEYS_VERSION if done else None)
+            indexed += len(page)
+            if done:
+                return indexed
+            start = page[-1].id + 1
+
+    def keyed_events(
+        self, key: str, cls: type[object], after: int = 0
+    ) -> Iterator[tuple[int, DomainEventProtocol[UUID]]]:
+        """The events of class ``cls`` recorded under a key (event_keys.py) after a log
+        position, with their positions, in log order; read by topic where the store's keys
+        are incomplete. Each event is checked against the key: the key narrows, the event
+        decides."""
+        recorder = self.recorder
+        sealing = (
+            recorder
+            if isinstance(recorder, SealingSQLiteRecorder | SealingPostgresRecorder)
+            else None
+        )
+        topics = [get_topic(cls)]
+        start = after
+        while True:
+            page: Sequence[Notification]
+            with self._store_errors():
+                if sealing is not None and self.keys_complete:
+                    page = sealing.select_keyed(key, start, _KEYED_PAGE)
+                else:
+                    page = recorder.select_notifications(
+                        start, _KEYED_PAGE, topics=topics, inclusive_of_start=False
+                    )
+            for notification in page:
+                event = self.mapper.to_domain_event(notification)
+                if isinstance(event, cls) and key in keys_of(event):
+                    yield notification.id, event
+            if len(page) < _KEYED_PAGE:
+                return
+            start = page[-1].id
 
     # ---- queries ---------------------------------------------------------------------------
     def events_of(self, ident: str | UUID) -> list[JiebangAggregate.Event]:

@@ -21,13 +21,14 @@ from psycopg import sql
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
 from jiebang_es.documents import evidence
+from jiebang_es.errors import StoreUnavailableError
 from jiebang_es.sample_documents import paper
 from jiebang_es.service import JiebangApp
 from projections.readstore import ReadStore
 from projections.runner import start_runner
 from tests.audit.attacker import collect
 from tests.conftest import new_postgres_schema
-from tests.support import ScriptedClock
+from tests.support import ScriptedClock, register_peer
 
 ROOT = Path(__file__).resolve().parents[2]
 BASH = shutil.which("bash") or "/bin/bash"
@@ -77,6 +78,32 @@ def test_r_audit_immutable_app_role_appends_and_reads(hardened):
     assert verify_store(Settings(database_url=store_url)).intact
 
 
+def test_the_append_only_role_finds_events_by_their_keys(hardened):
+    """The owner gave the log its keys when the script made the tables; the role adds the keys
+    of what it saves (an expert joining the pool) and finds them."""
+    app, _, _ = hardened
+    assert app.keys_complete
+    expert = register_peer(app, "hardened-pool-1", "12500100MB0000001", "专家甲")
+    assert expert in {str(e.id) for e in app.experts_in_pool()}
+
+
+def test_a_role_that_may_not_add_keys_is_refused_at_startup(hardened, postgres_db):
+    """A role that could save events without their keys would hide them from whoever finds
+    events by key: it does not start (an upgrade re-runs ops/postgres-harden.sh)."""
+    _, app_url, store_url = hardened
+    schema = store_url.split("schema=")[1]
+    role = app_url.split("//")[1].split("@")[0]
+    table = sql.Identifier(schema, "jiebang_event_keys")
+    with psycopg.connect(postgres_db, autocommit=True) as admin:
+        admin.execute(sql.SQL("REVOKE INSERT ON {} FROM {}").format(table, sql.Identifier(role)))
+    try:
+        with pytest.raises(StoreUnavailableError, match="postgres-harden"):
+            JiebangApp(Settings(database_url=app_url, create_tables=False))
+    finally:
+        with psycopg.connect(postgres_db, autocommit=True) as admin:
+            admin.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(table, sql.Identifier(role)))
+
+
 @pytest.mark.parametrize(
     "statement",
     [
@@ -93,6 +120,8 @@ def test_r_audit_immutable_app_role_appends_and_reads(hardened):
         "UPDATE jiebang_documents SET file_name = 'x'",
         "DELETE FROM jiebang_document_chunks",
         "TRUNCATE jiebang_document_refs",
+        "DELETE FROM jiebang_event_keys",
+        "UPDATE jiebang_event_keys SET key = 'x'",
     ],
 )
 def test_r_audit_immutable_app_role_cannot_change_the_record(hardened, statement):

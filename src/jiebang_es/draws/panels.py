@@ -3,12 +3,9 @@ a seat that falls vacant from the draw's own replacement order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
-
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.utils import get_topic
 
 from jiebang_es.domain.application import Application, ApplicationStatus
 from jiebang_es.domain.base import JiebangAggregate
@@ -17,14 +14,12 @@ from jiebang_es.domain.draw import Draw, DrawPurpose, DrawStatus
 from jiebang_es.domain.expert import Expert
 from jiebang_es.domain.values import Audit, ExpertKind, PanelMember
 from jiebang_es.errors import RuleViolationError
+from jiebang_es.event_keys import applications_of, panels_of
 from jiebang_es.service_base import ServiceBase
 
 HAND_PICKED = (
     "the panel is named by hand, not drawn from the expert pool (人工指定专家, 未经随机抽取)"
 )
-
-
-_SCAN_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -39,38 +34,37 @@ class Assignment:
 
 
 class PanelDraws(ServiceBase):
-    def _events_of(self, cls: type[object]) -> Iterator[DomainEventProtocol[UUID]]:
-        topic = get_topic(cls)
-        start = 1
-        while True:
-            with self._store_errors():
-                page = self.recorder.select_notifications(start, _SCAN_PAGE, topics=[topic])
-            for notification in page:
-                yield self.mapper.to_domain_event(notification)
-            if len(page) < _SCAN_PAGE:
-                return
-            start = page[-1].id + 1
+    def applications_to(self, challenge_id: str) -> list[Application]:
+        """Every application to a challenge, in the order they were made."""
+        return [self._get(Application, ident) for _, ident in self._applied(challenge_id, 0)]
+
+    def _applied(self, challenge_id: str, after: int) -> list[tuple[int, UUID]]:
+        """The log positions and ids of a challenge's applications.
+
+        Applications are aggregates of their own (DESIGN.md §1), so the challenge does not
+        list them: their creation events are found under the challenge's key (event_keys.py).
+        """
+        return [
+            (position, applied.originator_id)
+            for position, applied in self.keyed_events(
+                applications_of(challenge_id), Application.Applied, after
+            )
+        ]
 
     def expert_assignments(self, expert_id: str) -> list[Assignment]:
         """The applications an expert reviews: those of every challenge whose confirmed review
         panel has the expert (replacements included), with the expert's own step on each —
         never another expert's score."""
         challenge_ids: dict[str, None] = {}
-        for e in self._events_of(Challenge.ReviewPanelProposed):
-            if any(m.expert_id == expert_id for m in e.members):  # type: ignore[attr-defined]
-                challenge_ids[str(e.originator_id)] = None
-        for e in self._events_of(Challenge.ReplacementExpertProposed):
-            if e.member.expert_id == expert_id:  # type: ignore[attr-defined]
+        for cls in (Challenge.ReviewPanelProposed, Challenge.ReplacementExpertProposed):
+            for _, e in self.keyed_events(panels_of(expert_id), cls):
                 challenge_ids[str(e.originator_id)] = None
         found: list[Assignment] = []
         for challenge_id in challenge_ids:
             challenge = self._get(Challenge, challenge_id)
             if expert_id not in challenge.panel_member_ids():
                 continue
-            for applied in self._events_of(Application.Applied):
-                if applied.challenge_id != challenge_id:  # type: ignore[attr-defined]
-                    continue
-                application = self._get(Application, applied.originator_id)
+            for application in self.applications_to(challenge_id):
                 if application.status is not ApplicationStatus.APPLIED:
                     continue
                 found.append(
