@@ -138,6 +138,21 @@ def _flat(changes: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:
     return rows
 
 
+# The queries' refusals a supervisor's page can meet, as the page says them (the message's
+# own words, in English, follow any other).
+_REFUSALS_ZH = {
+    "out of the range of dates": "日期超出可处理的范围（公元 1 年至 9999 年，按北京时间计）",
+    "not a cursor returned by this list": "不是本列表给出的位置，请从第一页重新查询",
+    "name an actor, a request id or a correlation id": "请填写操作人、请求编号或关联编号之一",
+}
+
+
+def _said_zh(e: InvalidValueError) -> str:
+    if any("\u4e00" <= ch <= "\u9fff" for ch in e.message):
+        return e.message  # said in Chinese already
+    return _REFUSALS_ZH.get(e.message, f"取值无效（{e.message}）")
+
+
 @router.get("/aggregates/{aggregate_id}/state")
 def state(
     request: Request,
@@ -160,7 +175,7 @@ def state(
         except NotFoundError:
             raise not_found() from None
         except InvalidValueError as e:
-            error = e.message
+            error = _said_zh(e)
     context = _context(
         request, reader, aggregate_id=str(aggregate_id), as_of=as_of, state=found, error=error
     )
@@ -194,7 +209,7 @@ def activity(
             limit=100,
         )
     except InvalidValueError as e:
-        error = f"{PARAMETER_ZH.get(e.field, e.field)}：{e.message}"
+        error = f"{PARAMETER_ZH.get(e.field, e.field)}：{_said_zh(e)}"
     filters = {
         "actor_id": actor_id,
         "request_id": request_id,

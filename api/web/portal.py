@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 from xml.sax.saxutils import escape
 
@@ -86,9 +86,11 @@ def challenges(
     app: AppDep,
     q: Annotated[str, Query(max_length=100)] = "",
     industry: Annotated[str, Query(max_length=40)] = "",
-    category: Annotated[str, Query(max_length=10)] = "",
-    year: Annotated[str, Query(max_length=4)] = "",
-    state: Annotated[str, Query(max_length=10)] = "",
+    # A filter the form cannot give is refused (400 naming it), never an empty list that
+    # looks like an answer.
+    category: Annotated[Literal["", "key", "major"], Query()] = "",
+    year: Annotated[str, Query(pattern=r"^(\d{4})?$")] = "",
+    state: Annotated[Literal["", "open", "upcoming", "closed"], Query()] = "",
 ) -> Response:
     """The published public challenges, newest first, searched and filtered."""
     now = app.clock.now()
@@ -217,7 +219,6 @@ NOTICE_FIELDS_ZH = {
     "funding": "资助金额",
     "period_months": "实施周期（月）",
     "project_leader": "项目负责人",
-    "objection_channel": "异议受理方式",
     "district_number": "区级项目编号",
 }
 
@@ -252,6 +253,7 @@ NOTICE_SHOWN = {
     "starts_on",
     "ends_on",
     "status",
+    "objection_channel",  # under 如何提出异议, as the notice recorded it
 }
 
 

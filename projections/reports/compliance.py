@@ -95,17 +95,24 @@ def _redacted(column: str, value: Any) -> Any:
 
 def merge_exceptions(found: list[Finding]) -> list[Finding]:
     """One exception per decision: a command that saved several aggregates recorded the same
-    granted exception on each of its events; list it once, with all of them as evidence."""
-    merged: dict[tuple[Any, ...], Finding] = {}
-    for f in found:
+    granted exception on each of its events; list it once, with all of them as evidence.
+
+    A command's events are stored together, at consecutive positions (one statement under the
+    table lock, or SQLite's write lock): the same grant at the next position is the same
+    command's; at any other, another command's, however alike (the same words on the same day,
+    or a simulated year played twice), and listed on its own."""
+    merged: list[Finding] = []
+    last: dict[tuple[Any, ...], int] = {}  # a grant's words -> its latest entry in merged
+    for f in sorted(found, key=lambda f: f.position):
         key = (f.actor_id, f.justification, f.detail, f.effective_at)
-        first = merged.get(key)
-        if first is None:
-            merged[key] = f
-        else:
-            evidence = sorted({*first.evidence, *f.evidence})
-            merged[key] = Finding(**{**asdict(first), "evidence": evidence})
-    return list(merged.values())
+        at = last.get(key)
+        if at is not None and min(f.evidence or [f.position]) == max(merged[at].evidence) + 1:
+            evidence = sorted({*merged[at].evidence, *f.evidence})
+            merged[at] = Finding(**{**asdict(merged[at]), "evidence": evidence})
+            continue
+        last[key] = len(merged)
+        merged.append(f if f.evidence else Finding(**{**asdict(f), "evidence": [f.position]}))
+    return merged
 
 
 FINDING_HEADERS = (

@@ -92,9 +92,11 @@ EVENT_ZH = {
     "Challenge.Drafted": "起草榜单",
     "Challenge.DraftRevised": "修改榜单草稿",
     "Challenge.EndUserConfirmed": "最终用户确认榜单",
-    "Challenge.ReviewPanelProposed": "提出论证专家组",
-    "Challenge.ReviewPanelConfirmed": "确定论证专家组",
-    "Challenge.ExpertAbsent": "论证专家不再参加",
+    # The panel that reviews the applications (揭榜评审, §八(六)); the argumentation panel
+    # (§八(三)) has no proposing step: its opinions are recorded with Challenge.Reviewed.
+    "Challenge.ReviewPanelProposed": "提出揭榜评审专家组",
+    "Challenge.ReviewPanelConfirmed": "确定揭榜评审专家组",
+    "Challenge.ExpertAbsent": "评审专家不再参加",
     "Challenge.ReplacementExpertProposed": "提出替补专家",
     "Challenge.ReplacementExpertConfirmed": "确定替补专家",
     "Challenge.Reviewed": "专家论证",
@@ -349,11 +351,34 @@ FIELD_ZH = {
 }
 
 
-def field_zh(path: object) -> str:
-    """``content.commitment.own_investment`` → 最终用户投入 (by its last named part; list
-    positions skipped); a name not listed shows as stored."""
-    parts = [p for p in str(path or "").split(".") if p and not p.isdigit()]
-    return FIELD_ZH.get(parts[-1], "") if parts else ""
+# A name that means something else on one aggregate: a draw's commitment is to its seed.
+FIELD_BY_AGGREGATE_ZH = {"Draw": {"commitment": "种子承诺值"}}
+# The parts of a personal datum (domain/personal.py), wherever it sits.
+PERSONAL_PART_ZH = {"kind": "个人信息类别", "subject_id": "个人信息主体", "value": "内容"}
+PERSONAL_FIELDS = frozenset({"name", "leader_name", "project_leader"})
+
+
+def _parts(path: object) -> list[str]:
+    return [p for p in str(path or "").split(".") if p and not p.isdigit()]
+
+
+def field_zh(path: object, event: object = None) -> str:
+    """``content.commitment.own_investment`` → 最终用户投入: by its last named part (list
+    positions skipped), as the event's aggregate names it; an entry of a keyed map
+    (``milestone_verdicts.样机``) by its map's name; "" for a name not listed."""
+    parts = _parts(path)
+    if not parts:
+        return ""
+    if len(parts) > 1 and parts[-2] in PERSONAL_FIELDS and parts[-1] in PERSONAL_PART_ZH:
+        return PERSONAL_PART_ZH[parts[-1]]
+    own = FIELD_BY_AGGREGATE_ZH.get(str(event or "").split(".", 1)[0], {})
+    if parts[-1] in own:
+        return own[parts[-1]]
+    if parts[-1] in FIELD_ZH:
+        return FIELD_ZH[parts[-1]]
+    if len(parts) > 1 and parts[-2] in KEYED_MAPS_ZH:
+        return FIELD_ZH.get(parts[-2], "")
+    return ""
 
 
 # Coded values (the domain's enumerations) by the field that holds them; ``status`` by the
@@ -398,15 +423,26 @@ CODE_ZH: dict[str, Mapping[str, str]] = {
 }
 
 
+# Maps keyed by a name or an id (a milestone's, an objection's), by the code their values hold.
+KEYED_MAPS_ZH: dict[str, Mapping[str, str]] = {
+    "milestone_verdicts": VERDICT_ZH,
+    "objections": {"open": "待处理", "upheld": "成立", "dismissed": "不成立"},
+}
+
+
 def code_zh(value: object, path: object, event: object) -> str:
     """A coded value of a field as the bureau says it (``key`` in ``content.category`` →
     重点项目); "" when the value is not a code this field holds."""
     if not isinstance(value, str):
         return ""
-    parts = [p for p in str(path or "").split(".") if p and not p.isdigit()]
+    parts = _parts(path)
     if not parts:
         return ""
     name = parts[-1]
+    if len(parts) > 1 and parts[-2] in PERSONAL_FIELDS and name == "kind":
+        return {"name": "姓名"}.get(value, "")
+    if len(parts) > 1 and parts[-2] in KEYED_MAPS_ZH and name not in CODE_ZH:
+        return KEYED_MAPS_ZH[parts[-2]].get(value, "")
     labels = (
         STATUS_BY_AGGREGATE_ZH.get(str(event or "").split(".", 1)[0], {})
         if name == "status"

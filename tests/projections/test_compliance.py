@@ -27,6 +27,7 @@ from jiebang_es.sample_documents import with_papers
 from jiebang_es.service_base import CommandMeta
 from projections.compliance.rules import RULE_IDS
 from projections.reports import compliance, portfolio
+from projections.reports.compliance import Finding, merge_exceptions
 from tests.projections.conftest import catch_up
 from tests.support import BUREAU_STAFF, WINDOW_CLOSES, WINDOW_OPENS, Journey, at, collect
 
@@ -373,3 +374,33 @@ def test_every_violation_the_checker_can_record_is_written_in_chinese_too():
             )
             assert re.search(r"[\u4e00-\u9fff]", text), f"{path.name}:{node.lineno}"
     assert calls >= 120
+
+
+def _granted(position: int, aggregate: str) -> Finding:
+    return Finding(
+        rule_id="R-INDUSTRY",
+        kind="exception",
+        position=position,
+        evidence=[position],
+        aggregate_id=aggregate,
+        event_type="Demand.Collected",
+        detail="outside the district's key industries",
+        detail_zh="",
+        actor_id="bureau-li",
+        role="bureau",
+        org_code=None,
+        justification="区委专题会议决定",
+        effective_at="2026-03-02T10:00:00+08:00",
+    )
+
+
+def test_one_command_s_grant_is_listed_once_and_another_command_s_on_its_own() -> None:
+    """The same words on the same day by two commands (a simulated year played twice) are two
+    decisions; one command's grant on the three aggregates it saved is one."""
+    merged = merge_exceptions(
+        [_granted(p, a) for p, a in ((8, "d1"), (9, "c1"), (10, "c1"), (193, "d2"), (194, "c2"))]
+    )
+    assert [(f.aggregate_id, f.evidence) for f in merged] == [
+        ("d1", [8, 9, 10]),
+        ("d2", [193, 194]),
+    ]

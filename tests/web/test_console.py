@@ -51,6 +51,8 @@ def test_state_as_of_a_time_and_a_bad_time_is_explained(web: TestClient, demo: D
     bad = web.get(path, params={"as_of": "2026-06-01"})
     assert bad.status_code == 200
     assert "带时区" in bad.text
+    late = web.get(path, params={"as_of": "9999-12-31T23:59:59Z"})
+    assert "日期超出可处理的范围" in late.text
 
 
 def test_activity_by_person_lists_that_persons_events(web: TestClient, demo: Demo) -> None:
@@ -65,6 +67,9 @@ def test_activity_by_person_lists_that_persons_events(web: TestClient, demo: Dem
     assert "记录时间自：不是日期时间" in bad.text  # the field as its form labels it
     bad = web.get("/console/activity", params={"actor_id": "x", "recorded_from": "yesterday"})
     assert "recorded_from" in bad.text
+    paged = web.get("/console/activity", params={"actor_id": "x", "cursor": "garbage"})
+    assert "翻页位置：不是本列表给出的位置" in paged.text
+    assert "not a cursor" not in paged.text
 
 
 def test_compliance_report_names_every_rule_and_its_verdict(web: TestClient, demo: Demo) -> None:

@@ -15,7 +15,15 @@ import jiebang_es.audit.queries as audit
 import jiebang_es.domain
 from jiebang_es.domain.base import JiebangAggregate
 from jiebang_es.domain.values import Role
-from jiebang_es.labels_zh import AGGREGATE_ZH, CODE_ZH, EVENT_ZH, code_zh, event_zh, field_zh
+from jiebang_es.labels_zh import (
+    AGGREGATE_ZH,
+    CODE_ZH,
+    EVENT_ZH,
+    KEYED_MAPS_ZH,
+    code_zh,
+    event_zh,
+    field_zh,
+)
 from jiebang_es.service import JiebangApp
 from tests.web.conftest import Demo, sign_in
 
@@ -91,7 +99,10 @@ def test_r_audit_who_every_field_the_demos_timelines_change_has_a_chinese_name(
         for value in (change.old, change.new)
         if isinstance(value, str)
         and re.fullmatch("[a-z_]+", value)  # a code, not free text (a credit source, say)
-        and change.field.split(".")[-1] in (*CODE_ZH, "status")
+        and (
+            change.field.split(".")[-1] in (*CODE_ZH, "status")
+            or change.field.split(".")[-2:-1] in ([m] for m in KEYED_MAPS_ZH)
+        )
     ]
     assert len(coded) > 20
     unsaid = sorted({(f, v) for e, f, v in coded if not code_zh(v, f, e)})
@@ -100,3 +111,19 @@ def test_r_audit_who_every_field_the_demos_timelines_change_has_a_chinese_name(
     timeline = web.get(f"/console/aggregates/{demo.public_id}").text
     assert "资助金额 <code>content.funding</code>" in timeline
     assert "重点项目 <code>key</code>" in timeline
+
+
+def test_a_name_is_said_as_its_aggregate_and_its_map_say_it() -> None:
+    # the review panel (揭榜评审) is not the argumentation panel (论证)
+    assert "评审" in event_zh("Challenge.ReviewPanelProposed")
+    assert "论证" not in event_zh("Challenge.ReviewPanelConfirmed")
+    # a draw's commitment is to its seed, a challenge's is the end user's
+    assert field_zh("commitment", "Draw.DrawScheduled") == "种子承诺值"
+    assert field_zh("content.commitment", "Challenge.Drafted") == "最终用户承诺"
+    # an entry of a map keyed by a milestone's name or an objection's id, and its code
+    assert field_zh("milestone_verdicts.样机", "Project.MilestoneAssessed") == "节点评估"
+    assert code_zh("fail", "milestone_verdicts.样机", "Project.MilestoneAssessed") == "不通过"
+    assert code_zh("dismissed", "objections.3f2a", "Project.ObjectionResolved") == "不成立"
+    # the parts of a personal datum
+    assert field_zh("name.kind", "Expert.Registered") == "个人信息类别"
+    assert code_zh("name", "leader_name.kind", "Application.Applied") == "姓名"

@@ -103,6 +103,9 @@ def test_r_publicity_notices_say_the_period_and_how_to_object(web: TestClient, d
         assert page.status_code == 200
         assert "如何提出异议" in page.text
         assert "公示期" in page.text
+        # the channel the notice recorded, once, and no other instruction beside it
+        assert page.text.count("逾期或匿名异议不予受理") == 1
+        assert "匿名异议不予受理。" not in page.text.replace("逾期或匿名异议不予受理。", "")
         assert demo.restricted_name not in page.text
         assert demo.restricted_id not in page.text
         # every field under a Chinese label, no field left under its code
@@ -156,6 +159,16 @@ def test_a_malformed_page_address_gets_a_page_and_the_api_keeps_its_problems(
     assert bad_year.headers["content-type"].startswith("text/html")
     assert "地址中的年度取值无效" in bad_year.text  # named as the form labels it
     assert "请求无效" in bad_year.text
+    # a filter the form cannot give is refused, never an empty list that looks like an answer
+    for name, value, said in (
+        ("year", "abc", "年度"),
+        ("year", "-1", "年度"),
+        ("category", "foo", "类别"),
+        ("state", "foo", "申报状态"),
+    ):
+        refused = web.get("/portal", params={name: value}, headers=browser)
+        assert refused.status_code == 400, (name, value)
+        assert f"地址中的{said}取值无效" in refused.text
     # the API's requests, and a client that does not ask for HTML, keep problem+json
     assert web.get("/v1/challenges/not-a-uuid").headers["content-type"] == (
         "application/problem+json"
