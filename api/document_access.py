@@ -2,7 +2,9 @@
 
 A document follows the aggregates whose events reference it: a challenge's documents are read
 by whom the challenge is visible to, an application's by whom the application is, a project's
-by whom the project is (api/visibility.py). Before any event references it, a document is read
+by whom the project is (api/visibility.py) — but the documents of a decision over many
+challenges at once (the annual list and its minutes) only by the bureau's roles, since they
+speak of restricted challenges too. Before any event references it, a document is read
 by the bureau's roles and by the person who uploaded it. Through the public routes, anyone reads
 a public challenge's guide and a public notice's text, nothing else. Whatever may not be read
 answers 404, as if it did not exist.
@@ -20,12 +22,29 @@ from api.visibility import (
 )
 from jiebang_es.documents.evidence import GUIDE, NOTICE_TEXT
 from jiebang_es.documents.store import Reference, StoredDocument
+from jiebang_es.domain.challenge import Challenge
 from jiebang_es.errors import NotFoundError
 from jiebang_es.service import JiebangApp
 
+# Events that one decision over many challenges records on each of them (the annual list, 党组
+# 会): the documents kept with them (the list, the minutes) speak of every challenge decided,
+# restricted ones too, so they are the bureau's roles' only, never read through one challenge.
+SHARED_DECISIONS = (Challenge.Listed,)
 
-def _sees(app: JiebangApp, principal: Principal, ref: Reference) -> bool:
+
+def _kept_only_by_shared_decisions(app: JiebangApp, ref: Reference, digest: str) -> bool:
+    keepers = [
+        e
+        for e in app.events_of(ref.aggregate_id)
+        if any(d.digest == digest for d in e.audit.documents)
+    ]
+    return bool(keepers) and all(isinstance(e, SHARED_DECISIONS) for e in keepers)
+
+
+def _sees(app: JiebangApp, principal: Principal, ref: Reference, digest: str) -> bool:
     if ref.aggregate_type == "Challenge":
+        if _kept_only_by_shared_decisions(app, ref, digest):
+            return False
         return can_see_challenge(principal, app.challenge(ref.aggregate_id))
     if ref.aggregate_type == "Application":
         a = app.application(ref.aggregate_id)
@@ -43,7 +62,7 @@ def document_for(app: JiebangApp, principal: Principal, digest: str) -> StoredDo
         return doc
     if doc.uploaded_by == principal.sub and doc.org_code == principal.org:
         return doc
-    if any(_sees(app, principal, ref) for ref in app.documents.references(digest)):
+    if any(_sees(app, principal, ref, digest) for ref in app.documents.references(digest)):
         return doc
     raise NotFoundError("document", digest)
 

@@ -405,3 +405,46 @@ def test_r_evidence_a_classified_project_s_papers_are_read_by_its_parties_only(m
                 document_for(app, principal, signed.digest)
     with pytest.raises(NotFoundError):
         public_document(app, signed.digest)
+
+
+def test_r_scope_the_annual_list_s_papers_are_read_by_the_bureau_s_roles_only(make_app, clock):
+    """R-SCOPE: one decision lists a public and a restricted challenge together; its minutes and
+    list, kept with each challenge's Listed event, speak of the restricted one too, so no one
+    outside the bureau's roles reads them through the public challenge (nor through its own)."""
+    app = make_app()
+    public = Journey(app, clock).draft().argue()
+    restricted = Journey(
+        app,
+        clock,
+        content=key_challenge_content(
+            name="定向榜单", scope=Scope.RESTRICTED, recipients=(INSTITUTE_WEST.credit_code,)
+        ),
+    )
+    restricted.draft().argue()
+    clock.on(date(2026, 4, 8), 15)
+    minutes = paper(app, evidence.MINUTES, "党组会纪要：年度榜单（含定向榜单）")
+    app.approve_annual_list(
+        BUREAU_STAFF,
+        year=2026,
+        meeting_date=date(2026, 4, 8),
+        minutes_ref="党组会〔2026〕7号",
+        challenge_ids=[public.challenge_id, restricted.challenge_id],
+        meta=CommandMeta(documents=(minutes,)),
+    )
+    public.publish()
+    readers = {
+        Principal("bureau", Role.BUREAU, BUREAU.credit_code): True,
+        Principal("supervisor", Role.SUPERVISOR, BUREAU.credit_code): True,
+        Principal("analyst", Role.ANALYST, BUREAU.credit_code): True,
+        Principal("outsider", Role.APPLICANT, ENTERPRISE_HUADONG.credit_code): False,
+        Principal("recipient", Role.APPLICANT, INSTITUTE_WEST.credit_code): False,
+        Principal("eu", Role.END_USER, END_USER_EQUIPMENT.credit_code): False,
+    }
+    for principal, may in readers.items():
+        if may:
+            assert document_for(app, principal, minutes.digest).digest == minutes.digest
+        else:
+            with pytest.raises(NotFoundError):
+                document_for(app, principal, minutes.digest)
+    with pytest.raises(NotFoundError):
+        public_document(app, minutes.digest)
