@@ -303,14 +303,7 @@ class ChallengeCommands(BudgetCommands, PanelDraws):
                     f"the argumentation panel is the draw's result: {differences(given, drawn)} "
                     "(论证专家须为抽取结果; 缺席或拒绝的专家先按抽取顺序递补)",
                 )
-        for opinion in recorded:
-            expert = self._get(Expert, opinion.expert_id)
-            if expert.org_code == challenge.end_user.credit_code:
-                raise RuleViolationError(
-                    "R-CONFLICT",
-                    f"expert {expert.person_id} is of the challenge's own end user "
-                    f"({challenge.end_user.credit_code}) and takes no part in its argumentation",
-                )
+        self._check_not_end_users(recorded, challenge.end_user.credit_code, "its argumentation")
         if period_argued and len(recorded) < rules.MIN_PANEL:
             raise RuleViolationError(
                 "R-PERIOD-ARGUED",

@@ -413,6 +413,10 @@ class ProjectCommands(CreditCommands):
             actor, project_id, meta, [Role.BUREAU], "R-EXTEND", "extending a project"
         )
         recorded = self._opinions(opinions, "R-EXTEND")
+        challenge = self._get(Challenge, project.challenge_id)
+        self._check_not_end_users(
+            recorded, challenge.end_user.credit_code, "the argumentation of an extension"
+        )
         exceptions = rules.panel_exceptions(
             "R-ARG-PANEL", [o.kind for o in recorded], rules.ARG_PANEL_KINDS, exception_reason
         )

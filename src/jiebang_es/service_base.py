@@ -455,6 +455,19 @@ class ServiceBase(Application[UUID]):
             for e, (_, text) in zip(experts, opinions, strict=True)
         )
 
+    def _check_not_end_users(
+        self, recorded: Sequence[ExpertOpinion], end_user_code: str, what: str
+    ) -> None:
+        """R-CONFLICT: no expert of the challenge's own end user argues for it."""
+        for opinion in recorded:
+            expert = self._get(Expert, opinion.expert_id)
+            if expert.org_code == end_user_code:
+                raise RuleViolationError(
+                    "R-CONFLICT",
+                    f"expert {expert.person_id} is of the challenge's own end user "
+                    f"({end_user_code}) and takes no part in {what}",
+                )
+
     def _exists(self, key: UUID) -> bool:
         with self._store_errors():
             return key in self.repository

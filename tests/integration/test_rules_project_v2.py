@@ -511,6 +511,25 @@ def test_r_extend_one_opinion_is_not_a_panel(app, clock):
     assert app.position() == before
 
 
+def test_r_conflict_an_extension_is_not_argued_by_the_end_users_own_expert(app, clock):
+    """As for the challenge's argumentation: the end user's own expert takes no part, and does
+    not count towards the five."""
+    j = contracted(app, clock)
+    experts = [*j.sample_experts()[:4], j.sample_experts()[-1]]  # the last is the end user's
+    opinions = [(j.experts[e.person_id], "同意延期") for e in experts]
+    err = refused(
+        app,
+        "R-CONFLICT",
+        app.extend,
+        BUREAU_STAFF,
+        j.project_id,
+        extra_months=6,
+        opinions=opinions,
+        meta=why("设备延期"),
+    )
+    assert "extension" in err.message
+
+
 def test_r_extend_with_a_full_panel_needs_no_exception(app, clock):
     j = contracted(app, clock)
     opinions = [(j.experts[e.person_id], "同意延期") for e in j.sample_experts()[:5]]
