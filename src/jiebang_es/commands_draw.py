@@ -60,7 +60,7 @@ class DrawCommands(PanelDraws):
             raise RuleViolationError("R-ORDER", "a retired expert has left the pool for good")
         if status is expert.status:
             raise InvalidValueError("status", f"the expert is already {status.value}")
-        if status is not ExpertStatus.ACTIVE and not meta.reason.strip():
+        if status is not ExpertStatus.ACTIVE and not rules.said(meta.reason):
             raise InvalidValueError("reason", "suspending or retiring an expert says why")
         expert.change_status(audit=self._audit(actor, meta), status=status)
         return self._save(expert)
@@ -293,7 +293,7 @@ class DrawCommands(PanelDraws):
         member = next((m for m in draw.seated if m.expert_id == expert_id), None)
         if member is None:
             raise InvalidValueError("expert_id", "this expert holds no seat of this draw")
-        if not meta.reason.strip():
+        if not rules.said(meta.reason):
             raise InvalidValueError("reason", "a replacement records why the seat fell vacant")
         panel = self._review_panel_of(draw)
         if panel is not None and panel.panel_is_effective:

@@ -448,7 +448,7 @@ class ServiceBase(Application[UUID]):
         experts = [self._get(Expert, expert_id) for expert_id, _ in opinions]
         if len({e.id for e in experts}) != len(experts):
             raise InvalidValueError("opinions", "an expert is named twice")
-        if any(not text.strip() for _, text in opinions):
+        if any(not rules.said(text) for _, text in opinions):
             raise InvalidValueError("opinions", "every expert's opinion is recorded in writing")
         return tuple(
             ExpertOpinion(expert_id=str(e.id), kind=e.kind, opinion=text.strip())

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pytest
 from eventsourcing.utils import get_topic
 
 from jiebang_es.config import Settings
@@ -295,6 +296,18 @@ def test_r_select_reason_selecting_below_the_top_ranked_needs_a_justification(ap
     solver = app.events_of(j.challenge_id)[-1]
     assert type(solver).__name__ == "SolverSelected"
     assert solver.audit.exceptions == (exception,)
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\ufeff \u3000", "\u2060\u200d\n"])
+def test_r_select_reason_a_justification_of_invisible_characters_says_nothing(app, clock, blank):
+    j, _, low = two_reviewed(app, clock)
+    clock.on(date(2026, 5, 15))
+    check_credit(app)
+    err = refused(
+        app, "R-SELECT-REASON", app.select, j.eu, j.challenge_id, application_id=low,
+        exception_reason=blank,
+    )  # fmt: skip
+    assert isinstance(err, ExceptionReasonRequiredError)
 
 
 def test_r_select_reason_the_top_ranked_needs_no_justification(app, clock):

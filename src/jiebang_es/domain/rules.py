@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -79,6 +80,13 @@ def check_party(
         check_org(actor, solver_code, rule_id, step)
 
 
+def said(text: str) -> str:
+    """What a written reason says: without invisible format characters (zero-width spaces and
+    joiners, byte-order marks, which ``str.strip`` keeps) and surrounding white space. A reason
+    of nothing but those says nothing."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
+
+
 def in_principle(
     rule_id: str, departs: bool, detail: str, exception_reason: str | None
 ) -> tuple[RuleException, ...]:
@@ -86,7 +94,7 @@ def in_principle(
     if not departs:
         return ()
     reason = (exception_reason or "").strip()
-    if not reason:
+    if not said(reason):
         raise ExceptionReasonRequiredError(
             rule_id,
             f"{detail}; this departs from the plan's in-principle (原则上) rule and needs an "
@@ -157,10 +165,10 @@ def missing_kinds(
 
 def require_reason(reason: str, rule_id: str, what: str) -> None:
     """R-AUDIT-WHO: exceptions, dismissed objections, revocations, cancellations say why."""
-    if not reason.strip():
+    if not said(reason):
         raise RuleViolationError(rule_id, f"{what} must give a reason (R-AUDIT-WHO)")
 
 
 def require_text(value: str, rule_id: str, what: str) -> None:
-    if not value.strip():
+    if not said(value):
         raise RuleViolationError(rule_id, f"{what} is required")
