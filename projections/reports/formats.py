@@ -28,6 +28,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# A text cell a spreadsheet would run as a formula (=, +, -, @, or a tab or return first):
+# anyone who writes a justification or an industry could otherwise plant one in the report a
+# supervisor opens. CSV: such text is quoted with a leading apostrophe, shown and not run;
+# XLSX: the cell is written as text, never as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return _plain(value)
+
+
 def to_json(document: Any) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, default=_plain)
 
@@ -39,7 +52,7 @@ def to_csv(sheets: dict[str, Sheet]) -> str:
     for name, (headers, rows) in sheets.items():
         writer.writerow([f"# {name}"])
         writer.writerow(headers)
-        writer.writerows([[_plain(v) for v in row] for row in rows])
+        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
     return out.getvalue()
 
 
@@ -59,6 +72,8 @@ def to_xlsx(sheets: dict[str, Sheet]) -> bytes:
             for cell, value in zip(sheet[sheet.max_row], row, strict=False):
                 if isinstance(value, Decimal):
                     cell.number_format = "#,##0.00"
+                elif isinstance(value, str) and cell.data_type == "f":
+                    cell.data_type = "s"  # text, as written: never run as a formula
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
