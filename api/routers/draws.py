@@ -25,7 +25,7 @@ from api.schemas.draws import (
     ReplacementIn,
     ScheduleDrawIn,
 )
-from api.visibility import SEES_EVERYTHING, challenge_for, is_public
+from api.visibility import SEES_EVERYTHING, can_see_challenge, challenge_for, is_public
 from jiebang_es.domain.challenge import Challenge, ChallengeStatus
 from jiebang_es.domain.draw import Draw, DrawPurpose, DrawStatus
 from jiebang_es.domain.values import Role
@@ -208,7 +208,9 @@ def _panel_work_done(draw: Draw, challenge: Challenge) -> bool:
 def _draw_for(app: JiebangApp, principal: PrincipalDep, draw_id: str) -> Draw:
     """The draw, or 404 unless the caller sees its challenge and runs or audits panels."""
     draw = app.draw(draw_id)
-    challenge = challenge_for(app, principal, str(draw.challenge_id))
+    challenge = app.challenge(str(draw.challenge_id))
+    if not can_see_challenge(principal, challenge):
+        raise NotFoundError("draw", draw_id)  # the same 404 as no draw: it names nothing
     if principal.role in SEES_EVERYTHING:
         return draw
     if principal.role is Role.END_USER and challenge.end_user.credit_code == principal.org:

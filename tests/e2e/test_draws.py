@@ -54,7 +54,9 @@ def test_r_draw_over_http_schedule_perform_verify_replace(server):
 
     # who may read it: the bureau and the challenge's end user; an applicant and the public not
     assert ok(j.eu.get(f"/v1/draws/{draw_id}"))["status"] == "scheduled"
-    assert j.solver(INSTITUTE_WEST).get(f"/v1/draws/{draw_id}").status_code == 404
+    hidden = j.solver(INSTITUTE_WEST).get(f"/v1/draws/{draw_id}")
+    assert hidden.status_code == 404
+    assert j.challenge_id not in hidden.text  # the same 404 as no draw: it names nothing
     assert server.client().get(f"/v1/public/draws/{draw_id}").status_code == 404
 
     server.on(date(2026, 3, 5), 21)
