@@ -161,6 +161,26 @@ def test_r_credit_record_carries_source_and_date_checked(app, clock):
     assert recorded.checked_on == date(2026, 4, 8)
 
 
+def test_r_credit_record_says_the_latest_check_by_date_not_the_last_recorded(app, clock):
+    """A check recorded late, dated before another, does not hide the later one's finding:
+    the record (GET /v1/credit-records/{code}) says what the rules go by."""
+    clock.on(date(2026, 4, 10))
+    app.record_credit_status(
+        BUREAU_STAFF,
+        org_code=INSTITUTE_WEST.credit_code,
+        status=CreditStatus.SERIOUSLY_DISHONEST,
+        source="信用中国 查询",
+    )
+    checked_on(app, INSTITUTE_WEST, date(2026, 4, 1))  # recorded second, dated first
+    record = app.credit_record(INSTITUTE_WEST.credit_code)
+    assert record is not None
+    assert (record.status, record.checked_on) == (
+        CreditStatus.SERIOUSLY_DISHONEST,
+        date(2026, 4, 10),
+    )
+    assert app.credit_status_of(INSTITUTE_WEST.credit_code) is CreditStatus.SERIOUSLY_DISHONEST
+
+
 def test_r_credit_check_cannot_be_dated_in_the_future(app, clock):
     clock.on(date(2026, 4, 10))
     before = app.position()

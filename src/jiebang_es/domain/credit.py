@@ -83,10 +83,12 @@ class CreditRecord(JiebangAggregate):
 
     @event(Updated)
     def _updated(self, audit: Audit, status: CreditStatus, source: str, checked_on: date) -> None:
-        self.status = status
-        self.source = source
-        self.checked_on = checked_on
         self.checks = (*self.checks, CreditCheck(checked_on, status, source))
+        # The record says the latest check by its date, not the last one recorded: a check
+        # recorded late, dated before another, does not hide the later one's finding.
+        latest = self.check_as_of(date.max)
+        assert latest is not None  # noqa: S101 - the check just added
+        self.status, self.source, self.checked_on = latest.status, latest.source, latest.checked_on
 
     def check_as_of(self, on: date) -> CreditCheck | None:
         """The latest check made on or before ``on``: what the bureau knew that day."""
