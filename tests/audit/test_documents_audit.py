@@ -95,6 +95,15 @@ def test_r_evidence_a_bundle_with_digests_only_leaves_the_documents_out(document
     assert run("audit", "verify", "--bundle", str(bundle)).exit_code == 0
 
 
+def test_r_evidence_a_refused_document_command_says_so_in_one_line(documented):
+    for digest in ("[/]", "0" * 64):  # brackets are no markup; a long line is not wrapped
+        done = run("documents", "get", digest)
+        assert done.exit_code == 2, done.output
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("jiebang documents: "), lines
+        assert "Traceback" not in done.output
+
+
 def test_r_evidence_documents_put_get_check_from_the_command_line(documented):
     _challenge_id, digest, tmp_path = documented
     got = tmp_path / "got.docx"

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from jiebang_es.audit.queries import log_events
 from jiebang_es.cli_output import replaced_on_success
@@ -23,8 +22,13 @@ from jiebang_es.errors import JiebangError
 from jiebang_es.service import JiebangApp
 
 documents_cli = typer.Typer(help="Documents by digest (R-EVIDENCE): put, get, check.")
-err = Console(stderr=True)
 EXIT_DAMAGED = 3  # as `jiebang audit verify`: a document no longer matches its digest
+
+
+def _refused(e: Exception) -> None:
+    """One line on standard error, as written (not rich markup: a digest or a file name may
+    hold brackets), never wrapped."""
+    sys.stderr.write(f"jiebang documents: {' '.join(str(e).split())}\n")
 
 
 def _store(*, existing: bool = True) -> DocumentStore:
@@ -33,7 +37,7 @@ def _store(*, existing: bool = True) -> DocumentStore:
     try:
         return open_document_store(settings)
     except JiebangError as e:
-        err.print(f"[red]{e}[/]")
+        _refused(e)
         raise typer.Exit(2) from e
 
 
@@ -54,7 +58,7 @@ def put(
     try:
         doc = store.put(_chunks(file), kind=kind, file_name=name or file.name)
     except JiebangError as e:
-        err.print(f"[red]{e}[/]")
+        _refused(e)
         raise typer.Exit(2) from e
     sys.stdout.write(json.dumps(asdict(doc), ensure_ascii=False) + "\n")
 
@@ -69,7 +73,7 @@ def get(
     try:
         store.require(digest)
     except JiebangError as e:
-        err.print(f"[red]{e}[/]")
+        _refused(e)
         raise typer.Exit(2) from e
     if out is None:
         for chunk in store.read(digest):
