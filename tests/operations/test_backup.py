@@ -142,3 +142,61 @@ def test_a_backup_that_fails_leaves_no_half_made_folder(tmp_path: Path) -> None:
     assert not target.exists()  # the same PATH can be tried again
     (objects / "dangling").unlink()
     assert create_backup(settings, target).documents == "documents"
+
+
+def test_a_restore_that_fails_leaves_nothing_and_runs_again(tmp_path: Path) -> None:
+    """A backup lacking the documents its manifest names is refused before anything is written
+    (the store file, its keys, its documents); the good backup then restores there."""
+    from jiebang_es.documents import evidence
+    from jiebang_es.sample_documents import paper
+
+    store_url = f"sqlite:///{tmp_path}/store.db"
+    app = JiebangApp(Settings(database_url=store_url))
+    try:
+        paper(app, evidence.MINUTES, "党组会")
+    finally:
+        app.close()
+    good = tmp_path / "good"
+    jiebang(store_url, "backup", "create", str(good))
+    broken = tmp_path / "broken"
+    shutil.copytree(good, broken)
+    shutil.rmtree(broken / "documents")
+    target = tmp_path / "restored"
+    restore_url = f"sqlite:///{target}/store.db"
+    refused = CliRunner().invoke(
+        cli, ["backup", "restore", str(broken)], env={"JIEBANG_DATABASE_URL": restore_url}
+    )
+    assert refused.exit_code == 2
+    assert "lacks its documents" in refused.output
+    assert not target.exists() or list(target.iterdir()) == []
+    jiebang(restore_url, "backup", "restore", str(good))
+    assert verify_store(Settings(database_url=restore_url)).intact
+
+
+@pytest.mark.postgres
+def test_a_postgres_restore_onto_a_schema_holding_anything_is_refused_untouched(
+    postgres_demo_template, own_database: tuple[str, str], tmp_path: Path
+) -> None:
+    import psycopg
+
+    demo_store_url = postgres_demo_template.copy()
+    folder = tmp_path / "backup"
+    jiebang(demo_store_url, "backup", "create", str(folder))
+    database_url, _ = own_database
+    schema = urlsplit(demo_store_url).query.removeprefix("schema=")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        conn.execute(f'CREATE TABLE "{schema}".jiebang_documents (x int)')
+    result = CliRunner().invoke(
+        cli,
+        ["backup", "restore", str(folder)],
+        env={"JIEBANG_DATABASE_URL": f"{database_url}?schema={schema}"},
+    )
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "restore into a new database" in result.output
+    with psycopg.connect(database_url) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchall()
+    assert tables == [("jiebang_documents",)]

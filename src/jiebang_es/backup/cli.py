@@ -79,19 +79,40 @@ def restore_backup(settings: Settings, folder: Path) -> Manifest:
             "JIEBANG_DATABASE_URL", f"the backup is of a {manifest.store} store; configure one"
         )
     if path:
-        documents = documents_dir(settings)
-        restored = sqlite.restore(manifest, folder, path, documents)
-        if (folder / KEYS_FOLDER).is_dir():
-            shutil.copytree(folder / KEYS_FOLDER, keys_dir(settings), dirs_exist_ok=True)
-        sqlite.restore_documents(manifest, folder, documents)
+        _restore_sqlite(settings, manifest, folder, path)
     else:
-        restored = postgres.restore(manifest, folder, settings)
+        _check_restored(manifest, postgres.restore(manifest, folder, settings))
+    return manifest
+
+
+def _check_restored(manifest: Manifest, restored: tuple[int, str]) -> None:
     if restored != (manifest.last_position, manifest.last_seal):
         raise InvalidValueError(
             "PATH",
             f"the restored log ends at {restored[0]}, the manifest says {manifest.last_position}",
         )
-    return manifest
+
+
+def _restore_sqlite(settings: Settings, manifest: Manifest, folder: Path, path: str) -> None:
+    """All or nothing: what the backup lacks is found before anything is written, and a
+    restore that fails part-way takes away what it wrote, so that it can simply be run again."""
+    documents = documents_dir(settings)
+    sqlite.check_documents_source(manifest, folder)
+    written = [Path(path), Path(f"{path}-wal"), Path(f"{path}-shm"), keys_dir(settings), documents]
+    new = [p for p in written if not p.exists() or (p.is_file() and p.stat().st_size == 0)]
+    try:
+        restored = sqlite.restore(manifest, folder, path, documents)
+        if (folder / KEYS_FOLDER).is_dir():
+            shutil.copytree(folder / KEYS_FOLDER, keys_dir(settings), dirs_exist_ok=True)
+        sqlite.restore_documents(manifest, folder, documents)
+        _check_restored(manifest, restored)
+    except BaseException:
+        for p in new:
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+        raise
 
 
 def _settings() -> Settings:

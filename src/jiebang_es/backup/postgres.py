@@ -80,7 +80,10 @@ class _Store:
             [path, *args], env=self.tool_env, capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
-            raise InvalidValueError(tool, f"{tool} failed: {done.stderr.strip()}")
+            # One line: the tool's first error (pg_restore adds the statement it ran after it).
+            lines = [" ".join(line.split()) for line in done.stderr.splitlines() if line.strip()]
+            first = next((line for line in lines if "error" in line.lower()), "")
+            raise InvalidValueError(tool, f"{tool} failed: {first or (lines or ['?'])[0]}")
 
 
 def create(settings: Settings, folder: Path) -> Manifest:
@@ -122,8 +125,9 @@ def restore(manifest: Manifest, folder: Path, settings: Settings) -> tuple[int, 
     with store.connect() as conn:
         conn.autocommit = True
         _check_empty(conn, store)
-    store.run("pg_restore", "--exit-on-error", "--no-owner", "--no-privileges",
-              f"--dbname={store.dbname}", str(dump))  # fmt: skip
+    # One transaction: a restore that fails part-way leaves nothing, and can be run again.
+    store.run("pg_restore", "--single-transaction", "--exit-on-error", "--no-owner",
+              "--no-privileges", f"--dbname={store.dbname}", str(dump))  # fmt: skip
     with store.connect() as conn:
         return store.last_seal(conn)
 
@@ -144,5 +148,11 @@ def _check_empty(conn: psycopg.Connection[Any], store: _Store) -> None:
             "WHERE n.nspname = %s",
             (schema,),
         ).fetchone()
-        if objects is not None and objects[0] == 0:
-            conn.execute(SQL("DROP SCHEMA IF EXISTS {}").format(Identifier(schema)))
+        if objects is not None and objects[0] > 0:
+            raise InvalidValueError(
+                "JIEBANG_DATABASE_URL",
+                f"schema {schema} of {store.dbname} holds {objects[0]} tables or other objects: "
+                "restore into a new database, whose schemas the restore creates",
+            )
+    for schema in store.schemas:
+        conn.execute(SQL("DROP SCHEMA IF EXISTS {}").format(Identifier(schema)))

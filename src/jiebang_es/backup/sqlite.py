@@ -87,11 +87,16 @@ def check_documents_target(manifest: Manifest, target: Path) -> None:
         )
 
 
+def check_documents_source(manifest: Manifest, folder: Path) -> None:
+    """Refuse before anything is restored when the backup lacks the documents it names."""
+    if manifest.documents and not (folder / manifest.documents / DOCUMENTS_INDEX).is_file():
+        source = folder / manifest.documents
+        raise InvalidValueError("PATH", f"{source} is missing: the backup lacks its documents")
+
+
 def restore_documents(manifest: Manifest, folder: Path, target: Path) -> None:
     """Copy the backup's documents into the restored store's folder."""
     if not manifest.documents:
         return
-    source = folder / manifest.documents
-    if not (source / DOCUMENTS_INDEX).is_file():
-        raise InvalidValueError("PATH", f"{source} is missing: the backup lacks its documents")
-    shutil.copytree(source, target, dirs_exist_ok=True)
+    check_documents_source(manifest, folder)
+    shutil.copytree(folder / manifest.documents, target, dirs_exist_ok=True)
