@@ -100,7 +100,8 @@ def test_r_evidence_a_refused_document_command_says_so_in_one_line(documented):
         done = run("documents", "get", digest)
         assert done.exit_code == 2, done.output
         lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("jiebang documents: "), lines
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("jiebang documents: "), lines
         assert "Traceback" not in done.output
 
 

@@ -207,6 +207,26 @@ def test_r_audit_who_supervisor_signs_in_reads_a_timeline_and_verifies(
     assert accessibility_violations(page) == []
 
 
+def test_the_console_fits_a_phone(browser: Browser, base_url: str, demo: Demo) -> None:
+    """At 375 px the timeline's changes and the console's form reflow into the screen's width:
+    a wide table scrolls inside its own box, the page itself never sideways."""
+    context = browser.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN")
+    tab = context.new_page()
+    try:
+        sign_in(tab, base_url, demo.token(Role.SUPERVISOR), "/console")
+        for path in ("/console", f"/console/aggregates/{demo.public_id}"):
+            tab.goto(f"{base_url}{path}")
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            wide = tab.evaluate(
+                "[...document.querySelectorAll('body *')].filter(e => "
+                "e.getBoundingClientRect().right > 376 && !e.closest('.scroll'))"
+                ".map(e => e.tagName + '.' + e.className).slice(0, 5)"
+            )
+            assert width <= 375, (path, width, wide)
+    finally:
+        context.close()
+
+
 def test_analyst_dashboard_in_a_browser(page: Page, base_url: str, demo: Demo) -> None:
     sign_in(page, base_url, demo.token(Role.ANALYST), "/dashboard")
     assert page.locator("svg[role=img]").count() == 5
