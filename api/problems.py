@@ -254,6 +254,12 @@ def allowed_methods(request: Request) -> str:
         if "(?P<" not in pattern.pattern:
             return ", ".join(sorted(verbs))  # the literal resource names its own methods
         methods |= verbs
+    if not methods:
+        # The pages (left out of the OpenAPI document): their own routes say their methods.
+        for route in getattr(app.state, "page_routes", ()):
+            regex = getattr(route, "path_regex", None)
+            if regex is not None and regex.match(request.url.path):
+                methods |= set(getattr(route, "methods", None) or ())
     return ", ".join(sorted(methods))
 
 

@@ -33,4 +33,10 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (portal, draws, signin, console, dashboard):
         app.include_router(module.router)
+    # The pages are left out of the OpenAPI document, where a 405's Allow header looks first.
+    app.state.page_routes = [
+        route
+        for module in (portal, draws, signin, console, dashboard)
+        for route in module.router.routes
+    ]
     install_page_errors(app)
