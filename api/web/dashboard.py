@@ -7,7 +7,6 @@ portfolio`` makes it, under Chinese headers, and one sheet per chart."""
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -79,8 +78,7 @@ def figures(report: PortfolioReport) -> dict[str, Any]:
     industries = _by(report, lambda x: x.industry)
     steps: list[Group] = []
     for step in report.steps:
-        found = [x.median_days[step] for x in report.lines if step in x.median_days]
-        steps.append(Group(step_label(step), [float(statistics.median(found))]))
+        steps.append(Group(step_label(step), [report.median_days(step) or 0.0]))
     funnel_year = [Group(k, _funnel(v)) for k, v in years.items()]
     funnel_industry = [Group(k, _funnel(v)) for k, v in industries.items()]
     funds = [Group(k, _funds(v)) for k, v in years.items()]

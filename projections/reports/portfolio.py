@@ -51,6 +51,9 @@ class PortfolioLine:
     co_investment_committed: Decimal = Decimal("0.00")
     co_investment_reported: Decimal = Decimal("0.00")
     median_days: dict[str, float] = field(default_factory=dict)
+    # Each step's durations (days), from which its median comes: a median over several lines
+    # is taken over all their durations, never over their medians.
+    days: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,17 @@ class PortfolioReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def median_days(self, step: str, year: int | bool | None = False) -> float | None:
+        """The median duration of a step over every line (or the lines of one year; None:
+        those on no year's list), from the durations themselves; None when there is none."""
+        found = [
+            d
+            for x in self.lines
+            if year is False or (x.year or 0) == (year or 0)
+            for d in x.days.get(step, ())
+        ]
+        return float(statistics.median(found)) if found else None
 
     @property
     def steps(self) -> list[str]:
@@ -110,9 +124,9 @@ def portfolio_report(store: ReadStore) -> PortfolioReport:
             name = f"{s['kind']}:{s['step']}"
             durations[group_of[s["aggregate_id"]]][name].append(s["days"])
     for group, by_step in durations.items():
-        line(group).median_days = {
-            k: float(statistics.median(by_step[k])) for k in sorted(by_step, key=step_order)
-        }
+        ordered_steps = sorted(by_step, key=step_order)
+        line(group).median_days = {k: float(statistics.median(by_step[k])) for k in ordered_steps}
+        line(group).days = {k: sorted(by_step[k]) for k in ordered_steps}
     ordered = sorted(lines.values(), key=lambda x: (x.year or 0, x.industry, x.category))
     return PortfolioReport(position=min(positions.values()), lines=ordered)
 
@@ -232,14 +246,7 @@ def chart_png(report: PortfolioReport) -> bytes:
     funds.set_title(words[3])
     funds.legend()
     for step in report.steps:
-        values = []
-        for y in years:
-            found = [
-                x.median_days[step]
-                for x in report.lines
-                if (x.year or 0) == y and step in x.median_days
-            ]
-            values.append(statistics.median(found) if found else 0.0)
+        values = [report.median_days(step, y) or 0.0 for y in years]
         days.plot(list(positions), values, marker="o", label=step_label(step) if font else step)
     days.set_xticks(list(positions), [str(y or words[2]) for y in years])
     days.set_title(words[4])

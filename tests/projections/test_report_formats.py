@@ -27,3 +27,21 @@ def test_csv_quotes_formula_like_text_and_keeps_amounts() -> None:
     rows = list(csv.reader(io.StringIO(to_csv(SHEETS))))[2:]
     assert [r[0] for r in rows] == ["'" + t for t in PLANTED]
     assert {r[1] for r in rows} == {"-5.00"}
+
+
+def test_a_median_over_several_lines_is_of_their_durations_not_of_their_medians() -> None:
+    from projections.reports.portfolio import PortfolioLine, PortfolioReport
+
+    step = "challenge:published"
+    report = PortfolioReport(
+        position=0,
+        lines=[
+            PortfolioLine(2026, "生命健康", "key", median_days={step: 10.0}, days={step: [10]}),
+            PortfolioLine(2026, "智能科技", "key", median_days={step: 1.0}, days={step: [1, 1, 1]}),
+            PortfolioLine(2027, "智能科技", "key", median_days={step: 4.0}, days={step: [4]}),
+        ],
+    )
+    assert report.median_days(step) == 1.0  # [10, 1, 1, 1, 4], not the medians' 4.0
+    assert report.median_days(step, 2026) == 1.0
+    assert report.median_days(step, 2027) == 4.0
+    assert report.median_days("project:contracted") is None
