@@ -7,6 +7,7 @@ digest in its ``documents``. Downloads follow the owning aggregate (api/document
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -209,8 +210,26 @@ def send_document(
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{doc.size}"
     headers["Content-Length"] = str(end - start)
+    # The first chunk is read before the status is sent: stored bytes that are gone or cannot
+    # be read are a clear 503 (and `jiebang documents check` names them), not a 200 whose
+    # body breaks off.
+    chunks = iter(app.documents.read(doc.digest, start, end))
+    try:
+        first = next(chunks, b"")
+    except OSError as e:
+        first, cause = b"", str(e)
+    else:
+        cause = "" if first or end == start else "no bytes stored"
+    if cause:
+        raise ProblemError(
+            503,
+            "document-unreadable",
+            "The document's stored bytes cannot be read",
+            f"the stored bytes of document {doc.digest} cannot be read ({cause}); the "
+            "operator's `jiebang documents check` names the damage",
+        )
     return StreamingResponse(
-        app.documents.read(doc.digest, start, end),
+        itertools.chain((first,), chunks),
         status_code=status,
         media_type=doc.media_type,
         headers=headers,

@@ -173,7 +173,9 @@ def state(
         except ValueError:
             error = "请输入带时区的日期时间，例如 2026-06-01T12:00:00+08:00。"
         except NotFoundError:
-            raise not_found() from None
+            if not app.events_of(aggregate_id):
+                raise not_found() from None
+            error = "该时刻之前尚无此对象的记录（按记录时间查询，而非生效时间）。"
         except InvalidValueError as e:
             error = _said_zh(e)
     context = _context(

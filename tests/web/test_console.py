@@ -51,6 +51,9 @@ def test_state_as_of_a_time_and_a_bad_time_is_explained(web: TestClient, demo: D
     bad = web.get(path, params={"as_of": "2026-06-01"})
     assert bad.status_code == 200
     assert "带时区" in bad.text
+    early = web.get(path, params={"as_of": "2000-01-01T00:00:00+08:00"})
+    assert early.status_code == 200
+    assert "该时刻之前尚无此对象的记录" in early.text
     late = web.get(path, params={"as_of": "9999-12-31T23:59:59Z"})
     assert "日期超出可处理的范围" in late.text
 
@@ -101,6 +104,7 @@ def test_dashboard_charts_and_the_same_numbers_as_xlsx(web: TestClient, demo: De
     page = web.get("/dashboard")
     assert page.status_code == 200
     assert page.text.count("<svg") == 5
+    assert 'href="/console"' not in page.text  # the console is the supervisor's: no dead link
     assert 'role="img"' in page.text
     workbook = web.get("/dashboard/portfolio.xlsx")
     assert workbook.status_code == 200
