@@ -305,6 +305,35 @@ def test_r_open_conditions_with_registration_age_degree_or_title_refused(app, cl
         assert word in err.message
 
 
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        "企业成立3年以上",
+        "企业依法设立满三年",
+        "企业经营满3年",
+        "注册满５年",  # full-width digit
+        "负责人须为两院院士",
+        "负责人为硕博研究生导师",
+        "Leader holds a PhD",
+        "Registered for at least 3 years",
+        "高级職稱，50歲以下",  # traditional characters
+    ],
+)
+def test_r_open_a_threshold_written_in_other_words_is_refused(app, clock, conditions):
+    content = replace(Journey(app, clock).content, solver_conditions=conditions)
+    refused(app, "R-OPEN", draft, app, content)
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    ["具备独立法人资格，近三年无严重失信记录", "项目完成后3年内在最终用户示范应用"],
+)
+def test_r_open_conditions_that_only_mention_years_pass(app, clock, conditions):
+    content = replace(Journey(app, clock).content, solver_conditions=conditions)
+    j = Journey(app, clock, content=content).draft()
+    assert app.challenge(j.challenge_id).content.solver_conditions == conditions
+
+
 def test_r_open_revision_cannot_reintroduce_a_threshold(app, clock):
     j = Journey(app, clock).draft()
     content = replace(j.content, solver_conditions="项目负责人须具有副高以上职称")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from enum import Enum
@@ -49,6 +51,33 @@ DEFAULT_FORBIDDEN_CONDITIONS = (
     "研究员",
     "高级工程师",
     "高工",
+    "院士",
+    "导师",
+    # the same words in traditional characters (港澳台 applicants write them so)
+    "註冊",
+    "年齡",
+    "歲",
+    "碩士",
+    "學士",
+    "學歷",
+    "學位",
+    "職稱",
+    "研究員",
+    "高級工程師",
+)
+# Thresholds written without any of those words: a registration period as a number of years
+# after 成立/设立/注册/经营 with 满, 以上, 不少于…; and the English words for the same.
+_NUM = r"[0-9一二三四五六七八九十两]+"
+_THRESHOLDS = (
+    re.compile(
+        rf"(成立|设立|註冊|注册|经营|運營|运营)\D{{0,6}}?(满|滿|超过|超過|不少于|不低于|达到|达)\s*{_NUM}\s*个?年"
+    ),
+    re.compile(rf"(成立|设立|註冊|注册|经营|運營|运营)\D{{0,6}}?{_NUM}\s*个?年(以上|及以上)"),
+    re.compile(
+        r"\b(ph\.?\s?d|doctora(te|l)|master'?s degree|bachelor'?s? degree|professor|"
+        r"senior engineer|academician|years? old|aged? (under|over|below|above)|"
+        r"(registered|established|incorporated) (for )?(at least |over |more than )?\d+ years?)"
+    ),
 )
 # R-EU-COMMIT: the end user's own R&D investment, at least this share of the district's
 # funding (JIEBANG_EU_COMMITMENT_MIN_RATIO); a token amount is no 保障研发投入.
@@ -108,8 +137,12 @@ def industry_exceptions(
 
 
 def check_conditions_open(conditions: str, forbidden: tuple[str, ...]) -> None:
-    """R-OPEN: conditions for solvers set no registration, age, degree or title threshold."""
-    found = [w for w in forbidden if w and w in conditions]
+    """R-OPEN: conditions for solvers set no registration, age, degree or title threshold:
+    none of the configured words, nor a registration period or an English degree, title or
+    age written without them."""
+    text = unicodedata.normalize("NFKC", conditions)  # full-width digits and letters
+    found = [w for w in forbidden if w and w in text]
+    found += [m.group(0) for p in _THRESHOLDS for m in p.finditer(text.lower())]
     if found:
         raise RuleViolationError(
             "R-OPEN",
