@@ -37,7 +37,7 @@ SELECT format(
     :'schema', record)
 FROM unnest(ARRAY['jiebang_events', 'jiebang_seals', 'jiebang_checkpoints', 'jiebang_store',
                   'jiebang_event_keys', 'jiebang_documents', 'jiebang_document_chunks',
-                  'jiebang_document_refs'])
+                  'jiebang_document_refs', 'jiebang_document_uploads'])
     AS record \gexec
 
 -- Privileges: nothing by default, then exactly what appending and reading need.
@@ -50,9 +50,9 @@ GRANT SELECT, INSERT, UPDATE ON :"schema".jiebang_events TO :"app_role";
 GRANT SELECT, INSERT ON :"schema".jiebang_seals, :"schema".jiebang_checkpoints,
     :"schema".jiebang_requests, :"schema".jiebang_event_keys TO :"app_role";
 REVOKE ALL ON :"schema".jiebang_documents, :"schema".jiebang_document_chunks,
-    :"schema".jiebang_document_refs FROM PUBLIC, :"app_role";
+    :"schema".jiebang_document_refs, :"schema".jiebang_document_uploads FROM PUBLIC, :"app_role";
 GRANT SELECT, INSERT ON :"schema".jiebang_documents, :"schema".jiebang_document_chunks,
-    :"schema".jiebang_document_refs TO :"app_role";
+    :"schema".jiebang_document_refs, :"schema".jiebang_document_uploads TO :"app_role";
 -- SELECT too: a backup made as this role (pg_dump) reads the sequence's last value.
 GRANT USAGE, SELECT ON SEQUENCE :"schema".jiebang_events_notification_id_seq TO :"app_role";
 -- The data subjects' keys (docs/personal-information.md) are not a table of record: a key is

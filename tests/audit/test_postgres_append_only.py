@@ -121,6 +121,7 @@ def test_a_role_that_may_not_add_keys_is_refused_at_startup(hardened, postgres_d
         "DELETE FROM jiebang_document_chunks",
         "TRUNCATE jiebang_document_refs",
         "DELETE FROM jiebang_event_keys",
+        "DELETE FROM jiebang_document_uploads",
         "UPDATE jiebang_event_keys SET key = 'x'",
     ],
 )

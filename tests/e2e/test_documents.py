@@ -60,6 +60,22 @@ def upload(
     )
 
 
+def test_r_evidence_the_same_bytes_uploaded_by_two_are_read_by_both(server: Server):
+    """Kept once; the second uploader reads them and is answered with its own name and kind,
+    not the first one's; a third who never uploaded them does not read them."""
+    data = PNG[:2500] + b"shared-form"
+    first = server.client(Role.APPLICANT, INSTITUTE_WEST, "first-uploader")
+    second = server.client(Role.APPLICANT, ENTERPRISE_HUADONG, "second-uploader")
+    third = server.client(Role.APPLICANT, UNIVERSITY_MEDICAL, "third")
+    digest = ok(upload(first, data, "会议纪要", "内部纪要.png"), 201)["digest"]
+    again = ok(upload(second, data, "申报书", "我的申报书.png"), 201)
+    assert again["digest"] == digest
+    assert (again["file_name"], again["kind"]) == ("我的申报书.png", "申报书")
+    assert second.get(f"/v1/documents/{digest}").content == data
+    assert first.get(f"/v1/documents/{digest}").status_code == 200
+    assert third.get(f"/v1/documents/{digest}").status_code == 404
+
+
 def test_r_evidence_upload_download_ranges_and_etag(server: Server):
     applicant = server.client(Role.APPLICANT, INSTITUTE_WEST, "doc-uploader")
     first = upload(applicant, PNG, "申报书", "申报书 附图.png")

@@ -448,3 +448,19 @@ def test_r_scope_the_annual_list_s_papers_are_read_by_the_bureau_s_roles_only(ma
                 document_for(app, principal, minutes.digest)
     with pytest.raises(NotFoundError):
         public_document(app, minutes.digest)
+
+
+def test_r_evidence_a_second_uploader_of_the_same_bytes_reads_them(make_app):
+    """On both stores: the same bytes uploaded by two are kept once and read by both."""
+    app = make_app()
+    data = paper(app, evidence.MINUTES, "对照").digest
+    body = b"".join(app.documents.read(data))
+    app.documents.put_bytes(body, kind="申报书", file_name="a.docx", uploaded_by="a", org_code="1")
+    again = app.documents.put_bytes(
+        body, kind="会议纪要", file_name="b.docx", uploaded_by="b", org_code="2"
+    )
+    assert (again.file_name, again.kind, again.uploaded_by) == ("b.docx", "会议纪要", "b")
+    second = Principal("b", Role.APPLICANT, "2")
+    assert document_for(app, second, data).digest == data
+    with pytest.raises(NotFoundError):
+        document_for(app, Principal("c", Role.APPLICANT, "3"), data)

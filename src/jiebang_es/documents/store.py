@@ -17,13 +17,14 @@ the spool file removed — nothing is kept.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -198,7 +199,15 @@ class DocumentStore(ABC):
             spool.digest, media_type, spool.size, file_name or "document", kind,
             uploaded_by, org_code,
         )  # fmt: skip
-        return self._keep(spool.path, doc)
+        kept = self._keep(spool.path, doc)
+        if not uploaded_by or (kept.uploaded_by, kept.org_code) == (uploaded_by, org_code):
+            return kept
+        # The same bytes, uploaded again by someone else: kept once, and this uploader reads
+        # and attaches them as the first does. The answer describes this upload, not the first
+        # one's name and kind.
+        self.add_uploader(kept.digest, uploaded_by, org_code)
+        return replace(kept, file_name=doc.file_name, kind=kind, uploaded_by=uploaded_by,
+                       org_code=org_code)  # fmt: skip
 
     def put_bytes(self, data: bytes, *, kind: str, file_name: str, **kw: Any) -> StoredDocument:
         return self.put([data], kind=kind, file_name=file_name, **kw)
@@ -260,6 +269,14 @@ class DocumentStore(ABC):
     @abstractmethod
     def references(self, digest: str) -> list[Reference]: ...
 
+    @abstractmethod
+    def add_uploader(self, digest: str, uploaded_by: str, org_code: str) -> None:
+        """Note another uploader of bytes already kept (the first is the document's own)."""
+
+    @abstractmethod
+    def is_uploader(self, digest: str, uploaded_by: str, org_code: str) -> bool:
+        """Whether this person of this unit uploaded the document, first or again."""
+
 
 # ---- the folder beside the SQLite file -------------------------------------------------------
 _INDEX = (
@@ -269,6 +286,9 @@ _INDEX = (
     "CREATE TABLE IF NOT EXISTS document_refs (digest TEXT NOT NULL, aggregate_id TEXT NOT NULL, "
     "aggregate_type TEXT NOT NULL, kind TEXT NOT NULL, "
     "PRIMARY KEY (digest, aggregate_id, kind))",
+    "CREATE TABLE IF NOT EXISTS document_uploads (digest TEXT NOT NULL, "
+    "uploaded_by TEXT NOT NULL, org_code TEXT NOT NULL, "
+    "PRIMARY KEY (digest, uploaded_by, org_code))",
 )
 _COLUMNS = "digest, media_type, size, file_name, kind, uploaded_by, org_code"
 
@@ -345,6 +365,22 @@ class FolderStore(DocumentStore):
             ).fetchall()
         return [Reference(*r) for r in rows]
 
+    def add_uploader(self, digest: str, uploaded_by: str, org_code: str) -> None:
+        with closing(self._index()) as db, db:
+            db.execute(
+                "INSERT OR IGNORE INTO document_uploads VALUES (?,?,?)",
+                (digest, uploaded_by, org_code),
+            )
+
+    def is_uploader(self, digest: str, uploaded_by: str, org_code: str) -> bool:
+        with closing(self._index()) as db:
+            row = db.execute(
+                "SELECT 1 FROM document_uploads WHERE digest = ? AND uploaded_by = ? "
+                "AND org_code = ?",
+                (digest, uploaded_by, org_code),
+            ).fetchone()
+        return row is not None
+
 
 # ---- PostgreSQL: tables of the same database ---------------------------------------------------
 class PostgresStore(DocumentStore):
@@ -357,6 +393,7 @@ class PostgresStore(DocumentStore):
         self._docs = SQL("{}.{}").format(schema, Identifier("jiebang_documents"))
         self._chunks = SQL("{}.{}").format(schema, Identifier("jiebang_document_chunks"))
         self._refs = SQL("{}.{}").format(schema, Identifier("jiebang_document_refs"))
+        self._uploads = SQL("{}.{}").format(schema, Identifier("jiebang_document_uploads"))
         if create:
             self._create_tables()
 
@@ -376,6 +413,10 @@ class PostgresStore(DocumentStore):
                 " aggregate_type text NOT NULL, kind text NOT NULL,"
                 " PRIMARY KEY (digest, aggregate_id, kind))"
             ).format(self._refs))  # fmt: skip
+            conn.execute(SQL(
+                "CREATE TABLE IF NOT EXISTS {} (digest text NOT NULL, uploaded_by text NOT NULL,"
+                " org_code text NOT NULL, PRIMARY KEY (digest, uploaded_by, org_code))"
+            ).format(self._uploads))  # fmt: skip
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -469,6 +510,32 @@ class PostgresStore(DocumentStore):
                 (digest,),
             ).fetchall()
         return [Reference(*r) for r in rows]
+
+    # A store hardened before this table existed (ops/postgres/harden.sql not run again) has
+    # no such table for the application's role: the first uploader alone reads, as before.
+    _NO_UPLOADS = (psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege)
+
+    def add_uploader(self, digest: str, uploaded_by: str, org_code: str) -> None:
+        with closing(self._connect()) as conn, contextlib.suppress(*self._NO_UPLOADS):
+            conn.execute(
+                SQL("INSERT INTO {} VALUES (%s,%s,%s) ON CONFLICT DO NOTHING").format(
+                    self._uploads
+                ),
+                (digest, uploaded_by, org_code),
+            )
+
+    def is_uploader(self, digest: str, uploaded_by: str, org_code: str) -> bool:
+        with closing(self._connect()) as conn:
+            try:
+                row = conn.execute(
+                    SQL(
+                        "SELECT 1 FROM {} WHERE digest = %s AND uploaded_by = %s AND org_code = %s"
+                    ).format(self._uploads),
+                    (digest, uploaded_by, org_code),
+                ).fetchone()
+            except self._NO_UPLOADS:
+                return False
+        return row is not None
 
 
 def documents_dir(settings: Settings) -> Path:
