@@ -50,6 +50,9 @@ class PublicListing(ReadModel):
     name = "public_listing"
     title = "public listing"
     tables = (PUBLIC_CHALLENGES, PUBLIC_NOTICES, REFS)
+    # 2: a restricted challenge's notice no longer shows its industry and category (the
+    # category tells its funding band, R-SCOPE): a store's listing is replayed once.
+    version = 2
 
     def handle(self) -> dict[type, Handler]:
         return {
@@ -158,8 +161,8 @@ class PublicListing(ReadModel):
                 "publicized_position": pos,
                 "challenge_id": project["challenge_id"] if shown else None,
                 "challenge_name": challenge.get("name") if shown else None,
-                "industry": challenge.get("industry"),
-                "category": challenge.get("category"),
+                "industry": challenge.get("industry") if shown else None,
+                "category": challenge.get("category") if shown else None,
                 "solver_name": n.solver_name if n else project["solver_name"],
                 "starts_on": iso(e.starts_on),
                 "ends_on": iso(e.ends_on),

@@ -34,6 +34,8 @@ def test_r_publicity_public_notice_shows_what_the_public_needs(app, clock, setti
     secret = by_id[inside.project_id]
     assert secret.restricted
     assert (secret.challenge_id, secret.challenge_name, secret.funding) == (None, None, None)
+    assert (secret.industry, secret.category) == (None, None)  # the category tells the band
+    assert (public.industry, public.category) == (shown.content.industry, "key")
     assert "定向榜单" not in (secret.project_title or "")
     assert secret.solver_name == INSTITUTE_WEST.name
 
