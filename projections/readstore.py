@@ -8,6 +8,7 @@ log position it reached; a query may wait (bounded) until every read model has r
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import structlog
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from jiebang_es.config import Settings
@@ -22,6 +24,8 @@ from jiebang_es.errors import StoreUnavailableError
 from projections import models as read_models
 from projections.db import ReadDB, sqlite_connect, target_of
 from projections.projector import prepare
+
+log = structlog.get_logger("jiebang_es.projections")
 
 
 class ReadStore:
@@ -49,8 +53,16 @@ class ReadStore:
     def open(cls, settings: Settings) -> ReadStore:
         """Open the read store, creating the read tables if they do not exist yet."""
         store = cls(settings)
-        with store.db() as db:
-            prepare(db, read_models.build(settings=settings))
+        try:
+            with store.db() as db:
+                prepare(db, read_models.build(settings=settings))
+        except (sqlite3.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as e:
+            if isinstance(e, sqlite3.OperationalError) and "readonly" not in str(e):
+                raise
+            # A store that takes no writes (read-only file or database) is still served: its
+            # read models are read as they are, and prepared (renewed where this code's shape
+            # differs) the next time it is opened with writes.
+            log.warning("read_models_not_prepared", error=str(e), reason="the store is read-only")
         return store
 
     @contextmanager

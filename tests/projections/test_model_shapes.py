@@ -9,7 +9,7 @@ from jiebang_es.config import Settings
 from jiebang_es.service import JiebangApp
 from projections import models as read_models
 from projections import queries as q
-from projections.db import SHAPES, TRACKING, ReadDB, target_of
+from projections.db import SHAPES, SQLITE_PREFIX, TRACKING, ReadDB, target_of
 from projections.model import shape_of
 from projections.models.catalogue import Catalogue
 from projections.projector import Projector, ShapeChangedError
@@ -143,3 +143,29 @@ def test_a_runner_stops_when_another_version_takes_the_store_over(app, clock, se
             projector.step()
     finally:
         projector.close()
+
+
+def test_a_read_only_store_of_another_shape_is_still_opened_and_read(tmp_path):
+    """An upgrade meeting a store that takes no writes (a read-only file or replica): the read
+    models cannot be renewed now, so they are read as they are (the server answers 503 to
+    commands, not exit), and renewed once the store is opened with writes."""
+    import sqlite3
+
+    path = tmp_path / "store.db"
+    settings = Settings(database_url=f"sqlite:///{path}")
+    JiebangApp(settings).close()
+    ReadStore.open(settings).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE {SQLITE_PREFIX}{SHAPES} SET shape = 'an earlier version'")  # noqa: S608
+    read_only = Settings(database_url=f"sqlite:///file:{path}?mode=ro", create_tables=False)
+    store = ReadStore.open(read_only)
+    try:
+        assert store.positions()  # read as they are
+    finally:
+        store.close()
+    ReadStore.open(settings).close()  # with writes: renewed to this code's shape
+    with sqlite3.connect(path) as conn:
+        assert "an earlier version" not in {
+            r[0]
+            for r in conn.execute(f"SELECT shape FROM {SQLITE_PREFIX}{SHAPES}")  # noqa: S608
+        }
