@@ -191,7 +191,7 @@ def send_document(
         "Accept-Ranges": "bytes",
         "Content-Disposition": disposition(doc.file_name),
     }
-    if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+    if if_none_match is not None and _none_match(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     start, end = 0, doc.size
     status = 200
@@ -249,10 +249,19 @@ def _range(value: str, size: int) -> tuple[int, int] | None:
         n = int(last)
         return (max(size - n, 0), size) if n > 0 else None
     start = int(first)
+    if last and int(last) < start:
+        return (0, size)  # not a valid range (RFC 9110 §14.1.1): ignored, the whole document
     end = min(int(last) + 1, size) if last else size
     if start >= size or end <= start:
         return None
     return (start, end)
+
+
+def _none_match(header: str, etag: str) -> bool:
+    """If-None-Match by weak comparison (RFC 9110 §13.1.2): ``*``, or the tag with or
+    without ``W/``."""
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
 
 
 def disposition(file_name: str) -> str:

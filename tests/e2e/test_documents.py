@@ -113,6 +113,14 @@ def test_r_evidence_upload_download_ranges_and_etag(server: Server):
     assert in_chinese.json()["title"] == "请求的字节范围超出文件"
     cached = applicant.get(f"/v1/documents/{digest}", headers={"If-None-Match": f'"{digest}"'})
     assert cached.status_code == 304
+    for tag in (f'W/"{digest}"', "*", f'"other", W/"{digest}"'):  # weak comparison
+        assert (
+            applicant.get(f"/v1/documents/{digest}", headers={"If-None-Match": tag}).status_code
+            == 304
+        )
+    inverted = applicant.get(f"/v1/documents/{digest}", headers={"Range": "bytes=10-5"})
+    assert inverted.status_code == 200  # not a valid range: ignored (RFC 9110)
+    assert inverted.content == PNG
 
 
 @pytest.mark.parametrize(
@@ -122,8 +130,9 @@ def test_r_evidence_upload_download_ranges_and_etag(server: Server):
         (b"", {}, 422, "empty"),
         (b"%PDF-1.7\n" + b"0" * LIMIT, {}, 413, "limit"),
         (PNG[:1000], {"Content-Type": "application/pdf"}, 415, "declared as"),
+        (PNG[:1000], {"Content-Type": "multipart/form-data; boundary=x"}, 415, "multipart"),
     ],
-    ids=["wrong-type", "empty", "oversized", "claims-another-type"],
+    ids=["wrong-type", "empty", "oversized", "claims-another-type", "multipart-form"],
 )
 def test_r_evidence_refused_uploads_are_4xx_and_keep_nothing(server, data, headers, status, why):
     bureau = server.client(Role.BUREAU, BUREAU, "doc-bureau")

@@ -46,4 +46,10 @@ def declared_matches(declared: str | None, found: str) -> bool:
     if not declared:
         return True
     base = declared.split(";", 1)[0].strip().lower()
-    return base in ("", "application/octet-stream", found)
+    # curl's --data-binary says x-www-form-urlencoded unless told otherwise: no claim either.
+    return base in ("", "application/octet-stream", "application/x-www-form-urlencoded", found)
+
+
+def is_multipart(declared: str | None) -> bool:
+    """A form upload (multipart/form-data): the file is wrapped, not sent as the body."""
+    return (declared or "").strip().lower().startswith("multipart/")

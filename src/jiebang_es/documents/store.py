@@ -35,7 +35,7 @@ from jiebang_es.audit.raw_store import RawStore, connect_postgres
 from jiebang_es.config import Settings, store_env
 from jiebang_es.crypto import CryptoMode
 from jiebang_es.crypto.digests import new_hasher
-from jiebang_es.documents.formats import declared_matches, sniff
+from jiebang_es.documents.formats import declared_matches, is_multipart, sniff
 from jiebang_es.domain.values import DocumentRef, check_text
 from jiebang_es.errors import (
     DocumentRefusedError,
@@ -186,6 +186,11 @@ class DocumentStore(ABC):
         spool.close()
         if spool.size == 0:
             raise DocumentRefusedError(422, "file", "the file is empty")
+        if is_multipart(declared_type):
+            raise DocumentRefusedError(
+                415, "file", "send the file's own bytes as the request body, not a "
+                "multipart/form-data form (curl --data-binary @FILE, not -F)",
+            )  # fmt: skip
         media_type = sniff(spool.path)
         if media_type is None:
             raise DocumentRefusedError(
