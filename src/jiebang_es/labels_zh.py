@@ -376,9 +376,16 @@ def field_zh(path: object, event: object = None) -> str:
         return own[parts[-1]]
     if parts[-1] in FIELD_ZH:
         return FIELD_ZH[parts[-1]]
-    if len(parts) > 1 and parts[-2] in KEYED_MAPS_ZH:
+    if len(parts) > 1 and parts[-2] in KEYED_MAP_FIELDS:
         return FIELD_ZH.get(parts[-2], "")
     return ""
+
+
+# Maps keyed by a name, an id or a code (a milestone's, an objection's, a project's, a kind of
+# seat's): an entry is named by its map.
+KEYED_MAP_FIELDS = frozenset(
+    {"milestone_verdicts", "objections", "next_place", "numbers", "rectifications", "reports"}
+)
 
 
 # Coded values (the domain's enumerations) by the field that holds them; ``status`` by the
