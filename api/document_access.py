@@ -62,10 +62,10 @@ def document_for(app: JiebangApp, principal: Principal, digest: str) -> StoredDo
         return doc
     if doc.uploaded_by == principal.sub and doc.org_code == principal.org:
         return doc
-    if app.documents.is_uploader(digest, principal.sub, principal.org):
-        return doc  # uploaded the same bytes again: holds them already
     if any(_sees(app, principal, ref, digest) for ref in app.documents.references(digest)):
         return doc
+    if app.documents.is_uploader(digest, principal.sub, principal.org):
+        return doc  # uploaded the same bytes again: holds them already
     raise NotFoundError("document", digest)
 
 

@@ -64,13 +64,14 @@ class PortfolioReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def median_days(self, step: str, year: int | bool | None = False) -> float | None:
-        """The median duration of a step over every line (or the lines of one year; None:
-        those on no year's list), from the durations themselves; None when there is none."""
+    def median_days(self, step: str, year: int | None = None) -> float | None:
+        """The median duration of a step over every line (or the lines of one year; 0: those
+        on no year's list, as the chart counts them), from the durations themselves; None
+        when there is none."""
         found = [
             d
             for x in self.lines
-            if year is False or (x.year or 0) == (year or 0)
+            if year is None or (x.year or 0) == year
             for d in x.days.get(step, ())
         ]
         return float(statistics.median(found)) if found else None

@@ -639,12 +639,14 @@ class ServiceBase(Application[UUID]):
                         "ops/postgres-harden.sh as the store's owner (docs/audit.md)",
                         StoreFault.READ_ONLY.value,
                     )
-            elif writable:
+            elif not writable:
+                log.warning("log_keys_unavailable", error=f"no {KEYS_TABLE} table to write",
+                            fallback="read by topic")  # fmt: skip
+                return
+            else:
                 indexed = self._give_keys(recorder)
                 if indexed:
                     log.info("log_keys_indexed", events=indexed, version=KEYS_VERSION)
-            else:
-                raise PersistenceError(f"no {KEYS_TABLE} table to write")
             self.keys_complete = True
         except PersistenceError as e:
             log.warning("log_keys_unavailable", error=str(e), fallback="read by topic")
@@ -671,27 +673,21 @@ class ServiceBase(Application[UUID]):
             start = page[-1].id + 1
 
     def keyed_events(
-        self, key: str, cls: type[object], after: int = 0
+        self, key: str, cls: type[object] | tuple[type[object], ...], after: int = 0
     ) -> Iterator[tuple[int, DomainEventProtocol[UUID]]]:
-        """The events of class ``cls`` recorded under a key (event_keys.py) after a log
-        position, with their positions, in log order; read by topic where the store's keys
-        are incomplete. Each event is checked against the key: the key narrows, the event
-        decides."""
-        recorder = self.recorder
-        sealing = (
-            recorder
-            if isinstance(recorder, SealingSQLiteRecorder | SealingPostgresRecorder)
-            else None
-        )
-        topics = [get_topic(cls)]
+        """The events of class ``cls`` (or of these classes) recorded under a key
+        (event_keys.py) after a log position, with their positions, in log order; read by
+        topic where the store's keys are incomplete. Each event is checked against the key:
+        the key narrows, the event decides."""
+        topics = [get_topic(c) for c in (cls if isinstance(cls, tuple) else (cls,))]
         start = after
         while True:
             page: Sequence[Notification]
             with self._store_errors():
-                if sealing is not None and self.keys_complete:
-                    page = sealing.select_keyed(key, start, _KEYED_PAGE)
+                if self.keys_complete:  # only ever set for a sealing recorder
+                    page = self._sealing_recorder.select_keyed(key, start, _KEYED_PAGE)
                 else:
-                    page = recorder.select_notifications(
+                    page = self.recorder.select_notifications(
                         start, _KEYED_PAGE, topics=topics, inclusive_of_start=False
                     )
             for notification in page:

@@ -369,6 +369,16 @@ def test_r_evidence_the_previous_release_store_opens_replays_and_verifies(tmp_pa
     assert report.finding is None, report.finding
 
 
+def _read_by(app, digest: str, readers: dict[Principal, bool]) -> None:
+    """Each reader reads the document, or gets the 404 of a document that does not exist."""
+    for principal, may in readers.items():
+        if may:
+            assert document_for(app, principal, digest).digest == digest
+        else:
+            with pytest.raises(NotFoundError):
+                document_for(app, principal, digest)
+
+
 def test_r_evidence_a_classified_project_s_papers_are_read_by_its_parties_only(make_app, clock):
     """R-SCOPE: a classified (涉密) project's signed contract is read by its parties and the
     bureau's roles; to anyone else, the panel's experts included, and on the public route, 404."""
@@ -397,12 +407,7 @@ def test_r_evidence_a_classified_project_s_papers_are_read_by_its_parties_only(m
         Principal("other", Role.APPLICANT, ENTERPRISE_HUADONG.credit_code): False,
         Principal(expert.person_id, Role.EXPERT, expert.org.credit_code): False,
     }
-    for principal, may in readers.items():
-        if may:
-            assert document_for(app, principal, signed.digest).digest == signed.digest
-        else:
-            with pytest.raises(NotFoundError):
-                document_for(app, principal, signed.digest)
+    _read_by(app, signed.digest, readers)
     with pytest.raises(NotFoundError):
         public_document(app, signed.digest)
 
@@ -440,12 +445,7 @@ def test_r_scope_the_annual_list_s_papers_are_read_by_the_bureau_s_roles_only(ma
         Principal("recipient", Role.APPLICANT, INSTITUTE_WEST.credit_code): False,
         Principal("eu", Role.END_USER, END_USER_EQUIPMENT.credit_code): False,
     }
-    for principal, may in readers.items():
-        if may:
-            assert document_for(app, principal, minutes.digest).digest == minutes.digest
-        else:
-            with pytest.raises(NotFoundError):
-                document_for(app, principal, minutes.digest)
+    _read_by(app, minutes.digest, readers)
     with pytest.raises(NotFoundError):
         public_document(app, minutes.digest)
 

@@ -55,10 +55,13 @@ class PanelDraws(ServiceBase):
         """The applications an expert reviews: those of every challenge whose confirmed review
         panel has the expert (replacements included), with the expert's own step on each —
         never another expert's score."""
+        kinds = (Challenge.ReviewPanelProposed, Challenge.ReplacementExpertProposed)
+        sat = [e for _, e in self.keyed_events(panels_of(expert_id), kinds)]  # one read
         challenge_ids: dict[str, None] = {}
-        for cls in (Challenge.ReviewPanelProposed, Challenge.ReplacementExpertProposed):
-            for _, e in self.keyed_events(panels_of(expert_id), cls):
-                challenge_ids[str(e.originator_id)] = None
+        for cls in kinds:  # the proposed panels' challenges first, then the replacements'
+            for e in sat:
+                if isinstance(e, cls):
+                    challenge_ids[str(e.originator_id)] = None
         found: list[Assignment] = []
         for challenge_id in challenge_ids:
             challenge = self._get(Challenge, challenge_id)
