@@ -39,4 +39,10 @@ def install(app: FastAPI) -> None:
         for module in (portal, draws, signin, console, dashboard)
         for route in module.router.routes
     ]
+    for route in app.state.page_routes:
+        # HEAD wherever GET is (as Starlette's own routes do; FastAPI's do not): link checkers,
+        # crawlers and caches ask for a page's headers alone. The server sends no body.
+        methods = getattr(route, "methods", None)
+        if methods is not None and "GET" in methods:
+            methods.add("HEAD")
     install_page_errors(app)

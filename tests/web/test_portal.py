@@ -297,3 +297,16 @@ def test_r_scope_sitemap_lists_the_public_pages_only(web: TestClient, demo: Demo
     robots = web.get("/robots.txt")
     assert "Sitemap: http://testserver/sitemap.xml" in robots.text
     assert "Disallow: /console" in robots.text
+
+
+def test_portal_pages_answer_head_with_the_get_headers_and_no_body(web: TestClient) -> None:
+    """Link checkers, crawlers and caches ask a page's headers alone (HEAD, as for GET); a
+    method a page does not take is still a 405 naming those it does."""
+    for path in PORTAL_PAGES:
+        got, head = web.get(path), web.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert head.content == b"", path
+    refused = web.post("/portal")
+    assert refused.status_code == 405
+    assert set(refused.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
