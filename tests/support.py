@@ -284,6 +284,7 @@ class Journey:
         applicant=None,
         technical_plan: str = "基于磁电复合的编码方案",
         ip_declaration: bool = True,
+        leader_name: str = "张工",
     ) -> str:
         """Apply as the lead unit's own staff, by default on 20 April, inside the window."""
         self.clock.current = when or at(date(2026, 4, 20))  # type: ignore[attr-defined]
@@ -292,7 +293,7 @@ class Journey:
             self.challenge_id,
             lead=lead,
             participants=participants,
-            leader_name="张工",
+            leader_name=leader_name,
             technical_plan=technical_plan,
             ip_declaration=ip_declaration,
             budget=budget,

@@ -83,6 +83,14 @@ class ReviewCommands(CreditCommands, PanelDraws):
             audit.effective_at.date(),
             "applying (揭榜)",
         )
+        if not rules.said(leader_name):
+            # 挂帅: the application names who leads it; the notice publicizes them (R-PUBLICITY)
+            # and changing them later is a contract change (R-AUTONOMY).
+            raise RuleViolationError(
+                "R-PUBLICITY",
+                "an application names its project leader (项目负责人): the selection notice "
+                "publicizes who leads the project",
+            )
         if not technical_plan.strip() or not ip_declaration:
             raise RuleViolationError(
                 "R-PLAN-IP",

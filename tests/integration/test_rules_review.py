@@ -147,6 +147,15 @@ def test_r_plan_ip_without_technical_plan_or_ip_declaration_refused(app, clock):
     refused(app, "R-PLAN-IP", j.apply, ip_declaration=False)
 
 
+def test_r_publicity_an_application_without_its_project_leader_refused(app, clock):
+    """The notice publicizes the project leader: an application names one (挂帅); a name of
+    white space or invisible format characters names nobody."""
+    j = published(app, clock)
+    refused(app, "R-PUBLICITY", j.apply, leader_name="")
+    refused(app, "R-PUBLICITY", j.apply, leader_name=" \u200b\ufeff ")
+    assert j.apply(leader_name="王工")
+
+
 def test_r_eu_not_solver_end_user_as_lead_unit_refused(app, clock):
     j = published(app, clock)
     refused(app, "R-EU-NOT-SOLVER", j.apply, lead=END_USER_EQUIPMENT)
