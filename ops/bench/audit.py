@@ -6,8 +6,9 @@
    with the sealing recorder and with the library's plain recorder, in the same process, in
    alternating rounds, on SQLite and on PostgreSQL. Prints ms per command and the overhead.
 2. Verify speed: fills a scratch PostgreSQL database with N sealed events (copies of the demo's
-   117 events under new aggregate ids, written through the sealing recorder in batches), then
-   times `verify_store` over all of them. Prints events/s.
+   events under new aggregate ids, written through the sealing recorder in batches, with the
+   documents they keep), then times `verify_store` over all of them (the chain, the documents,
+   the log's keys). Prints events/s.
 
 PostgreSQL: JIEBANG_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
 a scratch database is created and dropped.
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -36,6 +38,7 @@ from rich.console import Console
 
 from jiebang_es.audit.verify_store import verify_store
 from jiebang_es.config import Settings
+from jiebang_es.crypto import CryptoMode
 from jiebang_es.demo import SimulatedClock, run_demo
 from jiebang_es.domain.values import Actor, DemandSource, Role
 from jiebang_es.sample import BUREAU, END_USER_EQUIPMENT
@@ -54,6 +57,15 @@ class UnsealedApp(JiebangApp):
         plain = dict(env or {})
         plain.pop("APPLICATION_RECORDER_TOPIC", None)
         return Environment(name, plain)
+
+    def _open_crypto_mode(self) -> CryptoMode:
+        return "intl"  # nothing is sealed: the store records no mode
+
+    @property
+    def _sealing_recorder(self) -> Any:
+        # The plain recorder where the application asks for the sealing one (its datastore,
+        # its seal of a saved event: none).
+        return self.recorder
 
 
 @contextmanager
@@ -114,18 +126,33 @@ def sealing_overhead(label: str, sealed_url: str, plain_url: str, commands: int)
     )
 
 
-def demo_templates() -> list[StoredEvent]:
-    """The demo's 117 stored events, as templates for a realistic mix of sizes and types."""
+# The documents the demo's events keep (bytes, kind, file name), by the store's cryptography,
+# read with its templates: a copy of those events keeps the same digests, and `verify_store`
+# checks that each is in the store (R-EVIDENCE), so `fill` puts them into the store it writes.
+DEMO_DOCUMENTS: dict[str, list[tuple[bytes, str, str]]] = {}
+
+
+def demo_templates(crypto: CryptoMode = "intl") -> list[StoredEvent]:
+    """The demo's stored events (185 today) in a store of that cryptography, as templates for a
+    realistic mix of sizes and types; their documents into ``DEMO_DOCUMENTS``."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = JiebangApp(Settings(database_url=f"sqlite:///{tmp}/demo.db"), clock=SimulatedClock())
+        settings = Settings(database_url=f"sqlite:///{tmp}/demo.db", crypto=crypto)
+        app = JiebangApp(settings, clock=SimulatedClock())
         run_demo(app, Console(file=io.StringIO()))
         events = list(app.recorder.select_notifications(start=1, limit=1000))
+        DEMO_DOCUMENTS[crypto] = [
+            (b"".join(app.documents.read(d.digest)), d.kind, d.file_name)
+            for d in app.documents.documents()
+        ]
         app.close()
     return [StoredEvent(e.originator_id, e.originator_version, e.topic, e.state) for e in events]
 
 
 def fill(app: JiebangApp, templates: list[StoredEvent], total: int) -> float:
-    """Write `total` sealed events in batches of one demo copy each; returns seconds."""
+    """Write `total` sealed events in batches of one demo copy each, with the demo's documents
+    they keep (templates of the store's cryptography: their digests are its); returns seconds."""
+    for data, kind, file_name in DEMO_DOCUMENTS.get(app.crypto_mode, []):
+        app.documents.put_bytes(data, kind=kind, file_name=file_name)
     start = time.perf_counter()
     written = 0
     while written < total:
