@@ -189,7 +189,8 @@ def verify(
     public_key: Annotated[Path | None, typer.Option(help="PEM public key to trust")] = None,
     bundle: Annotated[Path | None, typer.Option(help="check an exported bundle offline")] = None,
 ) -> None:
-    """Recompute the seal chain and check every checkpoint; exit 0 only if the log is intact."""
+    """Recompute the seal chain and check every checkpoint, the documents the log keeps and the
+    log's keys; exit 0 only if the log is intact."""
     try:
         if bundle is not None:
             b = verify_bundle(bundle, public_key)

@@ -17,9 +17,17 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from jiebang_es.config import Settings
+from jiebang_es.domain.application import Application
 from jiebang_es.domain.challenge import Challenge
 from jiebang_es.domain.draw import Draw
-from jiebang_es.event_keys import KEYS_VERSION, applications_of, draws_of
+from jiebang_es.event_keys import (
+    KEYS_VERSION,
+    UnreadableStateError,
+    applications_of,
+    draws_of,
+    keys_of,
+    keys_of_stored,
+)
 from jiebang_es.recorders import KEYS_MARKER, KEYS_TABLE, SaveNote
 from jiebang_es.service import JiebangApp
 from tests.integration.test_group_commit import held, together
@@ -180,3 +188,54 @@ def test_experts_registered_together_in_one_batch_all_join_the_pool(app, clock) 
     assert all(isinstance(i, str) for i in ids), ids
     assert group.grouped == [4]  # four saved in one transaction, each with its key
     assert sorted(str(e.id) for e in app.experts_in_pool()) == sorted(ids)
+
+
+def _stored_keys_agree(app: JiebangApp) -> int:
+    """keys_of_stored (the verifier's reading of the bytes) gives every event of the log the
+    keys keys_of gives the event the application decodes; how many events have keys."""
+    keyed = 0
+    for n in app.recorder.select_notifications(1, 100_000):
+        expected = keys_of(app.mapper.to_domain_event(n))
+        assert keys_of_stored(n.topic, n.state) == expected, (n.id, n.topic)
+        keyed += bool(expected)
+    return keyed
+
+
+def test_keys_read_from_the_stored_bytes_are_the_decoded_events_keys(demo_app: JiebangApp) -> None:
+    assert _stored_keys_agree(demo_app) >= 20
+
+
+def test_keys_read_from_the_first_releases_bytes_are_its_events_keys(tmp_path: Path) -> None:
+    app = JiebangApp(first_release_store(tmp_path))
+    try:
+        assert _stored_keys_agree(app) >= 10
+    finally:
+        app.close()
+
+
+def test_a_keyed_event_whose_bytes_lack_its_fields_is_unreadable() -> None:
+    topic = get_topic(Challenge.ReviewPanelProposed)
+    with pytest.raises(UnreadableStateError):
+        keys_of_stored(topic, b'{"members": [{"_data_": {"kind": "x"}}]}')
+    with pytest.raises(UnreadableStateError):
+        keys_of_stored(get_topic(Draw.DrawScheduled), b"{not json")
+    assert keys_of_stored(get_topic(Challenge.Drafted), b"{not json") == ()
+
+
+def test_a_challenge_id_is_found_by_a_scan_only_where_that_is_exact() -> None:
+    """An application's or a draw's challenge id is found in its bytes by a scan when its key
+    occurs once as the library writes it; otherwise the state is parsed, with the same answer."""
+    applied, draw = get_topic(Application.Applied), get_topic(Draw.DrawScheduled)
+    cid = "8fe488f3-148c-40bc-9199-b5679f2dccbe"
+    hexed = '{"_type_":"uuid_hex","_data_":"%s"}' % cid.replace("-", "")  # noqa: UP031
+    written = {
+        f'{{"challenge_id":"{cid}"}}': cid,  # scanned
+        f'{{"challenge_id": "{cid}"}}': cid,  # spaced: parsed
+        f'{{"x":{{"challenge_id":"other"}},"challenge_id":"{cid}"}}': cid,  # twice: parsed
+        '{"challenge_id":"a\\u0062c"}': "abc",  # escaped: parsed
+    }
+    for state, expected in written.items():
+        assert keys_of_stored(applied, state.encode()) == (applications_of(expected),), state
+    assert keys_of_stored(draw, f'{{"challenge_id":{hexed}}}'.encode()) == (draws_of(cid),)
+    with pytest.raises(UnreadableStateError):
+        keys_of_stored(applied, b'{"challenge_id":7}')

@@ -232,6 +232,15 @@ def test_r_audit_immutable_damage_is_said_in_chinese_with_the_verifiers_detail()
     assert checkpoint.startswith("位置 9，检查点签名无效")
 
 
+def test_r_audit_immutable_damage_to_the_logs_keys_is_said_as_such() -> None:
+    """A key deleted or added is not an event deleted or inserted: the event is intact."""
+    deleted = finding_zh(Finding(Damage.DELETED, 7, "a1b2", 1, "its key is missing", of_keys=True))
+    assert deleted.startswith("位置 7（对象 a1b2，第 1 版），检索键缺失")
+    assert "查不到该事件" in deleted
+    added = finding_zh(Finding(Damage.INSERTED, 8, "c3d4", 2, "under another key", of_keys=True))
+    assert added.startswith("位置 8（对象 c3d4，第 2 版），检索键被插入")
+
+
 def test_r_select_reason_timeline_shows_the_exception_by_rule_name_reason_and_case(
     web: TestClient, demo: Demo
 ) -> None:

@@ -20,8 +20,8 @@ from psycopg.sql import SQL, Identifier
 
 from jiebang_es.config import Settings, make_sqlite_folder, store_env
 from jiebang_es.crypto import CryptoMode
-from jiebang_es.crypto.store_mode import StoreMode, resolve
-from jiebang_es.recorders import CHECKPOINTS_TABLE, SEALS_TABLE
+from jiebang_es.crypto.store_mode import STORE_TABLE, StoreMode, resolve
+from jiebang_es.recorders import CHECKPOINTS_TABLE, KEYS_MARKER, KEYS_TABLE, SEALS_TABLE
 from jiebang_es.sealing import canonical_originator_id
 
 # (position, originator id, version, topic, state)
@@ -53,6 +53,10 @@ _JOINED = (
 )
 _SQLITE_HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?"
 _SQLITE_ANY_EVENT = f"SELECT 1 FROM {SQLITE_EVENTS_TABLE} LIMIT 1"  # noqa: S608
+_KEY_ROWS = (
+    "SELECT notification_id, key FROM {table} WHERE notification_id <= {mark} "
+    "ORDER BY notification_id"
+)
 _SQLITE_ADD_CHECKPOINT = f"INSERT OR IGNORE INTO {CHECKPOINTS_TABLE} VALUES (?,?,?,?,?)"  # noqa: S608
 
 
@@ -146,8 +150,8 @@ class RawStore:
                 )
         return resolve(recorded, bool(has_events), setting)
 
-    def _regclass(self) -> str:
-        return f'"{self.schema}".{POSTGRES_EVENTS_TABLE}'
+    def _regclass(self, table: str = POSTGRES_EVENTS_TABLE) -> str:
+        return f'"{self.schema}".{table}'
 
     def events(self, after: int = 0) -> Iterator[EventRow]:
         """Every stored event after a position, in position order."""
@@ -246,6 +250,35 @@ class RawStore:
         ):
             return int(row[0]), str(row[1])
         return None
+
+    def keys_complete(self, version: str) -> bool:
+        """Whether the store says every event has the log's keys of ``version`` (event_keys.py):
+        its keys table is there and ``jiebang_store`` holds the keys' marker."""
+        marker = KEYS_MARKER.format(version=version)
+        if self.is_postgres:
+            with self._postgres() as pg, pg.cursor() as cur:
+                if not _fetch_one(
+                    cur, "SELECT to_regclass(%s) IS NOT NULL", (self._regclass(KEYS_TABLE),)
+                ):
+                    return False
+                query = SQL("SELECT 1 FROM {} WHERE name = %s").format(self._table(STORE_TABLE))
+                return bool(_fetch_one(cur, query, (marker,)))
+        with closing(self._sqlite()) as lite:
+            lite_cur = lite.cursor()
+            if not (_fetch_one(lite_cur, _SQLITE_HAS_TABLE, (KEYS_TABLE,))
+                    and _fetch_one(lite_cur, _SQLITE_HAS_TABLE, (STORE_TABLE,))):  # fmt: skip
+                return False
+            statement = f"SELECT 1 FROM {STORE_TABLE} WHERE name = ?"  # noqa: S608
+            return bool(_fetch_one(lite_cur, statement, (marker,)))
+
+    def event_keys(self, upto: int) -> Iterator[tuple[int, str]]:
+        """Every row of the log's keys up to a position, as (position, key), in position
+        order."""
+        if self.is_postgres:
+            query = SQL(_KEY_ROWS.format(table="{}", mark="%s")).format(self._table(KEYS_TABLE))
+            yield from self._stream_postgres(query, upto)
+            return
+        yield from self._stream_sqlite(_KEY_ROWS.format(table=KEYS_TABLE, mark="?"), upto)
 
     def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         c = checkpoint

@@ -46,6 +46,8 @@ class Finding:
     aggregate_id: str
     version: int
     detail: str
+    # Damage to the log's keys (audit/verify_keys.py), the event itself intact in the chain.
+    of_keys: bool = False
 
     def __str__(self) -> str:
         return (
