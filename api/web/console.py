@@ -261,12 +261,21 @@ DAMAGE_ZH = {
 }
 
 
+# Damage to the log's keys (audit/verify_keys.py): the event is intact, its keys are not.
+KEYS_DAMAGE_ZH = {
+    Damage.DELETED: "检索键缺失：该事件在日志检索键表中的键被删除，按键查询（榜单的揭榜申请与专家"
+    "抽取、专家参加的评审组、专家库）将查不到该事件",
+    Damage.INSERTED: "检索键被插入：日志检索键表把该事件归入了它并不具有的键",
+}
+
+
 def finding_zh(finding: Finding) -> str:
     """The first bad place of the log in a sentence; the verifier's English detail after it."""
     where = f"位置 {finding.position}"
     if finding.aggregate_id:
         where += f"（对象 {finding.aggregate_id}，第 {finding.version} 版）"
-    return f"{where}，{DAMAGE_ZH[finding.damage]}。（{finding.detail}）"
+    meaning = (KEYS_DAMAGE_ZH if finding.of_keys else DAMAGE_ZH)[finding.damage]
+    return f"{where}，{meaning}。（{finding.detail}）"
 
 
 @router.get("/seal")
