@@ -17,7 +17,7 @@ from api.auth import AuthenticationError, Keys, Principal, TokenCache, authentic
 from api.problems import FieldError, ProblemError
 from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
-from jiebang_es.errors import NotPermittedError
+from jiebang_es.errors import InvalidValueError, NotPermittedError
 from jiebang_es.service import JiebangApp
 
 bearer = HTTPBearer(
@@ -157,10 +157,35 @@ def _expected_version(if_match: str | None) -> int | None:
 _NOT_JSON = object()
 
 
+class _RepeatedKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _each_key_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose every key is given once. Given twice, the parser would keep the
+    last and the record could not say which the caller meant (another reader of the same
+    bytes, a proxy or a log, may keep the first)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKeyError(key)
+            seen.add(key)
+    return data
+
+
 def _decoded(body: bytes) -> Any:
-    """The body's JSON, read once per request (``_NOT_JSON`` when it is none)."""
+    """The body's JSON, read once per request (``_NOT_JSON`` when it is none); a key given
+    twice in one object is refused (422 naming it), before anything is decided on it."""
     try:
-        return json.loads(body)
+        return json.loads(body, object_pairs_hook=_each_key_once)
+    except _RepeatedKeyError as e:
+        raise InvalidValueError(
+            f"body.{e.key}", "given more than once in one object: give each field once"
+        ) from None
     except ValueError:
         return _NOT_JSON
 

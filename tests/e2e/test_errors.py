@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from jiebang_es.config import Settings
 from jiebang_es.domain.values import Role
 from jiebang_es.sample import BUREAU
+from jiebang_es.service import JiebangApp
 from tests.e2e.conftest import Server
 from tests.e2e.journey import HttpJourney, org_json
 
@@ -55,6 +57,57 @@ def test_domain_invalid_value_names_the_field(server: Server) -> None:
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "enterprise.credit_code"
+
+
+def _log_head(server: Server) -> int:
+    """How far the store's log goes (read from the store, not from a read model that lags)."""
+    app = JiebangApp(Settings(database_url=server.database_url))
+    try:
+        return app.position()
+    finally:
+        app.close()
+
+
+def test_a_key_given_twice_is_refused_naming_it_and_nothing_is_recorded(server: Server) -> None:
+    """Given twice, a parser keeps one of the two (json: the last; others: the first): the
+    record could not say which the caller meant."""
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    before = _log_head(server)
+    enterprise = json.dumps(org_json(BUREAU), ensure_ascii=False)
+    body = (
+        '{"source": "survey_visit", "enterprise": %s, "industry": "智能科技", '  # noqa: UP031
+        '"title": "一", "title": "二"}' % enterprise
+    )
+    response = bureau.post(
+        "/v1/demands",
+        content=body.encode(),
+        headers={"Content-Type": "application/json", "Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["body.title"]
+    assert "body.title" in response.json()["detail"]  # said in Chinese, naming the field
+    assert _log_head(server) == before
+
+
+def test_a_yes_or_no_is_json_true_or_false_not_a_word(server: Server) -> None:
+    """R-PLAN-IP's declaration and the other flags are recorded as given: "yes" is refused,
+    naming the field, rather than read as true."""
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    before = _log_head(server)
+    for loose in ("yes", "true", 1):
+        response = bureau.post(
+            "/v1/demands",
+            json={
+                "source": "survey_visit",
+                "enterprise": org_json(BUREAU) | {"in_district": loose},
+                "industry": "智能科技",
+                "title": "t",
+            },
+        )
+        assert response.status_code == 422, (loose, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["body.enterprise.in_district"]
+    assert _log_head(server) == before
 
 
 def test_body_over_the_limit_is_413(server: Server) -> None:
