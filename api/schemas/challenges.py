@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.schemas.common import (
     BackdatedIn,
     CommandIn,
+    Flag,
     IndicatorIO,
     MilestoneIO,
     Money,
@@ -86,7 +87,7 @@ class CommitmentIO(Shape):
 
     own_investment: Money
     support: Text
-    first_application: bool
+    first_application: Flag
 
 
 class ContentIn(Shape):
@@ -110,7 +111,7 @@ class ContentIn(Shape):
         "credit code; only those units see it and may lead an application to it",
     )
     commitment: CommitmentIO | None = None
-    classified: bool = False
+    classified: Flag = False
 
     def value(self) -> ChallengeContent:
         c = self.commitment
@@ -220,7 +221,7 @@ class ArgumentationIn(BackdatedIn):
 
     conclusion: Conclusion
     opinions: Annotated[list[OpinionIn], Field(max_length=50)]
-    period_argued: bool = False
+    period_argued: Flag = False
     draw_id: UUID | None = Field(
         default=None,
         description="R-DRAW: the performed argumentation draw whose experts give the opinions; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, field_validator
 
 from jiebang_es.domain.personal import shown
 from jiebang_es.domain.values import (
@@ -25,6 +25,10 @@ Money = Annotated[
 ]
 Text = Annotated[str, Field(max_length=20000)]
 Short = Annotated[str, Field(max_length=500)]
+# A yes-or-no of a request: JSON's true or false only. Lax validation would take "yes", "on",
+# 1 or "0" too, and a declaration (R-PLAN-IP's independent IP, a conflict of interest) is
+# recorded as given: a client that sends a string has a bug worth hearing about.
+Flag = Annotated[bool, Strict()]
 
 
 def money(value: Decimal) -> str:
@@ -82,7 +86,7 @@ class OrganisationIn(Shape):
     credit_code: Annotated[str, Field(min_length=1, max_length=40, examples=["91500106MA5U7KX2Q9"])]
     name: Short
     unit_type: UnitType
-    in_district: bool
+    in_district: Flag
 
     def value(self) -> Organisation:
         return Organisation(self.credit_code, self.name, self.unit_type, self.in_district)

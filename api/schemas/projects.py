@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import (
     BackdatedIn,
     CommandIn,
+    Flag,
     Money,
     OpinionIn,
     Short,
@@ -44,7 +45,7 @@ class ResolveObjectionIn(CommandIn):
 
     model_config = example("resolve")
 
-    upheld: bool
+    upheld: Flag
 
 
 class DraftContractIn(CommandIn):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import (
     BackdatedIn,
     CommandIn,
+    Flag,
     Money,
     OrganisationIn,
     OrganisationOut,
@@ -122,7 +123,7 @@ class ApplyIn(CommandIn):
     )
     leader_name: Short
     technical_plan: Text
-    ip_declaration: bool
+    ip_declaration: Flag
     budget: Money
     period_months: Annotated[int, Field(ge=1, le=120)]
 
@@ -132,7 +133,7 @@ class DeclareConflictIn(CommandIn):
 
     model_config = example("declare")
 
-    conflict: bool
+    conflict: Flag
     statement: Text = ""
 
 
@@ -143,7 +144,7 @@ class ScoreIn(CommandIn):
 
     score: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
     opinion: Text
-    recommend: bool | None = Field(
+    recommend: Flag | None = Field(
         default=None,
         description="true: recommends the application (推荐); false: advises against it "
         "(不推荐); absent: not stated (R-SELECT-REASON)",
