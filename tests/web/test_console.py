@@ -252,3 +252,37 @@ def test_r_select_reason_timeline_shows_the_exception_by_rule_name_reason_and_ca
     page = web.get(found.group(1)).text
     assert "R-SELECT-REASON（不依专家排序确定须说明理由）：理由：" in page
     assert "<small>规则所指情形：" in page
+
+
+def test_r_audit_who_timeline_shows_structures_as_their_parts_in_chinese(
+    web: TestClient, demo: Demo
+) -> None:
+    """A panel's members and an application's scores are read as their parts, each by its
+    Chinese name with its codes said (一线专家), not as stored JSON."""
+    sign_in(web, demo.token(Role.SUPERVISOR))
+    challenge = web.get(f"/console/aggregates/{demo.public_id}").text
+    cells = re.findall(r'<td class="change-(?:old|new)">(.*?)</td>', challenge, re.S)
+    assert not [c for c in cells if '{"' in c or "[{" in c or '["' in c]
+    members = [c for c in cells if 'class="parts"' in c and "<code>expert_id</code>" in c]
+    assert members  # the review panel, member by member
+    assert "<code>kind</code>" in members[0]
+    assert re.search(
+        r"(一线专家|管理专家|区内同行|区外同行)[^<]* <code>(front_line|management|peer_)",
+        members[0],
+    )
+    app = JiebangApp(demo.settings)
+    try:
+        application_id = str(app.applications_to(demo.public_id)[0].id)
+    finally:
+        app.close()
+    page = web.get(f"/console/aggregates/{application_id}").text
+    cells = re.findall(r'<td class="change-(?:old|new)">(.*?)</td>', page, re.S)
+    assert not [c for c in cells if '{"' in c or "[{" in c or '["' in c]
+    scores = [c for c in cells if "<code>opinion</code>" in c]
+    assert scores  # each expert's score, its parts named: 专家编号, 意见, 评分
+    for label in (
+        "专家编号 <code>expert_id</code>",
+        "意见 <code>opinion</code>",
+        "评分 <code>score</code>",
+    ):
+        assert label in scores[-1]
