@@ -37,6 +37,9 @@ UPLOAD_PATHS = frozenset({"/v1/documents"})
 def _problem(
     path: str, request_id: str, status: int, slug: str, title: str, detail: str, *, chinese: bool
 ) -> bytes:
+    # The field at fault is the body itself (its size or its pace), said in English as
+    # every ``errors`` message is; the detail follows the reader's language.
+    errors = [{"field": "body", "message": detail}]
     if chinese:  # as problem_response says it (api/problem_text.py)
         title, detail = in_chinese(slug, title, detail, None)
     return json.dumps(
@@ -47,6 +50,7 @@ def _problem(
             "detail": detail,
             "instance": path,
             "request_id": request_id,
+            "errors": errors,
         },
         ensure_ascii=False,
     ).encode()

@@ -352,7 +352,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         # the body is not awaited).
         status, slug, title = EDGE_PROBLEMS[type(exc)]
         return problem_response(
-            request, status, slug, title, str(exc), headers={"Connection": "close"}
+            request,
+            status,
+            slug,
+            title,
+            str(exc),
+            headers={"Connection": "close"},
+            errors=[FieldError(field="body", message=str(exc))],
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -110,6 +110,26 @@ def test_a_yes_or_no_is_json_true_or_false_not_a_word(server: Server) -> None:
     assert _log_head(server) == before
 
 
+def test_body_over_the_limit_names_the_body_as_the_field_at_fault(server: Server) -> None:
+    """Refused by its declared length, or while it streams without one: either way the
+    problem's errors name the body and the limit."""
+    bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
+    oversized = b'{"title": "' + b"x" * 70000 + b'"}'
+
+    def streamed() -> Iterator[bytes]:
+        for start in range(0, len(oversized), 8192):
+            yield oversized[start : start + 8192]
+
+    for content in (oversized, streamed()):
+        response = bureau.post(
+            "/v1/demands", content=content, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+        (error,) = response.json()["errors"]
+        assert error["field"] == "body"
+        assert "65536 bytes" in error["message"]
+
+
 def test_body_over_the_limit_is_413(server: Server) -> None:
     bureau = server.client(Role.BUREAU, BUREAU, "bureau-errors")
     response = bureau.post(
