@@ -95,7 +95,8 @@ def keys_of_stored(topic: str, state: bytes) -> tuple[str, ...]:
     """The keys of a stored event, read straight from its stored bytes (``keys_of`` of the
     event the application would decode from them).
 
-    The verifier's own reading (``audit verify``, audit/verify_keys.py): it needs neither the
+    How the keys are found when an event is saved or a log is given its keys, and how the
+    verifier checks them (``audit verify``, audit/verify_keys.py): it needs neither the
     application nor its mapper (a supervisor's read-only role cannot open the application),
     and it reads only the fields keys are made of, which no upcaster changes. Tests prove it
     equal to ``keys_of`` over every keyed event of the demo and of the first release's store.

@@ -159,14 +159,14 @@ class _GroupCommitting(ApplicationRecorder):
     """Both recorders: concurrent commands saved in shared transactions when enabled."""
 
     group_commit: GroupCommit | None = None
-    # The keys of a stored event (event_keys.py), set by the application that decodes them.
+    # The keys of a stored event (event_keys.py), set by the application that writes them.
     event_keys: Callable[[StoredEvent], tuple[str, ...]] | None = None
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if self.event_keys is not None:
-            # Found before the table lock is taken: decoding is the application's work.
+            # Found before the table lock is taken: reading the bytes is the application's work.
             keys = [
                 (s.originator_id, s.originator_version, key)
                 for s in stored_events

@@ -58,7 +58,13 @@ from jiebang_es.errors import (
     StaleVersionError,
     StoreUnavailableError,
 )
-from jiebang_es.event_keys import KEYED_TOPICS, KEYS_VERSION, keys_of
+from jiebang_es.event_keys import (
+    KEYED_TOPICS,
+    KEYS_VERSION,
+    UnreadableStateError,
+    keys_of,
+    keys_of_stored,
+)
 from jiebang_es.privacy.keys import SubjectKeys, open_subject_keys
 from jiebang_es.recorders import (
     KEYS_TABLE,
@@ -653,10 +659,13 @@ class ServiceBase(Application[UUID]):
 
     def _stored_keys(self, stored: StoredEvent) -> tuple[str, ...]:
         """The keys of an event about to be stored: whoever writes through the recorder (a
-        command, a copy of a log, a benchmark's generator) records them with it."""
-        if stored.topic not in KEYED_TOPICS:
-            return ()
-        return keys_of(self.mapper.to_domain_event(stored))
+        command, a copy of a log, a benchmark's generator) records them with it. Read from
+        the stored bytes as the verifier reads them (the event just encoded is not decoded
+        again); bytes that reading cannot take are decoded by the mapper."""
+        try:
+            return keys_of_stored(stored.topic, stored.state)
+        except UnreadableStateError:
+            return keys_of(self.mapper.to_domain_event(stored))
 
     def _give_keys(self, recorder: SealingRecorder) -> int:
         """Record the keys of every keyed event of the log, page by page (kept once: events
@@ -664,7 +673,7 @@ class ServiceBase(Application[UUID]):
         indexed, start = 0, 1
         while True:
             page = recorder.select_notifications(start, _KEYED_PAGE, topics=KEYED_TOPICS)
-            rows = [(k, n.id) for n in page for k in keys_of(self.mapper.to_domain_event(n))]
+            rows = [(k, n.id) for n in page for k in self._stored_keys(n)]
             done = len(page) < _KEYED_PAGE
             recorder.record_keys(rows, KEYS_VERSION if done else None)
             indexed += len(page)
